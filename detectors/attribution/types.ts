@@ -1,0 +1,45 @@
+/**
+ * The contract between the pipeline and the change-attribution engine.
+ *
+ * The engine watches every change, catalog entry and telemetry point (in event time) and, when the
+ * pipeline opens or updates an anomaly, ranks the recent changes that may have caused it. It is pure
+ * and deterministic, and its state serializes to JSON for checkpoints.
+ */
+import type { ChangeEvent, ServiceEntry, Suspect, TelemetryPoint } from '../events.ts';
+
+/** What the pipeline knows about an anomaly when it asks who caused it. */
+export interface AnomalyContext {
+  service: string;
+  environment?: string;
+  metric: string;
+  /** Event time of the first anomalous point, epoch ms. */
+  onset: number;
+  /** Event time of the latest point, epoch ms ("now" in event time). */
+  now: number;
+  observed: number;
+  expected: number;
+  /** Detector score of the latest point, [0, 1]. */
+  score: number;
+}
+
+/** The engine's answer: ranked suspects plus how likely it is that none of them is the cause. */
+export interface Attribution {
+  /** Most likely first; empty when no change is a plausible cause. */
+  suspects: Suspect[];
+  /** Probability in [0, 1] that no tracked change caused the anomaly. */
+  noChangeConfidence: number;
+  /** One clause for the alert's sentence, e.g. "most likely deploy chg-1 (v2.4.0) by AI agent kiro, 0.86". */
+  summary: string;
+}
+
+/** A change-attribution engine. */
+export interface Attributor {
+  observeChange(change: ChangeEvent): void;
+  observeService(service: ServiceEntry): void;
+  /** Sees every telemetry point with its detector score, so it can compare versions and see which service moved first. */
+  observePoint(point: TelemetryPoint, score: number): void;
+  attribute(anomaly: AnomalyContext): Attribution;
+  /** Recent changes, newest first (for the API and dashboard). */
+  recentChanges(limit: number): ChangeEvent[];
+  toJSON(): unknown;
+}

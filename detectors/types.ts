@@ -1,0 +1,68 @@
+/**
+ * The one contract every streaming detector implements.
+ *
+ * A detector sees one series (one service's one metric) point by point in event time and answers,
+ * for each point, how anomalous it is and what it expected instead. Detectors are pure: no I/O,
+ * no wall clock, no globals, deterministic, and their whole state serializes to JSON.
+ */
+
+/** One observation of a series; `timestamp` is event time in epoch milliseconds. */
+export interface Point {
+  timestamp: number;
+  value: number;
+  /**
+   * How many underlying events this value summarizes (for example the request count behind an
+   * error ratio), when the producer knows it. Ratio detectors use it for a proportion test.
+   */
+  count?: number;
+}
+
+/** A detector's verdict on one point. */
+export interface Score {
+  /** Anomaly score in [0, 1]; 0 during warm-up and for normal points. Never NaN. */
+  score: number;
+  /** What the detector expected the value to be. */
+  expected: number;
+  /** Lower edge of the normal band around `expected`. */
+  lower: number;
+  /** Upper edge of the normal band around `expected`. */
+  upper: number;
+  /**
+   * One short phrase about the value that an on-call engineer understands, without the metric name,
+   * for example "0.31 vs expected 0.010 ± 0.002 for this hour of day". The caller prefixes the series name.
+   */
+  reason: string;
+}
+
+/** Serialized detector state: enough to restore a detector that behaves identically from here on. */
+export interface DetectorState<S = unknown> {
+  method: string;
+  version: number;
+  options: Record<string, unknown>;
+  state: S;
+}
+
+/** A streaming detector for one series. */
+export interface Detector<S = unknown> {
+  /** The registry name of the method, e.g. "robust-zscore". */
+  readonly method: string;
+  /** Feeds one point and returns its score. Must never throw and never return NaN. */
+  update(point: Point): Score;
+  /** Serializes the full state; `restore` of the result continues exactly where this one is. */
+  toJSON(): DetectorState<S>;
+}
+
+/** Hints about a series that let a factory pick sensible defaults (ratio vs gauge, latency, ...). */
+export interface SeriesHints {
+  metric?: string;
+}
+
+/** How a registry creates and restores detectors of one method. */
+export interface DetectorDefinition<O extends object = Record<string, unknown>, S = unknown> {
+  readonly method: string;
+  /** One sentence on what the method detects. */
+  readonly description: string;
+  readonly defaults: Readonly<O>;
+  create(options?: Partial<O>): Detector<S>;
+  restore(state: DetectorState<S>): Detector<S>;
+}

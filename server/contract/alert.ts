@@ -1,0 +1,65 @@
+/**
+ * The alert and socket.io contract shared by the server, the replay CLI and the dashboard.
+ */
+import type { ChangeEvent, Suspect } from '../../detectors/events.ts';
+
+/** Lifecycle of an alert. */
+export const ALERT_STATUSES = ['firing', 'acknowledged', 'resolved'] as const;
+/** Lifecycle state of an alert. */
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+/** How urgent an alert is. */
+export const SEVERITIES = ['critical', 'warning', 'info'] as const;
+/** How urgent an alert is. */
+export type Severity = (typeof SEVERITIES)[number];
+
+/** An explained alert: what broke, how badly, and which change most likely did it. Emitted again on every update. */
+export interface Alert {
+  id: string;
+  status: AlertStatus;
+  severity: Severity;
+  service: string;
+  environment: string;
+  metric: string;
+  /** Event time of the anomaly's onset, ISO-8601. */
+  startedAt: string;
+  /** Event time of this emission, ISO-8601. */
+  updatedAt: string;
+  resolvedAt?: string;
+  observed: number;
+  expected: number;
+  lower: number;
+  upper: number;
+  /** Anomaly score in [0, 1] (the highest seen while the alert was open). */
+  score: number;
+  detector: string;
+  /** One plain sentence an on-call engineer understands at 3 a.m. */
+  explanation: string;
+  /** Candidate causes, most likely first; empty when no change is a plausible cause. */
+  suspects: Suspect[];
+  /** Probability that no tracked change caused this anomaly. */
+  noChangeConfidence: number;
+}
+
+/** Counters the server reports to dashboards. */
+export interface ServerStats {
+  eventsProcessed: number;
+  deadLettered: number;
+  alertsFiring: number;
+  kafkaConnected: boolean;
+}
+
+/** socket.io events the server sends. */
+export interface ServerToClientEvents {
+  /** Sent once on connect: current alerts (open and recently resolved) and recent changes. */
+  snapshot: (data: { alerts: Alert[]; changes: ChangeEvent[]; stats: ServerStats }) => void;
+  /** An alert was opened or updated. */
+  alert: (alert: Alert) => void;
+  /** A change event was seen. */
+  change: (change: ChangeEvent) => void;
+  /** Periodic counters. */
+  stats: (stats: ServerStats) => void;
+}
+
+/** socket.io events the dashboard sends (none yet; acknowledgements arrive with the incident lifecycle). */
+export interface ClientToServerEvents {}

@@ -1,7 +1,7 @@
 /**
  * The alert and socket.io contract shared by the server, the replay CLI and the dashboard.
  */
-import type { ChangeEvent, Suspect } from '../../detectors/events.ts';
+import type { AuthorType, ChangeEvent, Suspect } from '../../detectors/events.ts';
 
 /** Lifecycle of an alert. */
 export const ALERT_STATUSES = ['firing', 'acknowledged', 'resolved'] as const;
@@ -47,6 +47,24 @@ export interface ServerStats {
   deadLettered: number;
   alertsFiring: number;
   kafkaConnected: boolean;
+}
+
+/** Change failure rate of one group of changes: changes linked to an incident ÷ changes. */
+export interface ChangeFailureStats {
+  changes: number;
+  linkedToIncident: number;
+  /** linkedToIncident / changes, 0 when there are no changes. */
+  failureRate: number;
+}
+
+/** Body of GET /api/v1/stats/changes: change failure rate by author type and per AI agent over a time range. */
+export interface ChangeStatsResponse {
+  /** ISO-8601 bounds of the event-time range. */
+  from: string;
+  to: string;
+  byAuthorType: Record<AuthorType, ChangeFailureStats>;
+  /** Keyed by `author.agent` (or `author.name` when no agent is given) of AI-authored changes. */
+  byAgent: Record<string, ChangeFailureStats>;
 }
 
 /** socket.io events the server sends. */

@@ -1,0 +1,94 @@
+/**
+ * The registry of stable changewatch error codes, Fastify-style: every error the service reports to
+ * a client, a log line or a dead-letter record carries one of these codes, which never get renamed.
+ * HTTP handlers render a `ChangewatchError` as `{ error: { code, message, details } }`.
+ */
+
+/** Description and HTTP status of one registered error code. */
+export interface ErrorCodeInfo {
+  /** HTTP status returned when this error reaches an API client. */
+  statusCode: number;
+  /** One line saying when this error happens. */
+  description: string;
+}
+
+/**
+ * Every error code changewatch emits. Codes are part of the public API: add new ones freely, but
+ * never rename or reuse one, since clients and dashboards match on them.
+ */
+export const ERROR_CODES = {
+  CW_INTERNAL: { statusCode: 500, description: 'An unexpected internal error; the details are in the server log.' },
+  CW_CONFIG_INVALID: { statusCode: 500, description: 'The configuration file or environment is invalid.' },
+  CW_EVENT_INVALID_JSON: { statusCode: 400, description: 'An incoming event is not valid JSON.' },
+  CW_EVENT_SCHEMA: { statusCode: 400, description: 'An incoming event does not match its schema.' },
+  CW_EVENT_TOO_LARGE: { statusCode: 413, description: 'An incoming event exceeds the maximum accepted size.' },
+  CW_EVENT_TIMESTAMP: { statusCode: 400, description: 'An incoming event has a missing, unparseable or implausible timestamp.' },
+  CW_EVENT_LATE: { statusCode: 400, description: 'An incoming event arrived after its window was closed (beyond the allowed lateness).' },
+  CW_NOTIFY_FAILED: { statusCode: 502, description: 'A notification could not be delivered to its endpoint.' },
+  CW_NOTIFY_DEAD: { statusCode: 502, description: 'A notification exhausted its attempts or maximum age and was marked dead.' },
+  CW_NOTIFY_CIRCUIT_OPEN: { statusCode: 503, description: 'An endpoint circuit breaker is open after repeated failures; delivery is paused.' },
+  CW_NOTIFY_CONFIG: { statusCode: 500, description: 'A notifier configuration block is invalid (unknown type, bad URL, malformed secret).' },
+  CW_WEBHOOK_SIGNATURE: { statusCode: 401, description: 'A Standard Webhooks signature is missing, malformed, stale or does not verify.' },
+  CW_STORE_UNAVAILABLE: { statusCode: 503, description: 'The database could not be opened or reached.' },
+  CW_STORE_MIGRATION: { statusCode: 500, description: 'A schema migration failed or the database schema is newer than this build.' },
+  CW_STORE_QUERY: { statusCode: 500, description: 'A database query failed.' },
+  CW_STORE_CONFLICT: { statusCode: 409, description: 'A write conflicts with the stored state (for example a duplicate id).' },
+  CW_STORE_CLOSED: { statusCode: 503, description: 'The store was used after it was closed.' },
+  CW_AUTH_UNAUTHORIZED: { statusCode: 401, description: 'No valid API token was presented.' },
+  CW_AUTH_FORBIDDEN: { statusCode: 403, description: "The API token's role does not allow this action." },
+  CW_NOT_FOUND: { statusCode: 404, description: 'The requested resource does not exist.' },
+  CW_BAD_REQUEST: { statusCode: 400, description: 'The request is malformed or its parameters are invalid.' },
+  CW_CONFLICT: { statusCode: 409, description: 'The request conflicts with the current state of the resource.' },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+/** A registered error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An error with a stable code, the HTTP status it maps to and optional structured details. */
+export class ChangewatchError extends Error {
+  /** The stable error code from `ERROR_CODES`. */
+  readonly code: ErrorCode;
+  /** HTTP status for API responses. */
+  readonly statusCode: number;
+  /** Structured, secret-free context for clients and logs. */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ChangewatchError';
+    this.code = code;
+    this.statusCode = ERROR_CODES[code].statusCode;
+    this.details = details;
+  }
+
+  /** The body HTTP handlers send: `{ error: { code, message, details } }`. */
+  toJSON(): { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
+  }
+}
+
+/** Creates a `ChangewatchError` for a registered code. */
+export function createError(
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+  options?: ErrorOptions,
+): ChangewatchError {
+  return new ChangewatchError(code, message, details, options);
+}
+
+/** True when `error` is a `ChangewatchError`, optionally with the given code. */
+export function isChangewatchError(error: unknown, code?: ErrorCode): error is ChangewatchError {
+  return error instanceof ChangewatchError && (code === undefined || error.code === code);
+}
+
+/** The registry as a table (code, status, description), for docs and the API's error listing. */
+export function describeErrorCodes(): Array<{ code: ErrorCode; statusCode: number; description: string }> {
+  return (Object.keys(ERROR_CODES) as ErrorCode[]).map((code) => ({ code, ...ERROR_CODES[code] }));
+}

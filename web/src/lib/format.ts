@@ -1,0 +1,93 @@
+/**
+ * Wording and number formatting shared by the dashboard's components.
+ */
+import type { AuthorType, ChangeType } from '../../../detectors/events.ts';
+import type { AlertStatus, Severity } from '../../../server/contract/alert.ts';
+
+/** Display names of author types. */
+export const AUTHOR_TYPE_LABELS: Record<AuthorType, string> = {
+  ai_agent: 'AI agent',
+  ai_assisted: 'AI-assisted',
+  human: 'Human',
+};
+
+/** Display names of change types. */
+export const CHANGE_TYPE_LABELS: Record<ChangeType, string> = {
+  deploy: 'Deploy',
+  config: 'Config',
+  feature_flag: 'Feature flag',
+  infra: 'Infra',
+  rollback: 'Rollback',
+};
+
+/** Display names of severities. */
+export const SEVERITY_LABELS: Record<Severity, string> = {
+  critical: 'Critical',
+  warning: 'Warning',
+  info: 'Info',
+};
+
+/** Display names of alert statuses. */
+export const STATUS_LABELS: Record<AlertStatus, string> = {
+  firing: 'Firing',
+  acknowledged: 'Acknowledged',
+  resolved: 'Resolved',
+};
+
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** "just now", "40 s ago", "3 min ago", "2 h ago", "5 d ago"; times in the future (clock skew) read "just now". */
+export function formatRelativeTime(timeMs: number, nowMs: number): string {
+  const age = nowMs - timeMs;
+  if (age < 10 * SECOND) return 'just now';
+  if (age < MINUTE) return `${Math.floor(age / SECOND)} s ago`;
+  if (age < HOUR) return `${Math.floor(age / MINUTE)} min ago`;
+  if (age < DAY) return `${Math.floor(age / HOUR)} h ago`;
+  return `${Math.floor(age / DAY)} d ago`;
+}
+
+/** "2026-11-23 03:12:09 UTC": on-call engineers compare times across tools, so absolute times are always UTC. */
+export function formatAbsoluteTime(timeMs: number): string {
+  return `${new Date(timeMs).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** "5 min", "1 h 20 min", "40 s": a positive duration, coarsely. */
+export function formatDuration(durationMs: number): string {
+  const ms = Math.abs(durationMs);
+  if (ms < MINUTE) return `${Math.round(ms / SECOND)} s`;
+  if (ms < HOUR) return `${Math.round(ms / MINUTE)} min`;
+  const hours = Math.floor(ms / HOUR);
+  const minutes = Math.round((ms % HOUR) / MINUTE);
+  return minutes === 0 ? `${hours} h` : `${hours} h ${minutes} min`;
+}
+
+/** A probability as a whole percentage; values that would round to 0 % or 100 % but are not say so ("<1%", ">99%"). */
+export function formatPercent(probability: number): string {
+  if (probability > 0 && probability < 0.005) return '<1%';
+  if (probability < 1 && probability > 0.995) return '>99%';
+  return `${Math.round(probability * 100)}%`;
+}
+
+const metricFormat = new Intl.NumberFormat('en', { maximumSignificantDigits: 3 });
+
+/** A metric value to three significant digits ("0.0523", "1,230"). */
+export function formatMetricValue(value: number): string {
+  return metricFormat.format(value);
+}
+
+const countFormat = new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 });
+
+/** A counter, compact when large ("950", "12.3K", "4.1M"). */
+export function formatCount(count: number): string {
+  return countFormat.format(count);
+}
+
+/** How sure attribution is, in words, so the number is never the only cue. */
+export function confidenceLevel(probability: number): 'High' | 'Medium' | 'Low' {
+  if (probability >= 0.7) return 'High';
+  if (probability >= 0.4) return 'Medium';
+  return 'Low';
+}

@@ -1,0 +1,93 @@
+/**
+ * The wire contract: zod schemas that validate change events, telemetry points and catalog entries
+ * as producers send them (Kafka, HTTP, replay files) and normalize them into the core's plain types
+ * (`detectors/events.ts`), with timestamps as epoch milliseconds.
+ */
+import { z } from 'zod';
+import { AUTHOR_TYPES, CHANGE_TYPES, type ChangeEvent, type ServiceEntry, type TelemetryPoint } from '../../detectors/events.ts';
+
+/** Earliest event time accepted (2000-01-01T00:00:00Z): anything older is a unit or clock bug. */
+export const MIN_EVENT_TIME_MS = Date.UTC(2000, 0, 1);
+/** Latest event time accepted (2100-01-01T00:00:00Z); the live edge also bounds clock skew against the wall clock. */
+export const MAX_EVENT_TIME_MS = Date.UTC(2100, 0, 1);
+
+const name = z.string().trim().min(1).max(200);
+
+/** ISO-8601 string or epoch milliseconds, normalized to epoch ms within the plausible range. */
+export const eventTime = z
+  .union([z.number(), z.string().trim().min(1)])
+  .transform((raw, ctx) => {
+    const ms = typeof raw === 'number' ? raw : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : Date.parse(raw);
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: `not an ISO-8601 time or epoch milliseconds: ${JSON.stringify(raw).slice(0, 60)}` });
+      return z.NEVER;
+    }
+    if (ms < MIN_EVENT_TIME_MS || ms >= MAX_EVENT_TIME_MS) {
+      // Seconds instead of milliseconds is the usual mistake: say so.
+      const hint = ms > 0 && ms < MIN_EVENT_TIME_MS / 100 ? ' (epoch seconds? timestamps must be epoch milliseconds or ISO-8601)' : '';
+      ctx.addIssue({ code: 'custom', message: `implausible event time ${JSON.stringify(raw).slice(0, 60)}: outside 2000..2100${hint}` });
+      return z.NEVER;
+    }
+    return Math.round(ms);
+  });
+
+const finiteNumber = z.number().refine(Number.isFinite, 'must be a finite number');
+const tagMap = z.record(z.string().max(200), z.string().max(500)).refine((t) => Object.keys(t).length <= 32, 'at most 32 tags');
+
+/** A change event as producers send it. */
+export const changeEventSchema = z.object({
+  id: name,
+  type: z.enum(CHANGE_TYPES),
+  service: name,
+  environment: name,
+  timestamp: eventTime,
+  version: name.optional(),
+  previousVersion: name.optional(),
+  author: z.object({
+    type: z.enum(AUTHOR_TYPES),
+    name: name,
+    agent: name.optional(),
+    model: name.optional(),
+    reviewedBy: z.array(name).max(50).optional(),
+  }),
+  summary: z.string().max(2000).optional(),
+  diff: z
+    .object({
+      files: z.number().int().nonnegative().optional(),
+      linesAdded: z.number().int().nonnegative().optional(),
+      linesRemoved: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
+  links: z.object({ pr: z.string().max(2000).optional(), commit: z.string().max(200).optional() }).optional(),
+}) satisfies z.ZodType<ChangeEvent, unknown>;
+
+/** A telemetry point as producers send it. */
+export const telemetryPointSchema = z.object({
+  service: name,
+  metric: name,
+  value: finiteNumber,
+  timestamp: eventTime,
+  count: z.number().int().nonnegative().optional(),
+  tags: tagMap.optional(),
+}) satisfies z.ZodType<TelemetryPoint, unknown>;
+
+/** A service catalog entry as producers and the config file give it. */
+export const serviceEntrySchema = z.object({
+  name: name,
+  dependsOn: z.array(name).max(500).default([]),
+}) satisfies z.ZodType<ServiceEntry, unknown>;
+
+/** One record of a replay file or of POST /api/v1/events: exactly one of change, metric, service. */
+export type ReplayRecord = { change: ChangeEvent } | { metric: TelemetryPoint } | { service: ServiceEntry };
+
+/** Validates one replay/HTTP record (`{"change":…}`, `{"metric":…}` or `{"service":…}`). */
+export const replayRecordSchema = z.union([
+  z.strictObject({ change: changeEventSchema }),
+  z.strictObject({ metric: telemetryPointSchema }),
+  z.strictObject({ service: serviceEntrySchema }),
+]);
+
+/** Renders zod issues as one line per problem: `path: message`. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+}

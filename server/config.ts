@@ -1,0 +1,166 @@
+/**
+ * Configuration: defaults, then an optional YAML file (`--config` / `CHANGEWATCH_CONFIG`) with
+ * `${VAR}` / `${VAR:-default}` interpolation, then environment variables. Validated once at start;
+ * every problem is reported together; the result is deeply frozen.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_PIPELINE_OPTIONS } from './pipeline/pipeline.ts';
+import { serviceEntrySchema } from './contract/wire.ts';
+import { createError } from './errors.ts';
+
+const positiveMs = z.number().int().positive();
+const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, ".", "_" or "-"');
+
+/** The schema of the whole configuration; unknown keys are errors so that typos do not pass silently. */
+export const configSchema = z.strictObject({
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Where people reach the dashboard; used in links sent to pagers. */
+  publicUrl: z.url().default('http://localhost:8080'),
+  /** Directory for the embedded store and checkpoints. */
+  dataDir: z.string().min(1).default('.changewatch'),
+  /** PostgreSQL URL; when set it replaces the embedded store. */
+  databaseUrl: z.string().startsWith('postgres').optional(),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+  kafka: z
+    .strictObject({
+      brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port')).min(1).default(['127.0.0.1:9092']),
+      clientId: z.string().min(1).default('changewatch'),
+      groupId: z.string().min(1).default('changewatch'),
+      topics: z
+        .strictObject({
+          changes: topicName.default('changewatch.changes'),
+          telemetry: topicName.default('changewatch.telemetry'),
+          services: topicName.default('changewatch.services'),
+          alerts: topicName.default('changewatch.alerts'),
+          deadletter: topicName.default('changewatch.deadletter'),
+        })
+        .prefault({}),
+      /** How long a fetch waits for data; keep ≤ 100 ms where latency matters (the mock broker always waits it out). */
+      maxWaitTimeMs: positiveMs.max(10_000).default(100),
+      /** Messages larger than this are dead-lettered unread. */
+      maxMessageBytes: positiveMs.default(1_048_576),
+      /** Events stamped further than this in the future (by the wall clock at ingest) are dead-lettered. */
+      maxFutureSkewMs: positiveMs.default(3_600_000),
+      /** How often (wall clock) pipeline state is checkpointed and offsets committed. */
+      checkpointIntervalMs: positiveMs.default(1_000),
+    })
+    .prefault({}),
+  pipeline: z
+    .strictObject({
+      alertThreshold: z.number().gt(0).lte(1).default(DEFAULT_PIPELINE_OPTIONS.alertThreshold),
+      criticalScore: z.number().gt(0).lte(1).default(DEFAULT_PIPELINE_OPTIONS.criticalScore),
+      resolveAfterMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.resolveAfterMs),
+      maxLatenessMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.maxLatenessMs),
+      reemitEveryMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.reemitEveryMs),
+      defaultEnvironment: z.string().min(1).default(DEFAULT_PIPELINE_OPTIONS.defaultEnvironment),
+    })
+    .prefault({}),
+  /** The service catalog (more entries may arrive on the services topic). */
+  services: z.array(serviceEntrySchema).default([]),
+});
+
+/** The validated, frozen configuration. */
+export type Config = Readonly<z.infer<typeof configSchema>>;
+
+/** Where configuration comes from; tests pass these explicitly instead of touching process state. */
+export interface ConfigSources {
+  /** Path of the YAML file, if any. */
+  file?: string;
+  /** Environment used for `${VAR}` interpolation and overrides. */
+  env: NodeJS.ProcessEnv;
+}
+
+/** Loads, validates and freezes the configuration; throws CW_CONFIG_INVALID listing every problem. */
+export function loadConfig(sources: ConfigSources): Config {
+  const problems: string[] = [];
+  let fromFile: Record<string, unknown> = {};
+  const file = sources.file ?? sources.env.CHANGEWATCH_CONFIG;
+  if (file) {
+    try {
+      const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
+      if (parsed !== null && parsed !== undefined) {
+        if (typeof parsed !== 'object' || Array.isArray(parsed)) problems.push(`${file}: the top level must be a mapping`);
+        else fromFile = interpolate(parsed, sources.env, problems, []) as Record<string, unknown>;
+      }
+    } catch (err) {
+      problems.push(`${file}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  const merged = applyEnv(fromFile, sources.env, problems);
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    for (const issue of result.error.issues) problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  if (problems.length || !result.success) {
+    throw createError('CW_CONFIG_INVALID', `invalid configuration:\n  - ${problems.join('\n  - ')}`, { problems });
+  }
+  return deepFreeze(result.data);
+}
+
+/** Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree, noting unset variables. */
+function interpolate(node: unknown, env: NodeJS.ProcessEnv, problems: string[], path: string[]): unknown {
+  if (typeof node === 'string') {
+    return node.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => {
+      const value = env[name];
+      if (value !== undefined && value !== '') return value;
+      if (fallback !== undefined) return fallback;
+      problems.push(`${path.join('.') || '(root)'}: environment variable ${name} is not set`);
+      return '';
+    });
+  }
+  if (Array.isArray(node)) return node.map((item, i) => interpolate(item, env, problems, [...path, String(i)]));
+  if (node && typeof node === 'object') {
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, interpolate(v, env, problems, [...path, k])]));
+  }
+  return node;
+}
+
+/** Environment variables that override the file, and where they go. */
+const ENV_OVERRIDES: Array<{ name: string; path: string[]; parse: (raw: string) => unknown }> = [
+  { name: 'PORT', path: ['port'], parse: Number },
+  { name: 'PUBLIC_URL', path: ['publicUrl'], parse: String },
+  { name: 'CHANGEWATCH_DATA_DIR', path: ['dataDir'], parse: String },
+  { name: 'DATABASE_URL', path: ['databaseUrl'], parse: String },
+  { name: 'LOG_LEVEL', path: ['log', 'level'], parse: String },
+  { name: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], parse: (raw) => raw.split(',').map((b) => b.trim()).filter(Boolean) },
+  { name: 'KAFKA_GROUP_ID', path: ['kafka', 'groupId'], parse: String },
+  { name: 'KAFKA_CLIENT_ID', path: ['kafka', 'clientId'], parse: String },
+  { name: 'CHANGEWATCH_TOPIC_CHANGES', path: ['kafka', 'topics', 'changes'], parse: String },
+  { name: 'CHANGEWATCH_TOPIC_TELEMETRY', path: ['kafka', 'topics', 'telemetry'], parse: String },
+  { name: 'CHANGEWATCH_TOPIC_SERVICES', path: ['kafka', 'topics', 'services'], parse: String },
+  { name: 'CHANGEWATCH_TOPIC_ALERTS', path: ['kafka', 'topics', 'alerts'], parse: String },
+  { name: 'CHANGEWATCH_TOPIC_DEADLETTER', path: ['kafka', 'topics', 'deadletter'], parse: String },
+];
+
+/** The environment variables changewatch reads, for the README and `--help`. */
+export const CONFIG_ENV_VARS: readonly string[] = ['CHANGEWATCH_CONFIG', ...ENV_OVERRIDES.map((o) => o.name)];
+
+function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv, problems: string[]): Record<string, unknown> {
+  const out = structuredClone(base);
+  for (const { name, path, parse } of ENV_OVERRIDES) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = parse(raw);
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      problems.push(`${name}: not a number: ${JSON.stringify(raw)}`);
+      continue;
+    }
+    let node = out;
+    for (const key of path.slice(0, -1)) {
+      const next = node[key];
+      node = (next && typeof next === 'object' && !Array.isArray(next) ? next : (node[key] = {})) as Record<string, unknown>;
+    }
+    node[path[path.length - 1]!] = value;
+  }
+  return out;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

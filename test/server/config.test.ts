@@ -1,0 +1,65 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../server/config.ts';
+import { isChangewatchError } from '../../server/errors.ts';
+
+function yamlFile(text: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'cw-config-')), 'changewatch.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (isChangewatchError(err, 'CW_CONFIG_INVALID')) return err.details!.problems as string[];
+    throw err;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('loadConfig', () => {
+  it('has working defaults and is frozen', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.port).toBe(8080);
+    expect(config.kafka.topics).toEqual({
+      changes: 'changewatch.changes',
+      telemetry: 'changewatch.telemetry',
+      services: 'changewatch.services',
+      alerts: 'changewatch.alerts',
+      deadletter: 'changewatch.deadletter',
+    });
+    expect(Object.isFrozen(config.kafka.topics)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow();
+  });
+
+  it('reads YAML with ${VAR} interpolation, then lets the environment override it', () => {
+    const file = yamlFile('port: 9000\nkafka:\n  brokers: ["${BROKER}"]\n  groupId: ${GROUP:-cw-default}\nservices:\n  - { name: checkout, dependsOn: [payments] }\n');
+    const config = loadConfig({ file, env: { BROKER: 'kafka:9092', PORT: '9100' } });
+    expect(config.port).toBe(9100);
+    expect(config.kafka.brokers).toEqual(['kafka:9092']);
+    expect(config.kafka.groupId).toBe('cw-default');
+    expect(config.services).toEqual([{ name: 'checkout', dependsOn: ['payments'] }]);
+  });
+
+  it('lists every problem at once', () => {
+    const file = yamlFile('port: -1\nkafak: {}\nkafka:\n  brokers: [nohost]\n  maxWaitTimeMs: 0\npipeline:\n  alertThreshold: 3\nnotes: ${UNSET_VAR}\n');
+    const problems = problemsOf(() => loadConfig({ file, env: { KAFKA_GROUP_ID: '' } }));
+    expect(problems.join('\n')).toMatch(/environment variable UNSET_VAR is not set/);
+    expect(problems.some((p) => p.startsWith('port:'))).toBe(true);
+    expect(problems.some((p) => p.includes('kafak'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('kafka.brokers.0:'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('kafka.maxWaitTimeMs:'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('pipeline.alertThreshold:'))).toBe(true);
+  });
+
+  it('reports a bad environment override and an unreadable file', () => {
+    expect(problemsOf(() => loadConfig({ env: { PORT: 'eighty' } }))).toEqual(['PORT: not a number: "eighty"']);
+    expect(problemsOf(() => loadConfig({ file: '/nonexistent/changewatch.yaml', env: {} }))[0]).toMatch(/ENOENT/);
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * The service core: one place that takes validated records from any edge (Kafka, HTTP), runs the
+ * pipeline, keeps the latest alerts and counters, and tells subscribers (socket gateway, alert
+ * stages) what happened. Edges only decode and encode; everything they share lives here.
+ */
+import { EventEmitter } from 'node:events';
+import type { ChangeEvent } from '../detectors/events.ts';
+import type { Alert, ServerStats } from './contract/alert.ts';
+import type { ReplayRecord } from './contract/wire.ts';
+import type { ChangewatchError } from './errors.ts';
+import { AlertBook } from './alerts/alert-book.ts';
+import type { IngestResult, Pipeline } from './pipeline/pipeline.ts';
+
+/** Where a refused event came from, so it can be dead-lettered and traced back. */
+export interface DeadLetter {
+  error: ChangewatchError;
+  /** The exact bytes that were refused (for an array item: that item's JSON). */
+  original: Buffer | string;
+  source: { kind: 'kafka'; topic: string; partition: number; offset: string; key?: string; index?: number } | { kind: 'http'; index: number };
+}
+
+/** Events the core publishes. */
+export interface CoreEvents {
+  alert: [Alert];
+  change: [ChangeEvent];
+  deadletter: [DeadLetter];
+}
+
+/** The changewatch core around one pipeline. */
+export class Changewatch extends EventEmitter<CoreEvents> {
+  /** Latest version of recent alerts. */
+  readonly alerts = new AlertBook();
+  private eventsProcessed = 0;
+  private deadLettered = 0;
+
+  constructor(readonly pipeline: Pipeline) {
+    super();
+    for (const alert of pipeline.openAlerts()) this.alerts.upsert(alert);
+  }
+
+  /** Runs one valid record through the pipeline and publishes what it produced. */
+  handle(record: ReplayRecord): IngestResult {
+    const result = this.pipeline.ingest(record);
+    this.eventsProcessed++;
+    if ('change' in record) this.emit('change', record.change);
+    for (const alert of result.alerts) {
+      this.alerts.upsert(alert);
+      this.emit('alert', alert);
+    }
+    return result;
+  }
+
+  /** Counts and publishes an event that could not be used. */
+  reject(deadLetter: DeadLetter): void {
+    this.deadLettered++;
+    this.emit('deadletter', deadLetter);
+  }
+
+  /** Recent changes, newest first. */
+  recentChanges(limit = 100): ChangeEvent[] {
+    return this.pipeline.recentChanges(limit);
+  }
+
+  /** Counters for dashboards and /readyz. */
+  stats(kafkaConnected: boolean): ServerStats {
+    return { eventsProcessed: this.eventsProcessed, deadLettered: this.deadLettered, alertsFiring: this.alerts.countOpen(), kafkaConnected };
+  }
+}

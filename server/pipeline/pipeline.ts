@@ -1,0 +1,307 @@
+/**
+ * The streaming core: takes validated records in event-time order, runs one detector per series,
+ * opens, updates and resolves alerts, and asks the attribution engine which change caused each one.
+ *
+ * It is synchronous and deterministic (event time only, never the wall clock), so the live Kafka
+ * consumer and `changewatch replay` produce the same alerts for the same input, and its whole state
+ * serializes for checkpoints.
+ */
+import { createHash } from 'node:crypto';
+import type { ChangeEvent, TelemetryPoint } from '../../detectors/events.ts';
+import type { Detector, DetectorState, SeriesHints } from '../../detectors/types.ts';
+import type { Attribution, Attributor } from '../../detectors/attribution/types.ts';
+import type { Alert, Severity } from '../contract/alert.ts';
+import type { ReplayRecord } from '../contract/wire.ts';
+import { createError, type ChangewatchError } from '../errors.ts';
+import { formatClock, formatValue } from './format.ts';
+
+/** Tunables of the alert state machine, all in event time. */
+export interface PipelineOptions {
+  /** Detector score at or above which a point is anomalous (opens or keeps an alert). */
+  alertThreshold: number;
+  /** Score at or above which an alert is critical rather than a warning. */
+  criticalScore: number;
+  /** An alert resolves after its series has been normal this long. */
+  resolveAfterMs: number;
+  /** Points older than their series' newest point by more than this are rejected as late. */
+  maxLatenessMs: number;
+  /** An open alert with no material change is re-emitted at most this often (a heartbeat for consumers). */
+  reemitEveryMs: number;
+  /** Environment of telemetry that carries no `environment` tag. */
+  defaultEnvironment: string;
+}
+
+/** Defaults suited to telemetry sampled every few seconds to a minute. */
+export const DEFAULT_PIPELINE_OPTIONS: Readonly<PipelineOptions> = Object.freeze({
+  alertThreshold: 0.5,
+  criticalScore: 0.95,
+  resolveAfterMs: 5 * 60_000,
+  maxLatenessMs: 5 * 60_000,
+  reemitEveryMs: 60_000,
+  defaultEnvironment: 'prod',
+});
+
+/** How the pipeline makes and restores detectors; the detectors library provides both. */
+export interface DetectorFactory {
+  create(hints: SeriesHints): Detector;
+  restore(state: DetectorState): Detector;
+}
+
+/** What one record produced. */
+export interface IngestResult {
+  /** Alerts opened, updated or resolved by this record, in order. */
+  alerts: Alert[];
+  /** Set when the record was refused (e.g. too late); the caller dead-letters it. */
+  rejected?: ChangewatchError;
+}
+
+interface OpenAlert {
+  alert: Alert;
+  /** Event time since which the series has been normal, or null while it is anomalous. */
+  normalSince: number | null;
+  /** The emitted version, to decide whether a new state is worth emitting. */
+  lastEmitted: Alert;
+}
+
+interface Series {
+  service: string;
+  metric: string;
+  environment: string;
+  detector: Detector;
+  lastTimestamp: number;
+  open: OpenAlert | null;
+}
+
+/** Serialized pipeline state for checkpoints. */
+export interface PipelineSnapshot {
+  version: 1;
+  series: Array<Omit<Series, 'detector'> & { key: string; detector: DetectorState }>;
+  attributor: unknown;
+}
+
+/** The detection and alerting core. */
+export class Pipeline {
+  private readonly series = new Map<string, Series>();
+
+  constructor(
+    private readonly detectors: DetectorFactory,
+    private readonly attributor: Attributor,
+    private readonly options: PipelineOptions = DEFAULT_PIPELINE_OPTIONS,
+  ) {}
+
+  /** Handles one record and returns the alerts it produced. Never throws on valid records. */
+  ingest(record: ReplayRecord): IngestResult {
+    if ('metric' in record) return this.ingestPoint(record.metric);
+    if ('change' in record) return { alerts: this.ingestChange(record.change) };
+    this.attributor.observeService(record.service);
+    return { alerts: [] };
+  }
+
+  /** Alerts currently firing or acknowledged. */
+  openAlerts(): Alert[] {
+    const alerts: Alert[] = [];
+    for (const s of this.series.values()) if (s.open) alerts.push(s.open.alert);
+    return alerts;
+  }
+
+  /** Recent changes, newest first. */
+  recentChanges(limit: number): ChangeEvent[] {
+    return this.attributor.recentChanges(limit);
+  }
+
+  /** Number of series being tracked. */
+  get seriesCount(): number {
+    return this.series.size;
+  }
+
+  /** Serializes the whole state; `Pipeline.restore` continues exactly from here. */
+  snapshot(): PipelineSnapshot {
+    return {
+      version: 1,
+      series: [...this.series].map(([key, s]) => ({ ...s, key, detector: s.detector.toJSON() })),
+      attributor: this.attributor.toJSON(),
+    };
+  }
+
+  /** Rebuilds a pipeline from a snapshot, with an attributor already restored from `snapshot.attributor`. */
+  static restore(snapshot: PipelineSnapshot, detectors: DetectorFactory, attributor: Attributor, options?: PipelineOptions): Pipeline {
+    const pipeline = new Pipeline(detectors, attributor, options);
+    for (const { key, detector, ...rest } of snapshot.series) {
+      pipeline.series.set(key, { ...rest, detector: detectors.restore(detector) });
+    }
+    return pipeline;
+  }
+
+  private ingestPoint(point: TelemetryPoint): IngestResult {
+    const environment = point.tags?.environment ?? point.tags?.env ?? this.options.defaultEnvironment;
+    const key = seriesKey(point, environment);
+    let series = this.series.get(key);
+    if (!series) {
+      series = {
+        service: point.service,
+        metric: point.metric,
+        environment,
+        detector: this.detectors.create({ metric: point.metric }),
+        lastTimestamp: point.timestamp,
+        open: null,
+      };
+      this.series.set(key, series);
+    }
+    if (point.timestamp < series.lastTimestamp - this.options.maxLatenessMs) {
+      return {
+        alerts: [],
+        rejected: createError(
+          'CW_EVENT_LATE',
+          `point at ${new Date(point.timestamp).toISOString()} is more than ${this.options.maxLatenessMs} ms older than its series' newest point`,
+          { series: key, newest: new Date(series.lastTimestamp).toISOString() },
+        ),
+      };
+    }
+    series.lastTimestamp = Math.max(series.lastTimestamp, point.timestamp);
+    const verdict = series.detector.update({ timestamp: point.timestamp, value: point.value, ...(point.count === undefined ? {} : { count: point.count }) });
+    // A detector that misbehaves must not poison alerts: treat a non-finite score as normal.
+    const score = Number.isFinite(verdict.score) ? verdict.score : 0;
+    this.attributor.observePoint(point, score);
+
+    const anomalous = score >= this.options.alertThreshold;
+    const open = series.open;
+    if (!open) {
+      if (!anomalous) return { alerts: [] };
+      return { alerts: [this.openAlert(key, series, point, score, verdict)] };
+    }
+
+    const alert = open.alert;
+    if (anomalous) {
+      open.normalSince = null;
+      alert.observed = point.value;
+      alert.expected = verdict.expected;
+      alert.lower = verdict.lower;
+      alert.upper = verdict.upper;
+      alert.score = Math.max(alert.score, score);
+      alert.severity = this.severityOf(alert.score);
+      alert.updatedAt = iso(point.timestamp);
+      this.applyAttribution(alert, point.timestamp, `${verdict.reason}`);
+    } else {
+      open.normalSince ??= point.timestamp;
+      if (point.timestamp - open.normalSince >= this.options.resolveAfterMs) {
+        alert.status = 'resolved';
+        alert.observed = point.value;
+        alert.expected = verdict.expected;
+        alert.updatedAt = iso(point.timestamp);
+        alert.resolvedAt = iso(point.timestamp);
+        alert.explanation = `${alert.service} ${alert.metric} is back to normal (${formatValue(point.value)}, expected ${formatValue(verdict.expected)}) since ${formatClock(open.normalSince)} after an anomaly that started at ${formatClock(Date.parse(alert.startedAt))}.`;
+        series.open = null;
+        return { alerts: [{ ...alert }] };
+      }
+    }
+    return { alerts: this.emitIfChanged(open, point.timestamp) };
+  }
+
+  private openAlert(key: string, series: Series, point: TelemetryPoint, score: number, verdict: { expected: number; lower: number; upper: number; reason: string }): Alert {
+    const alert: Alert = {
+      id: alertId(key, point.timestamp),
+      status: 'firing',
+      severity: this.severityOf(score),
+      service: series.service,
+      environment: series.environment,
+      metric: series.metric,
+      startedAt: iso(point.timestamp),
+      updatedAt: iso(point.timestamp),
+      observed: point.value,
+      expected: verdict.expected,
+      lower: verdict.lower,
+      upper: verdict.upper,
+      score,
+      detector: series.detector.method,
+      explanation: '',
+      suspects: [],
+      noChangeConfidence: 1,
+    };
+    this.applyAttribution(alert, point.timestamp, verdict.reason);
+    series.open = { alert, normalSince: null, lastEmitted: structuredClone(alert) };
+    return { ...alert };
+  }
+
+  private ingestChange(change: ChangeEvent): Alert[] {
+    this.attributor.observeChange(change);
+    // A change can arrive after the anomaly it caused (slow producer, skewed clock): re-rank open alerts.
+    const emitted: Alert[] = [];
+    for (const s of this.series.values()) {
+      if (!s.open) continue;
+      const alert = s.open.alert;
+      const now = Date.parse(alert.updatedAt);
+      this.applyAttribution(alert, now, null);
+      emitted.push(...this.emitIfChanged(s.open, now));
+    }
+    return emitted;
+  }
+
+  /** Re-ranks suspects and rewrites the explanation; `reason` is the detector's phrase, or null to keep the current one. */
+  private applyAttribution(alert: Alert, now: number, reason: string | null): void {
+    const attribution = this.attributor.attribute({
+      service: alert.service,
+      environment: alert.environment,
+      metric: alert.metric,
+      onset: Date.parse(alert.startedAt),
+      now,
+      observed: alert.observed,
+      expected: alert.expected,
+      score: alert.score,
+    });
+    alert.suspects = attribution.suspects;
+    alert.noChangeConfidence = attribution.noChangeConfidence;
+    const what = reason ?? `${formatValue(alert.observed)} vs expected ${formatValue(alert.expected)}`;
+    alert.explanation = explain(alert, what, attribution);
+  }
+
+  /** Emits the alert when something an engineer would care about changed, or as a periodic heartbeat. */
+  private emitIfChanged(open: OpenAlert, now: number): Alert[] {
+    const { alert, lastEmitted } = open;
+    const material =
+      alert.status !== lastEmitted.status ||
+      alert.severity !== lastEmitted.severity ||
+      alert.score >= lastEmitted.score + 0.05 ||
+      suspectsDiffer(alert, lastEmitted) ||
+      now - Date.parse(lastEmitted.updatedAt) >= this.options.reemitEveryMs;
+    if (!material) return [];
+    alert.updatedAt = iso(Math.max(now, Date.parse(lastEmitted.updatedAt)));
+    open.lastEmitted = structuredClone(alert);
+    return [{ ...alert }];
+  }
+
+  private severityOf(score: number): Severity {
+    return score >= this.options.criticalScore ? 'critical' : 'warning';
+  }
+}
+
+/** Series identity: service, metric, environment and every tag except `version` (versions are compared by attribution, not split into series). */
+function seriesKey(point: TelemetryPoint, environment: string): string {
+  let key = `${point.service}\u0000${point.metric}\u0000${environment}`;
+  if (point.tags) {
+    for (const tag of Object.keys(point.tags).sort()) {
+      if (tag === 'version' || tag === 'environment' || tag === 'env') continue;
+      key += `\u0000${tag}=${point.tags[tag]}`;
+    }
+  }
+  return key;
+}
+
+/** Alert ids derive from the series and the onset, so a replay or a restarted consumer produces the same ids. */
+function alertId(seriesKey: string, onset: number): string {
+  return `alrt-${createHash('sha256').update(`${seriesKey}@${onset}`).digest('hex').slice(0, 16)}`;
+}
+
+function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}
+
+function suspectsDiffer(a: Alert, b: Alert): boolean {
+  if (a.suspects.length !== b.suspects.length) return true;
+  return a.suspects.some((s, i) => s.changeId !== b.suspects[i]!.changeId || Math.abs(s.confidence - b.suspects[i]!.confidence) >= 0.05);
+}
+
+/** One sentence: what is wrong, since when, and which change most likely did it (or that none explains it). */
+function explain(alert: Alert, what: string, attribution: Attribution): string {
+  const cause = attribution.summary || (attribution.suspects.length ? '' : 'no recent change explains it');
+  return `${alert.service} ${alert.metric} ${what} since ${formatClock(Date.parse(alert.startedAt))}${cause ? `; ${cause}` : ''}.`;
+}

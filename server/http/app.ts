@@ -1,0 +1,151 @@
+/**
+ * The HTTP edge: health, the read API, event ingestion for CI/CD systems without Kafka access, and
+ * the built dashboard. Handlers only decode requests and encode responses; the core does the work.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+import type { Changewatch } from '../core.ts';
+import { validateRecord, type EventKind } from '../ingest/decode.ts';
+import { checkFutureSkew } from '../ingest/skew.ts';
+import { ALERT_STATUSES } from '../contract/alert.ts';
+import { createError, describeErrorCodes, isChangewatchError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+
+/** Most records one POST /api/v1/events may carry. */
+export const MAX_EVENTS_PER_REQUEST = 5_000;
+
+/** What the HTTP edge needs from the Kafka edge. */
+export interface EventPublisher {
+  readonly ready: boolean;
+  publish(kind: EventKind, messages: Array<{ key: string; value: string }>): Promise<void>;
+}
+
+/** Dependencies of the HTTP app. */
+export interface HttpAppDeps {
+  core: Changewatch;
+  publisher: EventPublisher;
+  log: Logger;
+  /** Largest accepted request body, bytes. */
+  maxBodyBytes: number;
+  maxFutureSkewMs: number;
+  /** Directory of the built dashboard; served at / when it exists. */
+  dashboardDir: string;
+}
+
+/** Builds the express application. */
+export function createHttpApp(deps: HttpAppDeps): express.Express {
+  const { core, publisher } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    const ready = publisher.ready;
+    res.status(ready ? 200 : 503).json({ ready, kafka: ready ? 'connected' : 'not connected' });
+  });
+
+  const api = express.Router();
+  api.get('/alerts', (req, res) => {
+    const status = optionalEnum(req, 'status', ALERT_STATUSES);
+    const service = typeof req.query.service === 'string' ? req.query.service : undefined;
+    res.json({ alerts: core.alerts.list({ ...(status ? { status } : {}), ...(service ? { service } : {}), limit: limitParam(req, 500, 2_000) }) });
+  });
+  api.get('/alerts/:id', (req, res) => {
+    const alert = core.alerts.get(req.params.id);
+    if (!alert) throw createError('CW_NOT_FOUND', `no alert ${req.params.id}`);
+    res.json({ alert });
+  });
+  api.get('/changes', (req, res) => {
+    res.json({ changes: core.recentChanges(limitParam(req, 100, 1_000)) });
+  });
+  api.get('/errors', (_req, res) => {
+    res.json({ errors: describeErrorCodes() });
+  });
+  api.post('/events', express.json({ limit: deps.maxBodyBytes, type: () => true }), async (req: Request, res: Response) => {
+    const body: unknown = req.body;
+    const records = Array.isArray(body) ? body : isObject(body) && Array.isArray(body.events) ? body.events : undefined;
+    if (!records) throw createError('CW_BAD_REQUEST', 'the body must be a JSON array of records or { "events": [...] }');
+    if (records.length > MAX_EVENTS_PER_REQUEST) throw createError('CW_BAD_REQUEST', `at most ${MAX_EVENTS_PER_REQUEST} records per request, got ${records.length}`);
+    if (!publisher.ready) throw createError('CW_STORE_UNAVAILABLE', 'Kafka is not connected; nothing was accepted, retry later');
+    const byKind: Record<EventKind, Array<{ key: string; value: string }>> = { change: [], metric: [], service: [] };
+    const rejected: Array<{ index: number; error: { code: string; message: string } }> = [];
+    const now = Date.now();
+    records.forEach((raw: unknown, index: number) => {
+      const decoded = validateRecord(raw);
+      let error = decoded.ok ? undefined : decoded.error;
+      if (decoded.ok) {
+        const record = decoded.value;
+        const [kind, value] = Object.entries(record)[0] as [EventKind, Record<string, unknown>];
+        error = checkFutureSkew(typeof value.timestamp === 'number' ? value.timestamp : null, now, deps.maxFutureSkewMs);
+        if (!error) {
+          // Normalized JSON (epoch-ms timestamps) goes to the topic, keyed by service like every producer.
+          byKind[kind].push({ key: String(value.service ?? value.name), value: JSON.stringify(value) });
+          return;
+        }
+      }
+      rejected.push({ index, error: { code: error!.code, message: error!.message } });
+      core.reject({ error: error!, original: JSON.stringify(raw) ?? '', source: { kind: 'http', index } });
+    });
+    await Promise.all((Object.keys(byKind) as EventKind[]).filter((k) => byKind[k].length).map((k) => publisher.publish(k, byKind[k])));
+    res.status(202).json({ accepted: records.length - rejected.length, rejected });
+  });
+  app.use('/api/v1', api);
+  app.use('/api', (_req, _res) => {
+    throw createError('CW_NOT_FOUND', 'no such API route');
+  });
+
+  if (existsSync(deps.dashboardDir)) {
+    app.use(express.static(deps.dashboardDir, { index: 'index.html', maxAge: '1h', setHeaders: noCacheForHtml }));
+    // The dashboard is a single page: unknown non-API paths get index.html.
+    app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => {
+      res.setHeader('cache-control', 'no-cache');
+      res.sendFile(path.join(deps.dashboardDir, 'index.html'));
+    });
+  }
+
+  app.use(errorHandler(deps.log));
+  return app;
+}
+
+function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    let error = err;
+    const bodyError = err as { type?: string; status?: number; message?: string };
+    if (bodyError.type === 'entity.too.large') error = createError('CW_EVENT_TOO_LARGE', bodyError.message ?? 'request body too large');
+    else if (bodyError.type === 'entity.parse.failed') error = createError('CW_EVENT_INVALID_JSON', `request body is not valid JSON: ${bodyError.message}`);
+    if (!isChangewatchError(error)) {
+      log.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error in HTTP handler');
+      error = createError('CW_INTERNAL', 'internal error; see the server log');
+    }
+    const cw = error as ReturnType<typeof createError>;
+    res.status(cw.statusCode).json(cw.toJSON());
+  };
+}
+
+function noCacheForHtml(res: Response, file: string): void {
+  if (file.endsWith('.html')) res.setHeader('cache-control', 'no-cache');
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function limitParam(req: Request, fallback: number, max: number): number {
+  const raw = req.query.limit;
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw createError('CW_BAD_REQUEST', `limit must be an integer from 1 to ${max}`);
+  return n;
+}
+
+function optionalEnum<T extends string>(req: Request, name: string, allowed: readonly T[]): T | undefined {
+  const raw = req.query[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !allowed.includes(raw as T)) throw createError('CW_BAD_REQUEST', `${name} must be one of ${allowed.join(', ')}`);
+  return raw as T;
+}
+

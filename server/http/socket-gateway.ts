@@ -1,0 +1,34 @@
+/**
+ * The socket.io edge: sends each dashboard a snapshot on connect, then every alert and change as
+ * the core publishes them, and counters every few seconds. Dashboards batch on their side.
+ */
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import type { ClientToServerEvents, ServerStats, ServerToClientEvents } from '../contract/alert.ts';
+import type { Changewatch } from '../core.ts';
+
+/** The typed socket.io server of changewatch. */
+export type ChangewatchSocketServer = Server<ClientToServerEvents, ServerToClientEvents>;
+
+/** Attaches socket.io to `http` and wires it to the core; returns a function that detaches it. */
+export function attachSocketGateway(http: HttpServer, core: Changewatch, stats: () => ServerStats, statsEveryMs = 2_000): { io: ChangewatchSocketServer; close(): Promise<void> } {
+  const io: ChangewatchSocketServer = new Server(http, { serveClient: false, cors: { origin: false } });
+  io.on('connection', (socket) => {
+    socket.emit('snapshot', { alerts: core.alerts.list({ limit: 500 }), changes: core.recentChanges(200), stats: stats() });
+  });
+  const onAlert = (alert: Parameters<ServerToClientEvents['alert']>[0]): void => void io.emit('alert', alert);
+  const onChange = (change: Parameters<ServerToClientEvents['change']>[0]): void => void io.emit('change', change);
+  core.on('alert', onAlert);
+  core.on('change', onChange);
+  const timer = setInterval(() => io.emit('stats', stats()), statsEveryMs);
+  timer.unref();
+  return {
+    io,
+    close: async () => {
+      clearInterval(timer);
+      core.off('alert', onAlert);
+      core.off('change', onChange);
+      await new Promise<void>((resolve) => void io.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * Checkpoints tie the pipeline's state to the Kafka offsets it has absorbed, so a restart resumes
+ * exactly: state from the checkpoint, and every message below the checkpoint's offsets is skipped
+ * even if Kafka's committed offsets lag behind (a crash between saving and committing).
+ */
+import type { PipelineSnapshot } from '../pipeline/pipeline.ts';
+
+/** Pipeline state plus, per `topic:partition`, the next offset not yet reflected in that state. */
+export interface Checkpoint {
+  state: PipelineSnapshot;
+  offsets: Record<string, string>;
+}
+
+/** Durable storage for the latest checkpoint of one consumer group. */
+export interface CheckpointStore {
+  load(): Promise<Checkpoint | undefined>;
+  save(checkpoint: Checkpoint): Promise<void>;
+}
+
+/** Key of a topic partition in `Checkpoint.offsets`. */
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}

@@ -1,0 +1,204 @@
+/**
+ * The Kafka edge: consumes changes, telemetry and catalog entries in one consumer group, decodes
+ * them, hands valid records to the core, dead-letters the rest, produces alerts, and commits offsets
+ * only after the state that absorbed them is checkpointed (at-least-once, no lost events).
+ */
+import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry, type Message, type Producer } from 'kafkajs';
+import type { Config } from '../config.ts';
+import type { Changewatch, DeadLetter } from '../core.ts';
+import type { Logger } from '../log.ts';
+import { RateLimitedLog } from '../log.ts';
+import { decodeMany, type EventKind } from './decode.ts';
+import { checkFutureSkew } from './skew.ts';
+import { partitionKey, type CheckpointStore } from './checkpoint.ts';
+
+/** Largest dead-letter payload kept whole; larger originals are truncated (and flagged) so the DLQ write itself cannot fail on size. */
+const MAX_DEAD_LETTER_BYTES = 900_000;
+
+/** Consumes the input topics and produces alerts and dead letters. */
+export class KafkaIngest {
+  private readonly kafka: Kafka;
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly kindByTopic: Map<string, EventKind>;
+  private readonly badInputLog: RateLimitedLog;
+  /** Next offset to process per partition, as absorbed by the pipeline state. */
+  private readonly positions = new Map<string, string>();
+  /** Offsets restored from the checkpoint: messages below them are already in the state. */
+  private readonly skipBelow = new Map<string, bigint>();
+  private lastCheckpointAt = 0;
+  private dirty = false;
+  private joined = false;
+  private producerConnected = false;
+
+  constructor(
+    private readonly config: Config,
+    private readonly core: Changewatch,
+    private readonly checkpoints: CheckpointStore,
+    private readonly log: Logger,
+  ) {
+    const { kafka: k } = config;
+    this.kafka = new Kafka({ clientId: k.clientId, brokers: [...k.brokers], logLevel: logLevel.WARN, logCreator: kafkaLogCreator(log) });
+    this.consumer = this.kafka.consumer({ groupId: k.groupId, maxWaitTimeInMs: k.maxWaitTimeMs, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: true });
+    this.kindByTopic = new Map<string, EventKind>([
+      [k.topics.changes, 'change'],
+      [k.topics.telemetry, 'metric'],
+      [k.topics.services, 'service'],
+    ]);
+    this.badInputLog = new RateLimitedLog(log);
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.joined = true));
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.joined = false;
+      log.error({ err: e.payload.error }, 'Kafka consumer crashed; kafkajs restarts it');
+    });
+    this.consumer.on(this.consumer.events.DISCONNECT, () => (this.joined = false));
+    this.producer.on(this.producer.events.CONNECT, () => (this.producerConnected = true));
+    this.producer.on(this.producer.events.DISCONNECT, () => (this.producerConnected = false));
+  }
+
+  /** True once the consumer is in its group and the producer is connected. */
+  get ready(): boolean {
+    return this.joined && this.producerConnected;
+  }
+
+  /** Connects, subscribes and starts consuming; resumes from `offsets` of the checkpoint the core was restored from. */
+  async start(restoredOffsets: Record<string, string> = {}): Promise<void> {
+    for (const [key, offset] of Object.entries(restoredOffsets)) {
+      this.skipBelow.set(key, BigInt(offset));
+      this.positions.set(key, offset);
+    }
+    await this.producer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.kindByTopic.keys()], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  /** Produces records to an input topic, as POST /api/v1/events does for systems without Kafka access. */
+  async publish(kind: EventKind, messages: Array<{ key: string; value: string }>): Promise<void> {
+    const topic = [...this.kindByTopic].find(([, k]) => k === kind)![0];
+    await this.producer.send({ topic, messages });
+  }
+
+  /** Stops consuming, saves a final checkpoint, and disconnects. */
+  async stop(): Promise<void> {
+    await this.consumer.stop();
+    if (this.dirty) await this.checkpoint(false);
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+  }
+
+  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const key = partitionKey(batch.topic, batch.partition);
+    const kind = this.kindByTopic.get(batch.topic)!;
+    const skipBelow = this.skipBelow.get(key);
+    const alerts: Message[] = [];
+    const deadLetters: Message[] = [];
+    let last: string | undefined;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      if (skipBelow === undefined || BigInt(message.offset) >= skipBelow) {
+        this.handleMessage(kind, batch.topic, batch.partition, message, alerts, deadLetters);
+      }
+      last = message.offset;
+    }
+    if (last === undefined) return;
+    await this.send(this.config.kafka.topics.alerts, alerts, heartbeat, isRunning);
+    await this.send(this.config.kafka.topics.deadletter, deadLetters, heartbeat, isRunning);
+    resolveOffset(last);
+    this.positions.set(key, (BigInt(last) + 1n).toString());
+    this.dirty = true;
+    await heartbeat();
+    if (Date.now() - this.lastCheckpointAt >= this.config.kafka.checkpointIntervalMs) await this.checkpoint(true);
+  }
+
+  private handleMessage(kind: EventKind, topic: string, partition: number, message: KafkaMessage, alerts: Message[], deadLetters: Message[]): void {
+    const original = message.value ?? Buffer.alloc(0);
+    const source = { kind: 'kafka' as const, topic, partition, offset: message.offset, ...(message.key ? { key: message.key.toString() } : {}) };
+    const decoded = decodeMany(kind, original, this.config.kafka.maxMessageBytes);
+    const refuse = (deadLetter: DeadLetter): void => {
+      this.core.reject(deadLetter);
+      deadLetters.push(toDeadLetterMessage(deadLetter, message.key));
+      this.badInputLog.warn(deadLetter.error.code, { topic, partition, offset: message.offset, index: deadLetter.source.index }, deadLetter.error.message);
+    };
+    for (const reject of decoded.rejects) {
+      refuse({ error: reject.error, original: reject.original, source: { ...source, ...(reject.index >= 0 ? { index: reject.index } : {}) } });
+    }
+    const now = Date.now();
+    decoded.values.forEach((value, i) => {
+      const itemSource = decoded.values.length > 1 || decoded.rejects.length ? { ...source, index: i } : source;
+      const skew = checkFutureSkew('timestamp' in value ? value.timestamp : null, now, this.config.kafka.maxFutureSkewMs);
+      if (skew) return refuse({ error: skew, original: JSON.stringify(value), source: itemSource });
+      const result = this.core.handle({ [kind]: value } as never);
+      if (result.rejected) refuse({ error: result.rejected, original: JSON.stringify(value), source: itemSource });
+      for (const alert of result.alerts) alerts.push({ key: alert.id, value: JSON.stringify(alert) });
+    });
+  }
+
+  /** Produces, retrying through broker outages: alerts must reach the topic before their offsets are committed. */
+  private async send(topic: string, messages: Message[], heartbeat: () => Promise<void>, isRunning: () => boolean): Promise<void> {
+    if (!messages.length) return;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.producer.send({ topic, messages });
+        return;
+      } catch (err) {
+        if (!isRunning()) throw err;
+        this.log.error({ err, topic, attempt }, 'producing failed; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt)));
+        await heartbeat().catch(() => undefined);
+      }
+    }
+  }
+
+  private async checkpoint(commit: boolean): Promise<void> {
+    const offsets = Object.fromEntries(this.positions);
+    await this.checkpoints.save({ state: this.core.pipeline.snapshot(), offsets });
+    this.lastCheckpointAt = Date.now();
+    this.dirty = false;
+    if (commit) {
+      await this.consumer.commitOffsets(
+        [...this.positions].map(([key, offset]) => {
+          const cut = key.lastIndexOf(':');
+          return { topic: key.slice(0, cut), partition: Number(key.slice(cut + 1)), offset };
+        }),
+      );
+    }
+  }
+}
+
+/** The dead-letter record: the original bytes as the value, the reason and the source in headers. */
+function toDeadLetterMessage(deadLetter: DeadLetter, key: Buffer | null): Message {
+  const bytes = typeof deadLetter.original === 'string' ? Buffer.from(deadLetter.original) : deadLetter.original;
+  const truncated = bytes.length > MAX_DEAD_LETTER_BYTES;
+  const { source } = deadLetter;
+  const headers: Record<string, string> = {
+    'changewatch-error-code': deadLetter.error.code,
+    'changewatch-error-message': deadLetter.error.message.slice(0, 2_000),
+  };
+  if (source.kind === 'kafka') {
+    headers['changewatch-source-topic'] = source.topic;
+    headers['changewatch-source-partition'] = String(source.partition);
+    headers['changewatch-source-offset'] = source.offset;
+  }
+  if (source.index !== undefined) headers['changewatch-item-index'] = String(source.index);
+  if (truncated) headers['changewatch-truncated-from-bytes'] = String(bytes.length);
+  return { key, value: truncated ? bytes.subarray(0, MAX_DEAD_LETTER_BYTES) : bytes, headers };
+}
+
+/** Routes kafkajs's own log lines into pino. */
+function kafkaLogCreator(log: Logger) {
+  return () =>
+    ({ level, log: entry }: LogEntry) => {
+      const { message, ...rest } = entry;
+      const fields = { kafka: rest };
+      if (level <= logLevel.ERROR) log.error(fields, message);
+      else if (level === logLevel.WARN) log.warn(fields, message);
+      else log.debug(fields, message);
+    };
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { createDefaultDetector, restoreDetector } from '../../../detectors/index.ts';
+import { DEFAULT_PIPELINE_OPTIONS, Pipeline, type DetectorFactory } from '../../../server/pipeline/pipeline.ts';
+import type { Alert } from '../../../server/contract/alert.ts';
+import { aChange, metricRecords, stepSeries, T0 } from '../../support/factories.ts';
+import { LatestChangeAttributor } from '../../support/latest-change-attributor.ts';
+
+const detectors: DetectorFactory = { create: createDefaultDetector, restore: restoreDetector };
+
+function newPipeline(): { pipeline: Pipeline; attributor: LatestChangeAttributor } {
+  const attributor = new LatestChangeAttributor();
+  return { pipeline: new Pipeline(detectors, attributor, DEFAULT_PIPELINE_OPTIONS), attributor };
+}
+
+function run(pipeline: Pipeline, records: Parameters<Pipeline['ingest']>[0][]): Alert[] {
+  return records.flatMap((r) => pipeline.ingest(r).alerts);
+}
+
+describe('Pipeline', () => {
+  it('opens one alert at a level shift, names the latest change, and explains it in one sentence', () => {
+    const { pipeline } = newPipeline();
+    const points = stepSeries({ normal: 200, anomalous: 10 });
+    const onsetTime = points[200]!.timestamp;
+    const alerts = run(pipeline, [{ change: aChange({ service: 'checkout', timestamp: onsetTime - 120_000 }) }, ...metricRecords(points)]);
+    expect(alerts.length).toBeGreaterThan(0);
+    const first = alerts[0]!;
+    expect(first).toMatchObject({ status: 'firing', service: 'checkout', metric: 'latency_p99', startedAt: new Date(onsetTime).toISOString() });
+    expect(first.suspects[0]!.changeId).toBe('chg-1');
+    expect(first.explanation).toMatch(/^checkout latency_p99 .* since \d\d:\d\d UTC; most likely deploy chg-1\.$/);
+    expect(new Set(alerts.map((a) => a.id)).size).toBe(1);
+  });
+
+  it('resolves after the series has been normal for resolveAfterMs of event time, and never before', () => {
+    const { pipeline } = newPipeline();
+    const spike = stepSeries({ normal: 200, anomalous: 3 });
+    const back = stepSeries({ start: spike.at(-1)!.timestamp + 10_000, normal: 60, anomalous: 0 });
+    const alerts = run(pipeline, metricRecords([...spike, ...back]));
+    const resolved = alerts.filter((a) => a.status === 'resolved');
+    expect(resolved).toHaveLength(1);
+    const normalSince = back[0]!.timestamp;
+    expect(Date.parse(resolved[0]!.resolvedAt!) - normalSince).toBeGreaterThanOrEqual(DEFAULT_PIPELINE_OPTIONS.resolveAfterMs);
+    expect(resolved[0]!.explanation).toMatch(/back to normal/);
+    expect(pipeline.openAlerts()).toEqual([]);
+  });
+
+  it('re-ranks an open alert when the causing change arrives late', () => {
+    const { pipeline } = newPipeline();
+    const points = stepSeries({ normal: 200, anomalous: 3 });
+    const before = run(pipeline, metricRecords(points));
+    expect(before.at(-1)!.suspects).toEqual([]);
+    const late = run(pipeline, [{ change: aChange({ id: 'chg-late', timestamp: points[199]!.timestamp }) }]);
+    expect(late).toHaveLength(1);
+    expect(late[0]!.suspects[0]!.changeId).toBe('chg-late');
+    expect(late[0]!.id).toBe(before[0]!.id);
+  });
+
+  it('rejects points later than maxLatenessMs and accepts smaller disorder', () => {
+    const { pipeline } = newPipeline();
+    const points = stepSeries({ normal: 50, anomalous: 0 });
+    run(pipeline, metricRecords(points));
+    const newest = points.at(-1)!.timestamp;
+    expect(pipeline.ingest({ metric: { ...points[0]!, timestamp: newest - 60_000 } }).rejected).toBeUndefined();
+    expect(pipeline.ingest({ metric: { ...points[0]!, timestamp: newest - DEFAULT_PIPELINE_OPTIONS.maxLatenessMs - 1 } }).rejected?.code).toBe('CW_EVENT_LATE');
+  });
+
+  it('continues identically after a snapshot and restore mid-stream', () => {
+    const records = [{ change: aChange({ timestamp: T0 + 1_990_000 }) }, ...metricRecords(stepSeries({ normal: 200, anomalous: 40 }))];
+    const whole = newPipeline().pipeline;
+    const expected = run(whole, records);
+
+    const first = newPipeline();
+    const head = run(first.pipeline, records.slice(0, 205));
+    const snapshot = JSON.parse(JSON.stringify(first.pipeline.snapshot()));
+    const restored = Pipeline.restore(snapshot, detectors, LatestChangeAttributor.restore(snapshot.attributor));
+    const tail = run(restored, records.slice(205));
+    expect([...head, ...tail]).toEqual(expected);
+  });
+
+  it('gives every series its own alert and keeps ids stable across runs', () => {
+    const a = stepSeries({ service: 'checkout', normal: 200, anomalous: 5 });
+    const b = stepSeries({ service: 'payments', normal: 200, anomalous: 5 });
+    const merged = [...a, ...b].sort((x, y) => x.timestamp - y.timestamp || x.service.localeCompare(y.service));
+    const once = run(newPipeline().pipeline, metricRecords(merged));
+    const twice = run(newPipeline().pipeline, metricRecords(merged));
+    expect(new Set(once.map((x) => x.service))).toEqual(new Set(['checkout', 'payments']));
+    expect(twice).toEqual(once);
+  });
+});

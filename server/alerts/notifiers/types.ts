@@ -1,0 +1,52 @@
+/**
+ * The notifier contract: a notifier turns one notification into one HTTP request and classifies the
+ * result. It never sleeps or retries; the delivery worker owns backoff, ordering and the circuit breaker.
+ */
+import type { Alert } from '../../contract/alert.ts';
+import type { Incident } from '../../contract/incident.ts';
+
+/** What happened to the incident: PagerDuty's event actions, used by every notifier. */
+export const NOTIFICATION_ACTIONS = ['trigger', 'acknowledge', 'resolve'] as const;
+/** What happened to the incident. */
+export type NotificationAction = (typeof NOTIFICATION_ACTIONS)[number];
+
+/** One message about one incident for one endpoint, as stored in the outbox. */
+export interface Notification {
+  /** Stable per outbox row: the same on every retry, sent as the idempotency key (`webhook-id`). */
+  id: string;
+  action: NotificationAction;
+  /** The incident as it was when the notification was enqueued. */
+  incident: Incident;
+  /** Its child alerts as they were when enqueued, most relevant first. */
+  alerts: Alert[];
+  /** Link to this incident on the dashboard. */
+  dashboardUrl: string;
+}
+
+/** The result of one delivery attempt. */
+export type DeliveryOutcome =
+  | { ok: true; status: number }
+  | {
+      ok: false;
+      /** Worth trying again: network errors, timeouts, 408, 429 and 5xx. */
+      retryable: boolean;
+      /** The receiver's `Retry-After`, in ms from now, when it sent one. */
+      retryAfterMs?: number;
+      /** Why it failed, free of secrets (safe to log, store and show). */
+      reason: string;
+      /** True when the caller's signal aborted the attempt (shutdown), not the receiver. */
+      aborted?: boolean;
+    };
+
+/** Sends notifications to one configured endpoint. */
+export interface Notifier {
+  /** The endpoint name from the `notify:` config; the outbox and circuit breaker key. */
+  readonly name: string;
+  /** `pagerduty`, `slack` or `webhook`. */
+  readonly type: string;
+  /**
+   * Makes one attempt. Never throws and never retries: every failure becomes an outcome. `signal`
+   * aborts the attempt (shutdown); the notifier adds its own timeout.
+   */
+  send(notification: Notification, signal?: AbortSignal): Promise<DeliveryOutcome>;
+}

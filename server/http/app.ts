@@ -19,6 +19,8 @@ export const MAX_EVENTS_PER_REQUEST = 5_000;
 export interface EventPublisher {
   readonly ready: boolean;
   publish(kind: EventKind, messages: Array<{ key: string; value: string }>): Promise<void>;
+  /** Next offset to process per `topic:partition`. */
+  consumedOffsets(): Record<string, string>;
 }
 
 /** Dependencies of the HTTP app. */
@@ -61,6 +63,9 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   });
   api.get('/changes', (req, res) => {
     res.json({ changes: core.recentChanges(limitParam(req, 100, 1_000)) });
+  });
+  api.get('/status', (_req, res) => {
+    res.json({ stats: core.stats(publisher.ready), series: core.pipeline.seriesCount, consumedOffsets: publisher.consumedOffsets() });
   });
   api.get('/errors', (_req, res) => {
     res.json({ errors: describeErrorCodes() });

@@ -62,6 +62,11 @@ export class KafkaIngest {
     return this.joined && this.producerConnected;
   }
 
+  /** Next offset to process per `topic:partition`, as absorbed by the pipeline. */
+  consumedOffsets(): Record<string, string> {
+    return Object.fromEntries(this.positions);
+  }
+
   /** Connects, subscribes and starts consuming; resumes from `offsets` of the checkpoint the core was restored from. */
   async start(restoredOffsets: Record<string, string> = {}): Promise<void> {
     for (const [key, offset] of Object.entries(restoredOffsets)) {
@@ -157,8 +162,7 @@ export class KafkaIngest {
   }
 
   private async checkpoint(commit: boolean): Promise<void> {
-    const offsets = Object.fromEntries(this.positions);
-    await this.checkpoints.save({ state: this.core.pipeline.snapshot(), offsets });
+    await this.checkpoints.save({ state: this.core.pipeline.snapshot(), offsets: this.consumedOffsets() });
     this.lastCheckpointAt = Date.now();
     this.dirty = false;
     if (commit) {

@@ -1,0 +1,107 @@
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import type { Producer } from 'kafkajs';
+import { io, type Socket } from 'socket.io-client';
+import type { Alert, ClientToServerEvents, ServerToClientEvents } from '../../../server/contract/alert.ts';
+import { aChange, stepSeries } from '../../support/factories.ts';
+import { connectedProducer, eventually, TopicReader } from '../../support/kafka-helpers.ts';
+import { startTestService, type TestService } from '../../support/service-harness.ts';
+
+const brokers = inject('kafkaBrokers');
+const cleanup: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+async function setup(): Promise<{ service: TestService; producer: Producer }> {
+  const service = await startTestService(brokers);
+  cleanup.push(() => service.stop());
+  const producer = await connectedProducer(brokers);
+  cleanup.push(() => producer.disconnect());
+  await eventually(() => service.ingest.ready, 20_000, 'the consumer to join its group');
+  return { service, producer };
+}
+
+function points(values: ReturnType<typeof stepSeries>) {
+  return values.map((p) => ({ key: p.service, value: JSON.stringify(p) }));
+}
+
+describe('Kafka ingest (real broker)', () => {
+  it('turns events on Kafka into an alert on a socket.io client and on the alerts topic within 2 s', async () => {
+    const { service, producer } = await setup();
+    const series = stepSeries({ normal: 200, anomalous: 3, start: Date.now() - 2_030_000 });
+    await producer.send({ topic: service.topics.changes, messages: [{ key: 'checkout', value: JSON.stringify(aChange({ timestamp: series[195]!.timestamp })) }] });
+    await producer.send({ topic: service.topics.telemetry, messages: points(series.slice(0, 200)) });
+    await eventually(() => service.core.stats(true).eventsProcessed === 201, 15_000, 'the normal points to be processed');
+
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(service.url, { transports: ['websocket'] });
+    cleanup.push(() => socket.close());
+    const snapshot = await new Promise<Parameters<ServerToClientEvents['snapshot']>[0]>((resolve) => socket.once('snapshot', resolve));
+    expect(snapshot.changes.map((c) => c.id)).toEqual(['chg-1']);
+    const alerts = await TopicReader.start(brokers, service.topics.alerts);
+    cleanup.push(() => alerts.stop());
+
+    const sentAt = Date.now();
+    const onSocket = new Promise<{ alert: Alert; at: number }>((resolve) => socket.once('alert', (alert) => resolve({ alert, at: Date.now() })));
+    await producer.send({ topic: service.topics.telemetry, messages: points(series.slice(200)) });
+    const { alert, at } = await onSocket;
+    expect(at - sentAt).toBeLessThan(2_000);
+    expect(alert).toMatchObject({ status: 'firing', service: 'checkout', metric: 'latency_p99' });
+    expect(alert.suspects[0]?.changeId).toBe('chg-1');
+    const onTopic = await alerts.waitFor((m) => m.length > 0, 2_000);
+    expect(JSON.parse(onTopic[0]!.value.toString()).id).toBe(alert.id);
+    expect(onTopic[0]!.key).toBe(alert.id);
+
+    const api = (await (await fetch(`${service.url}/api/v1/alerts`)).json()) as { alerts: Alert[] };
+    expect(api.alerts.map((a) => a.id)).toContain(alert.id);
+  });
+
+  it('dead-letters every kind of bad message with its reason and original bytes, and keeps consuming', async () => {
+    const { service, producer } = await setup();
+    const deadletters = await TopicReader.start(brokers, service.topics.deadletter);
+    cleanup.push(() => deadletters.stop());
+    const good = stepSeries({ normal: 5, anomalous: 0, start: Date.now() - 60_000 });
+    const bad = [
+      '{"service": "checkout", "metric":',
+      JSON.stringify({ service: 'checkout', metric: 'error_rate', value: 'high', timestamp: Date.now() }),
+      JSON.stringify({ service: 'checkout', metric: 'error_rate', value: 1, timestamp: 1_700_000_000 }),
+      JSON.stringify({ service: 'checkout', metric: 'error_rate', value: 1, timestamp: Date.now() + 7 * 86_400_000 }),
+      'x'.repeat(1_100_000),
+      JSON.stringify([good[0], { nope: 1 }]),
+    ];
+    await producer.send({ topic: service.topics.telemetry, messages: [...bad.map((value) => ({ key: 'checkout', value })), ...points(good.slice(1))] });
+    await producer.send({ topic: service.topics.changes, messages: [{ key: 'x', value: JSON.stringify({ ...aChange(), author: { type: 'robot', name: 'r' } }) }] });
+
+    const dead = await deadletters.waitFor((m) => m.length >= 7);
+    const codes = dead.map((m) => m.headers['changewatch-error-code']);
+    expect(codes.sort()).toEqual(['CW_EVENT_INVALID_JSON', 'CW_EVENT_SCHEMA', 'CW_EVENT_SCHEMA', 'CW_EVENT_SCHEMA', 'CW_EVENT_TIMESTAMP', 'CW_EVENT_TIMESTAMP', 'CW_EVENT_TOO_LARGE'].sort());
+    const invalidJson = dead.find((m) => m.headers['changewatch-error-code'] === 'CW_EVENT_INVALID_JSON')!;
+    expect(invalidJson.value.toString()).toBe(bad[0]);
+    expect(invalidJson.headers['changewatch-source-topic']).toBe(service.topics.telemetry);
+    expect(invalidJson.headers['changewatch-error-message']).toMatch(/not valid JSON/);
+    const arrayItem = dead.find((m) => m.headers['changewatch-item-index'] === '1')!;
+    expect(arrayItem.value.toString()).toBe('{"nope":1}');
+    // The good points, including the one sharing an array with a bad item, all reached the pipeline.
+    await eventually(() => service.core.stats(true).eventsProcessed === 5, 10_000, 'the good points');
+    expect(service.core.stats(true).deadLettered).toBe(7);
+  });
+
+  it('accepts events over HTTP with per-item errors and routes them through Kafka', async () => {
+    const { service } = await setup();
+    const res = await fetch(`${service.url}/api/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ events: [{ change: aChange({ timestamp: Date.now() }) }, { metric: { service: 'checkout' } }, { bogus: {} }] }),
+    });
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { accepted: number; rejected: Array<{ index: number; error: { code: string } }> };
+    expect(body.accepted).toBe(1);
+    expect(body.rejected.map((r) => [r.index, r.error.code])).toEqual([
+      [1, 'CW_EVENT_SCHEMA'],
+      [2, 'CW_EVENT_SCHEMA'],
+    ]);
+    await eventually(() => service.core.recentChanges().length === 1, 10_000, 'the change to come back from Kafka');
+    const notJson = await fetch(`${service.url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
+    expect(notJson.status).toBe(400);
+    expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe('CW_EVENT_INVALID_JSON');
+  });
+});

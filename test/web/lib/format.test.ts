@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import {
+  confidenceLevel,
+  formatAbsoluteTime,
+  formatCount,
+  formatDuration,
+  formatMetricValue,
+  formatPercent,
+  formatRelativeTime,
+} from '../../../web/src/lib/format.ts';
+
+const now = Date.parse('2026-11-23T03:30:00Z');
+
+describe('format', () => {
+  it('words relative times coarsely, and never in the future', () => {
+    expect(formatRelativeTime(now + 5_000, now)).toBe('just now');
+    expect(formatRelativeTime(now - 9_000, now)).toBe('just now');
+    expect(formatRelativeTime(now - 42_000, now)).toBe('42 s ago');
+    expect(formatRelativeTime(now - 3 * 60_000 - 59_000, now)).toBe('3 min ago');
+    expect(formatRelativeTime(now - 2 * 3_600_000, now)).toBe('2 h ago');
+    expect(formatRelativeTime(now - 3 * 86_400_000, now)).toBe('3 d ago');
+  });
+
+  it('gives absolute times in UTC', () => {
+    expect(formatAbsoluteTime(now)).toBe('2026-11-23 03:30:00 UTC');
+  });
+
+  it('formats durations', () => {
+    expect(formatDuration(40_000)).toBe('40 s');
+    expect(formatDuration(-5 * 60_000)).toBe('5 min');
+    expect(formatDuration(80 * 60_000)).toBe('1 h 20 min');
+    expect(formatDuration(2 * 3_600_000)).toBe('2 h');
+  });
+
+  it('never rounds a non-zero or non-certain probability to 0% or 100%', () => {
+    expect(formatPercent(0)).toBe('0%');
+    expect(formatPercent(0.004)).toBe('<1%');
+    expect(formatPercent(0.125)).toBe('13%');
+    expect(formatPercent(0.997)).toBe('>99%');
+    expect(formatPercent(1)).toBe('100%');
+  });
+
+  it('formats metric values and counters compactly', () => {
+    expect(formatMetricValue(0.052345)).toBe('0.0523');
+    expect(formatMetricValue(1234.5)).toBe('1,230');
+    expect(formatCount(950)).toBe('950');
+    expect(formatCount(1_284_553)).toBe('1.3M');
+  });
+
+  it('words confidence levels', () => {
+    expect(confidenceLevel(0.82)).toBe('High');
+    expect(confidenceLevel(0.7)).toBe('High');
+    expect(confidenceLevel(0.5)).toBe('Medium');
+    expect(confidenceLevel(0.1)).toBe('Low');
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * Zod schemas for the `notify:` config blocks, matching the documented YAML keys. The config loader
+ * (server/config.ts) composes `notifyConfigSchema` after `${VAR}` substitution. Validation messages
+ * never echo the values, so a malformed secret does not end up in a startup error.
+ */
+import { z } from 'zod';
+import { AUTHOR_TYPES } from '../../../detectors/events.ts';
+import { SEVERITIES } from '../../contract/alert.ts';
+import { isWebhookSecret } from './standard-webhooks.ts';
+
+/** The PagerDuty Events API v2 endpoint. */
+export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+
+/** Default time to wait for a receiver's response. */
+export const DEFAULT_NOTIFY_TIMEOUT_MS = 10_000;
+
+/** Accepts one value or a list (`severity: critical` or `severity: [critical, warning]`), yields a list. */
+function oneOrMany<T extends z.ZodType>(item: T) {
+  return z.union([item, z.array(item).min(1)]).transform((value): Array<z.output<T>> => (Array.isArray(value) ? value : [value]));
+}
+
+/** An absolute http(s) URL. */
+const httpUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}, 'must be an absolute http(s) URL');
+
+/**
+ * Which incidents an endpoint receives. Every key given must match (AND); within a key any listed
+ * value matches (OR). `authorType` matches the author of the incident's top suspect, so an
+ * incident with no suspect never matches an `authorType` route.
+ */
+export const routeMatchSchema = z.strictObject({
+  service: oneOrMany(z.string().min(1)).optional(),
+  environment: oneOrMany(z.string().min(1)).optional(),
+  severity: oneOrMany(z.enum(SEVERITIES)).optional(),
+  authorType: oneOrMany(z.enum(AUTHOR_TYPES)).optional(),
+});
+/** A parsed route matcher. */
+export type RouteMatch = z.output<typeof routeMatchSchema>;
+
+/** Keys every notifier block has. */
+const commonKeys = {
+  /** Unique endpoint name: outbox rows, circuit breakers and logs refer to it. */
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"'),
+  /** Time to wait for a response before the attempt counts as a (retryable) timeout. */
+  timeoutMs: z.number().int().min(100).max(120_000).default(DEFAULT_NOTIFY_TIMEOUT_MS),
+  /** Omitted: the endpoint receives every incident. */
+  match: routeMatchSchema.optional(),
+};
+
+/** `type: pagerduty`: PagerDuty Events API v2. */
+export const pagerDutyConfigSchema = z.strictObject({
+  ...commonKeys,
+  type: z.literal('pagerduty'),
+  /** Overridable for tests and EU accounts (events.eu.pagerduty.com). */
+  url: httpUrl.default(PAGERDUTY_EVENTS_URL),
+  /** The integration's routing key (a secret). */
+  routingKey: z.string().min(1, 'is required'),
+});
+/** A parsed PagerDuty block. */
+export type PagerDutyConfig = z.output<typeof pagerDutyConfigSchema>;
+
+/** `type: slack`: a Slack incoming webhook. */
+export const slackConfigSchema = z.strictObject({
+  ...commonKeys,
+  type: z.literal('slack'),
+  /** The incoming-webhook URL (a secret: the token is in its path). */
+  url: httpUrl,
+});
+/** A parsed Slack block. */
+export type SlackConfig = z.output<typeof slackConfigSchema>;
+
+/** `type: webhook`: JSON signed per Standard Webhooks. */
+export const webhookConfigSchema = z.strictObject({
+  ...commonKeys,
+  type: z.literal('webhook'),
+  url: httpUrl,
+  /** Signing secret in Standard Webhooks form, `whsec_<base64 key>`. */
+  secret: z.string().refine(isWebhookSecret, 'must have the form whsec_<base64 key>'),
+});
+/** A parsed webhook block. */
+export type WebhookConfig = z.output<typeof webhookConfigSchema>;
+
+/** One entry of `notify:`. */
+export const notifierConfigSchema = z.discriminatedUnion('type', [pagerDutyConfigSchema, slackConfigSchema, webhookConfigSchema]);
+/** A parsed notifier block. */
+export type NotifierConfig = z.output<typeof notifierConfigSchema>;
+
+/** The whole `notify:` list; endpoint names must be unique. */
+export const notifyConfigSchema = z.array(notifierConfigSchema).superRefine((configs, ctx) => {
+  const seen = new Set<string>();
+  configs.forEach((config, index) => {
+    if (seen.has(config.name)) {
+      ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate notifier name "${config.name}"` });
+    }
+    seen.add(config.name);
+  });
+});

@@ -150,6 +150,8 @@ describe('dashboard in a browser', () => {
     const texts = await items.allInnerTexts();
     expect(texts[0]).toContain('Raise payment client pool size');
     expect(texts[0]).toMatch(/AI agent\s*deploy-pilot/);
+    expect(texts[0]).toContain('Likely cause of an open alert on checkout');
+    expect(texts[1]).not.toContain('Likely cause');
     expect(texts[1]).toMatch(/AI-assisted\s*lena\.w/);
     expect(texts[2]).toMatch(/Human\s*omar\.r/);
     expect(texts[2]).toContain('41 min ago');
@@ -238,9 +240,9 @@ describe('dashboard in a browser', () => {
     }
 
     await expect.poll(() => openAlerts().getByRole('article').count()).toBe(3 + storms);
-    await expect.poll(() => openAlerts().innerText()).toContain(`update ${updatesPerAlert} of ${updatesPerAlert}`);
-    const shown = await openAlerts().innerText();
-    expect(shown).not.toContain(`update ${updatesPerAlert - 1} of`);
+    const finalVersions = () => openAlerts().getByText(`update ${updatesPerAlert} of ${updatesPerAlert}`).count();
+    await expect.poll(finalVersions).toBe(storms);
+    expect(await openAlerts().innerText()).not.toContain(`update ${updatesPerAlert - 1} of`);
     const callbacks = await page.evaluate(
       () => (window as unknown as { mutationCounter: { callbacks: number } }).mutationCounter.callbacks,
     );

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../../server/contract/alert.ts';
-import { AlertIndex, compareForFeed } from '../../../web/src/lib/alert-index.ts';
-import { makeAlert } from '../support/fixtures.ts';
+import { AlertIndex, compareForFeed, openAlertsByTopSuspect } from '../../../web/src/lib/alert-index.ts';
+import { makeAlert, makeChange, suspectFor } from '../support/fixtures.ts';
 
 const now = Date.parse('2026-11-23T03:30:00Z');
 const at = (minutesAgo: number): string => new Date(now - minutesAgo * 60_000).toISOString();
@@ -106,5 +106,20 @@ describe('AlertIndex', () => {
         }
       }),
     );
+  });
+});
+
+describe('openAlertsByTopSuspect', () => {
+  it('groups open alerts under their top suspect only, skipping resolved alerts and alerts without suspects', () => {
+    const deploy = makeChange(now, 15, { id: 'deploy' });
+    const flag = makeChange(now, 20, { id: 'flag' });
+    const critical = makeAlert(now, 5, { id: 'critical', severity: 'critical', suspects: [suspectFor(deploy, 0.8, [])] });
+    const warning = makeAlert(now, 6, { id: 'warning', suspects: [suspectFor(deploy, 0.5, []), suspectFor(flag, 0.3, [])] });
+    const resolved = makeAlert(now, 9, { id: 'resolved', status: 'resolved', suspects: [suspectFor(flag, 0.9, [])] });
+    const unexplained = makeAlert(now, 2, { id: 'unexplained' });
+
+    const grouped = openAlertsByTopSuspect([critical, warning, resolved, unexplained]);
+    expect([...grouped.keys()]).toEqual(['deploy']);
+    expect(grouped.get('deploy')?.map((alert) => alert.id)).toEqual(['critical', 'warning']);
   });
 });

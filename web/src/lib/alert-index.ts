@@ -40,6 +40,19 @@ function resolvedTime(alert: Alert): number {
   return Date.parse(alert.resolvedAt ?? alert.updatedAt);
 }
 
+/** Open alerts grouped by the change that is their top suspect, in the order given; alerts without suspects are left out. */
+export function openAlertsByTopSuspect(alerts: readonly Alert[]): Map<string, Alert[]> {
+  const byChange = new Map<string, Alert[]>();
+  for (const alert of alerts) {
+    const top = alert.suspects[0];
+    if (!isOpen(alert) || top === undefined) continue;
+    const group = byChange.get(top.changeId);
+    if (group) group.push(alert);
+    else byChange.set(top.changeId, [alert]);
+  }
+  return byChange;
+}
+
 /** The newest version of each alert, ordered by {@link compareForFeed} and capped at a limit. */
 export class AlertIndex {
   readonly #limit: number;

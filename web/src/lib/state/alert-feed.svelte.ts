@@ -2,7 +2,7 @@
  * Reactive alert feed: the newest version of each alert in feed order, split into open and resolved.
  */
 import type { Alert, Severity } from '../../../../server/contract/alert.ts';
-import { AlertIndex, DEFAULT_ALERT_LIMIT, isOpen } from '../alert-index.ts';
+import { AlertIndex, DEFAULT_ALERT_LIMIT, isOpen, openAlertsByTopSuspect } from '../alert-index.ts';
 
 /** The alerts the dashboard shows, updated in batches. */
 export class AlertFeed {
@@ -16,6 +16,8 @@ export class AlertFeed {
   readonly resolved = $derived(this.#alerts.filter((alert) => !isOpen(alert)));
   /** Number of open alerts per severity. */
   readonly openBySeverity = $derived(countBySeverity(this.open));
+  /** Open alerts keyed by the id of the change that most likely caused them, to flag those changes. */
+  readonly openByTopSuspect = $derived(openAlertsByTopSuspect(this.open));
 
   constructor(limit = DEFAULT_ALERT_LIMIT) {
     this.#index = new AlertIndex(limit);

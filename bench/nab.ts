@@ -1,0 +1,69 @@
+/**
+ * `npm run bench:nab -- [--data DIR] [--out DIR] [--method NAME]`: scores the default detector (or a
+ * registered method) on a NAB-layout corpus, prints our three profile scores beside the scoreboard, and
+ * ends with one JSON line `{"nab":{"standard":…,"reward_low_FP_rate":…,"reward_low_FN_rate":…}}`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createDefaultDetector, registry } from '../detectors/index.ts';
+import type { Detector } from '../detectors/types.ts';
+import { readCorpus, readProfiles } from './nab/corpus.ts';
+import { runCorpus, writeResults } from './nab/run.ts';
+import { scoreCorpus, type ProfileScore } from './nab/scorer.ts';
+
+const PROFILES = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'] as const;
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const { values: args } = parseArgs({
+  options: {
+    data: { type: 'string', default: path.resolve(repoRoot, '../shared/nab') },
+    out: { type: 'string', default: path.join(os.tmpdir(), 'changewatch-nab') },
+    method: { type: 'string' },
+  },
+});
+const dataDir = path.resolve(args.data!);
+const outDir = path.resolve(args.out!);
+
+function detectorFactory(): () => Detector {
+  if (!args.method) return () => createDefaultDetector();
+  const definition = registry.get(args.method);
+  if (!definition) throw new Error(`unknown method "${args.method}"; known: ${[...registry.keys()].join(', ')}`);
+  return () => definition.create();
+}
+
+const started = performance.now();
+const files = readCorpus(dataDir);
+const profiles = readProfiles(dataDir);
+const scores = runCorpus(files, detectorFactory());
+const rows = files.reduce((sum, file) => sum + file.values.length, 0);
+const seconds = (performance.now() - started) / 1000;
+writeResults(outDir, files, scores);
+
+const ours = Object.fromEntries(PROFILES.map((name) => [name, scoreCorpus(files, scores, profiles[name]!)])) as Record<
+  (typeof PROFILES)[number],
+  ProfileScore
+>;
+const label = `changewatch ${args.method ?? 'default'} (this run)`;
+const table: Array<[string, number, number, number]> = [[label, ...PROFILES.map((p) => ours[p].normalized)] as [string, number, number, number]];
+const published = path.join(dataDir, 'results', 'final_results.json');
+if (existsSync(published)) {
+  const board = JSON.parse(readFileSync(published, 'utf8')) as Record<string, Record<string, number>>;
+  for (const [name, figures] of Object.entries(board)) table.push([name, ...PROFILES.map((p) => figures[p] ?? NaN)] as [string, number, number, number]);
+}
+table.sort((a, b) => b[1] - a[1]);
+
+console.log(`${files.length} files, ${rows} rows scored in ${seconds.toFixed(1)} s; results in ${outDir}`);
+console.log(`${'detector'.padEnd(36)} ${PROFILES.map((p) => p.padStart(18)).join(' ')}`);
+for (const [name, ...figures] of table) {
+  console.log(`${name.padEnd(36)} ${figures.map((x) => x.toFixed(1).padStart(18)).join(' ')}`);
+}
+const standard = ours.standard;
+console.log(
+  `standard profile: threshold ${standard.threshold}, ${standard.truePositives} windows detected, ` +
+    `${standard.falseNegatives} missed, ${standard.falsePositives} false-positive rows`,
+);
+const round = (x: number) => Math.round(x * 100) / 100;
+console.log(JSON.stringify({ nab: Object.fromEntries(PROFILES.map((p) => [p, round(ours[p].normalized)])) }));

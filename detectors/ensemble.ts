@@ -1,0 +1,356 @@
+/**
+ * The default detector: four simple views of a series, each calibrated against the series' own history,
+ * combined into one score an on-call engineer can read.
+ *
+ * Per point, in O(1):
+ * - **spike**: distance from a fast robust level (Huber EWMA, ~5 points) in robust σ;
+ * - **shift**: a two-sided CUSUM of the distance from a slow robust level (~100 points), for level
+ *   shifts and slow drifts; once a shift is flagged the slow level jumps to the new value;
+ * - **variance**: short-term mean |z| over its long-run mean, for variance changes and bursts of spikes;
+ * - **daily**: distance from a half-hourly daily profile, used only when the profile explains the series
+ *   clearly better than a plain level ("for this time of day").
+ *
+ * Each view's statistic goes through its own decayed histogram (`internal/tail.ts`) which turns it
+ * into a surprise `-log10 P(at least this extreme)`. The largest surprise is calibrated once more against
+ * the history of largest surprises (the anomaly-likelihood layer), so a series whose views are often
+ * surprised needs more to score high. `score = u / (u + 4)` for the final surprise `u`: 0.5 means
+ * "rarer than 1 in 10,000 points of this series". A repeat within `cooldown` points of a higher
+ * score is halved (one alert per incident unless it escalates).
+ *
+ * @example
+ * ```ts
+ * const d = ensemble.create();
+ * for (let i = 0; i < 500; i++) d.update({ timestamp: i * 60_000, value: 100 + Math.sin(i) });
+ * d.update({ timestamp: 500 * 60_000, value: 160 }); // score near 1, reason "160 vs expected 100 ± 4.3: a spike, …"
+ * ```
+ */
+import { formatNumber, formatRarity } from './internal/format.ts';
+import {
+  PROFILE_CELLS,
+  PROFILE_SCALARS,
+  bucketOf,
+  profileActive,
+  profileInit,
+  profileKnows,
+  profileLearn,
+  profileSigma,
+  profileValue,
+  type ProfileRates,
+} from './internal/daily-profile.ts';
+import { LEVEL_SCALARS, levelInit, levelLearn, levelReset, levelSigma, levelValue, type LevelRates } from './internal/robust-level.ts';
+import { clampMagnitude, safeScore } from './internal/sanitize.ts';
+import { TAIL_BINS, TAIL_SCALARS, tailInit, tailLearn, tailSurprise } from './internal/tail.ts';
+import type { Detector, DetectorDefinition, DetectorState, Point, Score } from './types.ts';
+
+/** How values are turned into the series the views model. */
+export type Transform = 'none' | 'log' | 'rate';
+
+/** Options of the ensemble detector. */
+export interface EnsembleOptions {
+  /** Points learned before any score is given. */
+  warmup: number;
+  /**
+   * `none` models values as they are (gauges); `log` models log values (latencies, sizes: multiplicative
+   * noise); `rate` turns a monotonic counter into a per-second rate, treating a decrease as a reset.
+   */
+  transform: Transform;
+  /** The fast level of the spike view. */
+  fast: LevelRates;
+  /** The slow level of the shift view. */
+  slow: LevelRates;
+  /** CUSUM slack in σ: deviations smaller than this do not accumulate. */
+  cusumSlack: number;
+  /** Per-point CUSUM input is clipped at ±this many σ so one spike cannot fake a shift. */
+  cusumClip: number;
+  /** EWMA rate of the short-term mean |z| of the variance view. */
+  varianceRate: number;
+  /** EWMA rate of the long-term mean |z| it is compared to. */
+  varianceLongRate: number;
+  /** The daily profile of the daily view. */
+  daily: ProfileRates;
+  /** Decay per point of every calibration histogram (1 / memory in points). */
+  tailDecay: number;
+  /** Points after a high score during which a lower score is damped. */
+  cooldown: number;
+  /** Factor applied to a score that does not exceed the recent peak. */
+  cooldownDamping: number;
+}
+
+/** Defaults chosen for ops telemetry sampled every 10 s to 1 h; see docs/detectors.md for how. */
+const DEFAULTS: EnsembleOptions = {
+  warmup: 100,
+  transform: 'none',
+  fast: { level: 0.2, spread: 0.02, clip: 3 },
+  slow: { level: 0.01, spread: 0.02, clip: 3 },
+  cusumSlack: 1,
+  cusumClip: 4,
+  varianceRate: 0.1,
+  varianceLongRate: 0.002,
+  daily: { bucket: 0.2, spread: 0.02, clip: 3, advantage: 0.7 },
+  tailDecay: 0.0003,
+  cooldown: 200,
+  cooldownDamping: 0.5,
+};
+
+/** The views, in the order of their calibration histograms. */
+const VIEWS = ['spike', 'shift', 'variance', 'daily'] as const;
+type View = (typeof VIEWS)[number];
+
+/** Final surprise at which the score is 0.5 (1 in 10,000). */
+const HALF_SCORE_SURPRISE = 4;
+/** A shift view surprise at which the slow level is moved to the new value. */
+const SHIFT_RESET_SURPRISE = HALF_SCORE_SURPRISE;
+/** Variance view input is capped so one giant outlier reads as one outlier, not a variance change. */
+const VARIANCE_Z_CAP = 6;
+/** Below this score the reason is a fixed phrase (formatting numbers for every point is wasted work). */
+const EXPLAINED_SCORE = 0.2;
+/** Half-width of the shown normal band, in σ. */
+const BAND_SIGMAS = 4;
+
+// Float64 scalar slots.
+const N = 0;
+const LAST_TIME = 1;
+const QUANTUM = 2;
+const PREVIOUS = 3;
+const CUSUM_UP = 4;
+const CUSUM_DOWN = 5;
+const VARIANCE_SHORT = 6;
+const VARIANCE_LONG = 7;
+const PEAK = 8;
+const COUNTER_VALUE = 9;
+const COUNTER_TIME = 10;
+const LOG_OFFSET = 11;
+const FAST = 12;
+const SLOW = FAST + LEVEL_SCALARS;
+const DAILY = SLOW + LEVEL_SCALARS;
+const TAILS = DAILY + PROFILE_SCALARS;
+const COMBINED_TAIL = TAILS + VIEWS.length * TAIL_SCALARS;
+const SCALARS = COMBINED_TAIL + TAIL_SCALARS;
+
+// Float32 cell offsets.
+const DAILY_CELLS = 0;
+const TAIL_CELLS = PROFILE_CELLS;
+const COMBINED_CELLS = TAIL_CELLS + VIEWS.length * TAIL_BINS;
+const CELLS = COMBINED_CELLS + TAIL_BINS;
+
+/** Serialized state of the ensemble. */
+export interface EnsembleState {
+  scalars: number[];
+  cells: number[];
+}
+
+const WARMING_UP = 'warming up';
+const NORMAL = 'within the usual range';
+
+class Ensemble implements Detector<EnsembleState> {
+  readonly method = 'ensemble';
+
+  constructor(
+    private readonly options: EnsembleOptions,
+    private readonly s: Float64Array,
+    private readonly c: Float32Array,
+  ) {}
+
+  update(point: Point): Score {
+    const s = this.s;
+    const value = Number(point.value);
+    if (!Number.isFinite(value)) return this.quiet('no value (missing or not a number)');
+    const time = Number.isFinite(point.timestamp) ? point.timestamp : s[LAST_TIME]!;
+    const x = this.transform(clampMagnitude(value), time);
+    if (x === undefined) return this.quiet(s[N] === 0 ? WARMING_UP : 'counter reset or repeated timestamp');
+
+    const n = s[N]! + 1;
+    s[N] = n;
+    if (time > s[LAST_TIME]!) s[LAST_TIME] = time;
+    if (n === 1) {
+      levelInit(s, FAST, x);
+      levelInit(s, SLOW, x);
+      s[PREVIOUS] = x;
+      return { score: 0, expected: value, lower: value, upper: value, reason: WARMING_UP };
+    }
+    const step = Math.abs(x - s[PREVIOUS]!);
+    if (step > 0 && (s[QUANTUM] === 0 || step < s[QUANTUM]!)) s[QUANTUM] = step;
+    s[PREVIOUS] = x;
+    return this.observe(x, time, n);
+  }
+
+  /** Scores `x` against every view, then learns it. */
+  private observe(x: number, time: number, n: number): Score {
+    const { s, c, options } = this;
+    const quantum = s[QUANTUM]!;
+    const fastLevel = levelValue(s, FAST);
+    const fastSigma = levelSigma(s, FAST, quantum);
+    const slowLevel = levelValue(s, SLOW);
+    const slowSigma = levelSigma(s, SLOW, quantum);
+    const z = (x - fastLevel) / fastSigma;
+    const zSlow = (x - slowLevel) / slowSigma;
+
+    const bucket = bucketOf(time);
+    const useDaily = profileActive(s, DAILY, options.daily) && profileKnows(c, DAILY_CELLS, bucket);
+    const dailyLevel = useDaily ? profileValue(c, DAILY_CELLS, bucket) : fastLevel;
+    const dailySigma = profileSigma(s, DAILY, quantum, dailyLevel);
+
+    const clipped = Math.max(-options.cusumClip, Math.min(options.cusumClip, zSlow));
+    s[CUSUM_UP] = Math.max(0, s[CUSUM_UP]! + clipped - options.cusumSlack);
+    s[CUSUM_DOWN] = Math.max(0, s[CUSUM_DOWN]! - clipped - options.cusumSlack);
+    const absZ = Math.min(Math.abs(z), VARIANCE_Z_CAP);
+    s[VARIANCE_SHORT] = s[VARIANCE_SHORT]! + options.varianceRate * (absZ - s[VARIANCE_SHORT]!);
+    const varianceRatio = s[VARIANCE_SHORT]! / (s[VARIANCE_LONG]! + 1e-9);
+
+    const spikeStat = Math.abs(z);
+    const shiftStat = Math.max(s[CUSUM_UP]!, s[CUSUM_DOWN]!);
+    const dailyStat = useDaily ? Math.abs(x - dailyLevel) / dailySigma : 0;
+
+    levelLearn(s, FAST, x, options.fast, n, quantum);
+    levelLearn(s, SLOW, x, options.slow, n, quantum);
+    s[VARIANCE_LONG] = s[VARIANCE_LONG]! + Math.max(options.varianceLongRate, 1 / n) * (absZ - s[VARIANCE_LONG]!);
+    profileLearn(s, DAILY, c, DAILY_CELLS, time, x, x - fastLevel, options.daily, quantum);
+
+    const decay = options.tailDecay;
+    let best = 0;
+    let view: View = 'spike';
+    for (let i = 0; i < VIEWS.length; i++) {
+      const stat = i === 0 ? spikeStat : i === 1 ? shiftStat : i === 2 ? varianceRatio : dailyStat;
+      const so = TAILS + i * TAIL_SCALARS;
+      const co = TAIL_CELLS + i * TAIL_BINS;
+      // Statistics of a view that is not in use (no daily profile yet) are not learned either.
+      if (i === 3 && !useDaily) continue;
+      if (n > options.warmup) {
+        const u = tailSurprise(s, so, c, co, stat);
+        if (u > best) {
+          best = u;
+          view = VIEWS[i]!;
+        }
+      }
+      tailLearn(s, so, c, co, stat, decay);
+    }
+    if (n <= options.warmup) return { score: 0, expected: this.untransform(fastLevel), ...this.band(fastLevel, fastSigma), reason: WARMING_UP };
+
+    // The anomaly-likelihood layer: how unusual is this much surprise for this series?
+    const combined = 10 ** Math.min(best, 30);
+    const surprise = tailSurprise(s, COMBINED_TAIL, c, COMBINED_CELLS, combined);
+    tailLearn(s, COMBINED_TAIL, c, COMBINED_CELLS, combined, decay);
+    if (view === 'shift' && best >= SHIFT_RESET_SURPRISE) {
+      levelReset(s, SLOW, x);
+      s[CUSUM_UP] = 0;
+      s[CUSUM_DOWN] = 0;
+    }
+
+    let score = safeScore(surprise / (surprise + HALF_SCORE_SURPRISE));
+    const peak = s[PEAK]!;
+    s[PEAK] = Math.max(peak * (1 - 1 / options.cooldown), score);
+    const repeated = score <= peak;
+    if (repeated) score *= options.cooldownDamping;
+
+    const [expected, sigma] =
+      view === 'shift' ? [slowLevel, slowSigma] : view === 'daily' || useDaily ? [dailyLevel, dailySigma] : [fastLevel, fastSigma];
+    const { lower, upper } = this.band(expected, sigma);
+    const shown = this.untransform(expected);
+    if (score < EXPLAINED_SCORE) return { score, expected: shown, lower, upper, reason: NORMAL };
+    return { score, expected: shown, lower, upper, reason: this.explain(view, x, expected, sigma, varianceRatio, surprise, repeated) };
+  }
+
+  /** The normal band `expected ± BAND_SIGMAS σ`, in the caller's units. */
+  private band(expected: number, sigma: number): { lower: number; upper: number } {
+    return { lower: this.untransform(expected - BAND_SIGMAS * sigma), upper: this.untransform(expected + BAND_SIGMAS * sigma) };
+  }
+
+  /** One phrase on why the point scored high. */
+  private explain(view: View, x: number, expected: number, sigma: number, varianceRatio: number, surprise: number, repeated: boolean): string {
+    const shown = formatNumber(this.untransform(x));
+    const around = `${formatNumber(this.untransform(expected))} ± ${formatNumber(Math.abs(this.untransform(expected + BAND_SIGMAS * sigma) - this.untransform(expected)))}`;
+    const direction = x >= expected;
+    const what =
+      view === 'spike'
+        ? direction ? 'a spike' : 'a dip'
+        : view === 'shift'
+          ? direction ? 'the level shifted up' : 'the level shifted down'
+          : view === 'variance'
+            ? `variance ${formatNumber(varianceRatio)}× its usual`
+            : 'for this time of day';
+    const rarity = `rarer than ${formatRarity(surprise)} points`;
+    return `${shown} vs expected ${around}: ${what}, ${rarity}${repeated ? ' (continuing)' : ''}`;
+  }
+
+  /** A score for a point that carries no usable value: nothing is learned from it. */
+  private quiet(reason: string): Score {
+    const expected = this.s[N]! > 0 ? this.untransform(levelValue(this.s, FAST)) : NaN;
+    return { score: 0, expected, lower: expected, upper: expected, reason };
+  }
+
+  /** Maps a raw value to the modelled series; `undefined` when it yields no point (first counter value, reset). */
+  private transform(value: number, time: number): number | undefined {
+    const s = this.s;
+    switch (this.options.transform) {
+      case 'none':
+        return value;
+      case 'log': {
+        // The offset (1 % of the first non-zero magnitude) keeps zeros finite without assuming units.
+        if (s[LOG_OFFSET] === 0 && value !== 0) s[LOG_OFFSET] = 0.01 * Math.abs(value);
+        return Math.log(Math.max(value, 0) + (s[LOG_OFFSET] || 1));
+      }
+      case 'rate': {
+        const previous = s[COUNTER_VALUE]!;
+        const elapsed = (time - s[COUNTER_TIME]!) / 1000;
+        const first = s[N] === 0 && s[COUNTER_TIME] === 0;
+        if (!first && elapsed <= 0) return undefined;
+        s[COUNTER_VALUE] = value;
+        s[COUNTER_TIME] = time;
+        if (first) return undefined;
+        // A counter that went down was reset: what it counted since the reset is its value.
+        return (value >= previous ? value - previous : value) / elapsed;
+      }
+    }
+  }
+
+  /** Inverse of `transform` for showing expected values and bands in the caller's units. */
+  private untransform(y: number): number {
+    if (this.options.transform !== 'log') return y;
+    return Math.exp(Math.min(y, 700)) - (this.s[LOG_OFFSET] || 1);
+  }
+
+  toJSON(): DetectorState<EnsembleState> {
+    return {
+      method: this.method,
+      version: 1,
+      options: structuredClone(this.options) as unknown as Record<string, unknown>,
+      state: { scalars: Array.from(this.s), cells: Array.from(this.c) },
+    };
+  }
+}
+
+function emptyState(): [Float64Array, Float32Array] {
+  const s = new Float64Array(SCALARS);
+  const c = new Float32Array(CELLS);
+  profileInit(s, DAILY, c, DAILY_CELLS);
+  for (let i = 0; i < VIEWS.length; i++) tailInit(s, TAILS + i * TAIL_SCALARS, c, TAIL_CELLS + i * TAIL_BINS);
+  tailInit(s, COMBINED_TAIL, c, COMBINED_CELLS);
+  return [s, c];
+}
+
+function withDefaults(options: Partial<EnsembleOptions> = {}): EnsembleOptions {
+  return {
+    ...DEFAULTS,
+    ...options,
+    fast: { ...DEFAULTS.fast, ...options.fast },
+    slow: { ...DEFAULTS.slow, ...options.slow },
+    daily: { ...DEFAULTS.daily, ...options.daily },
+  };
+}
+
+/** Registry entry for the default ensemble detector. */
+export const ensemble: DetectorDefinition<EnsembleOptions, EnsembleState> = {
+  method: 'ensemble',
+  description: 'Spikes, level shifts, variance changes and time-of-day deviations, each calibrated on the series, combined into one score.',
+  defaults: DEFAULTS,
+  create: (options) => new Ensemble(withDefaults(options), ...emptyState()),
+  restore: (state) => {
+    const [s, c] = emptyState();
+    if (state.state.scalars.length !== s.length || state.state.cells.length !== c.length) {
+      throw new Error(`ensemble state v${state.version} does not match this version's layout`);
+    }
+    s.set(state.state.scalars);
+    c.set(state.state.cells);
+    return new Ensemble(withDefaults(state.options as Partial<EnsembleOptions>), s, c);
+  },
+};

@@ -1,0 +1,93 @@
+/**
+ * A decayed, log-binned histogram of a non-negative statistic that answers "how rare is this value for
+ * this series?" as a tail probability. It is the calibration layer shared by every detector: raw
+ * deviations of different kinds become comparable surprises, `-log10(P(statistic ≥ value))`.
+ *
+ * Layout: `TAIL_BINS` counts in a Float32Array and two scalars (weight, total) in a Float64Array.
+ * Decay is lazy: instead of multiplying every bin by `1 - decay` per observation, each new observation
+ * is added with a weight that grows by `1 / (1 - decay)`, and everything is rescaled once it gets large.
+ */
+
+/** Number of histogram bins of one tail estimator. */
+export const TAIL_BINS = 42;
+/** Number of Float64 slots of one tail estimator (weight, total). */
+export const TAIL_SCALARS = 2;
+
+/** Lower edge of the second bin; everything below it shares bin 0. */
+const FIRST_EDGE = 0.25;
+/** Ratio between consecutive bin edges (25 % wide bins). */
+const RATIO = 1.25;
+const LOG_RATIO = Math.log(RATIO);
+/** Upper edge of the last finite bin; the last bin holds everything above it. */
+const LAST_EDGE = FIRST_EDGE * RATIO ** (TAIL_BINS - 2);
+/** Exponent of the power-law tail assumed beyond the largest value seen. */
+const EXTRAPOLATION_POWER = 2;
+/** Rescale the lazy weights before they lose Float32 range. */
+const RESCALE_AT = 1e12;
+
+const WEIGHT = 0;
+const TOTAL = 1;
+
+/** Upper edge of bin `k`. */
+function upperEdge(k: number): number {
+  return k >= TAIL_BINS - 1 ? LAST_EDGE : FIRST_EDGE * RATIO ** k;
+}
+
+/** The bin a value falls into. */
+function binOf(z: number): number {
+  if (!(z >= FIRST_EDGE)) return 0;
+  if (z >= LAST_EDGE) return TAIL_BINS - 1;
+  return Math.min(TAIL_BINS - 2, 1 + Math.floor(Math.log(z / FIRST_EDGE) / LOG_RATIO));
+}
+
+/** Resets a tail estimator at `scalars[s]` and `bins[b]` to "nothing seen yet". */
+export function tailInit(scalars: Float64Array, s: number, bins: Float32Array, b: number): void {
+  scalars[s + WEIGHT] = 1;
+  scalars[s + TOTAL] = 0;
+  bins.fill(0, b, b + TAIL_BINS);
+}
+
+/**
+ * Surprise of `z`: `-log10` of the estimated probability of a value at least as large.
+ * Beyond the largest value seen it extrapolates a power-law tail, so bigger records keep scoring higher.
+ */
+export function tailSurprise(scalars: Float64Array, s: number, bins: Float32Array, b: number, z: number): number {
+  const weight = scalars[s + WEIGHT]!;
+  const total = scalars[s + TOTAL]!;
+  const k = binOf(z);
+  let above = 0;
+  for (let j = k + 1; j < TAIL_BINS; j++) above += bins[b + j]!;
+  const lower = k === 0 ? 0 : upperEdge(k - 1);
+  const fraction = k === TAIL_BINS - 1 ? 1 : Math.min(1, (z - lower) / (upperEdge(k) - lower));
+  above += bins[b + k]! * (1 - fraction);
+  // Half an observation of prior mass keeps unseen values from having probability zero.
+  let tail = (above + 0.5 * weight) / (total + weight);
+  if (above < 0.5 * weight) {
+    let top = TAIL_BINS - 1;
+    while (top > 0 && bins[b + top]! < 0.5 * weight) top--;
+    const largest = upperEdge(top);
+    if (z > largest) tail *= (largest / z) ** EXTRAPOLATION_POWER;
+  }
+  const surprise = -Math.log10(tail);
+  return surprise > 0 ? surprise : 0;
+}
+
+/** Adds `z` to the histogram, decaying older observations by `decay` per observation. */
+export function tailLearn(scalars: Float64Array, s: number, bins: Float32Array, b: number, z: number, decay: number): void {
+  let weight = scalars[s + WEIGHT]! / (1 - decay);
+  let total = scalars[s + TOTAL]! + weight;
+  const k = binOf(z);
+  bins[b + k] = bins[b + k]! + weight;
+  if (weight > RESCALE_AT) {
+    for (let j = 0; j < TAIL_BINS; j++) bins[b + j] = bins[b + j]! / weight;
+    total /= weight;
+    weight = 1;
+  }
+  scalars[s + WEIGHT] = weight;
+  scalars[s + TOTAL] = total;
+}
+
+/** How many observations the histogram effectively holds (its decayed count). */
+export function tailCount(scalars: Float64Array, s: number): number {
+  return scalars[s + TOTAL]! / scalars[s + WEIGHT]!;
+}

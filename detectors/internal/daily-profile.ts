@@ -59,7 +59,7 @@ export function profileValue(cells: Float32Array, c: number, bucket: number): nu
 
 /** The noise scale around the profile, in σ units. */
 export function profileSigma(s: Float64Array, o: number, quantum: number, level: number): number {
-  return ABS_DEVIATION_TO_SIGMA * Math.max(s[o + SPREAD]!, 0.5 * quantum) + 1e-9 * (1 + Math.abs(level));
+  return ABS_DEVIATION_TO_SIGMA * s[o + SPREAD]! + 0.5 * quantum + 1e-9 * (1 + Math.abs(level));
 }
 
 /**

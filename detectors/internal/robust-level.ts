@@ -47,8 +47,7 @@ export function levelValue(s: Float64Array, o: number): number {
  * smallest step the series takes) do not make ordinary wiggles look infinitely surprising.
  */
 export function levelSigma(s: Float64Array, o: number, quantum: number): number {
-  const spread = Math.max(s[o + SPREAD]!, LONG_SPREAD_FLOOR * s[o + LONG_SPREAD]!, 0.5 * quantum);
-  return ABS_DEVIATION_TO_SIGMA * spread + 1e-9 * (1 + Math.abs(s[o + LEVEL]!));
+  return ABS_DEVIATION_TO_SIGMA * s[o + SPREAD]! + LONG_SPREAD_FLOOR * s[o + LONG_SPREAD]! + 0.5 * quantum + 1e-9 * (1 + Math.abs(s[o + LEVEL]!));
 }
 
 /**
@@ -56,7 +55,7 @@ export function levelSigma(s: Float64Array, o: number, quantum: number): number 
  */
 export function levelLearn(s: Float64Array, o: number, x: number, rates: LevelRates, n: number, quantum: number): void {
   const residual = x - s[o + LEVEL]!;
-  const limit = rates.clip * Math.max(s[o + SPREAD]!, 0.5 * quantum, 1e-12);
+  const limit = rates.clip * (s[o + SPREAD]! + LONG_SPREAD_FLOOR * s[o + LONG_SPREAD]! + 0.5 * quantum + 1e-12);
   // For the first points there is no spread to clip against yet: follow the data.
   const clipped = n <= 10 ? residual : Math.max(-limit, Math.min(limit, residual));
   const levelRate = Math.max(rates.level, 1 / n);

@@ -1,0 +1,334 @@
+/**
+ * The change-attribution engine: remembers recent changes, the dependency graph and short histories
+ * of every series, and when asked about an anomaly ranks the candidate changes against "none of
+ * them" by combining timing, topology, version-split, before/after and prior evidence.
+ *
+ * Each candidate's evidence adds up to a log-likelihood ratio against "no tracked change"; a softmax
+ * over all candidates plus "none" gives confidences that sum to one, and two calibration parameters
+ * (a scale and the prior log-odds of "none") make them mean what they say.
+ */
+import type { ChangeEvent, ServiceEntry, Suspect, TelemetryPoint } from '../events.ts';
+import {
+  beforeAfterEvidence,
+  clock,
+  movedAt,
+  priorEvidence,
+  timingEvidence,
+  topologyEvidence,
+  trafficSurgeEvidence,
+  upstreamFirstEvidence,
+  versionSplitEvidence,
+  type Evidence,
+  type Observations,
+  type Relation,
+} from './evidence.ts';
+import { ATTRIBUTION_DEFAULTS, type AttributorOptions } from './options.ts';
+import { SampleRing } from './ring.ts';
+import { SeriesTrack, type SeriesTrackJSON } from './track.ts';
+import type { AnomalyContext, Attribution, Attributor } from './types.ts';
+
+/** Serialized engine state (plain JSON). */
+export interface AttributorJSON {
+  version: 1;
+  options: AttributorOptions;
+  services: ServiceEntry[];
+  changes: ChangeEvent[];
+  series: Array<{ service: string; metric: string; track: SeriesTrackJSON }>;
+  previousTop: Array<[string, string]>;
+  latestPointAt: number | null;
+}
+
+interface Candidate {
+  change: ChangeEvent;
+  evidence: Evidence[];
+  logOdds: number;
+}
+
+/** Anomalies whose previous top suspect is remembered (for stickiness); the oldest are forgotten first. */
+const MAX_REMEMBERED_ANOMALIES = 1000;
+/** Suspects' confidences are rounded to this many decimals. */
+const CONFIDENCE_DECIMALS = 3;
+
+/** The attribution engine; create it with `createAttributor`. */
+export class ChangeAttributor implements Attributor, Observations {
+  private readonly dependsOn = new Map<string, string[]>();
+  private readonly changes = new Map<string, ChangeEvent[]>();
+  private readonly series = new Map<string, Map<string, SeriesTrack>>();
+  private readonly previousTop = new Map<string, string>();
+  private latestPointAt: number | null = null;
+
+  /** An engine with no memory yet. */
+  constructor(readonly options: AttributorOptions = { ...ATTRIBUTION_DEFAULTS }) {}
+
+  /** Rebuilds an engine from `toJSON()` output. */
+  static fromJSON(json: AttributorJSON): ChangeAttributor {
+    const engine = new ChangeAttributor({ ...ATTRIBUTION_DEFAULTS, ...json.options });
+    for (const service of json.services) engine.observeService(service);
+    for (const change of json.changes) engine.observeChange(change);
+    for (const { service, metric, track } of json.series) engine.tracksFor(service).set(metric, SeriesTrack.fromJSON(track, engine.options));
+    for (const [key, changeId] of json.previousTop) engine.previousTop.set(key, changeId);
+    engine.latestPointAt = json.latestPointAt;
+    return engine;
+  }
+
+  /** Remembers a change (a repeated id replaces the earlier event). */
+  observeChange(change: ChangeEvent): void {
+    if (typeof change?.service !== 'string' || !Number.isFinite(change.timestamp)) return;
+    const list = this.changes.get(change.service) ?? [];
+    const existing = list.findIndex((c) => c.id === change.id);
+    if (existing >= 0) list.splice(existing, 1);
+    // Changes mostly arrive in order; insert from the end to keep the list sorted by time.
+    let at = list.length;
+    while (at > 0 && list[at - 1]!.timestamp > change.timestamp) at--;
+    list.splice(at, 0, change);
+    if (list.length > this.options.maxChangesPerService) list.shift();
+    this.changes.set(change.service, list);
+  }
+
+  /** Remembers which services `service.name` calls (the latest entry wins). */
+  observeService(service: ServiceEntry): void {
+    if (typeof service?.name !== 'string') return;
+    const dependsOn = Array.isArray(service.dependsOn) ? service.dependsOn.filter((d): d is string => typeof d === 'string' && d !== service.name) : [];
+    this.dependsOn.set(service.name, dependsOn);
+  }
+
+  /** Records one point with its detector score: O(1), the pipeline's hot path. */
+  observePoint(point: TelemetryPoint, score: number): void {
+    if (!Number.isFinite(point.value) || !Number.isFinite(point.timestamp)) return;
+    let track = this.track(point.service, point.metric);
+    if (!track) {
+      track = new SeriesTrack(new SampleRing(this.options.historySize), this.options);
+      this.tracksFor(point.service).set(point.metric, track);
+    }
+    const count = point.count !== undefined && Number.isFinite(point.count) && point.count > 0 ? point.count : 0;
+    track.observe(point.timestamp, point.value, count, point.tags?.version, Number.isFinite(score) ? score : 0);
+    if (this.latestPointAt === null || point.timestamp > this.latestPointAt) {
+      const before = this.latestPointAt;
+      this.latestPointAt = point.timestamp;
+      // Forget old changes about once a simulated minute, not on every point.
+      if (before === null || Math.floor(before / 60_000) !== Math.floor(point.timestamp / 60_000)) this.forgetOldChanges();
+    }
+  }
+
+  /** Ranks the changes that may have caused `anomaly`, and "none of them". Never throws. */
+  attribute(anomaly: AnomalyContext): Attribution {
+    try {
+      return this.rank(anomaly);
+    } catch (error) {
+      // Defensive: a bug in one evidence kind must not take the alert down with it.
+      return { suspects: [], noChangeConfidence: 1, summary: `attribution failed (${error instanceof Error ? error.message : String(error)})` };
+    }
+  }
+
+  /** Recent changes, newest first. */
+  recentChanges(limit: number): ChangeEvent[] {
+    const all = [...this.changes.values()].flat();
+    all.sort((a, b) => b.timestamp - a.timestamp || (a.id < b.id ? -1 : 1));
+    return all.slice(0, Math.max(0, limit));
+  }
+
+  /** The track of one series, if any point of it was seen. */
+  track(service: string, metric: string): SeriesTrack | undefined {
+    return this.series.get(service)?.get(metric);
+  }
+
+  /** Every tracked series of a service, by metric. */
+  tracksOf(service: string): Iterable<[string, SeriesTrack]> {
+    return this.series.get(service)?.entries() ?? [];
+  }
+
+  /** Serializes the whole state. */
+  toJSON(): AttributorJSON {
+    return {
+      version: 1,
+      options: { ...this.options },
+      services: [...this.dependsOn].map(([name, dependsOn]) => ({ name, dependsOn: [...dependsOn] })),
+      changes: [...this.changes.values()].flat(),
+      series: [...this.series].flatMap(([service, tracks]) => [...tracks].map(([metric, track]) => ({ service, metric, track: track.toJSON() }))),
+      previousTop: [...this.previousTop],
+      latestPointAt: this.latestPointAt,
+    };
+  }
+
+  private rank(raw: AnomalyContext): Attribution {
+    const anomaly = normalize(raw);
+    const relations = this.relationsOf(anomaly.service);
+    const firstMovedDependency = this.firstMovedDependency(anomaly, relations);
+    const candidates: Candidate[] = [];
+    for (const [service, relation] of relations) {
+      for (const change of this.changes.get(service) ?? []) {
+        if (!this.isCandidate(change, anomaly)) continue;
+        const evidence = this.evidenceFor(change, relation, anomaly, firstMovedDependency);
+        candidates.push({ change, evidence, logOdds: evidence.reduce((sum, e) => sum + e.weight, 0) });
+      }
+    }
+    const noChange = this.noChangeEvidence(anomaly, relations, candidates);
+    const key = `${anomaly.service}\u0000${anomaly.metric}\u0000${anomaly.onset}`;
+    const sticky = this.previousTop.get(key);
+    const scale = this.options.calibrationScale;
+    const noneLogOdds = scale * (this.options.noChangeLogOdds + noChange.reduce((sum, e) => sum + e.weight, 0));
+    const logits = candidates.map((c) => scale * c.logOdds + (c.change.id === sticky ? this.options.stickiness : 0));
+    const peak = Math.max(noneLogOdds, ...logits);
+    const weights = logits.map((l) => Math.exp(l - peak));
+    const noneWeight = Math.exp(noneLogOdds - peak);
+    const total = noneWeight + weights.reduce((a, b) => a + b, 0);
+
+    const suspects: Suspect[] = candidates
+      .map((c, i) => toSuspect(c, weights[i]! / total))
+      .filter((s) => s.confidence >= this.options.minConfidence)
+      .sort((a, b) => b.confidence - a.confidence || b.change.timestamp - a.change.timestamp || (a.changeId < b.changeId ? -1 : 1))
+      .slice(0, this.options.maxSuspects);
+    const noChangeConfidence = round(noneWeight / total);
+    this.remember(key, suspects[0]?.changeId);
+    return { suspects, noChangeConfidence, summary: summarize(suspects, noChangeConfidence, noChange, anomaly) };
+  }
+
+  private isCandidate(change: ChangeEvent, anomaly: AnomalyContext): boolean {
+    if (anomaly.environment && change.environment && change.environment !== anomaly.environment) return false;
+    const lead = anomaly.onset - change.timestamp;
+    return lead <= this.options.lookbackMs && lead >= -this.options.clockSkewToleranceMs;
+  }
+
+  private evidenceFor(change: ChangeEvent, relation: Relation, anomaly: AnomalyContext, firstMoved: { service: string; at: number } | null): Evidence[] {
+    const evidence: Evidence[] = [timingEvidence(change, anomaly, this.options), topologyEvidence(change, relation, anomaly, this)];
+    const split = versionSplitEvidence(change, anomaly, this);
+    if (split) evidence.push(split);
+    if (relation.kind === 'same') {
+      const upstream = upstreamFirstEvidence(anomaly, firstMoved);
+      // A clear version split on the service itself outweighs the suspicion that symptoms came from below.
+      if (upstream && !(split && split.weight > 0)) evidence.push(upstream);
+    }
+    // A caller's metrics move because the alerted service broke; that says nothing about the caller's change.
+    if (relation.kind !== 'caller') evidence.push(...beforeAfterEvidence(change, anomaly, this));
+    evidence.push(priorEvidence(change));
+    return evidence.sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight));
+  }
+
+  /** Evidence for "no tracked change caused it": a traffic surge, a dependency failing with no change of its own, no candidates. */
+  private noChangeEvidence(anomaly: AnomalyContext, relations: Map<string, Relation>, candidates: Candidate[]): Evidence[] {
+    const evidence: Evidence[] = [];
+    const surge = trafficSurgeEvidence(anomaly, this);
+    if (surge) evidence.push(surge);
+    for (const [service, relation] of relations) {
+      if (relation.kind !== 'dependency') continue;
+      const at = movedAt(service, anomaly, this);
+      if (at === null || at > anomaly.onset + 30_000) continue;
+      const ownChange = candidates.some((c) => c.change.service === service && c.change.timestamp <= at + this.options.clockSkewToleranceMs && at - c.change.timestamp <= 2 * 3_600_000);
+      if (!ownChange) {
+        evidence.push({ weight: 2, line: `${service}, a dependency, went anomalous at ${clock(at)} with no recent change of its own` });
+        break;
+      }
+    }
+    if (!candidates.length) evidence.push({ weight: 0, line: `no change on ${anomaly.service} or its dependencies in the last ${Math.round(this.options.lookbackMs / 3_600_000)} h` });
+    return evidence;
+  }
+
+  /** The alerted service, its dependencies (by hops) and callers; cycles are cut by visiting each service once. */
+  private relationsOf(service: string): Map<string, Relation> {
+    const relations = new Map<string, Relation>([[service, { kind: 'same' }]]);
+    const walk = (next: (s: string) => string[], kind: 'dependency' | 'caller') => {
+      let frontier = [service];
+      for (let hops = 1; hops <= this.options.maxHops && frontier.length; hops++) {
+        const reached: string[] = [];
+        for (const current of frontier) {
+          for (const neighbour of next(current)) {
+            if (relations.has(neighbour)) continue;
+            relations.set(neighbour, { kind, hops });
+            reached.push(neighbour);
+          }
+        }
+        frontier = reached;
+      }
+    };
+    walk((s) => this.dependsOn.get(s) ?? [], 'dependency');
+    walk((s) => [...this.dependsOn].filter(([, deps]) => deps.includes(s)).map(([name]) => name), 'caller');
+    if (!this.dependsOn.has(service)) {
+      // Without a catalog entry we cannot rule services out: every service with changes is a (penalized) candidate.
+      for (const other of this.changes.keys()) if (!relations.has(other)) relations.set(other, { kind: 'unlinked' });
+    }
+    return relations;
+  }
+
+  /** The dependency that went anomalous earliest before the onset, if any. */
+  private firstMovedDependency(anomaly: AnomalyContext, relations: Map<string, Relation>): { service: string; at: number } | null {
+    let first: { service: string; at: number } | null = null;
+    for (const [service, relation] of relations) {
+      if (relation.kind !== 'dependency') continue;
+      const at = movedAt(service, anomaly, this);
+      if (at !== null && (!first || at < first.at)) first = { service, at };
+    }
+    return first;
+  }
+
+  private remember(key: string, changeId: string | undefined): void {
+    this.previousTop.delete(key);
+    if (changeId === undefined) return;
+    this.previousTop.set(key, changeId);
+    if (this.previousTop.size > MAX_REMEMBERED_ANOMALIES) this.previousTop.delete(this.previousTop.keys().next().value!);
+  }
+
+  private forgetOldChanges(): void {
+    const horizon = this.latestPointAt! - this.options.changeRetentionMs;
+    for (const [service, list] of this.changes) {
+      const keep = list.filter((c) => c.timestamp >= horizon);
+      if (keep.length === list.length) continue;
+      if (keep.length) this.changes.set(service, keep);
+      else this.changes.delete(service);
+    }
+  }
+
+  private tracksFor(service: string): Map<string, SeriesTrack> {
+    let tracks = this.series.get(service);
+    if (!tracks) {
+      tracks = new Map();
+      this.series.set(service, tracks);
+    }
+    return tracks;
+  }
+}
+
+/** Makes a context safe to reason about: finite times, `now` not before the onset. */
+function normalize(anomaly: AnomalyContext): AnomalyContext {
+  const onset = Number.isFinite(anomaly.onset) ? anomaly.onset : Number.isFinite(anomaly.now) ? anomaly.now : 0;
+  const now = Number.isFinite(anomaly.now) ? Math.max(anomaly.now, onset) : onset;
+  const observed = Number.isFinite(anomaly.observed) ? anomaly.observed : 0;
+  const expected = Number.isFinite(anomaly.expected) ? anomaly.expected : observed;
+  return { ...anomaly, service: String(anomaly.service), metric: String(anomaly.metric), onset, now, observed, expected };
+}
+
+function toSuspect(candidate: Candidate, confidence: number): Suspect {
+  const { change } = candidate;
+  return {
+    changeId: change.id,
+    confidence: round(confidence),
+    evidence: candidate.evidence.map((e) => e.line),
+    change: {
+      type: change.type,
+      service: change.service,
+      author: change.author,
+      ...(change.summary !== undefined ? { summary: change.summary } : {}),
+      ...(change.version !== undefined ? { version: change.version } : {}),
+      ...(change.previousVersion !== undefined ? { previousVersion: change.previousVersion } : {}),
+      timestamp: change.timestamp,
+    },
+  };
+}
+
+/** The clause the alert's explanation ends with. */
+function summarize(suspects: Suspect[], noChangeConfidence: number, noChange: Evidence[], anomaly: AnomalyContext): string {
+  const top = suspects[0];
+  if (!top || noChangeConfidence >= top.confidence) {
+    const reason = noChange.find((e) => e.weight > 0)?.line;
+    return `no tracked change explains it (${noChangeConfidence.toFixed(2)})${reason ? `: ${reason}` : ''}`;
+  }
+  const c = top.change;
+  const author = c.author.type === 'ai_agent' ? `AI agent ${c.author.agent ?? c.author.name}` : c.author.type === 'ai_assisted' ? `${c.author.name} (AI-assisted)` : c.author.name;
+  const where = c.service === anomaly.service ? '' : ` on ${c.service}`;
+  const what = `${c.type} ${top.changeId}${c.version ? ` (${c.version})` : ''}${where} by ${author}, ${top.confidence.toFixed(2)}`;
+  return top.confidence >= 0.5 ? `most likely ${what}` : `possibly ${what}, evidence is weak`;
+}
+
+function round(x: number): number {
+  const factor = 10 ** CONFIDENCE_DECIMALS;
+  return Math.round(Math.min(1, Math.max(0, x)) * factor) / factor;
+}

@@ -1,0 +1,273 @@
+/**
+ * The kinds of evidence attribution weighs, each a log-likelihood ratio ("how much more likely is
+ * what we see if this change caused the anomaly than if it did not") with one readable line.
+ */
+import type { ChangeEvent } from '../events.ts';
+import type { AttributorOptions } from './options.ts';
+import { formatP, proportionExcessPValue, rankShiftPValue } from './statistics.ts';
+import type { SeriesTrack } from './track.ts';
+import type { AnomalyContext } from './types.ts';
+
+/** One piece of evidence: its weight in log-odds (positive incriminates) and the sentence shown to engineers. */
+export interface Evidence {
+  weight: number;
+  line: string;
+}
+
+/** Where a change sits relative to the alerted service in the dependency graph. */
+export type Relation =
+  | { kind: 'same' }
+  | { kind: 'dependency'; hops: number }
+  | { kind: 'caller'; hops: number }
+  /** The catalog knows no path (or does not know one of the services). */
+  | { kind: 'unlinked' };
+
+/** Read access to what the engine has observed. */
+export interface Observations {
+  track(service: string, metric: string): SeriesTrack | undefined;
+  tracksOf(service: string): Iterable<[string, SeriesTrack]>;
+}
+
+const MINUTE = 60_000;
+/** Before/after tests compare against this much history before a change... */
+const BASELINE_MS = 30 * MINUTE;
+/** ...and check whether the metric was already moving in this last stretch before it. */
+const LEAD_MS = 5 * MINUTE;
+/** A dependency "moved first" when its episode began no later than this after the alerted onset (sampling jitter). */
+const SAME_TIME_MS = 30_000;
+/** Only episodes at most this old at the onset are related to it. */
+const EPISODE_RELEVANCE_MS = 60 * MINUTE;
+
+/** Timing: a change shortly before the onset is plausible, one hours before much less, one after it only within clock skew. */
+export function timingEvidence(change: ChangeEvent, anomaly: AnomalyContext, options: AttributorOptions): Evidence {
+  const lead = anomaly.onset - change.timestamp;
+  const weight = Math.log(delayDensity(Math.max(0, lead), options) * options.lookbackMs);
+  if (lead < 0) {
+    return { weight: weight + Math.log(0.5), line: `stamped ${duration(-lead)} after the onset, within clock-skew tolerance` };
+  }
+  const judgement = lead <= 2 * options.typicalDelayMs ? 'a typical delay for a change to show' : lead <= 3_600_000 ? 'a long delay' : 'an effect delayed this long is unlikely';
+  return { weight, line: `landed ${duration(lead)} before the onset, ${judgement}` };
+}
+
+/** Density (per ms) of the delay between a causing change and the onset: mostly minutes, with a long tail for slow burns. */
+function delayDensity(lead: number, options: AttributorOptions): number {
+  const fast = ((1 - options.slowShare) / options.typicalDelayMs) * Math.exp(-lead / options.typicalDelayMs);
+  const slow = (options.slowShare / options.slowDelayMs) * Math.exp(-lead / options.slowDelayMs);
+  return fast + slow;
+}
+
+/** Topology: the alerted service itself, a dependency that moved first (good), one that did not move (bad), or a caller (rare). */
+export function topologyEvidence(change: ChangeEvent, relation: Relation, anomaly: AnomalyContext, observations: Observations): Evidence {
+  const target = anomaly.service;
+  switch (relation.kind) {
+    case 'same':
+      return { weight: 0, line: `on ${target} itself` };
+    case 'caller':
+      return { weight: -4, line: `on ${change.service}, which calls ${target}: a caller's change rarely breaks its dependency` };
+    case 'unlinked':
+      return { weight: -2.5, line: `on ${change.service}; the catalog shows no dependency path to ${target}` };
+    case 'dependency': {
+      const hop = relation.hops === 1 ? 'a dependency' : `a dependency ${relation.hops} hops away`;
+      const distance = -0.7 * relation.hops;
+      const moved = movedAt(change.service, anomaly, observations);
+      if (moved === null) {
+        // Detectors lag on slow ramps: a significant shift of the same metric since the change also counts as moving.
+        const shiftP = shiftSinceChange(change, anomaly, observations);
+        if (shiftP < 0.001) return { weight: distance + 0.5, line: `on ${change.service}, ${hop} of ${target}, whose ${anomaly.metric} shifted since the change (rank test ${formatP(shiftP)})` };
+        return { weight: distance - 3, line: `on ${change.service}, ${hop} of ${target}, whose own metrics did not move` };
+      }
+      if (moved <= anomaly.onset + SAME_TIME_MS) {
+        return { weight: distance + 1.5, line: `on ${change.service}, ${hop} of ${target}, whose metrics moved first (${clock(moved)})` };
+      }
+      return { weight: distance - 1, line: `on ${change.service}, ${hop} of ${target}, whose metrics moved only after ${target} (${clock(moved)})` };
+    }
+  }
+}
+
+/** For a change on the alerted service: a dependency that went anomalous first suggests the symptoms travelled up from it. */
+export function upstreamFirstEvidence(anomaly: AnomalyContext, firstMoved: { service: string; at: number } | null): Evidence | null {
+  if (!firstMoved || firstMoved.at > anomaly.onset - SAME_TIME_MS) return null;
+  return { weight: -2, line: `${firstMoved.service}, a dependency, went anomalous first (${clock(firstMoved.at)}): the symptoms may have travelled up to ${anomaly.service}` };
+}
+
+/** Version split: the new version's series against the previous version's over the same minutes, the strongest evidence there is. */
+export function versionSplitEvidence(change: ChangeEvent, anomaly: AnomalyContext, observations: Observations): Evidence | null {
+  const version = change.version;
+  if (!version) return null;
+  const direction = anomaly.observed >= anomaly.expected ? 1 : -1;
+  const primary = observations.track(change.service, anomaly.metric);
+  const first = primary && compareVersions(primary, anomaly.metric, version, change, anomaly, direction);
+  if (first) return first.evidence;
+  // The alerted metric has no per-version data on the changed service: use any other metric that does, as incriminating evidence only.
+  let strongest: Evidence | null = null;
+  for (const [metric, track] of observations.tracksOf(change.service)) {
+    if (metric === anomaly.metric) continue;
+    const split = compareVersions(track, metric, version, change, anomaly, 1);
+    if (split && split.evidence.weight > 0 && (!strongest || split.evidence.weight > strongest.weight)) strongest = split.evidence;
+  }
+  return strongest;
+}
+
+function compareVersions(track: SeriesTrack, metric: string, version: string, change: ChangeEvent, anomaly: AnomalyContext, direction: number): { evidence: Evidence } | null {
+  const { onset, now } = anomaly;
+  const fresh = track.versions.get(version);
+  if (!fresh) return null;
+  const oldVersion = change.previousVersion !== undefined && track.versions.has(change.previousVersion) ? change.previousVersion : otherVersion(track, version, change.timestamp);
+  const old = oldVersion === undefined ? undefined : track.versions.get(oldVersion);
+  if (!old || oldVersion === undefined) return null;
+  // Only minutes both versions reported: a version that took traffic later would otherwise look worse for having lived through the incident.
+  // And only minutes around the anomaly: before it both versions may have been equally healthy.
+  const from = Math.max(change.timestamp, onset - LEAD_MS);
+  const oldByTime = new Map(old.samplesBetween(from, now + 1).map((s) => [s.time, s]));
+  const pairs = fresh.samplesBetween(from, now + 1).flatMap((s) => {
+    const match = oldByTime.get(s.time);
+    return match ? [[s, match] as const] : [];
+  });
+  let ratio: number;
+  let p: number;
+  let enough: boolean;
+  const freshTotal = pairs.reduce((sum, [s]) => sum + s.count, 0);
+  const oldTotal = pairs.reduce((sum, [, s]) => sum + s.count, 0);
+  if (freshTotal > 0 && oldTotal > 0) {
+    // A ratio with request counts: compare failure proportions, which is exact where a rank test on fractions is not.
+    const freshEvents = pairs.reduce((sum, [s]) => sum + s.value * s.count, 0);
+    const oldEvents = pairs.reduce((sum, [, s]) => sum + s.value * s.count, 0);
+    ratio = freshEvents / freshTotal / Math.max(oldEvents / oldTotal, 1e-9);
+    p = direction > 0 ? proportionExcessPValue(freshEvents, freshTotal, oldEvents, oldTotal) : proportionExcessPValue(oldEvents, oldTotal, freshEvents, freshTotal);
+    enough = freshTotal >= 300 && oldTotal >= 300 && pairs.length >= 6;
+  } else {
+    const freshValues = pairs.map(([s]) => s.value);
+    const oldValues = pairs.map(([, s]) => s.value);
+    ratio = median(freshValues) / Math.max(Math.abs(median(oldValues)), 1e-9);
+    p = direction > 0 ? rankShiftPValue(oldValues, freshValues) : rankShiftPValue(freshValues, oldValues);
+    enough = pairs.length >= 6;
+  }
+  if (!Number.isFinite(ratio)) return null;
+  const label = `${metric} of ${version} is ${ratioText(ratio)} ${oldVersion} over the same minutes`;
+  const worse = direction > 0 ? ratio >= 1.25 : ratio <= 0.8;
+  if (p < 0.001 && worse) return { evidence: { weight: 4.5, line: `${label}, ${formatP(p)}` } };
+  if (p < 0.01 && worse) return { evidence: { weight: 2, line: `${label}, ${formatP(p)}` } };
+  if (enough && p > 0.1) return { evidence: { weight: -3, line: `${label} (${formatP(p)}): the new version is not what broke` } };
+  return null;
+}
+
+/** The version other than `version` with the most samples since `since` (the one still serving the rest of the traffic). */
+function otherVersion(track: SeriesTrack, version: string, since: number): string | undefined {
+  let best: string | undefined;
+  let bestCount = 0;
+  for (const [name, ring] of track.versions) {
+    if (name === version) continue;
+    const count = ring.samplesBetween(since, Infinity).length;
+    if (count > bestCount) {
+      best = name;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+/** Before/after: was the changed service's metric already moving before the change, and did it move after it? */
+export function beforeAfterEvidence(change: ChangeEvent, anomaly: AnomalyContext, observations: Observations): Evidence[] {
+  const track = observations.track(change.service, anomaly.metric);
+  if (!track) return [];
+  const at = change.timestamp;
+  const direction = anomaly.observed >= anomaly.expected ? 1 : -1;
+  const oriented = (values: number[]) => (direction > 0 ? values : values.map((v) => -v));
+  const baseline = oriented(track.history.valuesBetween(at - BASELINE_MS, at - LEAD_MS));
+  const lead = oriented(track.history.valuesBetween(at - LEAD_MS, at));
+  const after = oriented(track.history.valuesBetween(at, anomaly.now + 1));
+  const movement = direction > 0 ? 'rising' : 'falling';
+  const name = `${anomaly.metric} of ${change.service}`;
+  const evidence: Evidence[] = [];
+  const leadP = rankShiftPValue(baseline, lead);
+  if (baseline.length >= 12 && lead.length >= 6 && leadP < 0.005) {
+    evidence.push({ weight: -2.5, line: `${name} was already ${movement} in the ${duration(LEAD_MS)} before this change (rank test ${formatP(leadP)})` });
+  }
+  const afterP = rankShiftPValue([...baseline, ...lead], after);
+  if (after.length >= 6 && afterP < 0.001) {
+    evidence.push({ weight: 0.8, line: `${name} is ${direction > 0 ? 'higher' : 'lower'} after the change than before (rank test ${formatP(afterP)})` });
+  } else if (after.length >= 12 && afterP > 0.2) {
+    evidence.push({ weight: -2, line: `${name} did not move after the change (rank test ${formatP(afterP)})` });
+  }
+  return evidence;
+}
+
+/** One-sided p-value that the changed service's alerted metric moved in the anomaly's direction since the change; 1 without data. */
+function shiftSinceChange(change: ChangeEvent, anomaly: AnomalyContext, observations: Observations): number {
+  const track = observations.track(change.service, anomaly.metric);
+  if (!track) return 1;
+  const direction = anomaly.observed >= anomaly.expected ? 1 : -1;
+  const oriented = (values: number[]) => (direction > 0 ? values : values.map((v) => -v));
+  const before = oriented(track.history.valuesBetween(change.timestamp - BASELINE_MS, change.timestamp));
+  const after = oriented(track.history.valuesBetween(Math.max(change.timestamp, anomaly.onset - LEAD_MS), anomaly.now + 1));
+  return after.length >= 6 ? rankShiftPValue(before, after) : 1;
+}
+
+/** Priors: unreviewed AI-agent changes and large diffs are riskier, rollbacks rarely break things. They nudge; evidence decides. */
+export function priorEvidence(change: ChangeEvent): Evidence {
+  const author = change.author;
+  const reviewed = (author.reviewedBy?.length ?? 0) > 0;
+  let weight = 0;
+  let who: string;
+  if (author.type === 'ai_agent') {
+    weight += reviewed ? 0.2 : 0.5;
+    who = `AI agent ${author.agent ?? author.name}${author.model ? ` (${author.model})` : ''}`;
+  } else if (author.type === 'ai_assisted') {
+    weight += reviewed ? 0.1 : 0.3;
+    who = `${author.name} with AI assistance`;
+  } else {
+    weight += reviewed ? -0.2 : 0;
+    who = author.name;
+  }
+  const lines = (change.diff?.linesAdded ?? 0) + (change.diff?.linesRemoved ?? 0);
+  if (change.diff) weight += 0.25 * Math.log10(1 + lines) - 0.5;
+  weight += { deploy: 0, config: -0.2, feature_flag: -0.1, infra: -0.4, rollback: -2 }[change.type] ?? 0;
+  const size = change.diff ? `, ${lines} lines` : '';
+  const kind = change.type === 'rollback' ? '; rollbacks rarely cause incidents' : '';
+  return { weight, line: `${change.type} by ${who}, ${reviewed ? `reviewed by ${author.reviewedBy!.join(', ')}` : 'unreviewed'}${size}${kind}` };
+}
+
+/** "No change" evidence: the alerted service's own traffic surged around the onset. */
+export function trafficSurgeEvidence(anomaly: AnomalyContext, observations: Observations): Evidence | null {
+  const traffic = observations.track(anomaly.service, 'request_rate');
+  if (!traffic || traffic.direction <= 0) return null;
+  const since = traffic.episodeStart(anomaly.onset - 15 * MINUTE);
+  if (since === null || since > anomaly.onset + MINUTE || since < anomaly.onset - EPISODE_RELEVANCE_MS) return null;
+  const multiple = traffic.baseline && traffic.lastAnomalousValue !== null ? traffic.lastAnomalousValue / traffic.baseline : NaN;
+  const size = Number.isFinite(multiple) ? ` to ${ratioText(multiple)} its usual level` : '';
+  return { weight: 3, line: `request_rate of ${anomaly.service} rose${size} from ${clock(since)}: a traffic surge explains it` };
+}
+
+/** When a service last started behaving anomalously (any metric), if that episode is relevant to the anomaly. */
+export function movedAt(service: string, anomaly: AnomalyContext, observations: Observations): number | null {
+  let earliest: number | null = null;
+  for (const [, track] of observations.tracksOf(service)) {
+    const start = track.episodeStart(anomaly.onset - 15 * MINUTE);
+    if (start === null || start < anomaly.onset - EPISODE_RELEVANCE_MS) continue;
+    if (earliest === null || start < earliest) earliest = start;
+  }
+  return earliest;
+}
+
+function median(values: number[]): number {
+  if (!values.length) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function ratioText(ratio: number): string {
+  return `${ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(1)}×`;
+}
+
+/** "40 s", "12 min", "3.5 h". */
+export function duration(ms: number): string {
+  if (ms < MINUTE) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / MINUTE)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+/** Event time as HH:MM:SS UTC. */
+export function clock(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(11, 19);
+}

@@ -3,6 +3,9 @@
  * each test file in its own fresh schema (dropped afterwards) so parallel runs never collide.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { quoteIdentifier } from '../../../server/store/postgres-database.ts';
 import { Store } from '../../../server/store/store.ts';
@@ -13,6 +16,8 @@ export const TEST_DATABASE_URL = process.env.CHANGEWATCH_TEST_DATABASE_URL ?? 'p
 /** A way to get a fresh store (and reopen it on the same data). */
 export interface StoreBackend {
   name: 'pglite' | 'postgres';
+  /** Whether `open` can be called again to reopen the same data (a restart). */
+  persistent: boolean;
   /** Prepares an empty database; returns how to open stores on it and how to clean up. */
   create(): Promise<{ open(): Promise<Store>; cleanup(): Promise<void> }>;
 }
@@ -20,6 +25,7 @@ export interface StoreBackend {
 /** PGlite in memory: each `create` is a new database; reopening is not possible (see the durability test for files). */
 const pgliteBackend: StoreBackend = {
   name: 'pglite',
+  persistent: false,
   async create() {
     return { open: () => Store.open(), cleanup: async () => {} };
   },
@@ -28,6 +34,7 @@ const pgliteBackend: StoreBackend = {
 /** Real PostgreSQL in a throwaway schema; fails loudly (never skips) when the server is unreachable. */
 const postgresBackend: StoreBackend = {
   name: 'postgres',
+  persistent: true,
   async create() {
     const schema = `cw_test_${process.pid}_${randomBytes(4).toString('hex')}`;
     const admin = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 5_000 });
@@ -49,5 +56,21 @@ const postgresBackend: StoreBackend = {
   },
 };
 
+/** PGlite persisted in a temp dir (removed afterwards), for restart tests; slower to open than in-memory. */
+const persistentPgliteBackend: StoreBackend = {
+  name: 'pglite',
+  persistent: true,
+  async create() {
+    const dir = await mkdtemp(join(tmpdir(), 'changewatch-pglite-'));
+    return {
+      open: () => Store.open({ dataDir: join(dir, 'data') }),
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
+  },
+};
+
 /** Both backends, for `describe.each`. */
 export const STORE_BACKENDS: StoreBackend[] = [pgliteBackend, postgresBackend];
+
+/** Both backends with reopenable data, for restart tests. */
+export const PERSISTENT_STORE_BACKENDS: StoreBackend[] = [persistentPgliteBackend, postgresBackend];

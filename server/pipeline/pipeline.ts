@@ -57,6 +57,8 @@ export interface IngestResult {
 
 interface OpenAlert {
   alert: Alert;
+  /** The normal band the detector gave at the onset: the alert resolves only when values are back in it. */
+  baseline: { lower: number; upper: number };
   /** Event time since which the series has been normal, or null while it is anomalous. */
   normalSince: number | null;
   /** The emitted version, to decide whether a new state is worth emitting. */
@@ -181,6 +183,10 @@ export class Pipeline {
       alert.severity = this.severityOf(alert.score);
       alert.updatedAt = iso(point.timestamp);
       this.applyAttribution(alert, point.timestamp, `${verdict.reason}`);
+    } else if (!withinBaseline(open.baseline, point.value)) {
+      // Adaptive detectors stop being surprised by a level shift that persists; the alert does not
+      // resolve until the metric is back where it was before the onset.
+      open.normalSince = null;
     } else {
       open.normalSince ??= point.timestamp;
       if (point.timestamp - open.normalSince >= this.options.resolveAfterMs) {
@@ -218,7 +224,7 @@ export class Pipeline {
       noChangeConfidence: 1,
     };
     this.applyAttribution(alert, point.timestamp, verdict.reason);
-    series.open = { alert, normalSince: null, lastEmitted: structuredClone(alert) };
+    series.open = { alert, baseline: baselineBand(verdict), normalSince: null, lastEmitted: structuredClone(alert) };
     return { ...alert };
   }
 
@@ -289,6 +295,19 @@ function seriesKey(point: TelemetryPoint, environment: string): string {
 /** Alert ids derive from the series and the onset, so a replay or a restarted consumer produces the same ids. */
 function alertId(seriesKey: string, onset: number): string {
   return `alrt-${createHash('sha256').update(`${seriesKey}@${onset}`).digest('hex').slice(0, 16)}`;
+}
+
+/** The onset's normal band, widened by half its width so ordinary noise around the old level counts as recovered. */
+function baselineBand(verdict: { expected: number; lower: number; upper: number }): { lower: number; upper: number } {
+  const lower = Number.isFinite(verdict.lower) ? verdict.lower : verdict.expected;
+  const upper = Number.isFinite(verdict.upper) ? verdict.upper : verdict.expected;
+  const margin = Math.max((upper - lower) / 2, Math.abs(verdict.expected) * 0.01);
+  return { lower: lower - margin, upper: upper + margin };
+}
+
+function withinBaseline(band: { lower: number; upper: number }, value: number): boolean {
+  // A band that is not finite (detector gave none) never holds an alert open.
+  return !(Number.isFinite(band.lower) && Number.isFinite(band.upper)) || (value >= band.lower && value <= band.upper);
 }
 
 function iso(epochMs: number): string {

@@ -43,6 +43,16 @@ describe('Pipeline', () => {
     expect(pipeline.openAlerts()).toEqual([]);
   });
 
+  it('keeps an alert firing through a persistent level shift the detector has adapted to', () => {
+    const { pipeline } = newPipeline();
+    const shifted = stepSeries({ normal: 200, anomalous: 150, factor: 3 });
+    const during = run(pipeline, metricRecords(shifted));
+    expect(during.length).toBeGreaterThan(0);
+    expect(during.some((a) => a.status === 'resolved')).toBe(false);
+    const back = stepSeries({ start: shifted.at(-1)!.timestamp + 10_000, normal: 60, anomalous: 0 });
+    expect(run(pipeline, metricRecords(back)).filter((a) => a.status === 'resolved')).toHaveLength(1);
+  });
+
   it('re-ranks an open alert when the causing change arrives late', () => {
     const { pipeline } = newPipeline();
     const points = stepSeries({ normal: 200, anomalous: 3 });

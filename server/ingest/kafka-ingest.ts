@@ -3,7 +3,7 @@
  * them, hands valid records to the core, dead-letters the rest, produces alerts, and commits offsets
  * only after the state that absorbed them is checkpointed (at-least-once, no lost events).
  */
-import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry, type Message, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry, type Message, type Producer } from 'kafkajs';
 import type { Config } from '../config.ts';
 import type { Changewatch, DeadLetter } from '../core.ts';
 import type { Logger } from '../log.ts';
@@ -40,7 +40,7 @@ export class KafkaIngest {
     const { kafka: k } = config;
     this.kafka = new Kafka({ clientId: k.clientId, brokers: [...k.brokers], logLevel: logLevel.WARN, logCreator: kafkaLogCreator(log) });
     this.consumer = this.kafka.consumer({ groupId: k.groupId, maxWaitTimeInMs: k.maxWaitTimeMs, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: true });
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
     this.kindByTopic = new Map<string, EventKind>([
       [k.topics.changes, 'change'],
       [k.topics.telemetry, 'metric'],

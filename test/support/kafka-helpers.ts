@@ -3,7 +3,7 @@
  * that collects a topic's messages.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Consumer, type IHeaders, type Producer } from 'kafkajs';
 
 /** Topic names unique to one test, so tests sharing the broker never see each other's events. */
 export function uniqueTopics(prefix = 't'): { changes: string; telemetry: string; services: string; alerts: string; deadletter: string; groupId: string } {
@@ -38,7 +38,7 @@ export function testKafka(brokers: string): Kafka {
 
 /** A connected producer. */
 export async function connectedProducer(brokers: string): Promise<Producer> {
-  const producer = testKafka(brokers).producer({ allowAutoTopicCreation: true });
+  const producer = testKafka(brokers).producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   return producer;
 }

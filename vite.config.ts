@@ -16,6 +16,10 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     emptyOutDir: true,
+    rolldownOptions: {
+      // Slow-plugin warnings only reflect a busy machine here; they would clutter every `npm start`.
+      checks: { bundlerTimings: false },
+    },
   },
   server: {
     proxy: {

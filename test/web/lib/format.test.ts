@@ -7,6 +7,7 @@ import {
   formatMetricValue,
   formatPercent,
   formatRelativeTime,
+  formatUtcDate,
 } from '../../../web/src/lib/format.ts';
 
 const now = Date.parse('2026-11-23T03:30:00Z');
@@ -21,8 +22,9 @@ describe('format', () => {
     expect(formatRelativeTime(now - 3 * 86_400_000, now)).toBe('3 d ago');
   });
 
-  it('gives absolute times in UTC', () => {
+  it('gives absolute times and dates in UTC', () => {
     expect(formatAbsoluteTime(now)).toBe('2026-11-23 03:30:00 UTC');
+    expect(formatUtcDate(Date.parse('2026-11-23T23:59:00-02:00'))).toBe('2026-11-24');
   });
 
   it('formats durations', () => {

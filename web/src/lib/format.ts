@@ -54,6 +54,11 @@ export function formatAbsoluteTime(timeMs: number): string {
   return `${new Date(timeMs).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
+/** "2026-11-23": the UTC calendar date. */
+export function formatUtcDate(timeMs: number): string {
+  return new Date(timeMs).toISOString().slice(0, 10);
+}
+
 /** "5 min", "1 h 20 min", "40 s": a positive duration, coarsely. */
 export function formatDuration(durationMs: number): string {
   const ms = Math.abs(durationMs);

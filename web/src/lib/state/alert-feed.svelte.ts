@@ -23,11 +23,6 @@ export class AlertFeed {
     this.#index = new AlertIndex(limit);
   }
 
-  /** All alerts in feed order. */
-  get all(): readonly Alert[] {
-    return this.#alerts;
-  }
-
   /** Replaces the feed with a server snapshot. */
   replaceAll(alerts: readonly Alert[]): void {
     this.#index.replaceAll(alerts);

@@ -15,8 +15,6 @@ export class ChangeFailureRates {
   receivedAt = $state<number | undefined>(undefined);
   /** Why the latest refresh failed; undefined after a success. */
   problem = $state<string | undefined>(undefined);
-  /** Whether a first answer (success or failure) is still awaited. */
-  readonly loading = $derived(this.stats === undefined && this.problem === undefined);
 
   readonly #fetchImpl: typeof fetch;
   readonly #refreshMs: number;

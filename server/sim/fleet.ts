@@ -112,8 +112,8 @@ interface Fault {
   rampMs: number;
   end: number;
   magnitude: number;
-  /** Only traffic served by this version is hit; undefined hits the whole service. */
-  version?: string;
+  /** Only traffic served by this release or a later one is hit (later releases carry the bug until the rollback); undefined hits every version. */
+  fromRelease?: number;
 }
 
 interface Surge {
@@ -128,9 +128,11 @@ interface Surge {
 interface ServiceState {
   spec: ServiceSpec;
   release: number;
+  /** Release number of every version seen, to tell which versions carry a fault. */
+  releases: Map<string, number>;
   version: string;
   previousVersion: string | undefined;
-  /** While a deploy rolls out, the share of traffic on `to` grows from 0 to 1 over `durationMs`. */
+  /** While a deploy rolls out, the share of traffic on `to` grows from a canary's to 1 over `durationMs`. */
   rollout: { from: string; to: string; start: number; durationMs: number } | undefined;
 }
 
@@ -145,6 +147,8 @@ interface Excess {
 }
 
 const HOUR_MS = 3_600_000;
+/** Share of traffic a new version serves while it is a canary. */
+const CANARY_SHARE = 0.2;
 
 /** Simulates a fleet in event time; see the module comment for an example. */
 export class FleetSimulator {
@@ -173,7 +177,8 @@ export class FleetSimulator {
     for (const spec of this.options.fleet) {
       const major = this.random.int(1, 4);
       const minor = this.random.int(0, 30);
-      this.services.set(spec.name, { spec, release: 0, version: `v${major}.${minor}.0`, previousVersion: undefined, rollout: undefined });
+      const version = `v${major}.${minor}.0`;
+      this.services.set(spec.name, { spec, release: 0, releases: new Map([[version, 0]]), version, previousVersion: undefined, rollout: undefined });
       this.callers.set(spec.name, this.options.fleet.filter((s) => s.dependsOn.includes(spec.name)).map((s) => s.name));
     }
     this.nextTick = this.start;
@@ -337,6 +342,7 @@ export class FleetSimulator {
     if (state && (type === 'deploy' || type === 'rollback')) {
       const previous = state.rollout?.to ?? state.version;
       const next = type === 'rollback' ? state.previousVersion! : bump(previous, ++state.release);
+      if (type !== 'rollback') state.releases.set(next, state.release);
       change.version = next;
       change.previousVersion = previous;
       state.previousVersion = previous;
@@ -354,7 +360,7 @@ export class FleetSimulator {
         rampMs,
         end: rollback?.spec.at ?? Infinity,
         magnitude,
-        ...(state.rollout ? { version: state.rollout.to } : {}),
+        ...(state.rollout ? { fromRelease: state.release } : {}),
       });
     }
     return change;
@@ -395,6 +401,8 @@ export class FleetSimulator {
         }
       }
       out.push({ metric: { service: name, metric: 'request_rate', value: round(requests / seconds), timestamp: time } });
+      // Versioned services report errors and latency per version only, as instances tagged with their release do.
+      if (spec.versioned) continue;
       out.push({ metric: { service: name, metric: 'error_rate', value: errors / served, count: served, timestamp: time } });
       out.push({ metric: { service: name, metric: 'latency_p99', value: round(latency * Math.exp(0.04 * this.random.normal())), timestamp: time } });
     }
@@ -403,7 +411,9 @@ export class FleetSimulator {
   /** Share of traffic per live version (one entry outside rollouts). */
   private versionShares(state: ServiceState, time: number): Map<string, number> {
     if (!state.rollout) return new Map([[state.version, 1]]);
-    const moved = clamp01((time - state.rollout.start) / state.rollout.durationMs);
+    // A canary takes a fifth of the traffic for the first 40% of the rollout, then the rest moves over linearly.
+    const progress = clamp01((time - state.rollout.start) / state.rollout.durationMs);
+    const moved = progress < 0.4 ? CANARY_SHARE : CANARY_SHARE + ((1 - CANARY_SHARE) * (progress - 0.4)) / 0.6;
     return new Map([
       [state.rollout.from, 1 - moved],
       [state.rollout.to, moved],
@@ -422,7 +432,8 @@ export class FleetSimulator {
   private ownExcess(service: string, time: number, version: string): Excess {
     const excess = { error: 0, latency: 0 };
     for (const fault of this.faults) {
-      if (fault.service !== service || (fault.version !== undefined && fault.version !== version)) continue;
+      if (fault.service !== service) continue;
+      if (fault.fromRelease !== undefined && (this.services.get(service)!.releases.get(version) ?? -1) < fault.fromRelease) continue;
       const strength = fault.magnitude * ramp(fault, time);
       if (fault.metric === 'error_rate') excess.error += strength;
       else excess.latency += strength;

@@ -88,7 +88,7 @@ const DEFAULTS: EnsembleOptions = {
   varianceLongRate: 0.002,
   daily: { bucket: 0.2, spread: 0.02, clip: 3, advantage: 0.7 },
   tailDecay: 0.0003,
-  cooldown: 200,
+  cooldown: 100,
   cooldownDamping: 0.5,
 };
 
@@ -102,6 +102,8 @@ const HALF_SCORE_SURPRISE = 4;
 const SHIFT_RESET_SURPRISE = HALF_SCORE_SURPRISE;
 /** Variance view input is capped so one giant outlier reads as one outlier, not a variance change. */
 const VARIANCE_Z_CAP = 6;
+/** Scores from here on open a cooldown. */
+const COOLDOWN_FROM = 0.3;
 /** Below this score the reason is a fixed phrase (formatting numbers for every point is wasted work). */
 const EXPLAINED_SCORE = 0.2;
 /** Half-width of the shown normal band, in σ. */
@@ -120,7 +122,8 @@ const PEAK = 8;
 const COUNTER_VALUE = 9;
 const COUNTER_TIME = 10;
 const LOG_OFFSET = 11;
-const FAST = 12;
+const PEAK_AT = 12;
+const FAST = 13;
 const SLOW = FAST + LEVEL_SCALARS;
 const DAILY = SLOW + LEVEL_SCALARS;
 const TAILS = DAILY + PROFILE_SCALARS;
@@ -237,9 +240,15 @@ class Ensemble implements Detector<EnsembleState> {
     }
 
     let score = safeScore(surprise / (surprise + HALF_SCORE_SURPRISE));
-    const peak = s[PEAK]!;
-    s[PEAK] = Math.max(peak * (1 - 1 / options.cooldown), score);
-    const repeated = score <= peak;
+    // Cooldown: within `cooldown` points of the last peak, only an escalation keeps its full score.
+    const sincePeak = n - s[PEAK_AT]!;
+    const repeated = sincePeak < options.cooldown && score <= s[PEAK]!;
+    if (!repeated && score >= COOLDOWN_FROM) {
+      s[PEAK] = score;
+      s[PEAK_AT] = n;
+    } else if (sincePeak >= options.cooldown) {
+      s[PEAK] = 0;
+    }
     if (repeated) score *= options.cooldownDamping;
 
     const [expected, sigma] =

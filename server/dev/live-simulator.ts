@@ -1,0 +1,75 @@
+/**
+ * Drives the fleet simulator against a Kafka cluster in real time: backfills some history at once
+ * (so detectors are warm), then produces every second. Used by `npm run demo` and `npm run simulate`.
+ */
+import { Kafka, logLevel, Partitioners, type Message, type Producer } from 'kafkajs';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { FleetSimulator, type FleetRecord } from '../sim/fleet.ts';
+
+/** Options of a live simulation. */
+export interface LiveSimulatorOptions {
+  brokers: readonly string[];
+  topics: Config['kafka']['topics'];
+  seed: number;
+  /** Minutes of history produced at start. */
+  historyMinutes: number;
+  /** Mean minutes between injected incidents. */
+  incidentEveryMinutes: number;
+  log: Logger;
+}
+
+/** A running simulation. */
+export interface LiveSimulator {
+  /** Records produced by the backfill. */
+  backfilled: number;
+  stop(): Promise<void>;
+}
+
+/** Starts producing a simulated fleet's changes, catalog and telemetry. */
+export async function startLiveSimulator(options: LiveSimulatorOptions): Promise<LiveSimulator> {
+  const producer = new Kafka({ brokers: [...options.brokers], clientId: 'changewatch-simulator', logLevel: logLevel.NOTHING }).producer({
+    allowAutoTopicCreation: true,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  const now = Date.now();
+  const fleet = new FleetSimulator({ seed: options.seed, start: now - options.historyMinutes * 60_000, incidentEveryMs: options.incidentEveryMinutes * 60_000 });
+  const backfill = fleet.advance(now);
+  await produce(producer, options.topics, backfill);
+  let busy = false;
+  const timer = setInterval(() => {
+    // Skip a tick rather than pile up sends when the broker is slow.
+    if (busy) return;
+    busy = true;
+    produce(producer, options.topics, fleet.advance(Date.now()))
+      .catch((err: unknown) => options.log.error({ err }, 'simulator failed to produce'))
+      .finally(() => (busy = false));
+  }, 1_000);
+  return {
+    backfilled: backfill.length,
+    stop: async () => {
+      clearInterval(timer);
+      await producer.disconnect();
+    },
+  };
+}
+
+/** Sends records to their topics keyed by service, catalog and changes before telemetry. */
+async function produce(producer: Producer, topics: Config['kafka']['topics'], records: FleetRecord[]): Promise<void> {
+  const services: Message[] = [];
+  const changes: Message[] = [];
+  const telemetry: Message[] = [];
+  for (const record of records) {
+    if ('metric' in record) telemetry.push({ key: record.metric.service, value: JSON.stringify(record.metric) });
+    else if ('change' in record) changes.push({ key: record.change.service, value: JSON.stringify(record.change) });
+    else services.push({ key: record.service.name, value: JSON.stringify(record.service) });
+  }
+  for (const [topic, messages] of [
+    [topics.services, services],
+    [topics.changes, changes],
+    [topics.telemetry, telemetry],
+  ] as const) {
+    for (let i = 0; i < messages.length; i += 5_000) await producer.send({ topic, messages: messages.slice(i, i + 5_000) });
+  }
+}

@@ -106,6 +106,10 @@ const VARIANCE_Z_CAP = 6;
 const COOLDOWN_FROM = 0.3;
 /** Below this score the reason is a fixed phrase (formatting numbers for every point is wasted work). */
 const EXPLAINED_SCORE = 0.2;
+/** EWMA rate of the typical interval between points. */
+const INTERVAL_RATE = 0.05;
+/** `silence` scores 0.5 after this many typical intervals without a point. */
+const SILENT_INTERVALS = 10;
 /** Half-width of the shown normal band, in σ. */
 const BAND_SIGMAS = 4;
 
@@ -123,7 +127,8 @@ const COUNTER_VALUE = 9;
 const COUNTER_TIME = 10;
 const LOG_OFFSET = 11;
 const PEAK_AT = 12;
-const FAST = 13;
+const INTERVAL = 13;
+const FAST = 14;
 const SLOW = FAST + LEVEL_SCALARS;
 const DAILY = SLOW + LEVEL_SCALARS;
 const TAILS = DAILY + PROFILE_SCALARS;
@@ -164,7 +169,11 @@ class Ensemble implements Detector<EnsembleState> {
 
     const n = s[N]! + 1;
     s[N] = n;
-    if (time > s[LAST_TIME]!) s[LAST_TIME] = time;
+    if (time > s[LAST_TIME]!) {
+      const elapsed = time - s[LAST_TIME]!;
+      if (n > 1) s[INTERVAL] = s[INTERVAL] === 0 ? elapsed : s[INTERVAL]! + INTERVAL_RATE * (elapsed - s[INTERVAL]!);
+      s[LAST_TIME] = time;
+    }
     if (n === 1) {
       levelInit(s, FAST, x);
       levelInit(s, SLOW, x);
@@ -279,6 +288,25 @@ class Ensemble implements Detector<EnsembleState> {
             : 'for this time of day';
     const rarity = `rarer than ${formatRarity(surprise)} points`;
     return `${shown} vs expected ${around}: ${what}, ${rarity}${repeated ? ' (continuing)' : ''}`;
+  }
+
+  /** Scores the silence since the last point: 0.5 after `SILENT_INTERVALS` typical intervals without one. */
+  silence(now: number): Score {
+    const s = this.s;
+    const expected = s[N]! > 0 ? this.untransform(levelValue(s, FAST)) : NaN;
+    const interval = s[INTERVAL]!;
+    const silent = now - s[LAST_TIME]!;
+    if (s[N]! <= this.options.warmup || !(interval > 0) || !(silent > interval)) {
+      return { score: 0, expected, lower: expected, upper: expected, reason: 'reporting' };
+    }
+    const missed = silent / interval;
+    return {
+      score: safeScore(missed / (missed + SILENT_INTERVALS)),
+      expected,
+      lower: expected,
+      upper: expected,
+      reason: `no point for ${formatNumber(silent / 1000)} s, about ${formatNumber(missed)} usual intervals`,
+    };
   }
 
   /** A score for a point that carries no usable value: nothing is learned from it. */

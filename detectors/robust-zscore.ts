@@ -1,87 +1,62 @@
 /**
- * Robust z-score over a sliding window: how many MADs the point lies from the window's median.
+ * Robust z-score: how many robust σ a point lies from a fast, outlier-resistant level. Catches spikes
+ * and dips.
+ *
+ * The level is a Huber-clipped EWMA and σ comes from an EWMA of absolute deviations, a streaming stand-in
+ * for the median and MAD of a sliding window at O(1) cost and a few numbers of state.
  *
  * @example
  * ```ts
- * import { robustZScore } from './robust-zscore.ts';
- * const d = robustZScore.create({ window: 60 });
- * for (let i = 0; i < 60; i++) d.update({ timestamp: i * 60_000, value: 10 + (i % 3) });
- * d.update({ timestamp: 60 * 60_000, value: 50 }).score; // close to 1
+ * const d = robustZScore.create();
+ * for (let i = 0; i < 200; i++) d.update({ timestamp: i * 60_000, value: 10 + (i % 3) });
+ * d.update({ timestamp: 200 * 60_000, value: 50 }).score; // > 0.5
  * ```
  */
-import type { Detector, DetectorDefinition, DetectorState, Point, Score } from './types.ts';
+import { BASE_SCALARS, CalibratedDetector, type CalibratedOptions, type CalibratedState, type Observation } from './internal/calibrated.ts';
+import { LEVEL_SCALARS, levelInit, levelLearn, levelSigma, levelValue, type LevelRates } from './internal/robust-level.ts';
+import type { DetectorDefinition } from './types.ts';
 
 /** Options of the robust z-score detector. */
-export interface RobustZScoreOptions {
-  /** Points in the sliding window. */
-  window: number;
-  /** Points needed before any score is given. */
-  warmup: number;
-  /** |z| at which the score reaches 0.5. */
-  threshold: number;
+export interface RobustZScoreOptions extends CalibratedOptions {
+  /** The robust level (rates are 1 / horizon in points). */
+  level: LevelRates;
+  /** Half-width of the shown band, in σ. */
+  bandSigmas: number;
 }
 
-interface RobustZScoreState {
-  values: number[];
-}
+const DEFAULTS: RobustZScoreOptions = {
+  warmup: 100,
+  tailDecay: 0.0003,
+  level: { level: 0.2, spread: 0.02, clip: 3 },
+  bandSigmas: 4,
+};
 
-const DEFAULTS: RobustZScoreOptions = { window: 120, warmup: 30, threshold: 6 };
+const LEVEL = BASE_SCALARS;
 
-function median(sorted: number[]): number {
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-class RobustZScore implements Detector<RobustZScoreState> {
+class RobustZScore extends CalibratedDetector<RobustZScoreOptions> {
   readonly method = 'robust-zscore';
-  constructor(
-    private readonly options: RobustZScoreOptions,
-    private readonly state: RobustZScoreState,
-  ) {}
 
-  update(point: Point): Score {
-    const value = point.value;
-    const { values } = this.state;
-    if (!Number.isFinite(value)) return { score: 0, expected: NaN, lower: NaN, upper: NaN, reason: 'not a finite number' };
-    const sorted = [...values].sort((a, b) => a - b);
-    let result: Score;
-    if (values.length < this.options.warmup) {
-      const expected = sorted.length ? median(sorted) : value;
-      result = { score: 0, expected, lower: expected, upper: expected, reason: 'warming up' };
-    } else {
-      const med = median(sorted);
-      const mad = median(sorted.map((v) => Math.abs(v - med)).sort((a, b) => a - b));
-      const scale = Math.max(1.4826 * mad, Math.abs(med) * 1e-3, 1e-9);
-      const z = (value - med) / scale;
-      const score = 1 - Math.exp((-Math.LN2 * Math.abs(z)) / this.options.threshold);
-      const band = this.options.threshold * scale;
-      result = {
-        score: Math.abs(z) < this.options.threshold / 2 ? 0 : score,
-        expected: med,
-        lower: med - band,
-        upper: med + band,
-        reason: `${fmt(value)} vs expected ${fmt(med)} ± ${fmt(band)}`,
-      };
-    }
-    values.push(value);
-    if (values.length > this.options.window) values.shift();
-    return result;
+  protected start(x: number): void {
+    levelInit(this.s, LEVEL, x);
   }
 
-  toJSON(): DetectorState<RobustZScoreState> {
-    return { method: this.method, version: 1, options: { ...this.options }, state: { values: [...this.state.values] } };
+  protected observe(x: number, _time: number, n: number): Observation {
+    const s = this.s;
+    const level = levelValue(s, LEVEL);
+    const sigma = levelSigma(s, LEVEL, this.quantum);
+    levelLearn(s, LEVEL, x, this.options.level, n, this.quantum);
+    return { statistic: Math.abs(x - level) / sigma, expected: level, band: this.options.bandSigmas * sigma, what: x >= level ? 'a spike' : 'a dip' };
   }
-}
-
-function fmt(x: number): string {
-  return Number.isInteger(x) ? String(x) : x.toPrecision(3);
 }
 
 /** Registry entry for the robust z-score detector. */
-export const robustZScore: DetectorDefinition<RobustZScoreOptions, RobustZScoreState> = {
+export const robustZScore: DetectorDefinition<RobustZScoreOptions, CalibratedState> = {
   method: 'robust-zscore',
-  description: 'Flags points many median absolute deviations away from the median of a sliding window.',
+  description: 'Flags spikes and dips: points many robust standard deviations away from a fast outlier-resistant level.',
   defaults: DEFAULTS,
-  create: (options) => new RobustZScore({ ...DEFAULTS, ...options }, { values: [] }),
-  restore: (s) => new RobustZScore({ ...DEFAULTS, ...(s.options as Partial<RobustZScoreOptions>) }, { values: [...s.state.values] }),
+  create: (options) => new RobustZScore({ ...DEFAULTS, ...options, level: { ...DEFAULTS.level, ...options?.level } }, ...CalibratedDetector.allocate(LEVEL_SCALARS, 0)),
+  restore: (state) => {
+    const options = state.options as Partial<RobustZScoreOptions>;
+    return new RobustZScore({ ...DEFAULTS, ...options, level: { ...DEFAULTS.level, ...options.level } }, ...CalibratedDetector.load(state.state, LEVEL_SCALARS, 0));
+  },
 };

@@ -50,6 +50,11 @@ export interface Detector<S = unknown> {
   update(point: Point): Score;
   /** Serializes the full state; `restore` of the result continues exactly where this one is. */
   toJSON(): DetectorState<S>;
+  /**
+   * Optional: scores the silence from the last point up to `now` (epoch ms), for a metric that stopped
+   * reporting. The caller supplies the clock, so detectors stay pure; nothing is learned.
+   */
+  silence?(now: number): Score;
 }
 
 /** Hints about a series that let a factory pick sensible defaults (ratio vs gauge, latency, ...). */

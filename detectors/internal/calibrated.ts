@@ -1,0 +1,155 @@
+/**
+ * The shared skeleton of the single-view detectors: input guards, warm-up, one statistic calibrated by
+ * a decayed tail histogram, the score mapping and JSON state. A subclass supplies the statistic.
+ *
+ * State layout: `BASE_SCALARS` Float64 slots (points seen, last time, quantum, previous value, the tail's
+ * scalars) then the subclass's; `TAIL_BINS` Float32 cells for the tail then the subclass's.
+ */
+import type { Detector, DetectorState, Point, Score } from '../types.ts';
+import { formatNumber, formatRarity } from './format.ts';
+import { clampMagnitude, safeScore } from './sanitize.ts';
+import { TAIL_BINS, TAIL_SCALARS, tailInit, tailLearn, tailSurprise } from './tail.ts';
+
+/** Options every single-view detector has. */
+export interface CalibratedOptions {
+  /** Points learned before any score is given. */
+  warmup: number;
+  /** Decay per point of the calibration histogram (1 / memory in points). */
+  tailDecay: number;
+}
+
+/** What a view reports about one point, computed before the point is learned. */
+export interface Observation {
+  /** Non-negative statistic: larger means more anomalous. */
+  statistic: number;
+  expected: number;
+  /** Half-width of the normal band around `expected`. */
+  band: number;
+  /** What is unusual, e.g. "a spike" (used when the score is high). */
+  what: string;
+}
+
+/** Serialized state of a single-view detector. */
+export interface CalibratedState {
+  scalars: number[];
+  cells: number[];
+}
+
+/** Surprise (−log10 p) at which the score is 0.5: rarer than 1 in 10,000 points. */
+export const HALF_SCORE_SURPRISE = 4;
+/** Below this score the reason is a fixed phrase. */
+const EXPLAINED_SCORE = 0.2;
+
+const N = 0;
+const LAST_TIME = 1;
+const QUANTUM = 2;
+const PREVIOUS = 3;
+const TAIL = 4;
+/** First Float64 slot a subclass may use. */
+export const BASE_SCALARS = TAIL + TAIL_SCALARS;
+/** First Float32 cell a subclass may use. */
+export const BASE_CELLS = TAIL_BINS;
+
+/** Maps a surprise to a score in [0, 1): 0.5 at `HALF_SCORE_SURPRISE`. */
+export function scoreOfSurprise(surprise: number): number {
+  return safeScore(surprise / (surprise + HALF_SCORE_SURPRISE));
+}
+
+/** A detector with one calibrated view; subclasses implement `observe`. */
+export abstract class CalibratedDetector<O extends CalibratedOptions> implements Detector<CalibratedState> {
+  abstract readonly method: string;
+  /** Layout version written to the state. */
+  protected readonly version: number = 1;
+
+  constructor(
+    protected readonly options: O,
+    protected readonly s: Float64Array,
+    protected readonly c: Float32Array,
+  ) {}
+
+  /** Allocates zeroed state for `scalars` and `cells` subclass slots, with the tail initialized. */
+  static allocate(scalars: number, cells: number): [Float64Array, Float32Array] {
+    const s = new Float64Array(BASE_SCALARS + scalars);
+    const c = new Float32Array(BASE_CELLS + cells);
+    tailInit(s, TAIL, c, 0);
+    return [s, c];
+  }
+
+  /** Copies serialized state into freshly allocated arrays, refusing a layout that does not fit. */
+  static load(state: CalibratedState, scalars: number, cells: number): [Float64Array, Float32Array] {
+    const [s, c] = CalibratedDetector.allocate(scalars, cells);
+    if (state.scalars.length !== s.length || state.cells.length !== c.length) throw new Error('detector state does not match this layout');
+    s.set(state.scalars);
+    c.set(state.cells);
+    return [s, c];
+  }
+
+  /** Points learned so far. */
+  protected get count(): number {
+    return this.s[N]!;
+  }
+
+  /** Smallest non-zero step between consecutive values seen so far (0 while unknown). */
+  protected get quantum(): number {
+    return this.s[QUANTUM]!;
+  }
+
+  /** Scores `x` (already guarded) at `time`, then learns it; `n` counts points including this one. */
+  protected abstract observe(x: number, time: number, n: number, point: Point): Observation;
+
+  /** Starts the model at the first value. */
+  protected abstract start(x: number, time: number, point: Point): void;
+
+  /** Called after the statistic's surprise is known, e.g. to reset a change-point test that fired. */
+  protected afterScore(_surprise: number, _x: number): void {}
+
+  update(point: Point): Score {
+    const s = this.s;
+    const value = Number(point.value);
+    if (!Number.isFinite(value)) return this.quiet('no value (missing or not a number)');
+    const x = clampMagnitude(value);
+    const time = Number.isFinite(point.timestamp) ? point.timestamp : s[LAST_TIME]!;
+    const n = s[N]! + 1;
+    s[N] = n;
+    if (time > s[LAST_TIME]!) s[LAST_TIME] = time;
+    if (n === 1) {
+      s[PREVIOUS] = x;
+      this.start(x, time, point);
+      return { score: 0, expected: x, lower: x, upper: x, reason: 'warming up' };
+    }
+    const step = Math.abs(x - s[PREVIOUS]!);
+    if (step > 0 && (s[QUANTUM] === 0 || step < s[QUANTUM]!)) s[QUANTUM] = step;
+    s[PREVIOUS] = x;
+
+    const seen = this.observe(x, time, n, point);
+    const statistic = seen.statistic >= 0 ? seen.statistic : 0;
+    const lower = seen.expected - seen.band;
+    const upper = seen.expected + seen.band;
+    if (n <= this.options.warmup) {
+      tailLearn(s, TAIL, this.c, 0, statistic, this.options.tailDecay);
+      return { score: 0, expected: seen.expected, lower, upper, reason: 'warming up' };
+    }
+    const surprise = tailSurprise(s, TAIL, this.c, 0, statistic);
+    tailLearn(s, TAIL, this.c, 0, statistic, this.options.tailDecay);
+    this.afterScore(surprise, x);
+    const score = scoreOfSurprise(surprise);
+    if (score < EXPLAINED_SCORE) return { score, expected: seen.expected, lower, upper, reason: 'within the usual range' };
+    const reason = `${formatNumber(value)} vs expected ${formatNumber(seen.expected)} ± ${formatNumber(seen.band)}: ${seen.what}, rarer than ${formatRarity(surprise)} points`;
+    return { score, expected: seen.expected, lower, upper, reason };
+  }
+
+  /** A score for a point without a usable value; nothing is learned from it. */
+  private quiet(reason: string): Score {
+    const previous = this.s[N]! > 0 ? this.s[PREVIOUS]! : NaN;
+    return { score: 0, expected: previous, lower: previous, upper: previous, reason };
+  }
+
+  toJSON(): DetectorState<CalibratedState> {
+    return {
+      method: this.method,
+      version: this.version,
+      options: structuredClone(this.options) as unknown as Record<string, unknown>,
+      state: { scalars: Array.from(this.s), cells: Array.from(this.c) },
+    };
+  }
+}

@@ -144,12 +144,12 @@ export class DeliveryWorker {
     this.timer = undefined;
     const pending = this.allInFlight();
     if (pending.length > 0) {
-      let graceTimer: NodeJS.Timeout | undefined;
+      let graceTimer: unknown;
       const grace = new Promise<void>((resolve) => {
-        graceTimer = setTimeout(resolve, graceMs);
+        graceTimer = this.timers.setTimeout(resolve, graceMs);
       });
       await Promise.race([Promise.allSettled(pending), grace]);
-      clearTimeout(graceTimer);
+      this.timers.clearTimeout(graceTimer);
     }
     this.shutdown.abort();
     await Promise.allSettled(this.allInFlight());

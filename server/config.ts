@@ -54,6 +54,7 @@ export const configSchema = z.strictObject({
       resolveAfterMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.resolveAfterMs),
       maxLatenessMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.maxLatenessMs),
       reemitEveryMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.reemitEveryMs),
+      reattributeEveryMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.reattributeEveryMs),
       defaultEnvironment: z.string().min(1).default(DEFAULT_PIPELINE_OPTIONS.defaultEnvironment),
     })
     .prefault({}),

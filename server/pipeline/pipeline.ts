@@ -27,6 +27,8 @@ export interface PipelineOptions {
   maxLatenessMs: number;
   /** An open alert with no material change is re-emitted at most this often (a heartbeat for consumers). */
   reemitEveryMs: number;
+  /** While an alert stays anomalous, its suspects are re-ranked at most this often (new changes re-rank at once). */
+  reattributeEveryMs: number;
   /** Environment of telemetry that carries no `environment` tag. */
   defaultEnvironment: string;
 }
@@ -38,6 +40,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Readonly<PipelineOptions> = Object.freeze
   resolveAfterMs: 5 * 60_000,
   maxLatenessMs: 5 * 60_000,
   reemitEveryMs: 60_000,
+  reattributeEveryMs: 30_000,
   defaultEnvironment: 'prod',
 });
 
@@ -63,6 +66,8 @@ interface OpenAlert {
   normalSince: number | null;
   /** The emitted version, to decide whether a new state is worth emitting. */
   lastEmitted: Alert;
+  /** Event time of the last attribution; ranking is re-run at most every `reattributeEveryMs` while nothing else changes. */
+  attributedAt: number;
 }
 
 interface Series {
@@ -179,10 +184,15 @@ export class Pipeline {
       alert.expected = verdict.expected;
       alert.lower = verdict.lower;
       alert.upper = verdict.upper;
+      const rising = score >= alert.score + 0.05;
       alert.score = Math.max(alert.score, score);
       alert.severity = this.severityOf(alert.score);
       alert.updatedAt = iso(point.timestamp);
-      this.applyAttribution(alert, point.timestamp, `${verdict.reason}`);
+      // Ranking is the expensive step: redo it when the anomaly grows or evidence has had time to accumulate.
+      if (rising || point.timestamp - open.attributedAt >= this.options.reattributeEveryMs) {
+        this.applyAttribution(alert, point.timestamp, verdict.reason);
+        open.attributedAt = point.timestamp;
+      }
     } else if (!withinBaseline(open.baseline, point.value)) {
       // Adaptive detectors stop being surprised by a level shift that persists; the alert does not
       // resolve until the metric is back where it was before the onset.
@@ -224,7 +234,7 @@ export class Pipeline {
       noChangeConfidence: 1,
     };
     this.applyAttribution(alert, point.timestamp, verdict.reason);
-    series.open = { alert, baseline: baselineBand(verdict), normalSince: null, lastEmitted: structuredClone(alert) };
+    series.open = { alert, baseline: baselineBand(verdict), normalSince: null, lastEmitted: structuredClone(alert), attributedAt: point.timestamp };
     return { ...alert };
   }
 
@@ -237,6 +247,7 @@ export class Pipeline {
       const alert = s.open.alert;
       const now = Date.parse(alert.updatedAt);
       this.applyAttribution(alert, now, null);
+      s.open.attributedAt = now;
       emitted.push(...this.emitIfChanged(s.open, now));
     }
     return emitted;

@@ -8,7 +8,9 @@
  * (a scale and the prior log-odds of "none") make them mean what they say.
  */
 import type { ChangeEvent, ServiceEntry, Suspect, TelemetryPoint } from '../events.ts';
+import { departureTime } from './departure.ts';
 import {
+  alreadyMovingEvidence,
   beforeAfterEvidence,
   clock,
   movedAt,
@@ -21,6 +23,7 @@ import {
   type Evidence,
   type Observations,
   type Relation,
+  type Timeline,
 } from './evidence.ts';
 import { ATTRIBUTION_DEFAULTS, type AttributorOptions } from './options.ts';
 import { SampleRing } from './ring.ts';
@@ -153,16 +156,16 @@ export class ChangeAttributor implements Attributor, Observations {
   private rank(raw: AnomalyContext): Attribution {
     const anomaly = normalize(raw);
     const relations = this.relationsOf(anomaly.service);
-    const firstMovedDependency = this.firstMovedDependency(anomaly, relations);
+    const timeline = this.timelineOf(anomaly, relations);
     const candidates: Candidate[] = [];
     for (const [service, relation] of relations) {
       for (const change of this.changes.get(service) ?? []) {
         if (!this.isCandidate(change, anomaly)) continue;
-        const evidence = this.evidenceFor(change, relation, anomaly, firstMovedDependency);
+        const evidence = this.evidenceFor(change, relation, anomaly, timeline);
         candidates.push({ change, evidence, logOdds: evidence.reduce((sum, e) => sum + e.weight, 0) });
       }
     }
-    const noChange = this.noChangeEvidence(anomaly, relations, candidates);
+    const noChange = this.noChangeEvidence(anomaly, timeline, candidates);
     const key = `${anomaly.service}\u0000${anomaly.metric}\u0000${anomaly.onset}`;
     const sticky = this.previousTop.get(key);
     const scale = this.options.calibrationScale;
@@ -189,14 +192,16 @@ export class ChangeAttributor implements Attributor, Observations {
     return lead <= this.options.lookbackMs && lead >= -this.options.clockSkewToleranceMs;
   }
 
-  private evidenceFor(change: ChangeEvent, relation: Relation, anomaly: AnomalyContext, firstMoved: { service: string; at: number } | null): Evidence[] {
-    const evidence: Evidence[] = [timingEvidence(change, anomaly, this.options), topologyEvidence(change, relation, anomaly, this)];
+  private evidenceFor(change: ChangeEvent, relation: Relation, anomaly: AnomalyContext, timeline: Timeline): Evidence[] {
+    const evidence: Evidence[] = [timingEvidence(change, anomaly, this.options), topologyEvidence(change, relation, anomaly, timeline, this)];
     const split = versionSplitEvidence(change, anomaly, this);
     if (split) evidence.push(split);
     if (relation.kind === 'same') {
-      const upstream = upstreamFirstEvidence(anomaly, firstMoved);
+      const upstream = upstreamFirstEvidence(anomaly, timeline);
       // A clear version split on the service itself outweighs the suspicion that symptoms came from below.
       if (upstream && !(split && split.weight > 0)) evidence.push(upstream);
+      const moving = alreadyMovingEvidence(change, anomaly, timeline, this.options.departureToleranceMs);
+      if (moving) evidence.push(moving);
     }
     // A caller's metrics move because the alerted service broke; that says nothing about the caller's change.
     if (relation.kind !== 'caller') evidence.push(...beforeAfterEvidence(change, anomaly, this));
@@ -205,14 +210,12 @@ export class ChangeAttributor implements Attributor, Observations {
   }
 
   /** Evidence for "no tracked change caused it": a traffic surge, a dependency failing with no change of its own, no candidates. */
-  private noChangeEvidence(anomaly: AnomalyContext, relations: Map<string, Relation>, candidates: Candidate[]): Evidence[] {
+  private noChangeEvidence(anomaly: AnomalyContext, timeline: Timeline, candidates: Candidate[]): Evidence[] {
     const evidence: Evidence[] = [];
     const surge = trafficSurgeEvidence(anomaly, this);
     if (surge) evidence.push(surge);
-    for (const [service, relation] of relations) {
-      if (relation.kind !== 'dependency') continue;
-      const at = movedAt(service, anomaly, this);
-      if (at === null || at > anomaly.onset + 30_000) continue;
+    for (const [service, at] of timeline.dependencies) {
+      if (at > timeline.start + this.options.departureToleranceMs) continue;
       const ownChange = candidates.some((c) => c.change.service === service && c.change.timestamp <= at + this.options.clockSkewToleranceMs && at - c.change.timestamp <= 2 * 3_600_000);
       if (!ownChange) {
         evidence.push({ weight: 2, line: `${service}, a dependency, went anomalous at ${clock(at)} with no recent change of its own` });
@@ -249,15 +252,21 @@ export class ChangeAttributor implements Attributor, Observations {
     return relations;
   }
 
-  /** The dependency that went anomalous earliest before the onset, if any. */
-  private firstMovedDependency(anomaly: AnomalyContext, relations: Map<string, Relation>): { service: string; at: number } | null {
-    let first: { service: string; at: number } | null = null;
+  /** When the alerted metric and each dependency started moving: detector episodes, or a CUSUM run on the same metric. */
+  private timelineOf(anomaly: AnomalyContext, relations: Map<string, Relation>): Timeline {
+    const direction = anomaly.observed >= anomaly.expected ? 1 : -1;
+    const departureOf = (service: string) => {
+      const track = this.track(service, anomaly.metric);
+      return track ? departureTime(track, anomaly.onset, anomaly.now, direction) : null;
+    };
+    const start = Math.min(anomaly.onset, departureOf(anomaly.service) ?? anomaly.onset);
+    const dependencies = new Map<string, number>();
     for (const [service, relation] of relations) {
       if (relation.kind !== 'dependency') continue;
-      const at = movedAt(service, anomaly, this);
-      if (at !== null && (!first || at < first.at)) first = { service, at };
+      const times = [movedAt(service, anomaly, this), departureOf(service)].filter((t): t is number => t !== null);
+      if (times.length) dependencies.set(service, Math.min(...times));
     }
-    return first;
+    return { start, dependencies };
   }
 
   private remember(key: string, changeId: string | undefined): void {

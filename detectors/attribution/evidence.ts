@@ -4,7 +4,7 @@
  */
 import type { ChangeEvent } from '../events.ts';
 import type { AttributorOptions } from './options.ts';
-import { formatP, proportionExcessPValue, rankShiftPValue } from './statistics.ts';
+import { formatP, pairedSignPValue, rankShiftPValue, stratifiedProportionTest } from './statistics.ts';
 import type { SeriesTrack } from './track.ts';
 import type { AnomalyContext } from './types.ts';
 
@@ -21,6 +21,14 @@ export type Relation =
   | { kind: 'caller'; hops: number }
   /** The catalog knows no path (or does not know one of the services). */
   | { kind: 'unlinked' };
+
+/** When the alerted service and each of its dependencies started to move, as far as telemetry tells. */
+export interface Timeline {
+  /** When the alerted metric began to depart from normal (at the latest, the onset). */
+  start: number;
+  /** Dependencies that moved around the anomaly, with when they started. */
+  dependencies: Map<string, number>;
+}
 
 /** Read access to what the engine has observed. */
 export interface Observations {
@@ -57,7 +65,7 @@ function delayDensity(lead: number, options: AttributorOptions): number {
 }
 
 /** Topology: the alerted service itself, a dependency that moved first (good), one that did not move (bad), or a caller (rare). */
-export function topologyEvidence(change: ChangeEvent, relation: Relation, anomaly: AnomalyContext, observations: Observations): Evidence {
+export function topologyEvidence(change: ChangeEvent, relation: Relation, anomaly: AnomalyContext, timeline: Timeline, observations: Observations): Evidence {
   const target = anomaly.service;
   switch (relation.kind) {
     case 'same':
@@ -69,14 +77,14 @@ export function topologyEvidence(change: ChangeEvent, relation: Relation, anomal
     case 'dependency': {
       const hop = relation.hops === 1 ? 'a dependency' : `a dependency ${relation.hops} hops away`;
       const distance = -0.7 * relation.hops;
-      const moved = movedAt(change.service, anomaly, observations);
+      const moved = timeline.dependencies.get(change.service) ?? null;
       if (moved === null) {
         // Detectors lag on slow ramps: a significant shift of the same metric since the change also counts as moving.
         const shiftP = shiftSinceChange(change, anomaly, observations);
         if (shiftP < 0.001) return { weight: distance + 0.5, line: `on ${change.service}, ${hop} of ${target}, whose ${anomaly.metric} shifted since the change (rank test ${formatP(shiftP)})` };
         return { weight: distance - 3, line: `on ${change.service}, ${hop} of ${target}, whose own metrics did not move` };
       }
-      if (moved <= anomaly.onset + SAME_TIME_MS) {
+      if (moved <= timeline.start + SAME_TIME_MS) {
         return { weight: distance + 1.5, line: `on ${change.service}, ${hop} of ${target}, whose metrics moved first (${clock(moved)})` };
       }
       return { weight: distance - 1, line: `on ${change.service}, ${hop} of ${target}, whose metrics moved only after ${target} (${clock(moved)})` };
@@ -84,10 +92,19 @@ export function topologyEvidence(change: ChangeEvent, relation: Relation, anomal
   }
 }
 
-/** For a change on the alerted service: a dependency that went anomalous first suggests the symptoms travelled up from it. */
-export function upstreamFirstEvidence(anomaly: AnomalyContext, firstMoved: { service: string; at: number } | null): Evidence | null {
-  if (!firstMoved || firstMoved.at > anomaly.onset - SAME_TIME_MS) return null;
-  return { weight: -2, line: `${firstMoved.service}, a dependency, went anomalous first (${clock(firstMoved.at)}): the symptoms may have travelled up to ${anomaly.service}` };
+/** For a change on the alerted service: a dependency that moved first suggests the symptoms travelled up from it. */
+export function upstreamFirstEvidence(anomaly: AnomalyContext, timeline: Timeline): Evidence | null {
+  let first: [string, number] | null = null;
+  for (const entry of timeline.dependencies) if (entry[1] < timeline.start - SAME_TIME_MS && (!first || entry[1] < first[1])) first = entry;
+  if (!first) return null;
+  return { weight: -2, line: `${first[0]}, a dependency, moved first (${clock(first[1])}): the symptoms may have travelled up to ${anomaly.service}` };
+}
+
+/** For a change on the alerted service: if the metric had started to move before the change landed, the change did not start it. */
+export function alreadyMovingEvidence(change: ChangeEvent, anomaly: AnomalyContext, timeline: Timeline, cadenceMs: number): Evidence | null {
+  const late = change.timestamp - timeline.start;
+  if (timeline.start >= anomaly.onset || late <= cadenceMs) return null;
+  return { weight: -2.5, line: `${anomaly.metric} of ${anomaly.service} had started to move at ${clock(timeline.start)}, ${duration(late)} before this change` };
 }
 
 /** Version split: the new version's series against the previous version's over the same minutes, the strongest evidence there is. */
@@ -126,20 +143,21 @@ function compareVersions(track: SeriesTrack, metric: string, version: string, ch
   let ratio: number;
   let p: number;
   let enough: boolean;
-  const freshTotal = pairs.reduce((sum, [s]) => sum + s.count, 0);
-  const oldTotal = pairs.reduce((sum, [, s]) => sum + s.count, 0);
-  if (freshTotal > 0 && oldTotal > 0) {
-    // A ratio with request counts: compare failure proportions, which is exact where a rank test on fractions is not.
-    const freshEvents = pairs.reduce((sum, [s]) => sum + s.value * s.count, 0);
-    const oldEvents = pairs.reduce((sum, [, s]) => sum + s.value * s.count, 0);
-    ratio = freshEvents / freshTotal / Math.max(oldEvents / oldTotal, 1e-9);
-    p = direction > 0 ? proportionExcessPValue(freshEvents, freshTotal, oldEvents, oldTotal) : proportionExcessPValue(oldEvents, oldTotal, freshEvents, freshTotal);
-    enough = freshTotal >= 300 && oldTotal >= 300 && pairs.length >= 6;
+  const oriented = <T,>(fresh: T, old: T): [T, T] => (direction > 0 ? [fresh, old] : [old, fresh]);
+  if (pairs.every(([a, b]) => a.count > 0 && b.count > 0) && pairs.length > 0) {
+    // A ratio with request counts: compare failures minute by minute (exact where a rank test on fractions is not).
+    const strata = pairs.map(([a, b]) => {
+      const [worse, better] = oriented(a, b);
+      return { errorsA: worse.value * worse.count, totalA: worse.count, errorsB: better.value * better.count, totalB: better.count };
+    });
+    const test = stratifiedProportionTest(strata);
+    p = test.p;
+    ratio = direction > 0 ? test.ratio : 1 / test.ratio;
+    const requests = (pick: (pair: (typeof pairs)[number]) => number) => pairs.reduce((sum, pair) => sum + pick(pair), 0);
+    enough = pairs.length >= 6 && requests(([a]) => a.count) >= 300 && requests(([, b]) => b.count) >= 300;
   } else {
-    const freshValues = pairs.map(([s]) => s.value);
-    const oldValues = pairs.map(([, s]) => s.value);
-    ratio = median(freshValues) / Math.max(Math.abs(median(oldValues)), 1e-9);
-    p = direction > 0 ? rankShiftPValue(oldValues, freshValues) : rankShiftPValue(freshValues, oldValues);
+    p = pairedSignPValue(pairs.map(([a, b]) => oriented(a.value, b.value)));
+    ratio = median(pairs.map(([a, b]) => a.value / Math.max(Math.abs(b.value), 1e-9)));
     enough = pairs.length >= 6;
   }
   if (!Number.isFinite(ratio)) return null;
@@ -235,7 +253,9 @@ export function trafficSurgeEvidence(anomaly: AnomalyContext, observations: Obse
   if (since === null || since > anomaly.onset + MINUTE || since < anomaly.onset - EPISODE_RELEVANCE_MS) return null;
   const multiple = traffic.baseline && traffic.lastAnomalousValue !== null ? traffic.lastAnomalousValue / traffic.baseline : NaN;
   const size = Number.isFinite(multiple) ? ` to ${ratioText(multiple)} its usual level` : '';
-  return { weight: 3, line: `request_rate of ${anomaly.service} rose${size} from ${clock(since)}: a traffic surge explains it` };
+  // When the anomaly is the traffic itself, a change is an even poorer explanation than when traffic only coincides.
+  const weight = anomaly.metric === 'request_rate' && anomaly.observed > anomaly.expected ? 4.5 : 3;
+  return { weight, line: `request_rate of ${anomaly.service} rose${size} from ${clock(since)}: a traffic surge explains it` };
 }
 
 /** When a service last started behaving anomalously (any metric), if that episode is relevant to the anomaly. */

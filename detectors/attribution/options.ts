@@ -29,6 +29,8 @@ export interface AttributorOptions {
   anomalyScore: number;
   /** Anomalous points further apart than this start a new episode, default 5 min. */
   episodeGapMs: number;
+  /** Slack when comparing when things started to move (about one sampling interval), default 30 s. */
+  departureToleranceMs: number;
   /** Dependency hops searched from the alerted service, default 4 (cycles are fine). */
   maxHops: number;
   /** Log-odds bonus for the suspect ranked first at the previous update of the same anomaly, so noise cannot flip it, default 0.7. */
@@ -57,6 +59,7 @@ export const ATTRIBUTION_DEFAULTS: Readonly<AttributorOptions> = Object.freeze({
   maxVersionsPerSeries: 4,
   anomalyScore: 0.5,
   episodeGapMs: 5 * 60_000,
+  departureToleranceMs: 30_000,
   maxHops: 4,
   stickiness: 0.7,
   calibrationScale: 0.8,

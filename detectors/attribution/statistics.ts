@@ -14,13 +14,48 @@ export function rankShiftPValue(before: readonly number[], after: readonly numbe
   return upperTail((rankSum - mean) / sd);
 }
 
-/** One-sided p-value that failure proportion a (errorsA of totalA) exceeds b's (pooled two-proportion z-test). */
-export function proportionExcessPValue(errorsA: number, totalA: number, errorsB: number, totalB: number): number {
-  if (totalA <= 0 || totalB <= 0) return 1;
-  const pooled = (errorsA + errorsB) / (totalA + totalB);
-  const spread = Math.sqrt(pooled * (1 - pooled) * (1 / totalA + 1 / totalB));
-  if (!(spread > 0)) return 1;
-  return upperTail((errorsA / totalA - errorsB / totalB) / spread);
+/** Failures and requests of two groups in one stratum (e.g. two versions in the same minute). */
+export interface ProportionStratum {
+  errorsA: number;
+  totalA: number;
+  errorsB: number;
+  totalB: number;
+}
+
+/**
+ * Cochran-Mantel-Haenszel test over strata: the one-sided p-value that group A fails more often
+ * than group B within the same strata, and the Mantel-Haenszel rate ratio A/B. Stratifying by minute
+ * keeps a group that served more traffic during the bad minutes from looking worse (Simpson's paradox).
+ */
+export function stratifiedProportionTest(strata: readonly ProportionStratum[]): { p: number; ratio: number } {
+  let excess = 0;
+  let variance = 0;
+  let ratioNumerator = 0;
+  let ratioDenominator = 0;
+  for (const { errorsA, totalA, errorsB, totalB } of strata) {
+    const total = totalA + totalB;
+    const errors = errorsA + errorsB;
+    if (totalA <= 0 || totalB <= 0 || total < 2) continue;
+    excess += errorsA - (totalA * errors) / total;
+    variance += (totalA * totalB * errors * (total - errors)) / (total * total * (total - 1));
+    ratioNumerator += (errorsA * totalB) / total;
+    ratioDenominator += (errorsB * totalA) / total;
+  }
+  const ratio = ratioDenominator > 0 ? ratioNumerator / ratioDenominator : ratioNumerator > 0 ? Infinity : 1;
+  return { p: variance > 0 ? upperTail(excess / Math.sqrt(variance)) : 1, ratio };
+}
+
+/** One-sided sign test on paired values: the p-value that `a` exceeds its partner in `b` more often than chance. */
+export function pairedSignPValue(pairs: ReadonlyArray<readonly [number, number]>): number {
+  let above = 0;
+  let informative = 0;
+  for (const [a, b] of pairs) {
+    if (a === b) continue;
+    informative++;
+    if (a > b) above++;
+  }
+  if (informative < 2) return 1;
+  return upperTail((above - 0.5 - informative / 2) / Math.sqrt(informative / 4));
 }
 
 /** P(Z ≥ z) for a standard normal Z. */

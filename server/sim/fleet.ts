@@ -401,8 +401,6 @@ export class FleetSimulator {
         }
       }
       out.push({ metric: { service: name, metric: 'request_rate', value: round(requests / seconds), timestamp: time } });
-      // Versioned services report errors and latency per version only, as instances tagged with their release do.
-      if (spec.versioned) continue;
       out.push({ metric: { service: name, metric: 'error_rate', value: errors / served, count: served, timestamp: time } });
       out.push({ metric: { service: name, metric: 'latency_p99', value: round(latency * Math.exp(0.04 * this.random.normal())), timestamp: time } });
     }

@@ -10,6 +10,8 @@ import type { Scenario } from './scenarios.ts';
 /** An alert's verdict the scorer judges: its last emission while it was still firing. */
 export interface JudgedAlert {
   alert: Alert;
+  /** Its first emission (the direction of the anomaly when it opened). */
+  first: Alert;
   /** Event time of its first emission. */
   firstEmittedAt: number;
 }
@@ -66,7 +68,7 @@ export function scoreScenario(scenario: Scenario, alerts: readonly Alert[]): Sce
   const impacted = new Set(truth.impactedServices);
   // An incident raises its metric (a surge raises several) on impacted services between its start and its end.
   const related = judged
-    .filter(({ alert }) => impacted.has(alert.service) && alert.observed > alert.expected)
+    .filter(({ alert, first }) => impacted.has(alert.service) && first.observed > first.expected)
     .filter(({ alert }) => truth.metric === 'request_rate' || alert.metric === truth.metric)
     .filter(({ alert }) => Date.parse(alert.startedAt) >= truth.effectStart && Date.parse(alert.startedAt) <= truth.end)
     .sort((a, b) => Date.parse(a.alert.startedAt) - Date.parse(b.alert.startedAt) || a.firstEmittedAt - b.firstEmittedAt);
@@ -100,7 +102,7 @@ function judge(alerts: readonly Alert[]): JudgedAlert[] {
   const byId = new Map<string, JudgedAlert>();
   for (const alert of alerts) {
     const seen = byId.get(alert.id);
-    if (!seen) byId.set(alert.id, { alert, firstEmittedAt: Date.parse(alert.updatedAt) });
+    if (!seen) byId.set(alert.id, { alert, first: alert, firstEmittedAt: Date.parse(alert.updatedAt) });
     else if (alert.status !== 'resolved') seen.alert = alert;
   }
   return [...byId.values()];

@@ -49,7 +49,7 @@ export interface DeliveryWorkerOptions {
   leaseMs?: number;
   /** Default 1 s base, 5 min cap. */
   backoff?: BackoffPolicy;
-  /** Attempts after which a row is dead (default 25: about two hours at the default backoff). */
+  /** Attempts after which a row is dead (default 100: about four hours on average at the default backoff). */
   maxAttempts?: number;
   /** Age after which a failing row is dead instead of retried (default 24 h). */
   maxAgeMs?: number;
@@ -111,7 +111,7 @@ export class DeliveryWorker {
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.leaseMs = options.leaseMs ?? 60_000;
     this.backoff = options.backoff ?? { baseMs: 1_000, maxMs: 5 * 60_000 };
-    this.maxAttempts = options.maxAttempts ?? 25;
+    this.maxAttempts = options.maxAttempts ?? 100;
     this.maxAgeMs = options.maxAgeMs ?? 24 * 60 * 60_000;
     this.concurrencyPerEndpoint = options.concurrencyPerEndpoint ?? 4;
     this.workerId = options.workerId ?? randomUUID();

@@ -149,6 +149,18 @@ export class OutboxRepository {
     );
   }
 
+  /**
+   * Deletes delivered and dead rows created before `before` (epoch ms) and returns how many; pending
+   * rows are never deleted. The audit log keeps the record of dead ones.
+   */
+  async deleteFinishedBefore(before: number): Promise<number> {
+    const rows = await this.sql.query(
+      "DELETE FROM notification_outbox WHERE status IN ('delivered', 'dead') AND created_at < $1 RETURNING id",
+      [before],
+    );
+    return rows.length;
+  }
+
   /** The stored row, or `undefined`. */
   async get(id: string): Promise<OutboxEntry | undefined> {
     const rows = await this.sql.query<OutboxRow>('SELECT * FROM notification_outbox WHERE id = $1', [id]);

@@ -260,6 +260,11 @@ describe.each(STORE_BACKENDS)('store on $name', (backend) => {
         { endpoint: 'slack', status: 'pending', count: 1 },
       ]);
       expect((await store.outbox.list({ endpoint: 'slack' })).map((e) => e.id)).toEqual(['n4']);
+
+      // Retention: finished rows older than the cut-off go, pending ones always stay.
+      expect(await store.outbox.deleteFinishedBefore(1_002)).toBe(2); // n1 delivered, n2 dead
+      expect(await store.outbox.deleteFinishedBefore(10_000)).toBe(1); // n3 delivered
+      expect((await store.outbox.list()).map((e) => e.id)).toEqual(['n4']);
     });
 
     it('never hands the same row to two concurrent claimers', async () => {

@@ -1,7 +1,7 @@
 /** Guards shared by every detector against values that would break arithmetic. */
 
-/** Values are clamped to ±this before any arithmetic, so squares and differences stay finite. */
-export const MAX_MAGNITUDE = 1e100;
+/** Values are clamped to ±this before any arithmetic, so differences stay finite and fit Float32 state. */
+export const MAX_MAGNITUDE = 1e30;
 
 /** Clamps a finite value into ±`MAX_MAGNITUDE`. */
 export function clampMagnitude(x: number): number {

@@ -46,6 +46,8 @@ export interface Scenario {
   /** Event-time bounds of the records, epoch ms. */
   start: number;
   end: number;
+  /** End of the warm-up: detectors have learned every series; alerts before it are not judged. */
+  warmedUpAt: number;
   records: FleetRecord[];
   /** The injected incident, or null for a quiet period. */
   truth: IncidentTruth | null;
@@ -54,8 +56,8 @@ export interface Scenario {
 }
 
 const MINUTE = 60_000;
-/** Long enough for detectors to learn each series before anything happens. */
-const WARMUP_MS = 50 * MINUTE;
+/** Long enough for detectors to learn each series before anything happens (calibrated detectors need hours). */
+const WARMUP_MS = 120 * MINUTE;
 const AFTER_INCIDENT_MS = 30 * MINUTE;
 const QUIET_MS = 2 * 60 * MINUTE;
 /** Culprits are somewhat more often AI-written than the background flow, as the industry reports. */
@@ -130,11 +132,11 @@ export function buildScenario(kind: ScenarioKind, seed: number): Scenario {
       break;
     }
     case 'quiet':
-      end = start + QUIET_MS;
+      end = start + WARMUP_MS + QUIET_MS;
       description = 'two hours of ordinary changes and no incident';
       break;
   }
-  return { id: `${kind}-${seed}`, kind, seed, description, start, end, records: fleet.advance(end), truth, decoyChangeIds: decoys };
+  return { id: `${kind}-${seed}`, kind, seed, description, start, end, warmedUpAt: start + WARMUP_MS, records: fleet.advance(end), truth, decoyChangeIds: decoys };
 }
 
 /** A fixed suite of `count` scenarios cycling through every kind; the same seed always gives the same suite. */

@@ -37,7 +37,7 @@ export interface ScenarioScore {
   alerts: AlertVerdict[];
   /** Every suspect of every alert the incident raised, with whether it is the culprit (for calibration). */
   predictions: Array<{ confidence: number; correct: boolean }>;
-  /** Alerts opened on a quiet scenario after warm-up. */
+  /** Alerts opened on a quiet scenario after its warm-up. */
   falseAlarms: number;
   /** Hours of quiet telemetry after warm-up. */
   quietHours: number;
@@ -51,8 +51,6 @@ export interface AlertVerdict {
   falseAttribution: boolean;
 }
 
-/** Detectors need this long to learn a series; alerts before it are not counted as false alarms. */
-export const DETECTOR_WARMUP_MS = 20 * 60_000;
 
 /** Scores `alerts` (every emission of a replay of `scenario.records`) against the scenario's truth. */
 export function scoreScenario(scenario: Scenario, alerts: readonly Alert[]): ScenarioScore {
@@ -61,7 +59,7 @@ export function scoreScenario(scenario: Scenario, alerts: readonly Alert[]): Sce
   const base = { scenarioId: scenario.id, kind: scenario.kind, alerts: [], predictions: [] as ScenarioScore['predictions'], falseAlarms: 0, quietHours: 0 };
   const none = { detected: false, detectionDelayMs: null, primary: null, top1: false, top3: false, baselineTop1: false, falseAttribution: false };
   if (!truth) {
-    const from = scenario.start + DETECTOR_WARMUP_MS;
+    const from = scenario.warmedUpAt;
     const falseAlarms = judged.filter((j) => Date.parse(j.alert.startedAt) >= from).length;
     return { ...base, ...none, truth: 'quiet', falseAlarms, quietHours: (scenario.end - from) / 3_600_000 };
   }

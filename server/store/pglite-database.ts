@@ -5,20 +5,24 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { createError } from '../errors.ts';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { toStoreError, type SqlClient, type SqlDatabase } from './sql-client.ts';
 
 /** Opens PGlite in `dataDir` (created if missing), or in memory when `dataDir` is undefined. */
 export async function openPgliteDatabase(dataDir?: string): Promise<SqlDatabase> {
-  let db: PGlite;
+  let lock: DataDirLock | undefined;
+  if (dataDir !== undefined) {
+    await mkdir(dataDir, { recursive: true });
+    lock = await lockDataDir(dataDir);
+  }
   try {
-    if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
-    db = await PGlite.create(dataDir);
+    return new PgliteDatabase(await PGlite.create(dataDir), lock);
   } catch (error) {
+    await lock?.release();
     throw createError('CW_STORE_UNAVAILABLE', `cannot open the embedded database${dataDir ? ` in ${dataDir}` : ''}`, undefined, {
       cause: error,
     });
   }
-  return new PgliteDatabase(db);
 }
 
 /** Adapts a PGlite instance or one of its transactions to `SqlClient`. */
@@ -51,7 +55,10 @@ class PgliteClient implements SqlClient {
 class PgliteDatabase extends PgliteClient implements SqlDatabase {
   readonly dialect = 'pglite' as const;
 
-  constructor(private readonly db: PGlite) {
+  constructor(
+    private readonly db: PGlite,
+    private readonly lock: DataDirLock | undefined,
+  ) {
     super(db);
   }
 
@@ -76,5 +83,6 @@ class PgliteDatabase extends PgliteClient implements SqlDatabase {
 
   async close(): Promise<void> {
     if (!this.db.closed) await this.db.close();
+    await this.lock?.release();
   }
 }

@@ -22,6 +22,8 @@ describe('durability and migrations', () => {
   it('keeps committed data in the PGlite data dir across close and reopen', async () => {
     const dataDir = join(await tempDir(), 'data');
     const first = await Store.open({ dataDir });
+    // A second store on the same files would corrupt them: refused while the first is open.
+    await expect(Store.open({ dataDir })).rejects.toSatisfy((error) => isChangewatchError(error, 'CW_STORE_UNAVAILABLE'));
     await first.transaction(async (tx) => {
       await tx.alerts.upsert(makeAlert({ id: 'a-durable' }));
       await tx.incidents.upsert(makeIncident({ id: 'inc-durable', alertIds: ['a-durable'] }));

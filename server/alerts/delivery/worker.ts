@@ -127,6 +127,7 @@ export class DeliveryWorker {
     if (this.running || this.shutdown.signal.aborted) return;
     this.running = true;
     this.schedule(0);
+    void this.warnAboutUnconfiguredEndpoints();
   }
 
   /** Looks for due rows now instead of at the next poll (call after enqueuing). */
@@ -298,6 +299,19 @@ export class DeliveryWorker {
       });
     });
     this.logger.error({ ...context, code: 'CW_NOTIFY_DEAD', reason }, 'notification is dead: it will not be retried');
+  }
+
+  /** Pending rows addressed to endpoints no longer configured wait silently; say so once at start. */
+  private async warnAboutUnconfiguredEndpoints(): Promise<void> {
+    try {
+      for (const { endpoint, status, count } of await this.store.outbox.countByStatus()) {
+        if (status === 'pending' && !this.notifiers.has(endpoint)) {
+          this.logger.warn({ endpoint, pending: count }, 'pending notifications for an endpoint that is not configured; they are held until it is');
+        }
+      }
+    } catch (error) {
+      this.logger.error({ err: describeError(error) }, 'could not count pending notifications');
+    }
   }
 
   /** Every attempt currently in flight. */

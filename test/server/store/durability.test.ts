@@ -6,7 +6,10 @@ import { isChangewatchError } from '../../../server/errors.ts';
 import { loadMigrations, migrate } from '../../../server/store/migrate.ts';
 import { openPgliteDatabase } from '../../../server/store/pglite-database.ts';
 import { Store } from '../../../server/store/store.ts';
+import { STORE_BACKENDS } from './backends.ts';
 import { makeAlert, makeIncident } from './fixtures.ts';
+
+const postgres = STORE_BACKENDS.find((backend) => backend.name === 'postgres')!;
 
 describe('durability and migrations', () => {
   const dirs: string[] = [];
@@ -83,6 +86,20 @@ describe('durability and migrations', () => {
     expect((await loadMigrations(`${dir}/`)).map((m) => m.name)).toEqual(['first', 'second']);
     await writeFile(join(dir, '002_again.sql'), 'SELECT 2;');
     await expect(loadMigrations(`${dir}/`)).rejects.toSatisfy((error) => isChangewatchError(error, 'CW_STORE_MIGRATION'));
+  });
+
+  it('applies migrations once when several processes start on one PostgreSQL schema at the same time', async () => {
+    const database = await postgres.create();
+    try {
+      const stores = await Promise.all([database.open(), database.open(), database.open()]);
+      const versions = (await loadMigrations()).map((m) => m.version);
+      for (const store of stores) expect(await store.migrate()).toEqual([]);
+      const raw = (stores[0] as unknown as { db: { query(sql: string): Promise<Array<{ version: number }>> } }).db;
+      expect((await raw.query('SELECT version FROM schema_migrations ORDER BY version')).map((row) => row.version)).toEqual(versions);
+      await Promise.all(stores.map((store) => store.close()));
+    } finally {
+      await database.cleanup();
+    }
   });
 
   it('picks the backend from the environment', () => {

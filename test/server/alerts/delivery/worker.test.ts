@@ -139,6 +139,17 @@ describe('delivery worker (hand-driven clock)', () => {
     expect((await store.outbox.list({ endpoint: 'breaker', status: ['delivered'] })).length).toBe(4);
   });
 
+  it('warns at start about pending notifications for endpoints that are no longer configured', async () => {
+    clock = 7_000_000;
+    await enqueue('removed-endpoint', notificationFor('x1', 'inc-x'), notificationFor('x2', 'inc-x', 'resolve'));
+    const logger = captureLogger();
+    const delivery = worker([new ScriptedNotifier('still-here')], { logger, pollIntervalMs: 60_000 });
+    delivery.start();
+    await expect.poll(() => logger.lines.filter((line) => line.level === 'warn').map((line) => line.fields)).toContainEqual({ endpoint: 'removed-endpoint', pending: 2 });
+    await delivery.stop(0);
+    expect(await store.outbox.list({ endpoint: 'removed-endpoint', status: ['pending'] })).toHaveLength(2);
+  });
+
   it('enqueues atomically with the incident write', async () => {
     clock = 6_000_000;
     const incident = makeIncident({ id: 'inc-atomic', groupKey: 'g-atomic' });

@@ -4,7 +4,8 @@
  */
 import type { ChangeEvent } from '../events.ts';
 import type { AttributorOptions } from './options.ts';
-import { formatP, pairedSignPValue, rankShiftPValue, stratifiedProportionTest } from './statistics.ts';
+import type { Sample } from './ring.ts';
+import { formatP, rankShiftPValue, stratifiedProportionTest } from './statistics.ts';
 import type { SeriesTrack } from './track.ts';
 import type { AnomalyContext } from './types.ts';
 
@@ -132,33 +133,35 @@ function compareVersions(track: SeriesTrack, metric: string, version: string, ch
   const oldVersion = change.previousVersion !== undefined && track.versions.has(change.previousVersion) ? change.previousVersion : otherVersion(track, version, change.timestamp);
   const old = oldVersion === undefined ? undefined : track.versions.get(oldVersion);
   if (!old || oldVersion === undefined) return null;
-  // Only minutes both versions reported: a version that took traffic later would otherwise look worse for having lived through the incident.
-  // And only minutes around the anomaly: before it both versions may have been equally healthy.
+  // Only minutes both versions reported, compared minute by minute: a version that took more traffic
+  // during the bad minutes would otherwise look worse for having lived through the incident. And only
+  // minutes around the anomaly: before it both versions may have been equally healthy.
   const from = Math.max(change.timestamp, onset - LEAD_MS);
-  const oldByTime = new Map(old.samplesBetween(from, now + 1).map((s) => [s.time, s]));
-  const pairs = fresh.samplesBetween(from, now + 1).flatMap((s) => {
-    const match = oldByTime.get(s.time);
-    return match ? [[s, match] as const] : [];
-  });
+  const freshMinutes = byMinute(fresh.samplesBetween(from, now + 1));
+  const oldMinutes = byMinute(old.samplesBetween(from, now + 1));
+  const shared = [...freshMinutes.keys()].filter((minute) => oldMinutes.has(minute));
+  if (!shared.length) return null;
+  const pairs = shared.map((minute) => [freshMinutes.get(minute)!, oldMinutes.get(minute)!] as const);
   let ratio: number;
   let p: number;
   let enough: boolean;
-  const oriented = <T,>(fresh: T, old: T): [T, T] => (direction > 0 ? [fresh, old] : [old, fresh]);
-  if (pairs.every(([a, b]) => a.count > 0 && b.count > 0) && pairs.length > 0) {
-    // A ratio with request counts: compare failures minute by minute (exact where a rank test on fractions is not).
+  if (pairs.every(([a, b]) => a.requests > 0 && b.requests > 0)) {
+    // A ratio with request counts: a stratified proportion test (exact where a rank test on fractions is not).
     const strata = pairs.map(([a, b]) => {
-      const [worse, better] = oriented(a, b);
-      return { errorsA: worse.value * worse.count, totalA: worse.count, errorsB: better.value * better.count, totalB: better.count };
+      const [worse, better] = direction > 0 ? [a, b] : [b, a];
+      return { errorsA: worse.failures, totalA: worse.requests, errorsB: better.failures, totalB: better.requests };
     });
     const test = stratifiedProportionTest(strata);
     p = test.p;
     ratio = direction > 0 ? test.ratio : 1 / test.ratio;
-    const requests = (pick: (pair: (typeof pairs)[number]) => number) => pairs.reduce((sum, pair) => sum + pick(pair), 0);
-    enough = pairs.length >= 6 && requests(([a]) => a.count) >= 300 && requests(([, b]) => b.count) >= 300;
+    const requests = (side: 0 | 1) => pairs.reduce((sum, pair) => sum + pair[side].requests, 0);
+    enough = pairs.length >= 3 && requests(0) >= 300 && requests(1) >= 300;
   } else {
-    p = pairedSignPValue(pairs.map(([a, b]) => oriented(a.value, b.value)));
-    ratio = median(pairs.map(([a, b]) => a.value / Math.max(Math.abs(b.value), 1e-9)));
-    enough = pairs.length >= 6;
+    const freshValues = pairs.flatMap(([a]) => a.values);
+    const oldValues = pairs.flatMap(([, b]) => b.values);
+    p = direction > 0 ? rankShiftPValue(oldValues, freshValues) : rankShiftPValue(freshValues, oldValues);
+    ratio = median(freshValues) / Math.max(Math.abs(median(oldValues)), 1e-9);
+    enough = freshValues.length >= 6 && oldValues.length >= 6;
   }
   if (!Number.isFinite(ratio)) return null;
   const label = `${metric} of ${version} is ${ratioText(ratio)} ${oldVersion} over the same minutes`;
@@ -167,6 +170,26 @@ function compareVersions(track: SeriesTrack, metric: string, version: string, ch
   if (p < 0.01 && worse) return { evidence: { weight: 2, line: `${label}, ${formatP(p)}` } };
   if (enough && p > 0.1) return { evidence: { weight: -3, line: `${label} (${formatP(p)}): the new version is not what broke` } };
   return null;
+}
+
+interface MinuteSummary {
+  values: number[];
+  failures: number;
+  requests: number;
+}
+
+/** Samples grouped by event-time minute, with failures and requests summed where counts are known. */
+function byMinute(samples: readonly Sample[]): Map<number, MinuteSummary> {
+  const minutes = new Map<number, MinuteSummary>();
+  for (const { time, value, count } of samples) {
+    const minute = Math.floor(time / MINUTE);
+    let summary = minutes.get(minute);
+    if (!summary) minutes.set(minute, (summary = { values: [], failures: 0, requests: 0 }));
+    summary.values.push(value);
+    summary.failures += value * count;
+    summary.requests += count;
+  }
+  return minutes;
 }
 
 /** The version other than `version` with the most samples since `since` (the one still serving the rest of the traffic). */
@@ -201,7 +224,9 @@ export function beforeAfterEvidence(change: ChangeEvent, anomaly: AnomalyContext
   if (baseline.length >= 12 && lead.length >= 6 && leadP < 0.005) {
     evidence.push({ weight: -2.5, line: `${name} was already ${movement} in the ${duration(LEAD_MS)} before this change (rank test ${formatP(leadP)})` });
   }
-  const afterP = rankShiftPValue([...baseline, ...lead], after);
+  const before = [...baseline, ...lead];
+  if (before.length < 12) return evidence;
+  const afterP = rankShiftPValue(before, after);
   if (after.length >= 6 && afterP < 0.001) {
     evidence.push({ weight: 0.8, line: `${name} is ${direction > 0 ? 'higher' : 'lower'} after the change than before (rank test ${formatP(afterP)})` });
   } else if (after.length >= 12 && afterP > 0.2) {

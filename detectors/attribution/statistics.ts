@@ -45,19 +45,6 @@ export function stratifiedProportionTest(strata: readonly ProportionStratum[]): 
   return { p: variance > 0 ? upperTail(excess / Math.sqrt(variance)) : 1, ratio };
 }
 
-/** One-sided sign test on paired values: the p-value that `a` exceeds its partner in `b` more often than chance. */
-export function pairedSignPValue(pairs: ReadonlyArray<readonly [number, number]>): number {
-  let above = 0;
-  let informative = 0;
-  for (const [a, b] of pairs) {
-    if (a === b) continue;
-    informative++;
-    if (a > b) above++;
-  }
-  if (informative < 2) return 1;
-  return upperTail((above - 0.5 - informative / 2) / Math.sqrt(informative / 4));
-}
-
 /** P(Z ≥ z) for a standard normal Z. */
 function upperTail(z: number): number {
   if (!Number.isFinite(z)) return z > 0 ? 0 : 1;

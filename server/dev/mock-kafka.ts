@@ -40,16 +40,17 @@ export async function startMockKafka(options: { timeoutMs?: number } = {}): Prom
       clearTimeout(timer);
       reject(new Error(`kcat exited with code ${code} before serving; stderr: ${seen.slice(-500)}`));
     });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      // kcat keeps logging (-d mock) for its whole life; only the first match matters.
+    const onData = (chunk: Buffer): void => {
       if (seen.length < 64_000) seen += chunk.toString();
       const match = /bootstrap\.servers=(\S+)/.exec(seen);
-      if (match) {
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        resolve(match[1]!);
-      }
-    });
+      if (!match) return;
+      // kcat keeps logging (-d mock) for its whole life: stop looking once the address is known.
+      child.stderr!.off('data', onData);
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      resolve(match[1]!);
+    };
+    child.stderr!.on('data', onData);
   });
   // Keep draining stderr so kcat never blocks on a full pipe.
   child.stderr!.resume();
@@ -58,7 +59,12 @@ export async function startMockKafka(options: { timeoutMs?: number } = {}): Prom
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        // A kcat that does not exit on SIGTERM must not hang shutdown.
+        const force = setTimeout(() => child.kill('SIGKILL'), 1_000);
+        child.once('exit', () => {
+          clearTimeout(force);
+          resolve();
+        });
         child.kill('SIGTERM');
       }),
   };

@@ -60,7 +60,7 @@ class DailyProfile extends CalibratedDetector<DailyProfileOptions> {
   protected observe(x: number, time: number, n: number): Observation {
     const { s, c, options } = this;
     const bucket = bucketOf(time);
-    const active = profileActive(s, PROFILE, options.profile) && profileKnows(c, BASE_CELLS, bucket);
+    const active = profileActive(s, PROFILE, options.profile) && profileKnows(s, PROFILE, bucket);
     const level = levelValue(s, LEVEL);
     const expected = active ? profileValue(c, BASE_CELLS, bucket) : level;
     const sigma = profileSigma(s, PROFILE, this.quantum, expected);

@@ -39,7 +39,7 @@ import {
 } from './internal/daily-profile.ts';
 import { LEVEL_SCALARS, levelInit, levelLearn, levelReset, levelSigma, levelValue, type LevelRates } from './internal/robust-level.ts';
 import { clampMagnitude, safeScore } from './internal/sanitize.ts';
-import { TAIL_BINS, TAIL_SCALARS, tailInit, tailLearn, tailSurprise } from './internal/tail.ts';
+import { TAIL_BINS, TAIL_SCALARS, tailInit, tailLearn, tailObserve } from './internal/tail.ts';
 import type { Detector, DetectorDefinition, DetectorState, Point, Score } from './types.ts';
 
 /** How values are turned into the series the views model. */
@@ -105,7 +105,7 @@ const VARIANCE_Z_CAP = 6;
 /** Scores from here on open a cooldown. */
 const COOLDOWN_FROM = 0.3;
 /** Below this score the reason is a fixed phrase (formatting numbers for every point is wasted work). */
-const EXPLAINED_SCORE = 0.2;
+const EXPLAINED_SCORE = 0.3;
 /** EWMA rate of the typical interval between points. */
 const INTERVAL_RATE = 0.05;
 /** `silence` scores 0.5 after this many typical intervals without a point. */
@@ -198,7 +198,7 @@ class Ensemble implements Detector<EnsembleState> {
     const zSlow = (x - slowLevel) / slowSigma;
 
     const bucket = bucketOf(time);
-    const useDaily = profileActive(s, DAILY, options.daily) && profileKnows(c, DAILY_CELLS, bucket);
+    const useDaily = profileActive(s, DAILY, options.daily) && profileKnows(s, DAILY, bucket);
     const dailyLevel = useDaily ? profileValue(c, DAILY_CELLS, bucket) : fastLevel;
     const dailySigma = profileSigma(s, DAILY, quantum, dailyLevel);
 
@@ -227,21 +227,24 @@ class Ensemble implements Detector<EnsembleState> {
       const co = TAIL_CELLS + i * TAIL_BINS;
       // Statistics of a view that is not in use (no daily profile yet) are not learned either.
       if (i === 3 && !useDaily) continue;
-      if (n > options.warmup) {
-        const u = tailSurprise(s, so, c, co, stat);
-        if (u > best) {
-          best = u;
-          view = VIEWS[i]!;
-        }
+      if (n <= options.warmup) {
+        tailLearn(s, so, c, co, stat, decay);
+        continue;
       }
-      tailLearn(s, so, c, co, stat, decay);
+      const u = tailObserve(s, so, c, co, stat, decay);
+      if (u > best) {
+        best = u;
+        view = VIEWS[i]!;
+      }
     }
-    if (n <= options.warmup) return { score: 0, expected: this.untransform(fastLevel), ...this.band(fastLevel, fastSigma), reason: WARMING_UP };
+    if (n <= options.warmup) {
+      const lower = this.untransform(fastLevel - BAND_SIGMAS * fastSigma);
+      return { score: 0, expected: this.untransform(fastLevel), lower, upper: this.untransform(fastLevel + BAND_SIGMAS * fastSigma), reason: WARMING_UP };
+    }
 
     // The anomaly-likelihood layer: how unusual is this much surprise for this series?
     const combined = 10 ** Math.min(best, 30);
-    const surprise = tailSurprise(s, COMBINED_TAIL, c, COMBINED_CELLS, combined);
-    tailLearn(s, COMBINED_TAIL, c, COMBINED_CELLS, combined, decay);
+    const surprise = tailObserve(s, COMBINED_TAIL, c, COMBINED_CELLS, combined, decay);
     if (view === 'shift' && best >= SHIFT_RESET_SURPRISE) {
       levelReset(s, SLOW, x);
       s[CUSUM_UP] = 0;
@@ -260,17 +263,15 @@ class Ensemble implements Detector<EnsembleState> {
     }
     if (repeated) score *= options.cooldownDamping;
 
-    const [expected, sigma] =
-      view === 'shift' ? [slowLevel, slowSigma] : view === 'daily' || useDaily ? [dailyLevel, dailySigma] : [fastLevel, fastSigma];
-    const { lower, upper } = this.band(expected, sigma);
+    const shift = view === 'shift';
+    const daily = !shift && (view === 'daily' || useDaily);
+    const expected = shift ? slowLevel : daily ? dailyLevel : fastLevel;
+    const sigma = shift ? slowSigma : daily ? dailySigma : fastSigma;
+    const lower = this.untransform(expected - BAND_SIGMAS * sigma);
+    const upper = this.untransform(expected + BAND_SIGMAS * sigma);
     const shown = this.untransform(expected);
     if (score < EXPLAINED_SCORE) return { score, expected: shown, lower, upper, reason: NORMAL };
     return { score, expected: shown, lower, upper, reason: this.explain(view, x, expected, sigma, varianceRatio, surprise, repeated) };
-  }
-
-  /** The normal band `expected ± BAND_SIGMAS σ`, in the caller's units. */
-  private band(expected: number, sigma: number): { lower: number; upper: number } {
-    return { lower: this.untransform(expected - BAND_SIGMAS * sigma), upper: this.untransform(expected + BAND_SIGMAS * sigma) };
   }
 
   /** One phrase on why the point scored high. */
@@ -357,22 +358,34 @@ class Ensemble implements Detector<EnsembleState> {
 }
 
 function emptyState(): [Float64Array, Float32Array] {
-  const s = new Float64Array(SCALARS);
-  const c = new Float32Array(CELLS);
+  // One buffer for both views: a second ArrayBuffer would cost more than a hundred bytes per series.
+  const buffer = new ArrayBuffer(SCALARS * Float64Array.BYTES_PER_ELEMENT + CELLS * Float32Array.BYTES_PER_ELEMENT);
+  const s = new Float64Array(buffer, 0, SCALARS);
+  const c = new Float32Array(buffer, SCALARS * Float64Array.BYTES_PER_ELEMENT, CELLS);
   profileInit(s, DAILY, c, DAILY_CELLS);
   for (let i = 0; i < VIEWS.length; i++) tailInit(s, TAILS + i * TAIL_SCALARS, c, TAIL_CELLS + i * TAIL_BINS);
   tailInit(s, COMBINED_TAIL, c, COMBINED_CELLS);
   return [s, c];
 }
 
+/** Resolved options by their JSON, so the many detectors of one configuration share one object. */
+const resolved = new Map<string, EnsembleOptions>();
+/** Distinct configurations remembered; beyond this each detector gets its own copy. */
+const MAX_SHARED_CONFIGURATIONS = 64;
+
 function withDefaults(options: Partial<EnsembleOptions> = {}): EnsembleOptions {
-  return {
+  const key = JSON.stringify(options);
+  const known = resolved.get(key);
+  if (known) return known;
+  const full: EnsembleOptions = Object.freeze({
     ...DEFAULTS,
     ...options,
-    fast: { ...DEFAULTS.fast, ...options.fast },
-    slow: { ...DEFAULTS.slow, ...options.slow },
-    daily: { ...DEFAULTS.daily, ...options.daily },
-  };
+    fast: Object.freeze({ ...DEFAULTS.fast, ...options.fast }),
+    slow: Object.freeze({ ...DEFAULTS.slow, ...options.slow }),
+    daily: Object.freeze({ ...DEFAULTS.daily, ...options.daily }),
+  });
+  if (resolved.size < MAX_SHARED_CONFIGURATIONS) resolved.set(key, full);
+  return full;
 }
 
 /** Registry entry for the default ensemble detector. */

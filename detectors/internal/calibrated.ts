@@ -8,7 +8,7 @@
 import type { Detector, DetectorState, Point, Score } from '../types.ts';
 import { formatNumber, formatRarity } from './format.ts';
 import { clampMagnitude, safeScore } from './sanitize.ts';
-import { TAIL_BINS, TAIL_SCALARS, tailInit, tailLearn, tailSurprise } from './tail.ts';
+import { TAIL_BINS, TAIL_SCALARS, tailInit, tailLearn, tailObserve } from './tail.ts';
 
 /** Options every single-view detector has. */
 export interface CalibratedOptions {
@@ -38,7 +38,7 @@ export interface CalibratedState {
 /** Surprise (−log10 p) at which the score is 0.5: rarer than 1 in 10,000 points. */
 export const HALF_SCORE_SURPRISE = 4;
 /** Below this score the reason is a fixed phrase. */
-const EXPLAINED_SCORE = 0.2;
+const EXPLAINED_SCORE = 0.3;
 
 const N = 0;
 const LAST_TIME = 1;
@@ -69,8 +69,11 @@ export abstract class CalibratedDetector<O extends CalibratedOptions> implements
 
   /** Allocates zeroed state for `scalars` and `cells` subclass slots, with the tail initialized. */
   static allocate(scalars: number, cells: number): [Float64Array, Float32Array] {
-    const s = new Float64Array(BASE_SCALARS + scalars);
-    const c = new Float32Array(BASE_CELLS + cells);
+    const scalarCount = BASE_SCALARS + scalars;
+    // One buffer for both views: a second ArrayBuffer would cost more than a hundred bytes per series.
+    const buffer = new ArrayBuffer(scalarCount * Float64Array.BYTES_PER_ELEMENT + (BASE_CELLS + cells) * Float32Array.BYTES_PER_ELEMENT);
+    const s = new Float64Array(buffer, 0, scalarCount);
+    const c = new Float32Array(buffer, scalarCount * Float64Array.BYTES_PER_ELEMENT, BASE_CELLS + cells);
     tailInit(s, TAIL, c, 0);
     return [s, c];
   }
@@ -129,8 +132,7 @@ export abstract class CalibratedDetector<O extends CalibratedOptions> implements
       tailLearn(s, TAIL, this.c, 0, statistic, this.options.tailDecay);
       return { score: 0, expected: seen.expected, lower, upper, reason: 'warming up' };
     }
-    const surprise = tailSurprise(s, TAIL, this.c, 0, statistic);
-    tailLearn(s, TAIL, this.c, 0, statistic, this.options.tailDecay);
+    const surprise = tailObserve(s, TAIL, this.c, 0, statistic, this.options.tailDecay);
     this.afterScore(surprise, x);
     const score = scoreOfSurprise(surprise);
     if (score < EXPLAINED_SCORE) return { score, expected: seen.expected, lower, upper, reason: 'within the usual range' };

@@ -2,22 +2,26 @@
  * A daily seasonal profile: the typical value for each half hour of the day (UTC), learned by an EWMA
  * per bucket, with the spread of values around it. It lets a detector say "for this time of day".
  *
- * Layout: `PROFILE_BUCKETS` means then `PROFILE_BUCKETS` visit flags in a Float32Array; scalars
- * (spread, long-run residual of the profile, long-run residual of a plain level, visits) in a Float64Array.
+ * Layout: `PROFILE_BUCKETS` means in a Float32Array; scalars (spread, long-run residual of the profile,
+ * long-run residual of a plain level, visits, and which buckets have a value as two 24-bit masks) in a
+ * Float64Array.
  */
 import { ABS_DEVIATION_TO_SIGMA } from './robust-level.ts';
 
 /** Half-hour buckets of one day. */
 export const PROFILE_BUCKETS = 48;
 /** Float32 slots of one profile. */
-export const PROFILE_CELLS = 2 * PROFILE_BUCKETS;
+export const PROFILE_CELLS = PROFILE_BUCKETS;
 /** Float64 slots of one profile. */
-export const PROFILE_SCALARS = 4;
+export const PROFILE_SCALARS = 6;
 
 const SPREAD = 0;
 const PROFILE_RESIDUAL = 1;
 const PLAIN_RESIDUAL = 2;
 const VISITS = 3;
+/** Bit b of the mask at `SEEN + (bucket / 24 | 0)` says whether bucket `24·mask + b` has a value. */
+const SEEN = 4;
+const MASK_BITS = 24;
 
 const DAY_MS = 86_400_000;
 /** Horizon (points) over which the profile's and the plain level's residuals are compared. */
@@ -48,8 +52,9 @@ export function profileInit(s: Float64Array, o: number, cells: Float32Array, c: 
 }
 
 /** Whether the bucket has a value yet. */
-export function profileKnows(cells: Float32Array, c: number, bucket: number): boolean {
-  return cells[c + PROFILE_BUCKETS + bucket] === 1;
+export function profileKnows(s: Float64Array, o: number, bucket: number): boolean {
+  const mask = s[o + SEEN + ((bucket / MASK_BITS) | 0)]!;
+  return ((mask >> bucket % MASK_BITS) & 1) === 1;
 }
 
 /** The profile's value for a bucket (only meaningful once `profileKnows`). */
@@ -86,9 +91,10 @@ export function profileLearn(
   quantum: number,
 ): void {
   const bucket = bucketOf(timestamp);
-  if (!profileKnows(cells, c, bucket)) {
+  if (!profileKnows(s, o, bucket)) {
     cells[c + bucket] = x;
-    cells[c + PROFILE_BUCKETS + bucket] = 1;
+    const slot = o + SEEN + ((bucket / MASK_BITS) | 0);
+    s[slot] = s[slot]! | (1 << bucket % MASK_BITS);
     return;
   }
   const residual = x - cells[c + bucket]!;

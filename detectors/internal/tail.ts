@@ -28,10 +28,8 @@ const RESCALE_AT = 1e12;
 const WEIGHT = 0;
 const TOTAL = 1;
 
-/** Upper edge of bin `k`. */
-function upperEdge(k: number): number {
-  return k >= TAIL_BINS - 1 ? LAST_EDGE : FIRST_EDGE * RATIO ** k;
-}
+/** Upper edge of each bin (the last bin is open above; its entry repeats the last finite edge). */
+const UPPER_EDGES = Float64Array.from({ length: TAIL_BINS }, (_, k) => (k >= TAIL_BINS - 1 ? LAST_EDGE : FIRST_EDGE * RATIO ** k));
 
 /** The bin a value falls into. */
 function binOf(z: number): number {
@@ -52,20 +50,31 @@ export function tailInit(scalars: Float64Array, s: number, bins: Float32Array, b
  * Beyond the largest value seen it extrapolates a power-law tail, so bigger records keep scoring higher.
  */
 export function tailSurprise(scalars: Float64Array, s: number, bins: Float32Array, b: number, z: number): number {
+  return surpriseInBin(scalars, s, bins, b, z, binOf(z));
+}
+
+/** `tailSurprise` then `tailLearn`, locating the bin once. */
+export function tailObserve(scalars: Float64Array, s: number, bins: Float32Array, b: number, z: number, decay: number): number {
+  const k = binOf(z);
+  const surprise = surpriseInBin(scalars, s, bins, b, z, k);
+  learnInBin(scalars, s, bins, b, k, decay);
+  return surprise;
+}
+
+function surpriseInBin(scalars: Float64Array, s: number, bins: Float32Array, b: number, z: number, k: number): number {
   const weight = scalars[s + WEIGHT]!;
   const total = scalars[s + TOTAL]!;
-  const k = binOf(z);
   let above = 0;
   for (let j = k + 1; j < TAIL_BINS; j++) above += bins[b + j]!;
-  const lower = k === 0 ? 0 : upperEdge(k - 1);
-  const fraction = k === TAIL_BINS - 1 ? 1 : Math.min(1, (z - lower) / (upperEdge(k) - lower));
+  const lower = k === 0 ? 0 : UPPER_EDGES[k - 1]!;
+  const fraction = k === TAIL_BINS - 1 ? 1 : Math.min(1, (z - lower) / (UPPER_EDGES[k]! - lower));
   above += bins[b + k]! * (1 - fraction);
   // Half an observation of prior mass keeps unseen values from having probability zero.
   let tail = (above + 0.5 * weight) / (total + weight);
   if (above < 0.5 * weight) {
     let top = TAIL_BINS - 1;
     while (top > 0 && bins[b + top]! < 0.5 * weight) top--;
-    const largest = upperEdge(top);
+    const largest = UPPER_EDGES[top]!;
     if (z > largest) tail *= (largest / z) ** EXTRAPOLATION_POWER;
   }
   const surprise = -Math.log10(tail);
@@ -74,9 +83,12 @@ export function tailSurprise(scalars: Float64Array, s: number, bins: Float32Arra
 
 /** Adds `z` to the histogram, decaying older observations by `decay` per observation. */
 export function tailLearn(scalars: Float64Array, s: number, bins: Float32Array, b: number, z: number, decay: number): void {
+  learnInBin(scalars, s, bins, b, binOf(z), decay);
+}
+
+function learnInBin(scalars: Float64Array, s: number, bins: Float32Array, b: number, k: number, decay: number): void {
   let weight = scalars[s + WEIGHT]! / (1 - decay);
   let total = scalars[s + TOTAL]! + weight;
-  const k = binOf(z);
   bins[b + k] = bins[b + k]! + weight;
   if (weight > RESCALE_AT) {
     for (let j = 0; j < TAIL_BINS; j++) bins[b + j] = bins[b + j]! / weight;
@@ -85,9 +97,4 @@ export function tailLearn(scalars: Float64Array, s: number, bins: Float32Array, 
   }
   scalars[s + WEIGHT] = weight;
   scalars[s + TOTAL] = total;
-}
-
-/** How many observations the histogram effectively holds (its decayed count). */
-export function tailCount(scalars: Float64Array, s: number): number {
-  return scalars[s + TOTAL]! / scalars[s + WEIGHT]!;
 }

@@ -1,0 +1,75 @@
+/**
+ * `npm run bench:detectors`: throughput of the default detector on one core over 100,000 distinct series,
+ * and its state size per series measured from heap and array-buffer use. Ends with one JSON line
+ * `{"detectors":{"pointsPerSec":…,"bytesPerSeries":…,"series":100000}}`.
+ *
+ * Series are fed round-robin (one point per series per minute), the way a pipeline interleaves them,
+ * so every update touches a different detector's state. Throughput is measured after warm-up, on the
+ * full scoring path, per second of CPU time used by this process (user + system): on a shared machine
+ * wall-clock time also counts other processes' turns. Both are printed; the JSON line carries CPU-based.
+ */
+import { createDefaultDetector } from '../detectors/index.ts';
+import type { Detector } from '../detectors/types.ts';
+
+const SERIES = 100_000;
+const MINUTE = 60_000;
+const WARM_ROUNDS = 110;
+const MEASURED_ROUNDS = 30;
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with node --expose-gc (npm run bench:detectors does)');
+
+/** Heap plus typed-array backing stores, after a full collection. */
+function memoryInUse(): number {
+  gc!();
+  gc!();
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
+}
+
+// Precomputed noise so the loop measures detectors, not a random number generator.
+const NOISE = new Float64Array(1 << 16);
+let seed = 12345;
+for (let i = 0; i < NOISE.length; i++) {
+  seed = (seed * 1103515245 + 12345) >>> 0;
+  NOISE[i] = (seed / 2 ** 32 - 0.5) * 4;
+}
+const LEVELS = Float64Array.from({ length: SERIES }, (_, i) => 10 + (i % 1000));
+
+const before = memoryInUse();
+const detectors: Detector[] = new Array(SERIES);
+for (let i = 0; i < SERIES; i++) detectors[i] = createDefaultDetector({ metric: 'cpu_utilization' });
+const bytesPerSeries = (memoryInUse() - before) / SERIES;
+
+function feed(fromRound: number, rounds: number): number {
+  let checksum = 0;
+  for (let round = fromRound; round < fromRound + rounds; round++) {
+    const timestamp = round * MINUTE;
+    for (let i = 0; i < SERIES; i++) {
+      const value = LEVELS[i]! + NOISE[(i * 7919 + round * 104_729) & 0xffff]!;
+      checksum += detectors[i]!.update({ timestamp, value }).score;
+    }
+  }
+  return checksum;
+}
+
+let started = performance.now();
+feed(0, WARM_ROUNDS);
+const warmSeconds = (performance.now() - started) / 1000;
+started = performance.now();
+const cpuBefore = process.cpuUsage();
+const checksum = feed(WARM_ROUNDS, MEASURED_ROUNDS);
+const cpu = process.cpuUsage(cpuBefore);
+const seconds = (performance.now() - started) / 1000;
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+const points = SERIES * MEASURED_ROUNDS;
+const pointsPerSec = Math.round(points / cpuSeconds);
+
+console.log(`default detector (ensemble), ${SERIES} series, round-robin`);
+console.log(`state: ${Math.round(bytesPerSeries)} bytes per series (heap + array buffers after GC, fresh detectors)`);
+console.log(`warm-up: ${WARM_ROUNDS} rounds in ${warmSeconds.toFixed(1)} s`);
+console.log(
+  `measured: ${points} points in ${cpuSeconds.toFixed(2)} s of CPU = ${pointsPerSec.toLocaleString('en-US')} points/s ` +
+    `(${seconds.toFixed(2)} s wall = ${Math.round(points / seconds).toLocaleString('en-US')} points/s; checksum ${checksum.toFixed(3)})`,
+);
+console.log(JSON.stringify({ detectors: { pointsPerSec, bytesPerSeries: Math.round(bytesPerSeries), series: SERIES } }));

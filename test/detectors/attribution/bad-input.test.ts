@@ -83,7 +83,7 @@ const changeArbitrary = fc.record({
   timestamp: time,
   version: fc.option(fc.constantFrom('v1', 'v2', 'v3'), { nil: undefined }),
   previousVersion: fc.option(fc.constantFrom('v1', 'v2', 'v3'), { nil: undefined }),
-  author: fc.record({ type: fc.constantFrom(...AUTHOR_TYPES), name: fc.constantFrom('kiro', 'alice'), reviewedBy: fc.option(fc.constant(['bob']), { nil: undefined }) }),
+  author: fc.record({ type: fc.constantFrom(...AUTHOR_TYPES), name: fc.constantFrom('kiro', 'alice'), reviewedBy: fc.option(fc.array(fc.constantFrom('bob', 'dana'), { minLength: 1, maxLength: 2 }), { nil: undefined }) }),
   diff: fc.option(fc.record({ linesAdded: fc.nat(5000), linesRemoved: fc.nat(5000) }), { nil: undefined }),
 });
 const pointArbitrary = fc.record({

@@ -45,7 +45,7 @@ export interface DeliveryWorkerOptions {
   timers?: Timers;
   /** How often to look for due rows when nothing wakes the worker (default 1 s). */
   pollIntervalMs?: number;
-  /** How long a leased row is reserved; must exceed the longest notifier timeout (default 60 s). */
+  /** How long a leased row is reserved; must exceed the longest notifier timeout (at most 30 s) (default 60 s). */
   leaseMs?: number;
   /** Default 1 s base, 5 min cap. */
   backoff?: BackoffPolicy;
@@ -95,6 +95,7 @@ export class DeliveryWorker {
   private readonly workerId: string;
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly inFlight = new Map<string, Set<Promise<AttemptResult>>>();
+  private readonly attemptingIds = new Set<string>();
   private readonly shutdown = new AbortController();
   private running = false;
   private timer: unknown;
@@ -223,11 +224,15 @@ export class DeliveryWorker {
         if (capacity <= 0) return;
         const rows = await this.store.outbox.claimDue({ endpoint: notifier.name, now, limit: capacity, owner: this.workerId, leaseMs: this.leaseMs });
         for (const row of rows) {
+          // Only possible if an attempt outlived its lease; the attempt in flight will record the outcome.
+          if (this.attemptingIds.has(row.id)) continue;
+          this.attemptingIds.add(row.id);
           breaker.onAttemptStart(now);
           const attempt = this.attempt(notifier, breaker, row);
           inFlight.add(attempt);
           void attempt.finally(() => {
             inFlight.delete(attempt);
+            this.attemptingIds.delete(row.id);
             this.wake();
           });
           started.push(attempt);

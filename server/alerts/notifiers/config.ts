@@ -47,8 +47,11 @@ export type RouteMatch = z.output<typeof routeMatchSchema>;
 const commonKeys = {
   /** Unique endpoint name: outbox rows, circuit breakers and logs refer to it. */
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"'),
-  /** Time to wait for a response before the attempt counts as a (retryable) timeout. */
-  timeoutMs: z.number().int().min(100).max(120_000).default(DEFAULT_NOTIFY_TIMEOUT_MS),
+  /**
+   * Time to wait for a response before the attempt counts as a (retryable) timeout. Capped well
+   * below the delivery worker's 60 s lease so an attempt never outlives its lease.
+   */
+  timeoutMs: z.number().int().min(100).max(30_000).default(DEFAULT_NOTIFY_TIMEOUT_MS),
   /** Omitted: the endpoint receives every incident. */
   match: routeMatchSchema.optional(),
 };

@@ -150,6 +150,22 @@ describe('delivery worker (hand-driven clock)', () => {
     expect(await store.outbox.list({ endpoint: 'removed-endpoint', status: ['pending'] })).toHaveLength(2);
   });
 
+  it('never starts a second attempt of a row whose attempt outlived its lease', async () => {
+    clock = 8_000_000;
+    let answer: (outcome: { ok: true; status: number }) => void = () => {};
+    const notifier = new ScriptedNotifier('outlived', [() => new Promise((resolve) => (answer = resolve))]);
+    const delivery = worker([notifier], { leaseMs: 1_000 });
+    await enqueue('outlived', notificationFor('l1', 'inc-l'));
+    const first = delivery.processDue();
+    await expect.poll(() => notifier.calls.length).toBe(1);
+    clock += 2_000; // the lease has ended while the attempt still waits for an answer
+    expect(await delivery.processDue()).toEqual({ delivered: 0, retried: 0, dead: 0, released: 0 });
+    expect(notifier.calls).toHaveLength(1);
+    answer({ ok: true, status: 200 });
+    expect((await first).delivered).toBe(1);
+    expect(await store.outbox.get('l1')).toMatchObject({ status: 'delivered', attempts: 1 });
+  });
+
   it('enqueues atomically with the incident write', async () => {
     clock = 6_000_000;
     const incident = makeIncident({ id: 'inc-atomic', groupKey: 'g-atomic' });

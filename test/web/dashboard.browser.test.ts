@@ -17,6 +17,7 @@ const agentDeploy = makeChange(now, 9, {
   previousVersion: 'v2.13.2',
   author: { type: 'ai_agent', name: 'deploy-pilot', agent: 'deploy-pilot', model: 'gpt-x', reviewedBy: [] },
   summary: 'Raise payment client pool size and shorten retry backoff',
+  links: { pr: 'https://git.example.com/shop/checkout/pull/812' },
 });
 const assistedConfig = makeChange(now, 26, {
   id: 'chg-assisted-config',
@@ -37,6 +38,7 @@ const humanFlag = makeChange(now, 41, {
   author: { type: 'human', name: 'omar.r', reviewedBy: ['ines.p'] },
   summary: 'Enable new-ranking for 10% of traffic',
   diff: undefined,
+  links: { pr: 'javascript:alert(1)' },
 });
 
 const checkoutErrors = makeAlert(now, 4, {
@@ -155,6 +157,10 @@ describe('dashboard in a browser', () => {
     expect(texts[1]).toMatch(/AI-assisted\s*lena\.w/);
     expect(texts[2]).toMatch(/Human\s*omar\.r/);
     expect(texts[2]).toContain('41 min ago');
+    const links = recentChanges().getByRole('link', { name: 'Pull request' });
+    // Only the http(s) link is rendered; the `javascript:` one is dropped.
+    expect(await links.count()).toBe(1);
+    expect(await links.getAttribute('href')).toBe('https://git.example.com/shop/checkout/pull/812');
   });
 
   it('shows change failure rates by author type and per agent', async () => {

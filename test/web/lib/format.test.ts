@@ -8,6 +8,7 @@ import {
   formatPercent,
   formatRelativeTime,
   formatUtcDate,
+  safeHttpUrl,
 } from '../../../web/src/lib/format.ts';
 
 const now = Date.parse('2026-11-23T03:30:00Z');
@@ -54,5 +55,13 @@ describe('format', () => {
     expect(confidenceLevel(0.7)).toBe('High');
     expect(confidenceLevel(0.5)).toBe('Medium');
     expect(confidenceLevel(0.1)).toBe('Low');
+  });
+
+  it('lets only absolute http(s) links through', () => {
+    expect(safeHttpUrl('https://git.example.com/shop/checkout/pull/812')).toBe('https://git.example.com/shop/checkout/pull/812');
+    expect(safeHttpUrl('http://ci.internal/pr/3')).toBe('http://ci.internal/pr/3');
+    expect(safeHttpUrl('javascript:alert(1)')).toBeUndefined();
+    expect(safeHttpUrl('/relative/pr/3')).toBeUndefined();
+    expect(safeHttpUrl(undefined)).toBeUndefined();
   });
 });

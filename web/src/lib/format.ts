@@ -96,3 +96,10 @@ export function confidenceLevel(probability: number): 'High' | 'Medium' | 'Low' 
   if (probability >= 0.4) return 'Medium';
   return 'Low';
 }
+
+/** The URL if it is an absolute http(s) URL, else undefined: change events come from outside, and a `javascript:` link must never be clickable. */
+export function safeHttpUrl(candidate: string | undefined): string | undefined {
+  if (candidate === undefined || !URL.canParse(candidate)) return undefined;
+  const { protocol } = new URL(candidate);
+  return protocol === 'http:' || protocol === 'https:' ? candidate : undefined;
+}

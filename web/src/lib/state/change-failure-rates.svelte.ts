@@ -19,7 +19,7 @@ export class ChangeFailureRates {
   readonly #fetchImpl: typeof fetch;
   readonly #refreshMs: number;
 
-  constructor(fetchImpl: typeof fetch = (input, init) => fetch(input, init), refreshMs = CHANGE_STATS_REFRESH_MS) {
+  constructor(fetchImpl: typeof fetch = fetch, refreshMs = CHANGE_STATS_REFRESH_MS) {
     this.#fetchImpl = fetchImpl;
     this.#refreshMs = refreshMs;
   }

@@ -9,14 +9,14 @@
  */
 
 /** Number of histogram bins of one tail estimator. */
-export const TAIL_BINS = 42;
+export const TAIL_BINS = 32;
 /** Number of Float64 slots of one tail estimator (weight, total). */
 export const TAIL_SCALARS = 2;
 
 /** Lower edge of the second bin; everything below it shares bin 0. */
 const FIRST_EDGE = 0.25;
-/** Ratio between consecutive bin edges (25 % wide bins). */
-const RATIO = 1.25;
+/** Ratio between consecutive bin edges (33 % wide bins, edges from 0.25 to about 1,300). */
+const RATIO = 1.33;
 const LOG_RATIO = Math.log(RATIO);
 /** Upper edge of the last finite bin; the last bin holds everything above it. */
 const LAST_EDGE = FIRST_EDGE * RATIO ** (TAIL_BINS - 2);

@@ -9,8 +9,13 @@ import type { Changewatch } from '../core.ts';
 import { validateRecord, type EventKind } from '../ingest/decode.ts';
 import { checkFutureSkew } from '../ingest/skew.ts';
 import { ALERT_STATUSES } from '../contract/alert.ts';
+import { eventTime } from '../contract/wire.ts';
+import { computeChangeStats } from '../../detectors/attribution/index.ts';
 import { createError, describeErrorCodes, isChangewatchError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+
+/** Most changes the change-failure statistics look at. */
+const STATS_CHANGE_LIMIT = 100_000;
 
 /** Most records one POST /api/v1/events may carry. */
 export const MAX_EVENTS_PER_REQUEST = 5_000;
@@ -63,6 +68,13 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   });
   api.get('/changes', (req, res) => {
     res.json({ changes: core.recentChanges(limitParam(req, 100, 1_000)) });
+  });
+  api.get('/stats/changes', (req, res) => {
+    // Defaults to the last 7 days by the wall clock; the figures cover the changes and alerts still held in memory.
+    const to = timeParam(req, 'to') ?? Date.now();
+    const from = timeParam(req, 'from') ?? to - 7 * 86_400_000;
+    if (from >= to) throw createError('CW_BAD_REQUEST', '"from" must be before "to"');
+    res.json(computeChangeStats(core.recentChanges(STATS_CHANGE_LIMIT), core.alerts.list({ limit: 100_000 }), { from, to }));
   });
   api.get('/status', (_req, res) => {
     res.json({ stats: core.stats(publisher.ready), series: core.pipeline.seriesCount, consumedOffsets: publisher.consumedOffsets() });
@@ -145,6 +157,14 @@ function limitParam(req: Request, fallback: number, max: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > max) throw createError('CW_BAD_REQUEST', `limit must be an integer from 1 to ${max}`);
   return n;
+}
+
+function timeParam(req: Request, name: string): number | undefined {
+  const raw = req.query[name];
+  if (raw === undefined) return undefined;
+  const parsed = eventTime.safeParse(raw);
+  if (!parsed.success) throw createError('CW_BAD_REQUEST', `${name} must be an ISO-8601 time or epoch milliseconds`);
+  return parsed.data;
 }
 
 function optionalEnum<T extends string>(req: Request, name: string, allowed: readonly T[]): T | undefined {

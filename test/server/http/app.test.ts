@@ -1,0 +1,103 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ChangeStatsResponse } from '../../../server/contract/alert.ts';
+import { Changewatch } from '../../../server/core.ts';
+import { createHttpApp, type EventPublisher } from '../../../server/http/app.ts';
+import type { EventKind } from '../../../server/ingest/decode.ts';
+import { createLogger } from '../../../server/log.ts';
+import { createPipeline } from '../../../server/pipeline/create.ts';
+import { DEFAULT_PIPELINE_OPTIONS } from '../../../server/pipeline/pipeline.ts';
+import { aChange, metricRecords, stepSeries, T0 } from '../../support/factories.ts';
+
+/** Records what the HTTP edge would have produced to Kafka. */
+class RecordingPublisher implements EventPublisher {
+  ready = true;
+  published: Array<{ kind: EventKind; key: string; value: unknown }> = [];
+  async publish(kind: EventKind, messages: Array<{ key: string; value: string }>): Promise<void> {
+    for (const m of messages) this.published.push({ kind, key: m.key, value: JSON.parse(m.value) });
+  }
+  consumedOffsets(): Record<string, string> {
+    return { 't:0': '7' };
+  }
+}
+
+const servers: Server[] = [];
+afterEach(() => servers.splice(0).forEach((s) => s.close()));
+
+async function serve(): Promise<{ url: string; core: Changewatch; publisher: RecordingPublisher }> {
+  const core = new Changewatch(createPipeline(DEFAULT_PIPELINE_OPTIONS));
+  const publisher = new RecordingPublisher();
+  const app = createHttpApp({ core, publisher, log: createLogger('silent'), maxBodyBytes: 100_000, maxFutureSkewMs: 3_600_000, dashboardDir: '/nonexistent' });
+  const server = app.listen(0);
+  servers.push(server);
+  await new Promise((r) => server.once('listening', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, core, publisher };
+}
+
+async function getJson(url: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.json() };
+}
+
+describe('HTTP API', () => {
+  it('reports health, and readiness from the Kafka edge', async () => {
+    const { url, publisher } = await serve();
+    expect(await getJson(`${url}/healthz`)).toEqual({ status: 200, body: { status: 'ok' } });
+    expect((await getJson(`${url}/readyz`)).status).toBe(200);
+    publisher.ready = false;
+    expect(await getJson(`${url}/readyz`)).toEqual({ status: 503, body: { ready: false, kafka: 'not connected' } });
+  });
+
+  it('lists alerts with filters, finds one by id, and 404s an unknown one with a stable code', async () => {
+    const { url, core } = await serve();
+    for (const record of [{ change: aChange({ timestamp: T0 + 1_900_000 }) }, ...metricRecords(stepSeries({ normal: 200, anomalous: 5 }))]) core.handle(record);
+    const { body } = await getJson(`${url}/api/v1/alerts?status=firing&service=checkout`);
+    expect(body.alerts).toHaveLength(1);
+    expect((await getJson(`${url}/api/v1/alerts?service=nope`)).body.alerts).toEqual([]);
+    expect((await getJson(`${url}/api/v1/alerts/${body.alerts[0].id}`)).body.alert.id).toBe(body.alerts[0].id);
+    expect(await getJson(`${url}/api/v1/alerts/alrt-missing`)).toEqual({ status: 404, body: { error: { code: 'CW_NOT_FOUND', message: 'no alert alrt-missing' } } });
+    expect((await getJson(`${url}/api/v1/alerts?limit=0`)).body.error.code).toBe('CW_BAD_REQUEST');
+    expect((await getJson(`${url}/api/v1/alerts?status=sleeping`)).status).toBe(400);
+    expect((await getJson(`${url}/api/v1/changes`)).body.changes.map((c: { id: string }) => c.id)).toEqual(['chg-1']);
+  });
+
+  it('computes change failure rates by author type over a range', async () => {
+    const { url, core } = await serve();
+    core.handle({ change: aChange({ timestamp: T0 + 1_900_000 }) });
+    core.handle({ change: aChange({ id: 'chg-2', service: 'search', author: { type: 'human', name: 'ana' }, timestamp: T0 + 1_800_000 }) });
+    for (const record of metricRecords(stepSeries({ normal: 200, anomalous: 5 }))) core.handle(record);
+    const from = new Date(T0).toISOString();
+    const { status, body } = await getJson(`${url}/api/v1/stats/changes?from=${from}&to=${T0 + 86_400_000}`);
+    expect(status).toBe(200);
+    const stats = body as ChangeStatsResponse;
+    expect(stats.byAuthorType.human).toEqual({ changes: 1, linkedToIncident: 0, failureRate: 0 });
+    expect(stats.byAuthorType.ai_agent.changes).toBe(1);
+    expect(stats.byAgent.kiro!.changes).toBe(1);
+    expect((await getJson(`${url}/api/v1/stats/changes?from=soon`)).body.error.code).toBe('CW_BAD_REQUEST');
+  });
+
+  it('accepts a batch of events, produces the valid ones keyed by service, and reports the rest per item', async () => {
+    const { url, publisher } = await serve();
+    const post = (body: string) => fetch(`${url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const now = Date.now();
+    const res = await post(JSON.stringify([{ metric: { service: 'checkout', metric: 'error_rate', value: 0.1, timestamp: new Date(now).toISOString() } }, { service: { name: 'checkout', dependsOn: ['payments'] } }, { metric: { service: 'checkout', metric: 'x', value: 1, timestamp: now + 86_400_000 } }]));
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: 2, rejected: [{ index: 2, error: { code: 'CW_EVENT_TIMESTAMP', message: expect.stringMatching(/in the future/) } }] });
+    expect(publisher.published).toEqual([
+      { kind: 'metric', key: 'checkout', value: { service: 'checkout', metric: 'error_rate', value: 0.1, timestamp: now } },
+      { kind: 'service', key: 'checkout', value: { name: 'checkout', dependsOn: ['payments'] } },
+    ]);
+    expect((await post('{"events": 3}')).status).toBe(400);
+    publisher.ready = false;
+    const unavailable = await post('[]');
+    expect(unavailable.status).toBe(503);
+  });
+
+  it('answers unknown API routes with a JSON 404 and lists the error registry', async () => {
+    const { url } = await serve();
+    expect((await getJson(`${url}/api/v2/nothing`)).body.error.code).toBe('CW_NOT_FOUND');
+    const { body } = await getJson(`${url}/api/v1/errors`);
+    expect(body.errors.map((e: { code: string }) => e.code)).toContain('CW_EVENT_SCHEMA');
+  });
+});

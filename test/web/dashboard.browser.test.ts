@@ -256,6 +256,18 @@ describe('dashboard in a browser', () => {
     expect(callbacks).toBeLessThan(100);
   });
 
+  it('renders open alerts 50 at a time', async () => {
+    // 23 alerts are open after the storm; 40 more make 63.
+    for (let index = 0; index < 40; index += 1) {
+      server.io.emit('alert', makeAlert(Date.now(), 30, { id: `extra-${index}`, severity: 'info', service: `extra-${index}` }));
+    }
+    await expect.poll(() => openAlerts().getByRole('article').count()).toBe(50);
+    const more = page.getByRole('button', { name: 'Show 13 more (13 open alerts not shown)' });
+    await more.click();
+    expect(await openAlerts().getByRole('article').count()).toBe(63);
+    expect(await more.count()).toBe(0);
+  });
+
   it('looks clean (screenshot for review)', async () => {
     // Drop the storm so the screenshot shows a realistic incident, then take it for a human to look at.
     await page.reload();

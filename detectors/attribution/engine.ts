@@ -165,7 +165,7 @@ export class ChangeAttributor implements Attributor, Observations {
         candidates.push({ change, evidence, logOdds: evidence.reduce((sum, e) => sum + e.weight, 0) });
       }
     }
-    const noChange = this.noChangeEvidence(anomaly, timeline, candidates);
+    const noChange = this.noChangeEvidence(anomaly, relations, timeline, candidates);
     const key = `${anomaly.service}\u0000${anomaly.metric}\u0000${anomaly.onset}`;
     const sticky = this.previousTop.get(key);
     const scale = this.options.calibrationScale;
@@ -210,9 +210,10 @@ export class ChangeAttributor implements Attributor, Observations {
   }
 
   /** Evidence for "no tracked change caused it": a traffic surge, a dependency failing with no change of its own, no candidates. */
-  private noChangeEvidence(anomaly: AnomalyContext, timeline: Timeline, candidates: Candidate[]): Evidence[] {
+  private noChangeEvidence(anomaly: AnomalyContext, relations: Map<string, Relation>, timeline: Timeline, candidates: Candidate[]): Evidence[] {
     const evidence: Evidence[] = [];
-    const surge = trafficSurgeEvidence(anomaly, this);
+    const reached = [...relations].filter(([, r]) => r.kind === 'same' || r.kind === 'dependency').map(([service]) => service);
+    const surge = trafficSurgeEvidence(anomaly, reached, this);
     if (surge) evidence.push(surge);
     for (const [service, at] of timeline.dependencies) {
       if (at > timeline.start + this.options.departureToleranceMs) continue;

@@ -45,7 +45,7 @@ const LEAD_MS = 5 * MINUTE;
 /** A dependency "moved first" when its episode began no later than this after the alerted onset (sampling jitter). */
 const SAME_TIME_MS = 30_000;
 /** Only episodes at most this old at the onset are related to it. */
-const EPISODE_RELEVANCE_MS = 60 * MINUTE;
+const EPISODE_RELEVANCE_MS = 30 * MINUTE;
 
 /** Timing: a change shortly before the onset is plausible, one hours before much less, one after it only within clock skew. */
 export function timingEvidence(change: ChangeEvent, anomaly: AnomalyContext, options: AttributorOptions): Evidence {
@@ -85,10 +85,13 @@ export function topologyEvidence(change: ChangeEvent, relation: Relation, anomal
         if (shiftP < 0.001) return { weight: distance + 0.5, line: `on ${change.service}, ${hop} of ${target}, whose ${anomaly.metric} shifted since the change (rank test ${formatP(shiftP)})` };
         return { weight: distance - 3, line: `on ${change.service}, ${hop} of ${target}, whose own metrics did not move` };
       }
-      if (moved <= timeline.start + SAME_TIME_MS) {
-        return { weight: distance + 1.5, line: `on ${change.service}, ${hop} of ${target}, whose metrics moved first (${clock(moved)})` };
+      if (moved < change.timestamp - SAME_TIME_MS) {
+        return { weight: distance - 2, line: `on ${change.service}, ${hop} of ${target}, whose ${anomaly.metric} had moved (${clock(moved)}) before this change landed` };
       }
-      return { weight: distance - 1, line: `on ${change.service}, ${hop} of ${target}, whose metrics moved only after ${target} (${clock(moved)})` };
+      if (moved <= timeline.start + SAME_TIME_MS) {
+        return { weight: distance + 1, line: `on ${change.service}, ${hop} of ${target}, whose ${anomaly.metric} moved first (${clock(moved)})` };
+      }
+      return { weight: distance - 1, line: `on ${change.service}, ${hop} of ${target}, whose ${anomaly.metric} moved only after ${target}'s (${clock(moved)})` };
     }
   }
 }
@@ -270,28 +273,29 @@ export function priorEvidence(change: ChangeEvent): Evidence {
   return { weight, line: `${change.type} by ${who}, ${reviewed ? `reviewed by ${author.reviewedBy!.join(', ')}` : 'unreviewed'}${size}${kind}` };
 }
 
-/** "No change" evidence: the alerted service's own traffic surged around the onset. */
-export function trafficSurgeEvidence(anomaly: AnomalyContext, observations: Observations): Evidence | null {
-  const traffic = observations.track(anomaly.service, 'request_rate');
-  if (!traffic || traffic.direction <= 0) return null;
-  const since = traffic.episodeStart(anomaly.onset - 15 * MINUTE);
-  if (since === null || since > anomaly.onset + MINUTE || since < anomaly.onset - EPISODE_RELEVANCE_MS) return null;
-  const multiple = traffic.baseline && traffic.lastAnomalousValue !== null ? traffic.lastAnomalousValue / traffic.baseline : NaN;
-  const size = Number.isFinite(multiple) ? ` to ${ratioText(multiple)} its usual level` : '';
-  // When the anomaly is the traffic itself, a change is an even poorer explanation than when traffic only coincides.
-  const weight = anomaly.metric === 'request_rate' && anomaly.observed > anomaly.expected ? 4.5 : 3;
-  return { weight, line: `request_rate of ${anomaly.service} rose${size} from ${clock(since)}: a traffic surge explains it` };
+/**
+ * "No change" evidence: traffic surged around the onset, on the alerted service or on a dependency it
+ * shares with the surging callers (a surge saturates whatever it reaches).
+ */
+export function trafficSurgeEvidence(anomaly: AnomalyContext, services: readonly string[], observations: Observations): Evidence | null {
+  for (const service of services) {
+    const traffic = observations.track(service, 'request_rate');
+    if (!traffic || traffic.direction <= 0) continue;
+    const since = traffic.episodeStart(anomaly.onset - 15 * MINUTE);
+    if (since === null || since > anomaly.onset + MINUTE || since < anomaly.onset - EPISODE_RELEVANCE_MS) continue;
+    const multiple = traffic.baseline && traffic.lastAnomalousValue !== null ? traffic.lastAnomalousValue / traffic.baseline : NaN;
+    const size = Number.isFinite(multiple) ? ` to ${ratioText(multiple)} its usual level` : '';
+    // When the anomaly is the traffic itself, a change is an even poorer explanation than when traffic only coincides.
+    const weight = service === anomaly.service && anomaly.metric === 'request_rate' && anomaly.observed > anomaly.expected ? 4.5 : 3;
+    return { weight, line: `request_rate of ${service} rose${size} from ${clock(since)}: a traffic surge explains it` };
+  }
+  return null;
 }
 
-/** When a service last started behaving anomalously (any metric), if that episode is relevant to the anomaly. */
+/** When `service`'s alerted metric last started behaving anomalously, if that episode is relevant to the anomaly. */
 export function movedAt(service: string, anomaly: AnomalyContext, observations: Observations): number | null {
-  let earliest: number | null = null;
-  for (const [, track] of observations.tracksOf(service)) {
-    const start = track.episodeStart(anomaly.onset - 15 * MINUTE);
-    if (start === null || start < anomaly.onset - EPISODE_RELEVANCE_MS) continue;
-    if (earliest === null || start < earliest) earliest = start;
-  }
-  return earliest;
+  const start = observations.track(service, anomaly.metric)?.episodeStart(anomaly.onset - 15 * MINUTE) ?? null;
+  return start !== null && start >= anomaly.onset - EPISODE_RELEVANCE_MS ? start : null;
 }
 
 function median(values: number[]): number {

@@ -88,7 +88,7 @@ describe('topology', () => {
     feedErrors(engine, 'checkout', { fromMinute: 0, seed: 2 });
     const result = engine.attribute(anomaly('checkout'));
     expect(result.suspects[0]!.changeId).toBe('payments-deploy');
-    expect(result.suspects[0]!.evidence.join(' ')).toMatch(/dependency of checkout, whose metrics moved first/);
+    expect(result.suspects[0]!.evidence.join(' ')).toMatch(/a dependency of checkout, whose error_rate moved first/);
     const caller = result.suspects.find((s) => s.changeId === 'frontend-deploy');
     if (caller) expect(caller.evidence.join(' ')).toContain("a caller's change rarely breaks its dependency");
     expect(caller?.confidence ?? 0).toBeLessThan(0.1);

@@ -38,6 +38,7 @@ import {
   type ProfileRates,
 } from './internal/daily-profile.ts';
 import { LEVEL_SCALARS, levelInit, levelLearn, levelReset, levelSigma, levelValue, type LevelRates } from './internal/robust-level.ts';
+import { CALIBRATION_START } from './internal/calibrated.ts';
 import { clampMagnitude, safeScore } from './internal/sanitize.ts';
 import { TAIL_BINS, TAIL_SCALARS, tailInit, tailLearn, tailObserve } from './internal/tail.ts';
 import type { Detector, DetectorDefinition, DetectorState, Point, Score } from './types.ts';
@@ -228,7 +229,7 @@ class Ensemble implements Detector<EnsembleState> {
       // Statistics of a view that is not in use (no daily profile yet) are not learned either.
       if (i === 3 && !useDaily) continue;
       if (n <= options.warmup) {
-        tailLearn(s, so, c, co, stat, decay);
+        if (n > CALIBRATION_START) tailLearn(s, so, c, co, stat, decay);
         continue;
       }
       const u = tailObserve(s, so, c, co, stat, decay);
@@ -261,6 +262,7 @@ class Ensemble implements Detector<EnsembleState> {
     } else if (sincePeak >= options.cooldown) {
       s[PEAK] = 0;
     }
+    const undamped = score;
     if (repeated) score *= options.cooldownDamping;
 
     const shift = view === 'shift';
@@ -270,7 +272,7 @@ class Ensemble implements Detector<EnsembleState> {
     const lower = this.untransform(expected - BAND_SIGMAS * sigma);
     const upper = this.untransform(expected + BAND_SIGMAS * sigma);
     const shown = this.untransform(expected);
-    if (score < EXPLAINED_SCORE) return { score, expected: shown, lower, upper, reason: NORMAL };
+    if (undamped < EXPLAINED_SCORE) return { score, expected: shown, lower, upper, reason: NORMAL };
     return { score, expected: shown, lower, upper, reason: this.explain(view, x, expected, sigma, varianceRatio, surprise, repeated) };
   }
 

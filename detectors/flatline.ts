@@ -44,14 +44,17 @@ class Flatline extends CalibratedDetector<FlatlineOptions> {
 
   protected observe(x: number, time: number): Observation {
     const s = this.s;
-    s[RUN] = x === s[RUN_VALUE] ? s[RUN]! + 1 : 0;
+    const ended = x !== s[RUN_VALUE];
+    const finished = s[RUN]!;
+    s[RUN] = ended ? 0 : s[RUN]! + 1;
     s[RUN_VALUE] = x;
     const elapsed = time - s[LAST_SEEN]!;
     if (elapsed > 0) {
       s[INTERVAL] = s[INTERVAL] === 0 ? elapsed : s[INTERVAL]! + this.options.intervalRate * (elapsed - s[INTERVAL]!);
       s[LAST_SEEN] = time;
     }
-    return { statistic: s[RUN]!, expected: x, band: 0, what: `unchanged for ${s[RUN]! + 1} points` };
+    // Runs are learned when they end, so a growing run is compared with finished ones, not with itself.
+    return { statistic: s[RUN]!, expected: x, band: 0, what: `unchanged for ${s[RUN]! + 1} points`, learned: ended ? finished : null };
   }
 
   /** Scores the silence between the last point and `now`: 0.5 after `silentIntervals` typical intervals. */

@@ -8,7 +8,7 @@
 import type { Detector, DetectorState, Point, Score } from '../types.ts';
 import { formatNumber, formatRarity } from './format.ts';
 import { clampMagnitude, safeScore } from './sanitize.ts';
-import { TAIL_BINS, TAIL_SCALARS, tailInit, tailLearn, tailObserve } from './tail.ts';
+import { TAIL_BINS, TAIL_SCALARS, tailInit, tailLearn, tailSurprise } from './tail.ts';
 
 /** Options every single-view detector has. */
 export interface CalibratedOptions {
@@ -27,6 +27,11 @@ export interface Observation {
   band: number;
   /** What is unusual, e.g. "a spike" (used when the score is high). */
   what: string;
+  /**
+   * What the calibration histogram learns from this point: the statistic by default, or another value
+   * (a flat-line run is learned when it ends, not while it grows), or `null` for nothing.
+   */
+  learned?: number | null;
 }
 
 /** Serialized state of a single-view detector. */
@@ -37,6 +42,8 @@ export interface CalibratedState {
 
 /** Surprise (−log10 p) at which the score is 0.5: rarer than 1 in 10,000 points. */
 export const HALF_SCORE_SURPRISE = 4;
+/** The first points only set up the model: their statistics measure a baseline still being learned. */
+export const CALIBRATION_START = 20;
 /** Below this score the reason is a fixed phrase. */
 const EXPLAINED_SCORE = 0.3;
 
@@ -126,13 +133,16 @@ export abstract class CalibratedDetector<O extends CalibratedOptions> implements
 
     const seen = this.observe(x, time, n, point);
     const statistic = seen.statistic >= 0 ? seen.statistic : 0;
+    const learned = seen.learned === undefined ? statistic : seen.learned;
     const lower = seen.expected - seen.band;
     const upper = seen.expected + seen.band;
+    const learn = n > CALIBRATION_START && learned !== null && learned >= 0;
     if (n <= this.options.warmup) {
-      tailLearn(s, TAIL, this.c, 0, statistic, this.options.tailDecay);
+      if (learn) tailLearn(s, TAIL, this.c, 0, learned, this.options.tailDecay);
       return { score: 0, expected: seen.expected, lower, upper, reason: 'warming up' };
     }
-    const surprise = tailObserve(s, TAIL, this.c, 0, statistic, this.options.tailDecay);
+    const surprise = tailSurprise(s, TAIL, this.c, 0, statistic);
+    if (learn) tailLearn(s, TAIL, this.c, 0, learned, this.options.tailDecay);
     this.afterScore(surprise, x);
     const score = scoreOfSurprise(surprise);
     if (score < EXPLAINED_SCORE) return { score, expected: seen.expected, lower, upper, reason: 'within the usual range' };

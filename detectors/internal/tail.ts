@@ -69,8 +69,10 @@ function surpriseInBin(scalars: Float64Array, s: number, bins: Float32Array, b: 
   const lower = k === 0 ? 0 : UPPER_EDGES[k - 1]!;
   const fraction = k === TAIL_BINS - 1 ? 1 : Math.min(1, (z - lower) / (UPPER_EDGES[k]! - lower));
   above += bins[b + k]! * (1 - fraction);
-  // Half an observation of prior mass keeps unseen values from having probability zero.
-  let tail = (above + 0.5 * weight) / (total + weight);
+  // Nothing learned yet: no evidence that anything is unusual.
+  if (total === 0) return 0;
+  // Half an observation of prior mass beyond every value keeps unseen values from having probability zero.
+  let tail = (above + 0.5 * weight) / (total + 0.5 * weight);
   if (above < 0.5 * weight) {
     let top = TAIL_BINS - 1;
     while (top > 0 && bins[b + top]! < 0.5 * weight) top--;

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { ensemble } from '../../detectors/ensemble.ts';
+import type { Detector, Point, Score } from '../../detectors/types.ts';
+import { MINUTE, dailyCycle, seededNormal } from './fixtures.ts';
+
+function feed(detector: Detector, points: Point[]): Score[] {
+  return points.map((point) => detector.update(point));
+}
+
+function noise(length: number, level = 100, sigma = 1, seed = 3, from = 0): Point[] {
+  const normal = seededNormal(seed);
+  return Array.from({ length }, (_, i) => ({ timestamp: (from + i) * MINUTE, value: level + sigma * normal() }));
+}
+
+describe('ensemble', () => {
+  it('stays quiet on plain noise', () => {
+    const scores = feed(ensemble.create(), noise(5000)).map((s) => s.score);
+    const alerts = scores.filter((score) => score >= 0.5).length;
+    expect(alerts).toBeLessThanOrEqual(2);
+  });
+
+  it('flags a spike and says so in one line', () => {
+    const detector = ensemble.create();
+    feed(detector, noise(1000));
+    const spike = detector.update({ timestamp: 1000 * MINUTE, value: 125 });
+    expect(spike.score).toBeGreaterThan(0.5);
+    expect(spike.reason).toMatch(/^125 vs expected 1\d\d(\.\d+)? ± [\d.]+: a spike, rarer than 1 in [\d,]+ points$/);
+    expect(spike.lower).toBeLessThan(spike.expected);
+    expect(spike.upper).toBeGreaterThan(spike.expected);
+  });
+
+  it('flags a lasting level shift too small for any single point to stand out', () => {
+    const detector = ensemble.create();
+    feed(detector, noise(1500));
+    const after = feed(detector, noise(60, 102.5, 1, 9, 1500));
+    const top = after.reduce((a, b) => (b.score > a.score ? b : a));
+    expect(top.score).toBeGreaterThan(0.45);
+  });
+
+  it('flags a value that is normal overall but wrong for the time of day', () => {
+    const detector = ensemble.create();
+    const normal = seededNormal(5);
+    const fiveMinutes = 5 * MINUTE;
+    for (let i = 0; i < 7 * 288; i++) {
+      const timestamp = i * fiveMinutes;
+      detector.update({ timestamp, value: dailyCycle(i, timestamp) + normal() });
+    }
+    // At 06:00 UTC the cycle peaks at 150; 100 is its daily mean but not normal at that hour.
+    const sixAm = 7 * 86_400_000 + 6 * 3_600_000;
+    const scores = feed(detector, Array.from({ length: 6 }, (_, k) => ({ timestamp: sixAm + k * fiveMinutes, value: 100 })));
+    expect(Math.max(...scores.map((s) => s.score))).toBeGreaterThan(0.5);
+  });
+
+  it('damps a repeat of the same anomaly within the cooldown', () => {
+    const detector = ensemble.create();
+    feed(detector, noise(1000));
+    const first = detector.update({ timestamp: 1000 * MINUTE, value: 130 });
+    feed(detector, noise(10, 100, 1, 4, 1001));
+    const repeat = detector.update({ timestamp: 1011 * MINUTE, value: 126 });
+    expect(first.score).toBeGreaterThan(0.5);
+    expect(repeat.score).toBeLessThan(first.score / 1.5);
+    expect(repeat.reason).toContain('(continuing)');
+  });
+
+  it('models counters as per-second rates across a reset', () => {
+    const detector = ensemble.create({ transform: 'rate' });
+    const normal = seededNormal(8);
+    let total = 0;
+    let last: Score | undefined;
+    for (let i = 0; i < 1200; i++) {
+      total = i === 600 ? 0 : total + 600 + 10 * normal(); // ~10 events per second, reset at 600
+      last = detector.update({ timestamp: i * MINUTE, value: total });
+      expect(Number.isNaN(last.score)).toBe(false);
+    }
+    expect(last!.expected).toBeCloseTo(10, 0);
+    const burst = detector.update({ timestamp: 1200 * MINUTE, value: total + 6000 });
+    expect(burst.score).toBeGreaterThan(0.5);
+  });
+
+  it('models latencies on a log scale but reports them in their units', () => {
+    const detector = ensemble.create({ transform: 'log' });
+    const normal = seededNormal(2);
+    for (let i = 0; i < 1000; i++) detector.update({ timestamp: i * MINUTE, value: 200 * Math.exp(0.05 * normal()) });
+    const slow = detector.update({ timestamp: 1000 * MINUTE, value: 600 });
+    expect(slow.score).toBeGreaterThan(0.5);
+    expect(slow.expected).toBeGreaterThan(180);
+    expect(slow.expected).toBeLessThan(220);
+    expect(slow.reason.startsWith('600 vs expected')).toBe(true);
+  });
+
+  it('scores silence with the caller’s clock and learns nothing from it', () => {
+    const detector = ensemble.create();
+    feed(detector, noise(500));
+    expect(detector.silence!(500 * MINUTE).score).toBe(0);
+    const silent = detector.silence!(530 * MINUTE);
+    expect(silent.score).toBeGreaterThan(0.7);
+    expect(silent.reason).toMatch(/usual intervals/);
+    expect(detector.silence!(530 * MINUTE)).toEqual(silent);
+  });
+
+  it('learns nothing from missing values', () => {
+    const a = ensemble.create();
+    const b = ensemble.create();
+    const points = noise(300);
+    feed(a, points);
+    for (const point of points) {
+      b.update(point);
+      b.update({ timestamp: point.timestamp, value: NaN });
+    }
+    expect(b.toJSON()).toEqual(a.toJSON());
+  });
+});

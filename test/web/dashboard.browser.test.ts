@@ -268,6 +268,16 @@ describe('dashboard in a browser', () => {
     expect(await more.count()).toBe(0);
   });
 
+  it('offers a manual reconnect when the server closes the connection on purpose', async () => {
+    // socket.io does not retry a disconnect the server asked for, so the page must not pretend it will.
+    server.io.disconnectSockets(true);
+    await expect.poll(() => connection().innerText()).toMatch(/^Disconnected\b(?! · reconnecting)/);
+    await connection().getByRole('button', { name: 'Reconnect' }).click();
+    await expect.poll(() => connection().innerText()).toContain('Connected');
+    // The fresh snapshot replaces what the page had accumulated.
+    await expect.poll(() => openAlerts().getByRole('article').count()).toBe(2);
+  });
+
   it('looks clean (screenshot for review)', async () => {
     // Drop the storm so the screenshot shows a realistic incident, then take it for a human to look at.
     await page.reload();

@@ -3,6 +3,9 @@
  * without the Svelte plugin, so this compiles them on the fly with Vite and the Svelte plugin, in
  * client mode (real `$state`/`$derived` signals, exactly as in the browser), through a module runner.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { createServer, createServerModuleRunner, type ViteDevServer } from 'vite';
@@ -19,9 +22,12 @@ export interface RuneModuleLoader {
 
 /** Starts a Vite dev server in middleware mode (no port, no HMR) to compile rune modules. */
 export async function createRuneModuleLoader(): Promise<RuneModuleLoader> {
+  // A private dependency cache, so concurrent test runs never rewrite each other's (or node_modules/.vite).
+  const cacheDir = mkdtempSync(path.join(tmpdir(), 'changewatch-web-vite-'));
   const server: ViteDevServer = await createServer({
     configFile: false,
     root: webRoot,
+    cacheDir,
     logLevel: 'error',
     plugins: [
       svelte({
@@ -40,6 +46,7 @@ export async function createRuneModuleLoader(): Promise<RuneModuleLoader> {
     close: async () => {
       await runner.close();
       await server.close();
+      rmSync(cacheDir, { recursive: true, force: true });
     },
   };
 }

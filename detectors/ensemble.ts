@@ -4,7 +4,7 @@
  *
  * Per point, in O(1):
  * - **spike**: distance from a fast robust level (Huber EWMA, ~5 points) in robust σ;
- * - **shift**: a two-sided CUSUM of the distance from a slow robust level (~100 points), for level
+ * - **shift**: a two-sided CUSUM of the distance from a slow robust level (~300 points), for level
  *   shifts and slow drifts; once a shift is flagged the slow level jumps to the new value;
  * - **variance**: short-term mean |z| over its long-run mean, for variance changes and bursts of spikes;
  * - **daily**: distance from a half-hourly daily profile, used only when the profile explains the series
@@ -82,10 +82,10 @@ const DEFAULTS: EnsembleOptions = {
   warmup: 100,
   transform: 'none',
   fast: { level: 0.2, spread: 0.02, clip: 3 },
-  slow: { level: 0.01, spread: 0.02, clip: 3 },
+  slow: { level: 0.003, spread: 0.02, clip: 3 },
   cusumSlack: 1,
   cusumClip: 4,
-  varianceRate: 0.1,
+  varianceRate: 0.03,
   varianceLongRate: 0.002,
   daily: { bucket: 0.2, spread: 0.02, clip: 3, advantage: 0.7 },
   tailDecay: 0.0003,

@@ -8,12 +8,14 @@
  */
 import { ABS_DEVIATION_TO_SIGMA } from './robust-level.ts';
 
-/** Half-hour buckets of one day. */
-export const PROFILE_BUCKETS = 48;
+/** Half-hour buckets of a day. */
+const BUCKETS_PER_DAY = 48;
+/** Half-hour buckets of a weekday and of a weekend day (UTC): weekends usually look different. */
+export const PROFILE_BUCKETS = 2 * BUCKETS_PER_DAY;
 /** Float32 slots of one profile. */
 export const PROFILE_CELLS = PROFILE_BUCKETS;
 /** Float64 slots of one profile. */
-export const PROFILE_SCALARS = 6;
+export const PROFILE_SCALARS = 8;
 
 const SPREAD = 0;
 const PROFILE_RESIDUAL = 1;
@@ -39,10 +41,13 @@ export interface ProfileRates {
   advantage: number;
 }
 
-/** The half-hour bucket of an epoch-millisecond timestamp. */
+/** The bucket of an epoch-millisecond timestamp: its half hour, on a weekday or a weekend day. */
 export function bucketOf(timestamp: number): number {
   const ms = ((timestamp % DAY_MS) + DAY_MS) % DAY_MS;
-  return Math.min(PROFILE_BUCKETS - 1, Math.floor((ms / DAY_MS) * PROFILE_BUCKETS));
+  const halfHour = Math.min(BUCKETS_PER_DAY - 1, Math.floor((ms / DAY_MS) * BUCKETS_PER_DAY));
+  // 1970-01-01 was a Thursday: day 2 of each week counted from then is Saturday, day 3 Sunday.
+  const dayOfWeek = ((Math.floor(timestamp / DAY_MS) % 7) + 7) % 7;
+  return dayOfWeek === 2 || dayOfWeek === 3 ? BUCKETS_PER_DAY + halfHour : halfHour;
 }
 
 /** Empties a profile. */
@@ -72,7 +77,7 @@ export function profileSigma(s: Float64Array, o: number, quantum: number, level:
  * three days of data and its long-run residuals are below `advantage` times the plain level's.
  */
 export function profileActive(s: Float64Array, o: number, rates: ProfileRates): boolean {
-  return s[o + VISITS]! > 3 * PROFILE_BUCKETS && s[o + PROFILE_RESIDUAL]! < rates.advantage * s[o + PLAIN_RESIDUAL]!;
+  return s[o + VISITS]! > 3 * BUCKETS_PER_DAY && s[o + PROFILE_RESIDUAL]! < rates.advantage * s[o + PLAIN_RESIDUAL]!;
 }
 
 /**

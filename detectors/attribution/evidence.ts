@@ -279,23 +279,21 @@ export function priorEvidence(change: ChangeEvent): Evidence {
  */
 export function trafficSurgeEvidence(anomaly: AnomalyContext, services: readonly string[], observations: Observations): Evidence | null {
   for (const service of services) {
-    const traffic = observations.track(service, 'request_rate');
-    if (!traffic || traffic.direction <= 0) continue;
-    const since = traffic.episodeStart(anomaly.onset - 15 * MINUTE);
-    if (since === null || since > anomaly.onset + MINUTE || since < anomaly.onset - EPISODE_RELEVANCE_MS) continue;
-    const multiple = traffic.baseline && traffic.lastAnomalousValue !== null ? traffic.lastAnomalousValue / traffic.baseline : NaN;
+    const surge = observations.track(service, 'request_rate')?.episodeAround(anomaly.onset - 15 * MINUTE, anomaly.onset + MINUTE);
+    if (!surge || surge.direction <= 0 || surge.start < anomaly.onset - EPISODE_RELEVANCE_MS) continue;
+    const multiple = surge.baseline ? surge.value / surge.baseline : NaN;
     const size = Number.isFinite(multiple) ? ` to ${ratioText(multiple)} its usual level` : '';
     // When the anomaly is the traffic itself, a change is an even poorer explanation than when traffic only coincides.
     const weight = service === anomaly.service && anomaly.metric === 'request_rate' && anomaly.observed > anomaly.expected ? 4.5 : 3;
-    return { weight, line: `request_rate of ${service} rose${size} from ${clock(since)}: a traffic surge explains it` };
+    return { weight, line: `request_rate of ${service} rose${size} from ${clock(surge.start)}: a traffic surge explains it` };
   }
   return null;
 }
 
-/** When `service`'s alerted metric last started behaving anomalously, if that episode is relevant to the anomaly. */
+/** When `service`'s alerted metric started the anomalous episode around the onset, if it had one. */
 export function movedAt(service: string, anomaly: AnomalyContext, observations: Observations): number | null {
-  const start = observations.track(service, anomaly.metric)?.episodeStart(anomaly.onset - 15 * MINUTE) ?? null;
-  return start !== null && start >= anomaly.onset - EPISODE_RELEVANCE_MS ? start : null;
+  const episode = observations.track(service, anomaly.metric)?.episodeAround(anomaly.onset - 15 * MINUTE, anomaly.now);
+  return episode && episode.start >= anomaly.onset - EPISODE_RELEVANCE_MS ? episode.start : null;
 }
 
 function median(values: number[]): number {

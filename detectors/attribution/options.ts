@@ -35,9 +35,9 @@ export interface AttributorOptions {
   maxHops: number;
   /** Log-odds bonus for the suspect ranked first at the previous update of the same anomaly, so noise cannot flip it, default 0.7. */
   stickiness: number;
-  /** Calibration: multiplier of every log-odds before normalization (below 1 tempers overconfidence), default 0.8. */
+  /** Calibration: multiplier of every log-odds before normalization (below 1 tempers overconfidence), default 1. */
   calibrationScale: number;
-  /** Calibration: log-odds of "no tracked change" before evidence, default 1.2. */
+  /** Calibration: log-odds of "no tracked change" before evidence, default 2. */
   noChangeLogOdds: number;
   /** Suspects below this confidence are left out, default 0.02. */
   minConfidence: number;
@@ -62,8 +62,8 @@ export const ATTRIBUTION_DEFAULTS: Readonly<AttributorOptions> = Object.freeze({
   departureToleranceMs: 30_000,
   maxHops: 4,
   stickiness: 0.7,
-  calibrationScale: 0.8,
-  noChangeLogOdds: 1.2,
+  calibrationScale: 1,
+  noChangeLogOdds: 2,
   minConfidence: 0.02,
   maxSuspects: 5,
 });

@@ -45,6 +45,7 @@ export interface ScenarioScore {
 
 /** How one alert's top suspects compare with the truth. */
 export interface AlertVerdict {
+  alertId: string;
   top1: boolean;
   top3: boolean;
   baselineTop1: boolean;
@@ -54,8 +55,9 @@ export interface AlertVerdict {
 
 /** Scores `alerts` (every emission of a replay of `scenario.records`) against the scenario's truth. */
 export function scoreScenario(scenario: Scenario, alerts: readonly Alert[]): ScenarioScore {
-  const judged = judge(alerts);
   const truth = scenario.truth;
+  // Incident alerts are judged on their verdict while the incident lasted, not after its recovery.
+  const judged = judge(alerts, truth?.end);
   const base = { scenarioId: scenario.id, kind: scenario.kind, alerts: [], predictions: [] as ScenarioScore['predictions'], falseAlarms: 0, quietHours: 0 };
   const none = { detected: false, detectionDelayMs: null, primary: null, top1: false, top3: false, baselineTop1: false, falseAttribution: false };
   if (!truth) {
@@ -77,6 +79,7 @@ export function scoreScenario(scenario: Scenario, alerts: readonly Alert[]): Sce
   const verdict = (alert: Alert): AlertVerdict => {
     const naive = latestChangeBefore(scenario, alert.service, Date.parse(alert.startedAt));
     return {
+      alertId: alert.id,
       top1: kind === 'change' && alert.suspects[0]?.changeId === truth.causeChangeId,
       top3: kind === 'change' && alert.suspects.slice(0, 3).some((s) => s.changeId === truth.causeChangeId),
       baselineTop1: kind === 'change' && naive?.id === truth.causeChangeId,
@@ -95,13 +98,13 @@ export function scoreScenario(scenario: Scenario, alerts: readonly Alert[]): Sce
   };
 }
 
-/** Groups emissions by alert id and keeps each alert's last firing emission. */
-function judge(alerts: readonly Alert[]): JudgedAlert[] {
+/** Groups emissions by alert id and keeps each alert's last firing emission up to `until` (what on-call saw while it mattered). */
+function judge(alerts: readonly Alert[], until = Infinity): JudgedAlert[] {
   const byId = new Map<string, JudgedAlert>();
   for (const alert of alerts) {
     const seen = byId.get(alert.id);
     if (!seen) byId.set(alert.id, { alert, first: alert, firstEmittedAt: Date.parse(alert.updatedAt) });
-    else if (alert.status !== 'resolved') seen.alert = alert;
+    else if (alert.status !== 'resolved' && Date.parse(alert.updatedAt) <= until) seen.alert = alert;
   }
   return [...byId.values()];
 }

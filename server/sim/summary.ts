@@ -78,7 +78,7 @@ export function summarize(scores: readonly ScenarioScore[]): SuiteSummary {
   };
 }
 
-function accuracy(verdicts: readonly AlertVerdict[]): Accuracy {
+function accuracy(verdicts: ReadonlyArray<Pick<AlertVerdict, 'top1' | 'top3' | 'baselineTop1'>>): Accuracy {
   return {
     judged: verdicts.length,
     top1: share(verdicts, (v) => v.top1),

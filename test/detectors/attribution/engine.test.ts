@@ -56,7 +56,7 @@ describe('timing', () => {
   });
 
   it('calls an effect delayed by hours unlikely but keeps the change as a candidate', () => {
-    const engine = createAttributor();
+    const engine = createAttributor({ minConfidence: 0 });
     shop(engine);
     engine.observeChange(change('old', 'checkout', -150));
     feedErrors(engine, 'checkout', { fromMinute: 0 });
@@ -151,7 +151,7 @@ describe('version split', () => {
 
 describe('before/after', () => {
   it('exonerates a change that landed after the metric had already started to move', () => {
-    const engine = createAttributor();
+    const engine = createAttributor({ minConfidence: 0 });
     shop(engine);
     engine.observeChange(change('culprit', 'checkout', -6));
     engine.observeChange(change('too-late', 'checkout', -1, { type: 'config' }));

@@ -38,7 +38,7 @@ import {
   type ProfileRates,
 } from './internal/daily-profile.ts';
 import { LEVEL_SCALARS, levelInit, levelLearn, levelReset, levelSigma, levelValue, type LevelRates } from './internal/robust-level.ts';
-import { CALIBRATION_START } from './internal/calibrated.ts';
+import { CALIBRATION_START, HALF_SCORE_SURPRISE, scoreOfSurprise } from './internal/calibrated.ts';
 import { clampMagnitude, safeScore } from './internal/sanitize.ts';
 import { TAIL_BINS, TAIL_SCALARS, tailInit, tailLearn, tailObserve } from './internal/tail.ts';
 import type { Detector, DetectorDefinition, DetectorState, Point, Score } from './types.ts';
@@ -96,9 +96,8 @@ const DEFAULTS: EnsembleOptions = {
 /** The views, in the order of their calibration histograms. */
 const VIEWS = ['spike', 'shift', 'variance', 'daily'] as const;
 type View = (typeof VIEWS)[number];
+const DAILY_VIEW = VIEWS.indexOf('daily');
 
-/** Final surprise at which the score is 0.5 (1 in 10,000). */
-const HALF_SCORE_SURPRISE = 4;
 /** A shift view surprise at which the slow level is moved to the new value. */
 const SHIFT_RESET_SURPRISE = HALF_SCORE_SURPRISE;
 /** Variance view input is capped so one giant outlier reads as one outlier, not a variance change. */
@@ -179,7 +178,8 @@ class Ensemble implements Detector<EnsembleState> {
       levelInit(s, FAST, x);
       levelInit(s, SLOW, x);
       s[PREVIOUS] = x;
-      return { score: 0, expected: value, lower: value, upper: value, reason: WARMING_UP };
+      const shown = this.untransform(x);
+      return { score: 0, expected: shown, lower: shown, upper: shown, reason: WARMING_UP };
     }
     const step = Math.abs(x - s[PREVIOUS]!);
     if (step > 0 && (s[QUANTUM] === 0 || step < s[QUANTUM]!)) s[QUANTUM] = step;
@@ -227,7 +227,7 @@ class Ensemble implements Detector<EnsembleState> {
       const so = TAILS + i * TAIL_SCALARS;
       const co = TAIL_CELLS + i * TAIL_BINS;
       // Statistics of a view that is not in use (no daily profile yet) are not learned either.
-      if (i === 3 && !useDaily) continue;
+      if (i === DAILY_VIEW && !useDaily) continue;
       if (n <= options.warmup) {
         if (n > CALIBRATION_START) tailLearn(s, so, c, co, stat, decay);
         continue;
@@ -243,7 +243,8 @@ class Ensemble implements Detector<EnsembleState> {
       return { score: 0, expected: this.untransform(fastLevel), lower, upper: this.untransform(fastLevel + BAND_SIGMAS * fastSigma), reason: WARMING_UP };
     }
 
-    // The anomaly-likelihood layer: how unusual is this much surprise for this series?
+    // The anomaly-likelihood layer: how unusual is this much surprise for this series? The histogram
+    // takes 10^surprise (a "1 in N" figure) so its log-spaced bins resolve surprises up to about 3.
     const combined = 10 ** Math.min(best, 30);
     const surprise = tailObserve(s, COMBINED_TAIL, c, COMBINED_CELLS, combined, decay);
     if (view === 'shift' && best >= SHIFT_RESET_SURPRISE) {
@@ -252,7 +253,7 @@ class Ensemble implements Detector<EnsembleState> {
       s[CUSUM_DOWN] = 0;
     }
 
-    let score = safeScore(surprise / (surprise + HALF_SCORE_SURPRISE));
+    let score = scoreOfSurprise(surprise);
     // Cooldown: within `cooldown` points of the last peak, only an escalation keeps its full score.
     const sincePeak = n - s[PEAK_AT]!;
     const repeated = sincePeak < options.cooldown && score <= s[PEAK]!;

@@ -9,17 +9,17 @@ import { buildScenarioSuite } from '../../server/sim/scenarios.ts';
 import { scoreScenario } from '../../server/sim/scoring.ts';
 import { summarize } from '../../server/sim/summary.ts';
 
-// One pass through every scenario kind per seed keeps the run short on a shared machine.
-const SEEDS = [3, 11, 19];
+// Two passes through every scenario kind per seed; seed 23 is a hard one (culprits that are config changes, followed by decoys).
+const SEEDS = [3, 11, 23];
 
 describe.each(SEEDS)('scenario seed %i', (seed) => {
   it('names the culprit more often than "latest change on the alerted service"', { timeout: 180_000 }, () => {
-    const scores = buildScenarioSuite({ seed, count: 12 }).map((scenario) => scoreScenario(scenario, replayRecords(scenario.records)));
+    const scores = buildScenarioSuite({ seed, count: 24 }).map((scenario) => scoreScenario(scenario, replayRecords(scenario.records)));
     const summary = summarize(scores);
-    expect(summary.perAlert.judged).toBeGreaterThan(5);
+    expect(summary.perAlert.judged).toBeGreaterThan(15);
     expect(summary.perAlert.top1).toBeGreaterThanOrEqual(summary.perAlert.baselineTop1 + 0.2);
     expect(summary.perAlert.top3).toBeGreaterThanOrEqual(0.8);
-    expect(summary.falseAttributionPerAlert).toBeLessThanOrEqual(0.25);
+    expect(summary.falseAttributionPerAlert).toBeLessThanOrEqual(0.15);
     // Calibration: suspects given 0.8 or more must be the real cause most of the time.
     const confident = scores.flatMap((s) => s.predictions).filter((p) => p.confidence >= 0.8);
     if (confident.length >= 5) expect(confident.filter((p) => p.correct).length / confident.length).toBeGreaterThanOrEqual(0.7);

@@ -399,11 +399,12 @@ export const ensemble: DetectorDefinition<EnsembleOptions, EnsembleState> = {
   create: (options) => new Ensemble(withDefaults(options), ...emptyState()),
   restore: (state) => {
     const [s, c] = emptyState();
-    if (state.state.scalars.length !== s.length || state.state.cells.length !== c.length) {
-      throw new Error(`ensemble state v${state.version} does not match this version's layout`);
+    const { scalars, cells } = state.state ?? {};
+    if (!Array.isArray(scalars) || !Array.isArray(cells) || scalars.length !== s.length || cells.length !== c.length) {
+      throw new Error(`ensemble state v${state.version} does not match this version's layout; start a fresh detector`);
     }
-    s.set(state.state.scalars);
-    c.set(state.state.cells);
+    s.set(scalars);
+    c.set(cells);
     return new Ensemble(withDefaults(state.options as Partial<EnsembleOptions>), s, c);
   },
 };

@@ -88,7 +88,9 @@ export abstract class CalibratedDetector<O extends CalibratedOptions> implements
   /** Copies serialized state into freshly allocated arrays, refusing a layout that does not fit. */
   static load(state: CalibratedState, scalars: number, cells: number): [Float64Array, Float32Array] {
     const [s, c] = CalibratedDetector.allocate(scalars, cells);
-    if (state.scalars.length !== s.length || state.cells.length !== c.length) throw new Error('detector state does not match this layout');
+    if (!Array.isArray(state?.scalars) || !Array.isArray(state.cells) || state.scalars.length !== s.length || state.cells.length !== c.length) {
+      throw new Error('detector state does not match this version\'s layout; start a fresh detector');
+    }
     s.set(state.scalars);
     c.set(state.cells);
     return [s, c];

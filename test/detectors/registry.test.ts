@@ -15,6 +15,10 @@ describe('registry and default detector', () => {
     expect(() => restoreDetector({ method: 'nope', version: 1, options: {}, state: {} })).toThrow(/unknown detector method "nope"/);
   });
 
+  it('refuses the first robust-zscore state format with a clear error', () => {
+    expect(() => restoreDetector({ method: 'robust-zscore', version: 1, options: {}, state: { values: [1, 2, 3] } })).toThrow(/start a fresh detector/);
+  });
+
   it('refuses a state whose layout does not match', () => {
     const state = registry.get('ensemble')!.create().toJSON() as { state: { scalars: number[] } };
     state.state.scalars.pop();

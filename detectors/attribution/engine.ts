@@ -9,17 +9,16 @@
  */
 import type { ChangeEvent, ServiceEntry, Suspect, TelemetryPoint } from '../events.ts';
 import { departureTime } from './departure.ts';
+import { clock } from './format.ts';
 import {
   alreadyMovingEvidence,
   beforeAfterEvidence,
-  clock,
   movedAt,
   priorEvidence,
   timingEvidence,
   topologyEvidence,
   trafficSurgeEvidence,
   upstreamFirstEvidence,
-  versionSplitEvidence,
   type Evidence,
   type Observations,
   type Relation,
@@ -29,6 +28,7 @@ import { ATTRIBUTION_DEFAULTS, type AttributorOptions } from './options.ts';
 import { SampleRing } from './ring.ts';
 import { SeriesTrack, type SeriesTrackJSON } from './track.ts';
 import type { AnomalyContext, Attribution, Attributor } from './types.ts';
+import { versionSplitEvidence } from './version-split.ts';
 
 /** Serialized engine state (plain JSON). */
 export interface AttributorJSON {

@@ -4,8 +4,8 @@
  */
 import type { ChangeEvent } from '../events.ts';
 import type { AttributorOptions } from './options.ts';
-import type { Sample } from './ring.ts';
-import { formatP, rankShiftPValue, stratifiedProportionTest } from './statistics.ts';
+import { clock, duration, ratioText } from './format.ts';
+import { formatP, rankShiftPValue } from './statistics.ts';
 import type { SeriesTrack } from './track.ts';
 import type { AnomalyContext } from './types.ts';
 
@@ -42,7 +42,7 @@ const MINUTE = 60_000;
 const BASELINE_MS = 30 * MINUTE;
 /** ...and check whether the metric was already moving in this last stretch before it. */
 const LEAD_MS = 5 * MINUTE;
-/** A dependency "moved first" when its episode began no later than this after the alerted onset (sampling jitter). */
+/** A dependency "moved first" when it started no later than this after the alerted metric did (sampling jitter). */
 const SAME_TIME_MS = 30_000;
 /** Only episodes at most this old at the onset are related to it. */
 const EPISODE_RELEVANCE_MS = 30 * MINUTE;
@@ -105,109 +105,10 @@ export function upstreamFirstEvidence(anomaly: AnomalyContext, timeline: Timelin
 }
 
 /** For a change on the alerted service: if the metric had started to move before the change landed, the change did not start it. */
-export function alreadyMovingEvidence(change: ChangeEvent, anomaly: AnomalyContext, timeline: Timeline, cadenceMs: number): Evidence | null {
+export function alreadyMovingEvidence(change: ChangeEvent, anomaly: AnomalyContext, timeline: Timeline, toleranceMs: number): Evidence | null {
   const late = change.timestamp - timeline.start;
-  if (timeline.start >= anomaly.onset || late <= cadenceMs) return null;
+  if (timeline.start >= anomaly.onset || late <= toleranceMs) return null;
   return { weight: -2.5, line: `${anomaly.metric} of ${anomaly.service} had started to move at ${clock(timeline.start)}, ${duration(late)} before this change` };
-}
-
-/** Version split: the new version's series against the previous version's over the same minutes, the strongest evidence there is. */
-export function versionSplitEvidence(change: ChangeEvent, anomaly: AnomalyContext, observations: Observations): Evidence | null {
-  const version = change.version;
-  if (!version) return null;
-  const direction = anomaly.observed >= anomaly.expected ? 1 : -1;
-  const primary = observations.track(change.service, anomaly.metric);
-  const first = primary && compareVersions(primary, anomaly.metric, version, change, anomaly, direction);
-  if (first) return first.evidence;
-  // The alerted metric has no per-version data on the changed service: use any other metric that does, as incriminating evidence only.
-  let strongest: Evidence | null = null;
-  for (const [metric, track] of observations.tracksOf(change.service)) {
-    if (metric === anomaly.metric) continue;
-    const split = compareVersions(track, metric, version, change, anomaly, 1);
-    if (split && split.evidence.weight > 0 && (!strongest || split.evidence.weight > strongest.weight)) strongest = split.evidence;
-  }
-  return strongest;
-}
-
-function compareVersions(track: SeriesTrack, metric: string, version: string, change: ChangeEvent, anomaly: AnomalyContext, direction: number): { evidence: Evidence } | null {
-  const { onset, now } = anomaly;
-  const fresh = track.versions.get(version);
-  if (!fresh) return null;
-  const oldVersion = change.previousVersion !== undefined && track.versions.has(change.previousVersion) ? change.previousVersion : otherVersion(track, version, change.timestamp);
-  const old = oldVersion === undefined ? undefined : track.versions.get(oldVersion);
-  if (!old || oldVersion === undefined) return null;
-  // Only minutes both versions reported, compared minute by minute: a version that took more traffic
-  // during the bad minutes would otherwise look worse for having lived through the incident. And only
-  // minutes around the anomaly: before it both versions may have been equally healthy.
-  const from = Math.max(change.timestamp, onset - LEAD_MS);
-  const freshMinutes = byMinute(fresh.samplesBetween(from, now + 1));
-  const oldMinutes = byMinute(old.samplesBetween(from, now + 1));
-  const shared = [...freshMinutes.keys()].filter((minute) => oldMinutes.has(minute));
-  if (!shared.length) return null;
-  const pairs = shared.map((minute) => [freshMinutes.get(minute)!, oldMinutes.get(minute)!] as const);
-  let ratio: number;
-  let p: number;
-  let enough: boolean;
-  if (pairs.every(([a, b]) => a.requests > 0 && b.requests > 0)) {
-    // A ratio with request counts: a stratified proportion test (exact where a rank test on fractions is not).
-    const strata = pairs.map(([a, b]) => {
-      const [worse, better] = direction > 0 ? [a, b] : [b, a];
-      return { errorsA: worse.failures, totalA: worse.requests, errorsB: better.failures, totalB: better.requests };
-    });
-    const test = stratifiedProportionTest(strata);
-    p = test.p;
-    ratio = direction > 0 ? test.ratio : 1 / test.ratio;
-    const requests = (side: 0 | 1) => pairs.reduce((sum, pair) => sum + pair[side].requests, 0);
-    enough = pairs.length >= 3 && requests(0) >= 300 && requests(1) >= 300;
-  } else {
-    const freshValues = pairs.flatMap(([a]) => a.values);
-    const oldValues = pairs.flatMap(([, b]) => b.values);
-    p = direction > 0 ? rankShiftPValue(oldValues, freshValues) : rankShiftPValue(freshValues, oldValues);
-    ratio = median(freshValues) / Math.max(Math.abs(median(oldValues)), 1e-9);
-    enough = freshValues.length >= 6 && oldValues.length >= 6;
-  }
-  if (!Number.isFinite(ratio)) return null;
-  const label = `${metric} of ${version} is ${ratioText(ratio)} ${oldVersion} over the same minutes`;
-  const worse = direction > 0 ? ratio >= 1.25 : ratio <= 0.8;
-  if (p < 0.001 && worse) return { evidence: { weight: 4.5, line: `${label}, ${formatP(p)}` } };
-  if (p < 0.01 && worse) return { evidence: { weight: 2, line: `${label}, ${formatP(p)}` } };
-  if (enough && p > 0.1) return { evidence: { weight: -3, line: `${label} (${formatP(p)}): the new version is not what broke` } };
-  return null;
-}
-
-interface MinuteSummary {
-  values: number[];
-  failures: number;
-  requests: number;
-}
-
-/** Samples grouped by event-time minute, with failures and requests summed where counts are known. */
-function byMinute(samples: readonly Sample[]): Map<number, MinuteSummary> {
-  const minutes = new Map<number, MinuteSummary>();
-  for (const { time, value, count } of samples) {
-    const minute = Math.floor(time / MINUTE);
-    let summary = minutes.get(minute);
-    if (!summary) minutes.set(minute, (summary = { values: [], failures: 0, requests: 0 }));
-    summary.values.push(value);
-    summary.failures += value * count;
-    summary.requests += count;
-  }
-  return minutes;
-}
-
-/** The version other than `version` with the most samples since `since` (the one still serving the rest of the traffic). */
-function otherVersion(track: SeriesTrack, version: string, since: number): string | undefined {
-  let best: string | undefined;
-  let bestCount = 0;
-  for (const [name, ring] of track.versions) {
-    if (name === version) continue;
-    const count = ring.samplesBetween(since, Infinity).length;
-    if (count > bestCount) {
-      best = name;
-      bestCount = count;
-    }
-  }
-  return best;
 }
 
 /** Before/after: was the changed service's metric already moving before the change, and did it move after it? */
@@ -294,27 +195,4 @@ export function trafficSurgeEvidence(anomaly: AnomalyContext, services: readonly
 export function movedAt(service: string, anomaly: AnomalyContext, observations: Observations): number | null {
   const episode = observations.track(service, anomaly.metric)?.episodeAround(anomaly.onset - 15 * MINUTE, anomaly.now);
   return episode && episode.start >= anomaly.onset - EPISODE_RELEVANCE_MS ? episode.start : null;
-}
-
-function median(values: number[]): number {
-  if (!values.length) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function ratioText(ratio: number): string {
-  return `${ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(1)}×`;
-}
-
-/** "40 s", "12 min", "3.5 h". */
-export function duration(ms: number): string {
-  if (ms < MINUTE) return `${Math.round(ms / 1000)} s`;
-  if (ms < 3_600_000) return `${Math.round(ms / MINUTE)} min`;
-  return `${(ms / 3_600_000).toFixed(1)} h`;
-}
-
-/** Event time as HH:MM:SS UTC. */
-export function clock(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(11, 19);
 }

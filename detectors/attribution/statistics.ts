@@ -53,6 +53,14 @@ function upperTail(z: number): number {
   return 1 - cumulativeStdNormalProbability(z);
 }
 
+/** Median of `values` (NaN when empty). */
+export function median(values: readonly number[]): number {
+  if (!values.length) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** "p < 0.001" or "p = 0.03", the way evidence lines quote significance. */
 export function formatP(p: number): string {
   if (p < 0.001) return 'p < 0.001';

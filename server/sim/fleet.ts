@@ -91,6 +91,8 @@ export interface ChangeEffect {
   rampMs: number;
   /** Added failure fraction for error_rate, added relative latency for latency_p99 (1 = doubled). */
   magnitude: number;
+  /** Event time the fault stops (its rollback), default never. */
+  endsAt?: number;
 }
 
 /** A change to schedule; anything left out is written by the simulator. */
@@ -223,9 +225,9 @@ export class FleetSimulator {
       ...options.effect,
     };
     const type = options.type ?? this.random.weighted({ deploy: 0.7, config: 0.15, feature_flag: 0.15 });
-    const changeId = this.scheduleChange({ service: options.service, at: options.at, type, authorType: options.authorType, effect });
-    const effectStart = options.at + effect.delayMs;
-    const end = effectStart + (options.durationMs ?? 30 * 60_000);
+    const effectStart = Math.round(options.at + effect.delayMs);
+    const end = Math.round(effectStart + (options.durationMs ?? 30 * 60_000));
+    const changeId = this.scheduleChange({ service: options.service, at: options.at, type, authorType: options.authorType, effect: { ...effect, endsAt: end } });
     this.scheduleChange({ service: options.service, at: end, type: 'rollback', authorType: 'human', summary: `Roll back ${changeId}` });
     return this.record({ kind: 'change', service: options.service, metric, causeChangeId: changeId, effectStart, end });
   }
@@ -234,14 +236,14 @@ export class FleetSimulator {
   injectDependencyFailure(options: { service: string; at: number; metric?: FaultMetric; rampMs?: number; durationMs?: number; magnitude?: number }): IncidentTruth {
     const metric = options.metric ?? this.random.pick(['error_rate', 'latency_p99'] as const);
     const magnitude = options.magnitude ?? (metric === 'error_rate' ? this.random.uniform(0.03, 0.15) : this.random.uniform(0.8, 3));
-    const end = options.at + (options.durationMs ?? 25 * 60_000);
+    const end = Math.round(options.at + (options.durationMs ?? 25 * 60_000));
     this.faults.push({ service: options.service, metric, start: options.at, rampMs: options.rampMs ?? this.random.uniform(30_000, 4 * 60_000), end, magnitude });
     return this.record({ kind: 'dependency_failure', service: options.service, metric, causeChangeId: null, effectStart: options.at, end });
   }
 
   /** Injects a traffic surge on a front-end service; it flows to every dependency and saturates the weakest. */
   injectTrafficSurge(options: { service: string; at: number; multiplier?: number; rampMs?: number; durationMs?: number }): IncidentTruth {
-    const end = options.at + (options.durationMs ?? 25 * 60_000);
+    const end = Math.round(options.at + (options.durationMs ?? 25 * 60_000));
     const multiplier = options.multiplier ?? this.random.uniform(2.5, 4);
     this.surges.push({ service: options.service, start: options.at, rampMs: options.rampMs ?? this.random.uniform(60_000, 4 * 60_000), end, multiplier });
     return this.record({ kind: 'traffic_surge', service: options.service, metric: 'request_rate', causeChangeId: null, effectStart: options.at, end });
@@ -310,7 +312,8 @@ export class FleetSimulator {
     }
   }
 
-  private injectRandomIncident(at: number): void {
+  private injectRandomIncident(next: number): void {
+    const at = Math.round(next);
     const fleet = this.options.fleet;
     const kind = this.random.weighted({ change: 0.7, dependency_failure: 0.15, traffic_surge: 0.15 });
     if (kind === 'change') this.injectChangeIncident({ service: this.random.pick(fleet).name, at, durationMs: this.random.uniform(3, 8) * 60_000 });
@@ -351,14 +354,13 @@ export class FleetSimulator {
       state.rollout = gradual ? { from: previous, to: next, start: change.timestamp, durationMs: this.options.rolloutMs } : undefined;
     }
     if (spec.effect && state) {
-      const { metric, delayMs, rampMs, magnitude } = spec.effect;
-      const rollback = this.pending.find((p) => p.spec.service === spec.service && p.spec.type === 'rollback' && p.spec.summary?.includes(id));
+      const { metric, delayMs, rampMs, magnitude, endsAt } = spec.effect;
       this.faults.push({
         service: spec.service,
         metric,
-        start: spec.at + delayMs,
+        start: Math.round(spec.at + delayMs),
         rampMs,
-        end: rollback?.spec.at ?? Infinity,
+        end: endsAt ?? Infinity,
         magnitude,
         ...(state.rollout ? { fromRelease: state.release } : {}),
       });

@@ -19,8 +19,17 @@ import { loadConfig } from '../server/config.ts';
 import { startMockKafka } from '../server/dev/mock-kafka.ts';
 import { createLogger } from '../server/log.ts';
 import { startService } from '../server/service.ts';
+import { startServiceProcess, stopServiceProcess } from '../server/dev/service-process.ts';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '100000' }, rate: { type: 'string', default: '5000' }, seconds: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '100000' },
+    rate: { type: 'string', default: '5000' },
+    seconds: { type: 'string', default: '20' },
+    // The producer sends one request per tick, like a client with that linger time.
+    'tick-ms': { type: 'string', default: '50' },
+  },
+});
 const EVENTS = Number(values.events);
 const RATE = Number(values.rate);
 const STEADY_SECONDS = Number(values.seconds);
@@ -94,11 +103,18 @@ const eventsPerSec = await pipelineConsume();
 console.log(`throughput over ${EVENTS} events: raw kafkajs+JSON.parse ${Math.round(rawEventsPerSec)}/s, full pipeline ${Math.round(eventsPerSec)}/s`);
 
 // ---- (c): event → socket latency at a steady rate --------------------------------------------------
+// The service runs in its own process, as in production, so the load generator and the socket client
+// here do not share its event loop.
 const latencyTopics = { telemetry: 'bench.latency.telemetry', changes: 'bench.latency.changes', alerts: 'bench.latency.alerts' };
-const config = loadConfig({
-  env: { KAFKA_BROKERS: broker.brokers, PORT: '0', KAFKA_GROUP_ID: 'bench-latency', CHANGEWATCH_TOPIC_TELEMETRY: latencyTopics.telemetry, CHANGEWATCH_TOPIC_CHANGES: latencyTopics.changes, CHANGEWATCH_TOPIC_ALERTS: latencyTopics.alerts, CHANGEWATCH_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'cw-bench-')) },
+const service = await startServiceProcess({
+  KAFKA_BROKERS: broker.brokers,
+  KAFKA_GROUP_ID: 'bench-latency',
+  CHANGEWATCH_TOPIC_TELEMETRY: latencyTopics.telemetry,
+  CHANGEWATCH_TOPIC_CHANGES: latencyTopics.changes,
+  CHANGEWATCH_TOPIC_ALERTS: latencyTopics.alerts,
+  CHANGEWATCH_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'cw-bench-')),
 });
-const service = await startService(config, createLogger('silent'));
+const processed = async (): Promise<number> => ((await (await fetch(`${service.url}/api/v1/status`)).json()) as { stats: { eventsProcessed: number } }).stats.eventsProcessed;
 const perSeriesStepMs = (SERIES / RATE) * 1000;
 // Warm every detector with history (event time in the past) before the measured phase.
 const warmSteps = 200;
@@ -106,7 +122,7 @@ const liveStart = Date.now();
 const warm: TelemetryPoint[] = [];
 for (let step = 0; step < warmSteps; step++) for (let i = 0; i < SERIES; i++) warm.push(point(i, step, liveStart - (warmSteps - step) * perSeriesStepMs));
 await produceAll(latencyTopics.telemetry, warm);
-while (service.core.stats(true).eventsProcessed < warm.length) await new Promise((r) => setTimeout(r, 20));
+while ((await processed()) < warm.length) await new Promise((r) => setTimeout(r, 50));
 
 const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(service.url, { transports: ['websocket'] });
 await new Promise<void>((resolve) => socket.once('snapshot', () => resolve()));
@@ -120,7 +136,7 @@ socket.on('alert', (alert: Alert) => {
 // Each series spikes once, at a different moment of the steady phase.
 const steadySteps = Math.round((STEADY_SECONDS * 1000) / perSeriesStepMs);
 const spikeAt = (i: number): number => 5 + ((i * 7919) % (steadySteps - 10));
-const tickMs = 10;
+const tickMs = Number(values['tick-ms']);
 const perTick = Math.round((RATE * tickMs) / 1000);
 let sentEvents = 0;
 const queue: TelemetryPoint[] = [];
@@ -130,7 +146,7 @@ await sendSteady(producer);
 console.log(`sent ${sentEvents} events at ${Math.round(sentEvents / ((performance.now() - phaseStart) / 1000))}/s; ${latencies.length} alert emissions measured so far`);
 await new Promise((r) => setTimeout(r, 2_000));
 socket.close();
-await service.stop();
+await stopServiceProcess(service);
 await producer.disconnect();
 await broker.stop();
 

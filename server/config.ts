@@ -128,6 +128,7 @@ const ENV_OVERRIDES: Array<{ name: string; path: string[]; parse: (raw: string) 
   { name: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], parse: (raw) => raw.split(',').map((b) => b.trim()).filter(Boolean) },
   { name: 'KAFKA_GROUP_ID', path: ['kafka', 'groupId'], parse: String },
   { name: 'KAFKA_CLIENT_ID', path: ['kafka', 'clientId'], parse: String },
+  { name: 'KAFKA_MAX_WAIT_MS', path: ['kafka', 'maxWaitTimeMs'], parse: Number },
   { name: 'CHANGEWATCH_TOPIC_CHANGES', path: ['kafka', 'topics', 'changes'], parse: String },
   { name: 'CHANGEWATCH_TOPIC_TELEMETRY', path: ['kafka', 'topics', 'telemetry'], parse: String },
   { name: 'CHANGEWATCH_TOPIC_SERVICES', path: ['kafka', 'topics', 'services'], parse: String },

@@ -4,37 +4,26 @@
  * exactly the alert ids a clean replay of the same input produces: nothing lost, no duplicate alert
  * for the same anomaly.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { Alert } from '../../server/contract/alert.ts';
+import { startServiceProcess, type ServiceProcess } from '../../server/dev/service-process.ts';
 import { replayRecords } from '../../server/pipeline/replay.ts';
 import { aChange, metricRecords, stepSeries } from '../support/factories.ts';
 import { connectedProducer, eventually, testKafka, TopicReader, topicEnv, uniqueTopics } from '../support/kafka-helpers.ts';
 
 const brokers = inject('kafkaBrokers');
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const children: ChildProcess[] = [];
+const children: ServiceProcess[] = [];
 afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
+  for (const service of children.splice(0)) service.child.kill('SIGKILL');
 });
 
-/** Starts `server/main.ts` as its own process and resolves with its base URL once it listens. */
-function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: repoRoot, env: { ...process.env, ...env, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (match) resolve({ child, url: match[1]! });
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`changewatch exited with ${code}: ${out.slice(-2000)}`)));
-  });
+async function startProcess(env: Record<string, string>): Promise<ServiceProcess> {
+  const service = await startServiceProcess(env);
+  children.push(service);
+  return service;
 }
 
 async function status(url: string): Promise<{ stats: { eventsProcessed: number }; consumedOffsets: Record<string, string> }> {

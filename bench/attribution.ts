@@ -57,6 +57,7 @@ console.log('');
 printAccuracy('per incident (first alert)', summary.perIncident);
 printAccuracy('per alert (every alert it raised)', summary.perAlert);
 console.log(`false attribution (no-change incidents, top suspect ≥ 0.5): ${pct(summary.falseAttribution)} of first alerts, ${pct(summary.falseAttributionPerAlert)} of all their alerts`);
+console.log(`stability: the top suspect changed ${summary.topChangesPerAlert.toFixed(2)} times per incident alert while open, and went back to an earlier one ${summary.topReversalsPerAlert.toFixed(2)} times`);
 console.log(`median detection delay: ${summary.medianDelaySec.toFixed(0)} s; false alarms on quiet periods: ${summary.falseAlarmsPerHour.toFixed(2)} per hour over ${summary.quietHours.toFixed(1)} h of a ${DEFAULT_FLEET.length}-service fleet`);
 console.log('');
 console.log('calibration (every suspect of every incident alert)');

@@ -14,6 +14,8 @@ export interface JudgedAlert {
   first: Alert;
   /** Event time of its first emission. */
   firstEmittedAt: number;
+  /** Top suspects of its firing emissions in order, collapsed where unchanged ("" for none). */
+  topHistory: string[];
 }
 
 /** How one scenario went. */
@@ -46,6 +48,9 @@ export interface ScenarioScore {
 /** How one alert's top suspects compare with the truth. */
 export interface AlertVerdict {
   alertId: string;
+  /** Times the top suspect changed while the alert was open, and times it returned to an earlier one. */
+  topChanges: number;
+  topReversals: number;
   top1: boolean;
   top3: boolean;
   baselineTop1: boolean;
@@ -78,8 +83,11 @@ export function scoreScenario(scenario: Scenario, alerts: readonly Alert[]): Sce
   if (!primary) return { ...base, ...none, truth: kind, predictions };
   const verdict = (alert: Alert): AlertVerdict => {
     const naive = latestChangeBefore(scenario, alert.service, Date.parse(alert.startedAt));
+    const history = related.find((j) => j.alert.id === alert.id)?.topHistory ?? [];
     return {
       alertId: alert.id,
+      topChanges: Math.max(0, history.length - 1),
+      topReversals: reversals(history),
       top1: kind === 'change' && alert.suspects[0]?.changeId === truth.causeChangeId,
       top3: kind === 'change' && alert.suspects.slice(0, 3).some((s) => s.changeId === truth.causeChangeId),
       baselineTop1: kind === 'change' && naive?.id === truth.causeChangeId,
@@ -103,10 +111,20 @@ function judge(alerts: readonly Alert[], until = Infinity): JudgedAlert[] {
   const byId = new Map<string, JudgedAlert>();
   for (const alert of alerts) {
     const seen = byId.get(alert.id);
-    if (!seen) byId.set(alert.id, { alert, first: alert, firstEmittedAt: Date.parse(alert.updatedAt) });
-    else if (alert.status !== 'resolved' && Date.parse(alert.updatedAt) <= until) seen.alert = alert;
+    const top = alert.suspects[0]?.changeId ?? '';
+    if (!seen) {
+      byId.set(alert.id, { alert, first: alert, firstEmittedAt: Date.parse(alert.updatedAt), topHistory: [top] });
+    } else if (alert.status !== 'resolved' && Date.parse(alert.updatedAt) <= until) {
+      seen.alert = alert;
+      if (seen.topHistory[seen.topHistory.length - 1] !== top) seen.topHistory.push(top);
+    }
   }
   return [...byId.values()];
+}
+
+/** How often the top suspect went back to one it had already given up (A → B → A): flip-flopping, not learning. */
+function reversals(topHistory: readonly string[]): number {
+  return topHistory.filter((top, i) => topHistory.indexOf(top) < i).length;
 }
 
 /** The naive rule: the latest change on `service` at or before `onset`. */

@@ -39,6 +39,9 @@ export interface SuiteSummary {
   /** The same over every alert those incidents raised. */
   falseAttributionPerAlert: number;
   calibration: CalibrationBin[];
+  /** Over every incident alert: how often its top suspect changed while open, and how often it went back to an earlier one. */
+  topChangesPerAlert: number;
+  topReversalsPerAlert: number;
   medianDelaySec: number;
   falseAlarmsPerHour: number;
   quietHours: number;
@@ -53,6 +56,7 @@ export function summarize(scores: readonly ScenarioScore[]): SuiteSummary {
   const noChange = scores.filter((s) => s.truth === 'no_change');
   const detectedNoChange = noChange.filter((s) => s.detected);
   const noChangeAlerts = noChange.flatMap((s) => s.alerts);
+  const incidentAlerts = scores.flatMap((s) => s.alerts);
   const quiet = scores.filter((s) => s.truth === 'quiet');
   const quietHours = quiet.reduce((sum, s) => sum + s.quietHours, 0);
   const delays = scores.flatMap((s) => (s.truth !== 'quiet' && s.detectionDelayMs !== null ? [s.detectionDelayMs / 1000] : []));
@@ -71,6 +75,8 @@ export function summarize(scores: readonly ScenarioScore[]): SuiteSummary {
     falseAttribution: share(detectedNoChange, (s) => s.falseAttribution),
     falseAttributionPerAlert: share(noChangeAlerts, (a) => a.falseAttribution),
     calibration: calibrate(scores.flatMap((s) => s.predictions)),
+    topChangesPerAlert: mean(incidentAlerts.map((a) => a.topChanges)),
+    topReversalsPerAlert: mean(incidentAlerts.map((a) => a.topReversals)),
     medianDelaySec: median(delays),
     falseAlarmsPerHour: quietHours > 0 ? quiet.reduce((sum, s) => sum + s.falseAlarms, 0) / quietHours : 0,
     quietHours,
@@ -103,6 +109,10 @@ function calibrate(predictions: ReadonlyArray<{ confidence: number; correct: boo
 
 function share<T>(items: readonly T[], test: (item: T) => boolean): number {
   return items.length ? items.filter(test).length / items.length : 0;
+}
+
+function mean(values: readonly number[]): number {
+  return values.length ? values.reduce((sum, v) => sum + v, 0) / values.length : 0;
 }
 
 function median(values: number[]): number {

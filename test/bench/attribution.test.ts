@@ -20,6 +20,8 @@ describe.each(SEEDS)('scenario seed %i', (seed) => {
     expect(summary.perAlert.top1).toBeGreaterThanOrEqual(summary.perAlert.baselineTop1 + 0.2);
     expect(summary.perAlert.top3).toBeGreaterThanOrEqual(0.8);
     expect(summary.falseAttributionPerAlert).toBeLessThanOrEqual(0.15);
+    // Updates may change the top suspect as evidence firms up, but rarely back and forth.
+    expect(summary.topReversalsPerAlert).toBeLessThanOrEqual(0.1);
     // Calibration: suspects given 0.8 or more must be the real cause most of the time.
     const confident = scores.flatMap((s) => s.predictions).filter((p) => p.confidence >= 0.8);
     if (confident.length >= 5) expect(confident.filter((p) => p.correct).length / confident.length).toBeGreaterThanOrEqual(0.7);

@@ -19,17 +19,18 @@ export interface RingJSON {
 
 /** Recent samples of one series, newest overwriting oldest once full. */
 export class SampleRing {
-  private readonly times: number[];
-  private readonly values: number[];
-  private readonly counts: number[];
+  // Typed arrays keep a sample at 16 bytes; single precision is ample for values compared by rank.
+  private readonly times: Float64Array;
+  private readonly values: Float32Array;
+  private readonly counts: Float32Array;
   private next = 0;
   private size = 0;
 
   /** An empty ring that keeps the last `capacity` samples. */
   constructor(readonly capacity: number) {
-    this.times = new Array<number>(capacity).fill(0);
-    this.values = new Array<number>(capacity).fill(0);
-    this.counts = new Array<number>(capacity).fill(0);
+    this.times = new Float64Array(capacity);
+    this.values = new Float32Array(capacity);
+    this.counts = new Float32Array(capacity);
   }
 
   /** Rebuilds a ring from `toJSON()` output. */

@@ -71,6 +71,43 @@ export const telemetryPointSchema = z.object({
   tags: tagMap.optional(),
 }) satisfies z.ZodType<TelemetryPoint, unknown>;
 
+/**
+ * Accepts the common, already-clean shape of a telemetry point without zod: about ten times faster
+ * on the ingest hot path. Returns undefined for anything else (ISO timestamps, padded names, any
+ * error), which then goes through `telemetryPointSchema` for normalization or a precise error.
+ * Whatever this accepts, the schema accepts with the same result (a property test checks it).
+ */
+export function fastTelemetryPoint(input: unknown): TelemetryPoint | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  const { service, metric, value, timestamp, count, tags } = input as Record<string, unknown>;
+  if (!isCleanName(service) || !isCleanName(metric)) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+  if (typeof timestamp !== 'number' || !(timestamp >= MIN_EVENT_TIME_MS && timestamp < MAX_EVENT_TIME_MS)) return undefined;
+  const point: TelemetryPoint = { service, metric, value, timestamp: Math.round(timestamp) };
+  if (count !== undefined) {
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return undefined;
+    point.count = count;
+  }
+  if (tags !== undefined) {
+    if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) return undefined;
+    let n = 0;
+    const copy: Record<string, string> = {};
+    for (const key in tags) {
+      if (!Object.hasOwn(tags, key)) continue;
+      const tag = (tags as Record<string, unknown>)[key];
+      if (++n > 32 || key.length > 200 || typeof tag !== 'string' || tag.length > 500) return undefined;
+      copy[key] = tag;
+    }
+    point.tags = copy;
+  }
+  return point;
+}
+
+function isCleanName(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 200) return false;
+  return value.trim() === value;
+}
+
 /** A service catalog entry as producers and the config file give it. */
 export const serviceEntrySchema = z.object({
   name: name,

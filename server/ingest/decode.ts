@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import type { ChangeEvent, ServiceEntry, TelemetryPoint } from '../../detectors/events.ts';
 import { createError, type ChangewatchError } from '../errors.ts';
-import { changeEventSchema, describeIssues, serviceEntrySchema, telemetryPointSchema, type ReplayRecord } from '../contract/wire.ts';
+import { changeEventSchema, describeIssues, fastTelemetryPoint, serviceEntrySchema, telemetryPointSchema, type ReplayRecord } from '../contract/wire.ts';
 
 /** The outcome of decoding one event: the value, or the error that sends it to the dead-letter topic. */
 export type Decoded<T> = { ok: true; value: T } | { ok: false; error: ChangewatchError };
@@ -43,6 +43,10 @@ type ValueOf<K extends EventKind> = K extends 'change' ? ChangeEvent : K extends
 
 /** Validates an already parsed value as one event of `kind`. */
 export function validateEvent<K extends EventKind>(kind: K, value: unknown): Decoded<ValueOf<K>> {
+  if (kind === 'metric') {
+    const point = fastTelemetryPoint(value);
+    if (point) return { ok: true, value: point as ValueOf<K> };
+  }
   const result = SCHEMAS[kind].safeParse(value);
   if (result.success) return { ok: true, value: result.data as ValueOf<K> };
   const problems = describeIssues(result.error);

@@ -4,7 +4,6 @@
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.ts';
 import { isChangewatchError } from './errors.ts';
@@ -33,7 +32,6 @@ async function replay(argv: string[]): Promise<number> {
   const pipeline = createPipeline(config.pipeline, config.services);
   const out: WriteStream | NodeJS.WriteStream = values.output ? createWriteStream(values.output) : process.stdout;
 
-  const lines = createInterface({ input: createReadStream(positionals[0]!), crlfDelay: Infinity });
   let lineNo = 0;
   let events = 0;
   let emitted = 0;
@@ -43,8 +41,9 @@ async function replay(argv: string[]): Promise<number> {
     rejected++;
     if (rejected <= MAX_REPORTED_ERRORS) process.stderr.write(`line ${lineNo}: ${message}\n`);
   };
-  for await (const line of lines) {
+  for await (const rawLine of readLines(positionals[0]!)) {
     lineNo++;
+    const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
     if (!line.trim()) continue;
     const parsed = parseJson(line, config.kafka.maxMessageBytes);
     const record = parsed.ok ? validateRecord(parsed.value) : parsed;
@@ -70,6 +69,17 @@ async function replay(argv: string[]): Promise<number> {
   if (rejected > MAX_REPORTED_ERRORS) process.stderr.write(`... and ${rejected - MAX_REPORTED_ERRORS} more rejected lines\n`);
   process.stderr.write(`replayed ${events} events: ${emitted} alert emissions, ${rejected} rejected\n`);
   return 0;
+}
+
+/** Yields the lines of a file, reading it in 1 MiB chunks (several times faster than node:readline). */
+async function* readLines(file: string): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const lines = (rest + (chunk as string)).split('\n');
+    rest = lines.pop()!;
+    yield* lines;
+  }
+  if (rest) yield rest;
 }
 
 const [command, ...rest] = process.argv.slice(2);

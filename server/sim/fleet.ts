@@ -201,7 +201,7 @@ export class FleetSimulator {
 
   /** Schedules a change (harmless unless it has an effect) and returns its id. */
   scheduleChange(spec: ChangeSpec): string {
-    const id = `chg-${(this.options.seed >>> 0).toString(36)}-${++this.changeCount}`;
+    const id = this.nextChangeId();
     this.pending.push({ id, spec });
     this.pending.sort((a, b) => a.spec.at - b.spec.at);
     return id;
@@ -291,6 +291,10 @@ export class FleetSimulator {
     return [...new Set([...downstream, ...[...downstream].flatMap((d) => transitiveCallers(this.options.fleet, d))])].filter((s) => s !== service);
   }
 
+  private nextChangeId(): string {
+    return `chg-${(this.options.seed >>> 0).toString(36)}-${++this.changeCount}`;
+  }
+
   private emitChangesUpTo(time: number, out: FleetRecord[]): void {
     for (;;) {
       const scheduled = this.pending[0]?.spec.at ?? Infinity;
@@ -303,11 +307,11 @@ export class FleetSimulator {
         const { id, spec } = this.pending.shift()!;
         out.push({ change: this.apply(id, spec) });
       } else {
+        // A background change: harmless, on any service.
         const service = this.random.pick(this.options.fleet).name;
-        const id = this.scheduleChange({ service, at: next });
+        const id = this.nextChangeId();
         this.nextBackgroundChange += this.random.exponential(this.options.meanChangeIntervalMs);
-        const { spec } = this.pending.splice(this.pending.findIndex((p) => p.id === id), 1)[0]!;
-        out.push({ change: this.apply(id, spec) });
+        out.push({ change: this.apply(id, { service, at: next }) });
       }
     }
   }

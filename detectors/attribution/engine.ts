@@ -59,6 +59,8 @@ export class ChangeAttributor implements Attributor, Observations {
   private readonly series = new Map<string, Map<string, SeriesTrack>>();
   private readonly previousTop = new Map<string, string>();
   private latestPointAt: number | null = null;
+  /** Newest change time seen (restored by replaying the changes of a checkpoint). */
+  private newestChangeAt = -Infinity;
 
   /** An engine with no memory yet. */
   constructor(readonly options: AttributorOptions = { ...ATTRIBUTION_DEFAULTS }) {}
@@ -86,6 +88,7 @@ export class ChangeAttributor implements Attributor, Observations {
     list.splice(at, 0, change);
     if (list.length > this.options.maxChangesPerService) list.shift();
     this.changes.set(change.service, list);
+    this.newestChangeAt = Math.max(this.newestChangeAt, change.timestamp);
   }
 
   /** Remembers which services `service.name` calls (the latest entry wins). */
@@ -278,7 +281,9 @@ export class ChangeAttributor implements Attributor, Observations {
   }
 
   private forgetOldChanges(): void {
-    const horizon = this.latestPointAt! - this.options.changeRetentionMs;
+    // A point from a producer whose clock runs far ahead must not wipe the changes: never forget
+    // relative to a time later than the newest change.
+    const horizon = Math.min(this.latestPointAt!, this.newestChangeAt) - this.options.changeRetentionMs;
     for (const [service, list] of this.changes) {
       const keep = list.filter((c) => c.timestamp >= horizon);
       if (keep.length === list.length) continue;

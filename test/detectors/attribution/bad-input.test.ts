@@ -56,6 +56,16 @@ describe('bad input', () => {
     expect(result.suspects[0]!.evidence.join(' ')).toContain('stamped 40 s after the onset, within clock-skew tolerance');
   });
 
+  it('forgets changes after a day of event time, but a point stamped far in the future does not wipe them', () => {
+    const engine = createAttributor();
+    engine.observeChange(change('old', 'api', T0 - 30 * 3_600_000));
+    engine.observeChange(change('recent', 'api', T0 - MINUTE));
+    engine.observePoint({ service: 'api', metric: 'error_rate', value: 0.1, timestamp: T0 }, 0);
+    expect(engine.recentChanges(10).map((c) => c.id)).toEqual(['recent']);
+    engine.observePoint({ service: 'api', metric: 'error_rate', value: 0.1, timestamp: Date.UTC(2099, 0, 1) }, 0);
+    expect(engine.recentChanges(10).map((c) => c.id)).toEqual(['recent']);
+  });
+
   it('ignores changes from another environment', () => {
     const engine = createAttributor();
     engine.observeChange(change('staging-only', 'api', T0 - MINUTE, { environment: 'staging' }));

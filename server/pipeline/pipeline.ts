@@ -165,7 +165,8 @@ export class Pipeline {
       };
     }
     series.lastTimestamp = Math.max(series.lastTimestamp, point.timestamp);
-    const verdict = series.detector.update({ timestamp: point.timestamp, value: point.value, ...(point.count === undefined ? {} : { count: point.count }) });
+    // A TelemetryPoint is a detector Point (timestamp, value, count); passing it as is saves an allocation per point.
+    const verdict = series.detector.update(point);
     // A detector that misbehaves must not poison alerts: treat a non-finite score as normal.
     const score = Number.isFinite(verdict.score) ? verdict.score : 0;
     this.attributor.observePoint(point, score);
@@ -294,13 +295,19 @@ export class Pipeline {
 /** Series identity: service, metric, environment and every tag except `version` (versions are compared by attribution, not split into series). */
 function seriesKey(point: TelemetryPoint, environment: string): string {
   let key = `${point.service}\u0000${point.metric}\u0000${environment}`;
-  if (point.tags) {
+  if (point.tags && !onlyIdentityTags(point.tags)) {
     for (const tag of Object.keys(point.tags).sort()) {
       if (tag === 'version' || tag === 'environment' || tag === 'env') continue;
       key += `\u0000${tag}=${point.tags[tag]}`;
     }
   }
   return key;
+}
+
+/** True when the tags hold nothing that splits series (only version/environment), the common case: no sort needed. */
+function onlyIdentityTags(tags: Record<string, string>): boolean {
+  for (const tag in tags) if (tag !== 'version' && tag !== 'environment' && tag !== 'env') return false;
+  return true;
 }
 
 /** Alert ids derive from the series and the onset, so a replay or a restarted consumer produces the same ids. */

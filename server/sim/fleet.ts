@@ -366,7 +366,8 @@ export class FleetSimulator {
         rampMs,
         end: endsAt ?? Infinity,
         magnitude,
-        ...(state.rollout ? { fromRelease: state.release } : {}),
+        // Only a deploy that rolls out ships its bug in a release; a config change or flag hits every version.
+        ...(state.spec.versioned && type === 'deploy' ? { fromRelease: state.release } : {}),
       });
     }
     return change;

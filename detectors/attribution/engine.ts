@@ -55,6 +55,8 @@ const CONFIDENCE_DECIMALS = 3;
 /** The attribution engine; create it with `createAttributor`. */
 export class ChangeAttributor implements Attributor, Observations {
   private readonly dependsOn = new Map<string, string[]>();
+  /** The reverse of `dependsOn`: who calls each service. */
+  private readonly calledBy = new Map<string, Set<string>>();
   private readonly changes = new Map<string, ChangeEvent[]>();
   private readonly series = new Map<string, Map<string, SeriesTrack>>();
   private readonly previousTop = new Map<string, string>();
@@ -95,6 +97,12 @@ export class ChangeAttributor implements Attributor, Observations {
   observeService(service: ServiceEntry): void {
     if (typeof service?.name !== 'string') return;
     const dependsOn = Array.isArray(service.dependsOn) ? service.dependsOn.filter((d): d is string => typeof d === 'string' && d !== service.name) : [];
+    for (const old of this.dependsOn.get(service.name) ?? []) this.calledBy.get(old)?.delete(service.name);
+    for (const dependency of dependsOn) {
+      let callers = this.calledBy.get(dependency);
+      if (!callers) this.calledBy.set(dependency, (callers = new Set()));
+      callers.add(service.name);
+    }
     this.dependsOn.set(service.name, dependsOn);
   }
 
@@ -248,7 +256,7 @@ export class ChangeAttributor implements Attributor, Observations {
       }
     };
     walk((s) => this.dependsOn.get(s) ?? [], 'dependency');
-    walk((s) => [...this.dependsOn].filter(([, deps]) => deps.includes(s)).map(([name]) => name), 'caller');
+    walk((s) => [...(this.calledBy.get(s) ?? [])], 'caller');
     if (!this.dependsOn.has(service)) {
       // Without a catalog entry we cannot rule services out: every service with changes is a (penalized) candidate.
       for (const other of this.changes.keys()) if (!relations.has(other)) relations.set(other, { kind: 'unlinked' });

@@ -46,6 +46,18 @@ describe('bad input', () => {
     expect(result.suspects[0]!.evidence.join(' ')).toContain('a dependency 2 hops away of a');
   });
 
+  it('takes the latest catalog entry of a service, dropping the edges of the previous one', () => {
+    const engine = createAttributor();
+    engine.observeService({ name: 'web', dependsOn: ['old-backend'] });
+    engine.observeService({ name: 'web', dependsOn: ['new-backend'] });
+    engine.observeService({ name: 'old-backend', dependsOn: [] });
+    engine.observeService({ name: 'new-backend', dependsOn: [] });
+    engine.observeChange(change('web-deploy', 'web', T0 - 3 * MINUTE));
+    // web no longer calls old-backend, so its change is not a caller's change there.
+    expect(engine.attribute(anomaly('old-backend')).suspects).toEqual([]);
+    expect(engine.attribute(anomaly('new-backend')).suspects[0]?.evidence.join(' ') ?? '').toContain("a caller's change rarely breaks its dependency");
+  });
+
   it('tolerates clock skew: a change stamped shortly after the onset still counts, one long after does not', () => {
     const engine = createAttributor();
     engine.observeService({ name: 'api', dependsOn: [] });

@@ -55,6 +55,7 @@ export const configSchema = z.strictObject({
       maxLatenessMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.maxLatenessMs),
       reemitEveryMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.reemitEveryMs),
       reattributeEveryMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.reattributeEveryMs),
+      silenceCheckEveryMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.silenceCheckEveryMs),
       defaultEnvironment: z.string().min(1).default(DEFAULT_PIPELINE_OPTIONS.defaultEnvironment),
     })
     .prefault({}),

@@ -29,6 +29,8 @@ export interface PipelineOptions {
   reemitEveryMs: number;
   /** While an alert stays anomalous, its suspects are re-ranked at most this often (new changes re-rank at once). */
   reattributeEveryMs: number;
+  /** How often (in a service's event time) its series are checked for having stopped reporting. */
+  silenceCheckEveryMs: number;
   /** Environment of telemetry that carries no `environment` tag. */
   defaultEnvironment: string;
 }
@@ -41,6 +43,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Readonly<PipelineOptions> = Object.freeze
   maxLatenessMs: 5 * 60_000,
   reemitEveryMs: 60_000,
   reattributeEveryMs: 30_000,
+  silenceCheckEveryMs: 30_000,
   defaultEnvironment: 'prod',
 });
 
@@ -68,27 +71,44 @@ interface OpenAlert {
   lastEmitted: Alert;
   /** Event time of the last attribution; ranking is re-run at most every `reattributeEveryMs` while nothing else changes. */
   attributedAt: number;
+  /** Opened because the series stopped reporting; resolves as soon as a point arrives. */
+  silent: boolean;
 }
 
 interface Series {
+  key: string;
   service: string;
   metric: string;
   environment: string;
   detector: Detector;
   lastTimestamp: number;
+  lastValue: number;
   open: OpenAlert | null;
+}
+
+/**
+ * A service's own event time: the newest point of any of its series. A series is silent when its
+ * service's clock has moved on without it; using the service's clock, not the fleet's, keeps a lagging
+ * partition (all of a service's telemetry shares one) from looking like a stopped metric.
+ */
+interface ServiceClock {
+  watermark: number;
+  checkedAt: number;
+  series: Series[];
 }
 
 /** Serialized pipeline state for checkpoints. */
 export interface PipelineSnapshot {
   version: 1;
-  series: Array<Omit<Series, 'detector'> & { key: string; detector: DetectorState }>;
+  series: Array<Omit<Series, 'detector'> & { detector: DetectorState }>;
+  clocks: Array<{ service: string; watermark: number; checkedAt: number }>;
   attributor: unknown;
 }
 
 /** The detection and alerting core. */
 export class Pipeline {
   private readonly series = new Map<string, Series>();
+  private readonly clocks = new Map<string, ServiceClock>();
 
   constructor(
     private readonly detectors: DetectorFactory,
@@ -125,7 +145,8 @@ export class Pipeline {
   snapshot(): PipelineSnapshot {
     return {
       version: 1,
-      series: [...this.series].map(([key, s]) => ({ ...s, key, detector: s.detector.toJSON() })),
+      series: [...this.series.values()].map((s) => ({ ...s, detector: s.detector.toJSON() })),
+      clocks: [...this.clocks].map(([service, c]) => ({ service, watermark: c.watermark, checkedAt: c.checkedAt })),
       attributor: this.attributor.toJSON(),
     };
   }
@@ -133,27 +154,26 @@ export class Pipeline {
   /** Rebuilds a pipeline from a snapshot, with an attributor already restored from `snapshot.attributor`. */
   static restore(snapshot: PipelineSnapshot, detectors: DetectorFactory, attributor: Attributor, options?: PipelineOptions): Pipeline {
     const pipeline = new Pipeline(detectors, attributor, options);
-    for (const { key, detector, ...rest } of snapshot.series) {
-      pipeline.series.set(key, { ...rest, detector: detectors.restore(detector) });
-    }
+    for (const { service, watermark, checkedAt } of snapshot.clocks) pipeline.clocks.set(service, { watermark, checkedAt, series: [] });
+    for (const { detector, ...rest } of snapshot.series) pipeline.track({ ...rest, detector: detectors.restore(detector) });
     return pipeline;
   }
 
   private ingestPoint(point: TelemetryPoint): IngestResult {
     const environment = point.tags?.environment ?? point.tags?.env ?? this.options.defaultEnvironment;
     const key = seriesKey(point, environment);
-    let series = this.series.get(key);
-    if (!series) {
-      series = {
+    const series =
+      this.series.get(key) ??
+      this.track({
+        key,
         service: point.service,
         metric: point.metric,
         environment,
         detector: this.detectors.create({ metric: point.metric }),
         lastTimestamp: point.timestamp,
+        lastValue: point.value,
         open: null,
-      };
-      this.series.set(key, series);
-    }
+      });
     if (point.timestamp < series.lastTimestamp - this.options.maxLatenessMs) {
       return {
         alerts: [],
@@ -164,7 +184,9 @@ export class Pipeline {
         ),
       };
     }
+    const alerts = this.checkSilence(series, point.timestamp);
     series.lastTimestamp = Math.max(series.lastTimestamp, point.timestamp);
+    series.lastValue = point.value;
     // A TelemetryPoint is a detector Point (timestamp, value, count); passing it as is saves an allocation per point.
     const verdict = series.detector.update(point);
     // A detector that misbehaves must not poison alerts: treat a non-finite score as normal.
@@ -174,8 +196,8 @@ export class Pipeline {
     const anomalous = score >= this.options.alertThreshold;
     const open = series.open;
     if (!open) {
-      if (!anomalous) return { alerts: [] };
-      return { alerts: [this.openAlert(key, series, point, score, verdict)] };
+      if (anomalous) alerts.push(this.openAlert(series, point.timestamp, point.value, score, verdict, false));
+      return { alerts };
     }
 
     const alert = open.alert;
@@ -208,23 +230,25 @@ export class Pipeline {
         alert.resolvedAt = iso(point.timestamp);
         alert.explanation = `${alert.service} ${alert.metric} is back to normal (${formatValue(point.value)}, expected ${formatValue(verdict.expected)}) since ${formatClock(open.normalSince)} after an anomaly that started at ${formatClock(Date.parse(alert.startedAt))}.`;
         series.open = null;
-        return { alerts: [{ ...alert }] };
+        alerts.push({ ...alert });
+        return { alerts };
       }
     }
-    return { alerts: this.emitIfChanged(open, point.timestamp) };
+    alerts.push(...this.emitIfChanged(open, point.timestamp));
+    return { alerts };
   }
 
-  private openAlert(key: string, series: Series, point: TelemetryPoint, score: number, verdict: { expected: number; lower: number; upper: number; reason: string }): Alert {
+  private openAlert(series: Series, at: number, observed: number, score: number, verdict: { expected: number; lower: number; upper: number; reason: string }, silent: boolean): Alert {
     const alert: Alert = {
-      id: alertId(key, point.timestamp),
+      id: alertId(series.key, at),
       status: 'firing',
       severity: this.severityOf(score),
       service: series.service,
       environment: series.environment,
       metric: series.metric,
-      startedAt: iso(point.timestamp),
-      updatedAt: iso(point.timestamp),
-      observed: point.value,
+      startedAt: iso(at),
+      updatedAt: iso(at),
+      observed,
       expected: verdict.expected,
       lower: verdict.lower,
       upper: verdict.upper,
@@ -234,9 +258,46 @@ export class Pipeline {
       suspects: [],
       noChangeConfidence: 1,
     };
-    this.applyAttribution(alert, point.timestamp, verdict.reason);
-    series.open = { alert, baseline: baselineBand(verdict), normalSince: null, lastEmitted: structuredClone(alert), attributedAt: point.timestamp };
+    this.applyAttribution(alert, at, silent ? `stopped reporting (${verdict.reason})` : verdict.reason);
+    series.open = { alert, baseline: baselineBand(verdict), normalSince: null, lastEmitted: structuredClone(alert), attributedAt: at, silent };
     return { ...alert };
+  }
+
+  /** Registers a series with its service's clock. */
+  private track(series: Series): Series {
+    this.series.set(series.key, series);
+    let clock = this.clocks.get(series.service);
+    if (!clock) this.clocks.set(series.service, (clock = { watermark: series.lastTimestamp, checkedAt: series.lastTimestamp, series: [] }));
+    clock.series.push(series);
+    return series;
+  }
+
+  /**
+   * Resolves `series`' stopped-reporting alert now that a point arrived, and, every `silenceCheckEveryMs`
+   * of the service's event time, asks each of its other series' detectors whether their silence is anomalous.
+   */
+  private checkSilence(series: Series, now: number): Alert[] {
+    const alerts: Alert[] = [];
+    const resumed = series.open;
+    if (resumed?.silent) {
+      const alert = resumed.alert;
+      alert.status = 'resolved';
+      alert.updatedAt = iso(Math.max(now, Date.parse(alert.updatedAt)));
+      alert.resolvedAt = alert.updatedAt;
+      alert.explanation = `${alert.service} ${alert.metric} is reporting again since ${formatClock(now)} after a silence that started at ${formatClock(Date.parse(alert.startedAt))}.`;
+      series.open = null;
+      alerts.push({ ...alert });
+    }
+    const clock = this.clocks.get(series.service)!;
+    clock.watermark = Math.max(clock.watermark, now);
+    if (clock.watermark - clock.checkedAt < this.options.silenceCheckEveryMs) return alerts;
+    clock.checkedAt = clock.watermark;
+    for (const other of clock.series) {
+      if (other === series || other.open || !other.detector.silence || other.lastTimestamp >= clock.watermark) continue;
+      const verdict = other.detector.silence(clock.watermark);
+      if (verdict.score >= this.options.alertThreshold) alerts.push(this.openAlert(other, clock.watermark, other.lastValue, verdict.score, verdict, true));
+    }
+    return alerts;
   }
 
   private ingestChange(change: ChangeEvent): Alert[] {

@@ -53,6 +53,24 @@ describe('Pipeline', () => {
     expect(run(pipeline, metricRecords(back)).filter((a) => a.status === 'resolved')).toHaveLength(1);
   });
 
+  it('alerts when one metric of a service stops reporting while the others go on, and resolves when it is back', () => {
+    const { pipeline } = newPipeline();
+    const latency = stepSeries({ metric: 'latency_p99', normal: 400, anomalous: 0 });
+    const errors = stepSeries({ metric: 'queue_depth', normal: 400, anomalous: 0, base: 40 });
+    // queue_depth stops after point 300 while latency_p99 keeps reporting.
+    const merged = [...latency, ...errors.slice(0, 300)].sort((a, b) => a.timestamp - b.timestamp);
+    const alerts = run(pipeline, metricRecords(merged));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ status: 'firing', metric: 'queue_depth' });
+    expect(alerts[0]!.explanation).toMatch(/^checkout queue_depth stopped reporting \(no point for /);
+    const silentFor = Date.parse(alerts[0]!.startedAt) - errors[299]!.timestamp;
+    expect(silentFor).toBeGreaterThan(60_000);
+    expect(silentFor).toBeLessThan(10 * 60_000);
+    const back = run(pipeline, metricRecords([{ ...errors[0]!, timestamp: latency.at(-1)!.timestamp + 10_000 }]));
+    expect(back.map((a) => [a.id, a.status])).toEqual([[alerts[0]!.id, 'resolved']]);
+    expect(back[0]!.explanation).toMatch(/reporting again/);
+  });
+
   it('re-ranks an open alert when the causing change arrives late', () => {
     const { pipeline } = newPipeline();
     const points = stepSeries({ normal: 200, anomalous: 3 });

@@ -75,5 +75,19 @@ export interface Suspect {
   confidence: number;
   /** Readable evidence lines, strongest first. */
   evidence: string[];
+  /**
+   * Machine-readable kinds of the evidence, one entry per independent kind present. Guarded
+   * automation reads these: a suspect without them is treated as timing-only and never acted on.
+   */
+  evidenceKinds?: EvidenceKind[];
   change: SuspectChange;
 }
+
+/** Independent kinds of evidence the attribution engine can hold against a change. */
+export const EVIDENCE_KINDS = ['timing', 'topology', 'version_split', 'before_after', 'prior'] as const;
+/**
+ * A kind of evidence: `timing` (the anomaly followed the change), `topology` (the change's service
+ * is upstream of the symptom), `version_split` (only the new version misbehaves), `before_after`
+ * (the metric shifted at the change), `prior` (this kind of change or author failed before).
+ */
+export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];

@@ -39,6 +39,10 @@ export const ERROR_CODES = {
   CW_NOT_FOUND: { statusCode: 404, description: 'The requested resource does not exist.' },
   CW_BAD_REQUEST: { statusCode: 400, description: 'The request is malformed or its parameters are invalid.' },
   CW_CONFLICT: { statusCode: 409, description: 'The request conflicts with the current state of the resource.' },
+  CW_ROLLBACK_NOT_PENDING: { statusCode: 409, description: 'The rollback is no longer awaiting a decision (someone else decided it first, or it was never pending).' },
+  CW_ROLLBACK_EXPIRED: { statusCode: 409, description: 'The rollback approval window has passed; it can no longer be approved.' },
+  CW_KILL_SWITCH_ENGAGED: { statusCode: 409, description: 'The automation kill switch is on, so no rollback may be approved or sent.' },
+  CW_FREEZE_NOT_ACTIVE: { statusCode: 409, description: 'The freeze is already lifted.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 /** A registered error code. */

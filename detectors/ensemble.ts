@@ -39,6 +39,7 @@ import {
 } from './internal/daily-profile.ts';
 import { LEVEL_SCALARS, levelInit, levelLearn, levelReset, levelSigma, levelValue, type LevelRates } from './internal/robust-level.ts';
 import { CALIBRATION_START, HALF_SCORE_SURPRISE, scoreOfSurprise } from './internal/calibrated.ts';
+import { packState, unpackState, type PackedState } from './internal/packed-state.ts';
 import { clampMagnitude, safeScore } from './internal/sanitize.ts';
 import { TAIL_BINS, TAIL_SCALARS, tailInit, tailLearn, tailObserve } from './internal/tail.ts';
 import type { Detector, DetectorDefinition, DetectorState, Point, Score } from './types.ts';
@@ -141,11 +142,8 @@ const TAIL_CELLS = PROFILE_CELLS;
 const COMBINED_CELLS = TAIL_CELLS + VIEWS.length * TAIL_BINS;
 const CELLS = COMBINED_CELLS + TAIL_BINS;
 
-/** Serialized state of the ensemble. */
-export interface EnsembleState {
-  scalars: number[];
-  cells: number[];
-}
+/** Serialized state of the ensemble: its typed arrays in base64 (`internal/packed-state.ts`). */
+export type EnsembleState = PackedState;
 
 const WARMING_UP = 'warming up';
 const NORMAL = 'within the usual range';
@@ -355,7 +353,7 @@ class Ensemble implements Detector<EnsembleState> {
       method: this.method,
       version: 1,
       options: structuredClone(this.options) as unknown as Record<string, unknown>,
-      state: { scalars: Array.from(this.s), cells: Array.from(this.c) },
+      state: packState(this.s, this.c),
     };
   }
 }
@@ -399,12 +397,9 @@ export const ensemble: DetectorDefinition<EnsembleOptions, EnsembleState> = {
   create: (options) => new Ensemble(withDefaults(options), ...emptyState()),
   restore: (state) => {
     const [s, c] = emptyState();
-    const { scalars, cells } = state.state ?? {};
-    if (!Array.isArray(scalars) || !Array.isArray(cells) || scalars.length !== s.length || cells.length !== c.length) {
+    if (!unpackState(state.state, s, c)) {
       throw new Error(`ensemble state v${state.version} does not match this version's layout; start a fresh detector`);
     }
-    s.set(scalars);
-    c.set(cells);
     return new Ensemble(withDefaults(state.options as Partial<EnsembleOptions>), s, c);
   },
 };

@@ -7,6 +7,7 @@
  */
 import type { Detector, DetectorState, Point, Score } from '../types.ts';
 import { formatNumber, formatRarity } from './format.ts';
+import { packState, unpackState, type PackedState } from './packed-state.ts';
 import { clampMagnitude, safeScore } from './sanitize.ts';
 import { TAIL_BINS, TAIL_SCALARS, tailInit, tailLearn, tailSurprise } from './tail.ts';
 
@@ -34,11 +35,8 @@ export interface Observation {
   learned?: number | null;
 }
 
-/** Serialized state of a single-view detector. */
-export interface CalibratedState {
-  scalars: number[];
-  cells: number[];
-}
+/** Serialized state of a single-view detector: its typed arrays in base64 (`internal/packed-state.ts`). */
+export type CalibratedState = PackedState;
 
 /** Surprise (−log10 p) at which the score is 0.5: rarer than 1 in 10,000 points. */
 export const HALF_SCORE_SURPRISE = 4;
@@ -88,11 +86,7 @@ export abstract class CalibratedDetector<O extends CalibratedOptions> implements
   /** Copies serialized state into freshly allocated arrays, refusing a layout that does not fit. */
   static load(state: CalibratedState, scalars: number, cells: number): [Float64Array, Float32Array] {
     const [s, c] = CalibratedDetector.allocate(scalars, cells);
-    if (!Array.isArray(state?.scalars) || !Array.isArray(state.cells) || state.scalars.length !== s.length || state.cells.length !== c.length) {
-      throw new Error('detector state does not match this version\'s layout; start a fresh detector');
-    }
-    s.set(state.scalars);
-    c.set(state.cells);
+    if (!unpackState(state, s, c)) throw new Error('detector state does not match this version\'s layout; start a fresh detector');
     return [s, c];
   }
 
@@ -163,7 +157,7 @@ export abstract class CalibratedDetector<O extends CalibratedOptions> implements
       method: this.method,
       version: this.version,
       options: structuredClone(this.options) as unknown as Record<string, unknown>,
-      state: { scalars: Array.from(this.s), cells: Array.from(this.c) },
+      state: packState(this.s, this.c),
     };
   }
 }

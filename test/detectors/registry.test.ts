@@ -20,9 +20,9 @@ describe('registry and default detector', () => {
   });
 
   it('refuses a state whose layout does not match', () => {
-    const state = registry.get('ensemble')!.create().toJSON() as { state: { scalars: number[] } };
-    state.state.scalars.pop();
-    expect(() => restoreDetector(state as never)).toThrow(/layout/);
+    const state = registry.get('ensemble')!.create().toJSON();
+    state.state.scalars = state.state.scalars.slice(0, -12);
+    expect(() => restoreDetector(state)).toThrow(/layout/);
   });
 
   it('alerts at one in ten thousand', () => {

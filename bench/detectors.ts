@@ -1,7 +1,8 @@
 /**
  * `npm run bench:detectors`: throughput of the default detector on one core over 100,000 distinct series,
- * and its state size per series measured from heap and array-buffer use. Ends with one JSON line
- * `{"detectors":{"pointsPerSec":…,"bytesPerSeries":…,"series":100000}}`.
+ * its state size per series measured from heap and array-buffer use, and the size of the checkpoint the
+ * pipeline writes for a series (`JSON.stringify(detector.toJSON())`). Ends with one JSON line
+ * `{"detectors":{"pointsPerSec":…,"bytesPerSeries":…,"checkpointBytesPerSeries":…,"series":100000}}`.
  *
  * Series are fed round-robin (one point per series per minute), the way a pipeline interleaves them,
  * so every update touches a different detector's state. Throughput is measured after warm-up, on the
@@ -63,13 +64,20 @@ const cpu = process.cpuUsage(cpuBefore);
 const seconds = (performance.now() - started) / 1000;
 const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 const points = SERIES * MEASURED_ROUNDS;
+
+/** Series whose checkpoint JSON is measured (every one would only repeat the same fixed-size layout). */
+const CHECKPOINT_SAMPLE = 1000;
+let checkpointChars = 0;
+for (let i = 0; i < CHECKPOINT_SAMPLE; i++) checkpointChars += JSON.stringify(detectors[i]!.toJSON()).length;
+const checkpointBytesPerSeries = Math.round(checkpointChars / CHECKPOINT_SAMPLE);
 const pointsPerSec = Math.round(points / cpuSeconds);
 
 console.log(`default detector (ensemble), ${SERIES} series, round-robin`);
 console.log(`state: ${Math.round(bytesPerSeries)} bytes per series (heap + array buffers after GC, fresh detectors)`);
+console.log(`checkpoint: ${checkpointBytesPerSeries} bytes of JSON per series (mean of ${CHECKPOINT_SAMPLE}, after ${WARM_ROUNDS + MEASURED_ROUNDS} points)`);
 console.log(`warm-up: ${WARM_ROUNDS} rounds in ${warmSeconds.toFixed(1)} s`);
 console.log(
   `measured: ${points} points in ${cpuSeconds.toFixed(2)} s of CPU = ${pointsPerSec.toLocaleString('en-US')} points/s ` +
     `(${seconds.toFixed(2)} s wall = ${Math.round(points / seconds).toLocaleString('en-US')} points/s; checksum ${checksum.toFixed(3)})`,
 );
-console.log(JSON.stringify({ detectors: { pointsPerSec, bytesPerSeries: Math.round(bytesPerSeries), series: SERIES } }));
+console.log(JSON.stringify({ detectors: { pointsPerSec, bytesPerSeries: Math.round(bytesPerSeries), checkpointBytesPerSeries, series: SERIES } }));

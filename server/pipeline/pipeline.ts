@@ -83,8 +83,6 @@ interface Series {
   detector: Detector;
   lastTimestamp: number;
   lastValue: number;
-  /** True once the series has had a point without `tags.version`: from then on per-version points are only attribution evidence. */
-  aggregated: boolean;
   open: OpenAlert | null;
 }
 
@@ -174,7 +172,6 @@ export class Pipeline {
         detector: this.detectors.create({ metric: point.metric }),
         lastTimestamp: point.timestamp,
         lastValue: point.value,
-        aggregated: false,
         open: null,
       });
     if (point.timestamp < series.lastTimestamp - this.options.maxLatenessMs) {
@@ -186,13 +183,6 @@ export class Pipeline {
           { series: key, newest: new Date(series.lastTimestamp).toISOString() },
         ),
       };
-    }
-    if (point.tags?.version === undefined) series.aggregated = true;
-    else if (series.aggregated) {
-      // The service reports this metric as a whole too: the detector watches the whole, and the
-      // per-version breakdown only feeds attribution's version comparison.
-      this.attributor.observePoint(point, 0);
-      return { alerts: [] };
     }
     const alerts = this.checkSilence(series, point.timestamp);
     series.lastTimestamp = Math.max(series.lastTimestamp, point.timestamp);

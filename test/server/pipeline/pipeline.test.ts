@@ -71,16 +71,6 @@ describe('Pipeline', () => {
     expect(back[0]!.explanation).toMatch(/reporting again/);
   });
 
-  it('detects on the aggregate series when a service also reports per-version points, which only feed attribution', () => {
-    const { pipeline } = newPipeline();
-    const aggregate = stepSeries({ normal: 250, anomalous: 0 });
-    // A canary's points, far off the aggregate's level: evidence for the version split, not points of the series.
-    const canary = aggregate.slice(200).map((p) => ({ ...p, timestamp: p.timestamp + 1, value: p.value * 6, tags: { version: 'v2.4.0' } }));
-    const merged = [...aggregate, ...canary].sort((a, b) => a.timestamp - b.timestamp);
-    expect(run(pipeline, metricRecords(merged))).toEqual([]);
-    expect(pipeline.seriesCount).toBe(1);
-  });
-
   it('re-ranks an open alert when the causing change arrives late', () => {
     const { pipeline } = newPipeline();
     const points = stepSeries({ normal: 200, anomalous: 3 });

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:nab -- [--data DIR] [--out DIR] [--method NAME]`: scores the default detector (or a
- * registered method) on a NAB-layout corpus, prints our three profile scores beside the scoreboard, and
- * ends with one JSON line `{"nab":{"standard":…,"reward_low_FP_rate":…,"reward_low_FN_rate":…}}`.
+ * registered method) on a NAB-layout corpus, prints our three profile scores beside the scoreboard and
+ * the standard profile's windows and false positives per category, and ends with one JSON line
+ * `{"nab":{"standard":…,"reward_low_FP_rate":…,"reward_low_FN_rate":…}}`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { createDefaultDetector, registry } from '../detectors/index.ts';
 import type { Detector } from '../detectors/types.ts';
 import { readCorpus, readProfiles } from './nab/corpus.ts';
+import { breakdownByCategory } from './nab/breakdown.ts';
 import { runCorpus, writeResults } from './nab/run.ts';
 import { scoreCorpus, type ProfileScore } from './nab/scorer.ts';
 
@@ -65,5 +67,8 @@ console.log(
   `standard profile: threshold ${standard.threshold}, ${standard.truePositives} windows detected, ` +
     `${standard.falseNegatives} missed, ${standard.falsePositives} false-positive rows`,
 );
+for (const c of breakdownByCategory(files, scores, standard.threshold)) {
+  console.log(`  ${c.category.padEnd(32)} ${`${c.detected}/${c.windows}`.padStart(7)} windows  ${String(c.falsePositiveRows).padStart(4)} false-positive rows  (${c.files} files)`);
+}
 const round = (x: number) => Math.round(x * 100) / 100;
 console.log(JSON.stringify({ nab: Object.fromEntries(PROFILES.map((p) => [p, round(ours[p].normalized)])) }));

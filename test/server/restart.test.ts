@@ -33,7 +33,8 @@ async function status(url: string): Promise<{ stats: { eventsProcessed: number }
 describe('kill and restart mid-stream', () => {
   it('loses nothing and emits no duplicate alert ids', async () => {
     const topics = uniqueTopics('restart');
-    const env = { ...topicEnv(topics, brokers), CHANGEWATCH_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'cw-restart-')) };
+    // A 1 s checkpoint interval lets the test place the kill between two checkpoints.
+    const env = { ...topicEnv(topics, brokers), CHANGEWATCH_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'cw-restart-')), KAFKA_CHECKPOINT_INTERVAL_MS: '1000' };
     const start = Date.now() - 3 * 3_600_000;
     const points = ['checkout', 'payments', 'inventory', 'search'].flatMap((service, i) =>
       stepSeries({ service, metric: 'latency_p99', start: start + i * 1_000, normal: 250 + 40 * i, anomalous: 15 }).concat(

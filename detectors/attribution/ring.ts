@@ -1,6 +1,7 @@
 /**
- * A fixed-capacity ring of recent samples (time, value, count): O(1) append, bounded memory, plain JSON.
+ * A fixed-capacity ring of recent samples (time, value, count): O(1) append, bounded memory, compact JSON.
  */
+import { fill, toBase64 } from '../internal/packed-state.ts';
 
 /** One sample; `count` is 0 when unknown. */
 export interface Sample {
@@ -9,12 +10,17 @@ export interface Sample {
   count: number;
 }
 
-/** A ring's serialized form, oldest sample first. */
+/**
+ * A ring's serialized form: its typed arrays as base64 of their bytes (checkpoints serialize every
+ * series' ring every few seconds; decimal text was ten times larger and slower) and its cursor.
+ */
 export interface RingJSON {
   capacity: number;
-  times: number[];
-  values: number[];
-  counts: number[];
+  next: number;
+  size: number;
+  times: string;
+  values: string;
+  counts: string;
 }
 
 /** Recent samples of one series, newest overwriting oldest once full. */
@@ -33,10 +39,18 @@ export class SampleRing {
     this.counts = new Float32Array(capacity);
   }
 
-  /** Rebuilds a ring from `toJSON()` output. */
+  /** Rebuilds a ring from `toJSON()` output; a malformed one restores empty rather than throwing. */
   static fromJSON(json: RingJSON): SampleRing {
     const ring = new SampleRing(Math.max(1, json.capacity));
-    json.times.forEach((time, i) => ring.push(time, json.values[i] ?? 0, json.counts[i] ?? 0));
+    const fits = fill(ring.times, json.times) && fill(ring.values, json.values) && fill(ring.counts, json.counts);
+    if (fits && json.size >= 0 && json.size <= ring.capacity && json.next >= 0 && json.next < ring.capacity) {
+      ring.next = json.next;
+      ring.size = json.size;
+    } else {
+      ring.times.fill(0);
+      ring.values.fill(0);
+      ring.counts.fill(0);
+    }
     return ring;
   }
 
@@ -68,15 +82,9 @@ export class SampleRing {
     return out;
   }
 
-  /** The samples oldest first, for checkpoints. */
+  /** The whole ring, for checkpoints; `fromJSON` restores it exactly. */
   toJSON(): RingJSON {
-    const json: RingJSON = { capacity: this.capacity, times: [], values: [], counts: [] };
-    this.forEachBetween(-Infinity, Infinity, (value, count, time) => {
-      json.times.push(time);
-      json.values.push(value);
-      json.counts.push(count);
-    });
-    return json;
+    return { capacity: this.capacity, next: this.next, size: this.size, times: toBase64(this.times), values: toBase64(this.values), counts: toBase64(this.counts) };
   }
 
   private forEachBetween(from: number, to: number, visit: (value: number, count: number, time: number) => void): void {

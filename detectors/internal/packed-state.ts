@@ -28,11 +28,13 @@ export function unpackState(state: unknown, scalars: Float64Array, cells: Float3
   return fill(scalars, packedScalars) && fill(cells, packedCells);
 }
 
-function toBase64(array: Float64Array | Float32Array): string {
+/** The little-endian bytes of a typed array as base64 text. */
+export function toBase64(array: Float64Array | Float32Array): string {
   return littleEndianBytes(array).toString('base64');
 }
 
-function fill(target: Float64Array | Float32Array, packed: unknown): boolean {
+/** Copies base64 text (or a plain array of numbers) of exactly `target`'s length into it; false when it does not fit. */
+export function fill(target: Float64Array | Float32Array, packed: unknown): boolean {
   if (Array.isArray(packed)) {
     if (packed.length !== target.length) return false;
     target.set(packed as number[]);

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { ChangeEvent } from '../detectors/events.ts';
 import type { Alert, ServerStats } from './contract/alert.ts';
 import type { ReplayRecord } from './contract/wire.ts';
-import type { ChangewatchError } from './errors.ts';
+import { createError, type ChangewatchError } from './errors.ts';
 import { AlertBook } from './alerts/alert-book.ts';
 import type { IngestResult, Pipeline } from './pipeline/pipeline.ts';
 
@@ -38,9 +38,18 @@ export class Changewatch extends EventEmitter<CoreEvents> {
     for (const alert of pipeline.openAlerts()) this.alerts.upsert(alert);
   }
 
-  /** Runs one valid record through the pipeline and publishes what it produced. */
+  /**
+   * Runs one valid record through the pipeline and publishes what it produced. A bug that throws on
+   * one record must not stall the stream (the consumer would retry it forever): it comes back as a
+   * CW_INTERNAL rejection, to be dead-lettered with the record.
+   */
   handle(record: ReplayRecord): IngestResult {
-    const result = this.pipeline.ingest(record);
+    let result: IngestResult;
+    try {
+      result = this.pipeline.ingest(record);
+    } catch (err) {
+      return { alerts: [], rejected: createError('CW_INTERNAL', `internal error while processing this event: ${(err as Error).message}`, undefined, { cause: err }) };
+    }
     this.eventsProcessed++;
     if ('change' in record) this.emit('change', record.change);
     for (const alert of result.alerts) {

@@ -129,7 +129,9 @@ export class KafkaIngest {
     const refuse = (deadLetter: DeadLetter): void => {
       this.core.reject(deadLetter);
       deadLetters.push(toDeadLetterMessage(deadLetter, message.key));
-      this.badInputLog.warn(deadLetter.error.code, { topic, partition, offset: message.offset, index: deadLetter.source.index }, deadLetter.error.message);
+      const where = { topic, partition, offset: message.offset, index: deadLetter.source.index };
+      if (deadLetter.error.code === 'CW_INTERNAL') this.log.error({ ...where, err: deadLetter.error.cause }, deadLetter.error.message);
+      else this.badInputLog.warn(deadLetter.error.code, where, deadLetter.error.message);
     };
     for (const reject of decoded.rejects) {
       refuse({ error: reject.error, original: reject.original, source: { ...source, ...(reject.index >= 0 ? { index: reject.index } : {}) } });

@@ -76,7 +76,7 @@ export interface Suspect {
   /** Readable evidence lines, strongest first. */
   evidence: string[];
   /**
-   * Machine-readable kinds of the evidence, one entry per independent kind present. Guarded
+   * Machine-readable kinds of the evidence that incriminates the change (priors excluded), one entry per kind. Guarded
    * automation reads these: a suspect without them is treated as timing-only and never acted on.
    */
   evidenceKinds?: EvidenceKind[];

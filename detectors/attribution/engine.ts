@@ -7,7 +7,7 @@
  * over all candidates plus "none" gives confidences that sum to one, and two calibration parameters
  * (a scale and the prior log-odds of "none") make them mean what they say.
  */
-import type { ChangeEvent, ServiceEntry, Suspect, TelemetryPoint } from '../events.ts';
+import type { ChangeEvent, EvidenceKind, ServiceEntry, Suspect, TelemetryPoint } from '../events.ts';
 import { departureTime } from './departure.ts';
 import { clock } from './format.ts';
 import {
@@ -204,19 +204,22 @@ export class ChangeAttributor implements Attributor, Observations {
   }
 
   private evidenceFor(change: ChangeEvent, relation: Relation, anomaly: AnomalyContext, timeline: Timeline): Evidence[] {
-    const evidence: Evidence[] = [timingEvidence(change, anomaly, this.options), topologyEvidence(change, relation, anomaly, timeline, this)];
+    const evidence: Evidence[] = [
+      { ...timingEvidence(change, anomaly, this.options), kind: 'timing' },
+      { ...topologyEvidence(change, relation, anomaly, timeline, this), kind: 'topology' },
+    ];
     const split = versionSplitEvidence(change, anomaly, this);
-    if (split) evidence.push(split);
+    if (split) evidence.push({ ...split, kind: 'version_split' });
     if (relation.kind === 'same') {
       const upstream = upstreamFirstEvidence(anomaly, timeline);
       // A clear version split on the service itself outweighs the suspicion that symptoms came from below.
-      if (upstream && !(split && split.weight > 0)) evidence.push(upstream);
+      if (upstream && !(split && split.weight > 0)) evidence.push({ ...upstream, kind: 'topology' });
       const moving = alreadyMovingEvidence(change, anomaly, timeline, this.options.departureToleranceMs);
-      if (moving) evidence.push(moving);
+      if (moving) evidence.push({ ...moving, kind: 'timing' });
     }
     // A caller's metrics move because the alerted service broke; that says nothing about the caller's change.
-    if (relation.kind !== 'caller') evidence.push(...beforeAfterEvidence(change, anomaly, this));
-    evidence.push(priorEvidence(change));
+    if (relation.kind !== 'caller') evidence.push(...beforeAfterEvidence(change, anomaly, this).map((e) => ({ ...e, kind: 'before_after' as const })));
+    evidence.push({ ...priorEvidence(change), kind: 'prior' });
     return evidence.sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight));
   }
 
@@ -319,12 +322,23 @@ function normalize(anomaly: AnomalyContext): AnomalyContext {
   return { ...anomaly, service: String(anomaly.service), metric: String(anomaly.metric), onset, now, observed, expected };
 }
 
+/**
+ * The distinct kinds of evidence that incriminate the change (positive weight), strongest first.
+ * Priors are left out: they say how risky a kind of change is, not that this one did it.
+ */
+function supportingKinds(evidence: readonly Evidence[]): EvidenceKind[] {
+  const kinds = new Set<EvidenceKind>();
+  for (const e of evidence) if (e.weight > 0 && e.kind && e.kind !== 'prior') kinds.add(e.kind);
+  return [...kinds];
+}
+
 function toSuspect(candidate: Candidate, confidence: number): Suspect {
   const { change } = candidate;
   return {
     changeId: change.id,
     confidence: round(confidence),
     evidence: candidate.evidence.map((e) => e.line),
+    evidenceKinds: supportingKinds(candidate.evidence),
     change: {
       type: change.type,
       service: change.service,

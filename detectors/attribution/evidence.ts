@@ -2,7 +2,7 @@
  * The kinds of evidence attribution weighs, each a log-likelihood ratio ("how much more likely is
  * what we see if this change caused the anomaly than if it did not") with one readable line.
  */
-import type { ChangeEvent } from '../events.ts';
+import type { ChangeEvent, EvidenceKind } from '../events.ts';
 import type { AttributorOptions } from './options.ts';
 import { clock, duration, ratioText } from './format.ts';
 import { formatP, rankShiftPValue } from './statistics.ts';
@@ -13,6 +13,8 @@ import type { AnomalyContext } from './types.ts';
 export interface Evidence {
   weight: number;
   line: string;
+  /** Which independent kind of evidence this is; set by the engine when it gathers a candidate's evidence. */
+  kind?: EvidenceKind;
 }
 
 /** Where a change sits relative to the alerted service in the dependency graph. */

@@ -129,6 +129,9 @@ describe('version split', () => {
     expect(result.suspects[0]!.changeId).toBe('bad-release');
     expect(result.suspects[0]!.evidence[0]).toMatch(/^error_rate of v2\.4\.0 is \d+(\.\d)?× v2\.3\.9 over the same minutes, p < 0\.001$/);
     expect(result.suspects[0]!.confidence).toBeGreaterThan(0.8);
+    // Guarded automation reads the kinds: the version split and the timing incriminate it; priors never count.
+    expect(result.suspects[0]!.evidenceKinds).toEqual(expect.arrayContaining(['version_split', 'timing']));
+    expect(result.suspects[0]!.evidenceKinds).not.toContain('prior');
   });
 
   it('clears a new version that performs like the previous one', () => {

@@ -9,6 +9,9 @@ import { z } from 'zod';
 import { DEFAULT_PIPELINE_OPTIONS } from './pipeline/pipeline.ts';
 import { serviceEntrySchema } from './contract/wire.ts';
 import { createError } from './errors.ts';
+import { notifyConfigSchema } from './alerts/notifiers/config.ts';
+import { incidentsConfigSchema, maintenanceWindowSchema } from './alerts/stages/config.ts';
+import { authConfigSchema } from './http/auth.ts';
 
 const positiveMs = z.number().int().positive();
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, ".", "_" or "-"');
@@ -65,6 +68,14 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** The service catalog (more entries may arrive on the services topic). */
   services: z.array(serviceEntrySchema).default([]),
+  /** Where incidents are sent (PagerDuty, Slack, signed webhooks); see docs/notifications.md. */
+  notify: notifyConfigSchema.default([]),
+  /** How alerts group into incidents and when incidents notify; see docs/incidents.md. */
+  incidents: incidentsConfigSchema,
+  /** Planned windows during which matching incidents are recorded but not paged. */
+  maintenance: z.array(maintenanceWindowSchema).default([]),
+  /** API tokens (SHA-256 hashes) and whether reads are anonymous. */
+  auth: authConfigSchema.prefault({}),
 });
 
 /** The validated, frozen configuration. */
@@ -88,7 +99,10 @@ export function loadConfig(sources: ConfigSources): Config {
       const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
       if (parsed !== null && parsed !== undefined) {
         if (typeof parsed !== 'object' || Array.isArray(parsed)) problems.push(`${file}: the top level must be a mapping`);
-        else fromFile = interpolate(parsed, sources.env, problems, []) as Record<string, unknown>;
+        else {
+          requireSecretsFromEnv(parsed as Record<string, unknown>, problems);
+          fromFile = interpolate(parsed, sources.env, problems, []) as Record<string, unknown>;
+        }
       }
     } catch (err) {
       problems.push(`${file}: ${(err as Error).message.split('\n')[0]}`);
@@ -103,6 +117,23 @@ export function loadConfig(sources: ConfigSources): Config {
     throw createError('CW_CONFIG_INVALID', `invalid configuration:\n  - ${problems.join('\n  - ')}`, { problems });
   }
   return deepFreeze(result.data);
+}
+
+/** Keys of `notify:` entries that hold secrets: the file may only reference them as `${VAR}`. */
+const SECRET_NOTIFY_KEYS = ['routingKey', 'secret'] as const;
+
+/** Notes every secret written literally in the file (it would end up in version control and backups). */
+function requireSecretsFromEnv(file: Record<string, unknown>, problems: string[]): void {
+  if (!Array.isArray(file.notify)) return;
+  file.notify.forEach((entry: unknown, index) => {
+    if (!entry || typeof entry !== 'object') return;
+    for (const key of SECRET_NOTIFY_KEYS) {
+      const value = (entry as Record<string, unknown>)[key];
+      if (typeof value === 'string' && !/\$\{[A-Za-z_][A-Za-z0-9_]*\}/.test(value)) {
+        problems.push(`notify.${index}.${key}: secrets must come from the environment: write \${SOME_VAR}, not the value`);
+      }
+    }
+  });
 }
 
 /** Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree, noting unset variables. */

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { ChangeEvent } from '../detectors/events.ts';
 import type { Alert, ServerStats } from './contract/alert.ts';
+import type { Incident } from './contract/incident.ts';
 import type { ReplayRecord } from './contract/wire.ts';
 import { createError, type ChangewatchError } from './errors.ts';
 import { AlertBook } from './alerts/alert-book.ts';
@@ -23,6 +24,8 @@ export interface DeadLetter {
 export interface CoreEvents {
   alert: [Alert];
   change: [ChangeEvent];
+  /** An incident was opened, grew, changed status or was acknowledged/resolved by a person. */
+  incident: [Incident];
   deadletter: [DeadLetter];
 }
 
@@ -30,6 +33,8 @@ export interface CoreEvents {
 export class Changewatch extends EventEmitter<CoreEvents> {
   /** Latest version of recent alerts. */
   readonly alerts = new AlertBook();
+  /** Alerts a person acknowledged (through their incident); the pipeline knows only firing and resolved. */
+  private readonly acknowledged = new Set<string>();
   private eventsProcessed = 0;
   private deadLettered = 0;
 
@@ -52,11 +57,38 @@ export class Changewatch extends EventEmitter<CoreEvents> {
     }
     this.eventsProcessed++;
     if ('change' in record) this.emit('change', record.change);
-    for (const alert of result.alerts) {
+    for (const emitted of result.alerts) {
+      const alert = this.withAcknowledgement(emitted);
       this.alerts.upsert(alert);
       this.emit('alert', alert);
     }
     return result;
+  }
+
+  /** Marks alerts acknowledged: their open emissions from now on say `acknowledged`, and each is re-published once now. */
+  acknowledge(alertIds: readonly string[]): void {
+    for (const id of alertIds) {
+      this.acknowledged.add(id);
+      const alert = this.alerts.get(id);
+      if (alert?.status === 'firing') {
+        const acknowledged = { ...alert, status: 'acknowledged' as const };
+        this.alerts.upsert(acknowledged);
+        this.emit('alert', acknowledged);
+      }
+    }
+  }
+
+  /** Publishes an incident change to subscribers (the socket gateway). */
+  publishIncident(incident: Incident): void {
+    this.emit('incident', incident);
+  }
+
+  private withAcknowledgement(alert: Alert): Alert {
+    if (alert.status === 'resolved') {
+      this.acknowledged.delete(alert.id);
+      return alert;
+    }
+    return this.acknowledged.has(alert.id) ? { ...alert, status: 'acknowledged' } : alert;
   }
 
   /** Counts and publishes an event that could not be used. */

@@ -1,21 +1,28 @@
 /**
- * Wires the running service together in one place: checkpoint → pipeline → core → Kafka edge,
- * HTTP edge and socket gateway. `npm start`, the demo, the tests and the benchmarks all start
+ * Wires the running service together in one place: store → checkpoint → pipeline → core → Kafka
+ * edge, alert router (incidents and notifications) → delivery worker, HTTP edge and socket gateway. `npm start`, the demo, the tests and the benchmarks all start
  * changewatch through `startService`.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AlertRouter } from './alerts/alert-router.ts';
+import { DeliveryWorker } from './alerts/delivery/worker.ts';
+import { createNotifiers } from './alerts/notifiers/index.ts';
+import { SilenceBook } from './alerts/stages/mute.ts';
 import type { Config } from './config.ts';
 import { Changewatch } from './core.ts';
 import { createHttpApp } from './http/app.ts';
+import { Authenticator, readAccess, requireRole } from './http/auth.ts';
+import { createIncidentsRouter } from './http/incidents-routes.ts';
 import { attachSocketGateway } from './http/socket-gateway.ts';
-import type { CheckpointStore } from './ingest/checkpoint.ts';
-import { FileCheckpointStore } from './ingest/file-checkpoint.ts';
+import { partitionKey, type CheckpointStore } from './ingest/checkpoint.ts';
 import { KafkaIngest } from './ingest/kafka-ingest.ts';
 import type { Logger } from './log.ts';
 import { createPipeline } from './pipeline/create.ts';
+import type { PipelineSnapshot } from './pipeline/pipeline.ts';
+import { Store } from './store/store.ts';
 
 /** The built dashboard, next to the sources. */
 export const DASHBOARD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
@@ -27,17 +34,45 @@ export interface RunningService {
   core: Changewatch;
   ingest: KafkaIngest;
   http: Server;
+  store: Store;
+  alertRouter: AlertRouter;
+  delivery: DeliveryWorker;
   /** Stops consuming, checkpoints, and closes every connection. */
   stop(): Promise<void>;
 }
 
-/** Starts changewatch with a validated config. */
-export async function startService(config: Config, log: Logger, checkpoints: CheckpointStore = new FileCheckpointStore(config.dataDir, config.kafka.groupId)): Promise<RunningService> {
+/**
+ * Starts changewatch with a validated config: the durable store is PostgreSQL when `databaseUrl`
+ * is set, else embedded PGlite under `dataDir`.
+ */
+export async function startService(config: Config, log: Logger): Promise<RunningService> {
+  const store = await Store.open(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : { dataDir: path.join(config.dataDir, 'db') });
+  const { authenticator, generatedToken } = Authenticator.fromConfig(config.auth);
+  if (generatedToken !== undefined) {
+    // Printed once, to stdout and not the structured log, so it does not end up in log storage.
+    process.stdout.write(`changewatch: no API token configured; generated admin token (shown once): ${generatedToken}\n`);
+  }
+  const checkpoints = storeCheckpoints(store, config.kafka.groupId);
   const checkpoint = await checkpoints.load();
   const pipeline = createPipeline(config.pipeline, config.services, checkpoint?.state);
   if (checkpoint) log.info({ series: pipeline.seriesCount, offsets: checkpoint.offsets }, 'restored pipeline state from checkpoint');
   const core = new Changewatch(pipeline);
   const ingest = new KafkaIngest(config, core, checkpoints, log);
+
+  const delivery = new DeliveryWorker({ store, notifiers: createNotifiers(config.notify), logger: log.child({ component: 'delivery' }) });
+  const silences = await SilenceBook.load(store.audit);
+  const alertRouter = await AlertRouter.start({
+    store,
+    core,
+    incidents: config.incidents,
+    notify: config.notify,
+    maintenance: config.maintenance,
+    silences,
+    publicUrl: config.publicUrl,
+    log: log.child({ component: 'alert-router' }),
+    onEnqueued: () => delivery.wake(),
+  });
+  delivery.start();
 
   const app = createHttpApp({
     core,
@@ -46,9 +81,12 @@ export async function startService(config: Config, log: Logger, checkpoints: Che
     maxBodyBytes: config.kafka.maxMessageBytes * 4,
     maxFutureSkewMs: config.kafka.maxFutureSkewMs,
     dashboardDir: DASHBOARD_DIR,
+    routers: [createIncidentsRouter({ store, alertRouter, silences, read: readAccess(authenticator), requireRole: (role) => requireRole(authenticator, role) })],
   });
   const http = createServer(app);
   const gateway = attachSocketGateway(http, core, () => core.stats(ingest.ready));
+  const onIncident = (incident: Parameters<typeof core.publishIncident>[0]): void => void gateway.io.emit('incident', incident);
+  core.on('incident', onIncident);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, () => resolve());
@@ -66,12 +104,39 @@ export async function startService(config: Config, log: Logger, checkpoints: Che
     core,
     ingest,
     http,
+    store,
+    alertRouter,
+    delivery,
     stop: () =>
       (stopping ??= (async () => {
         await ingest.stop().catch((err: unknown) => log.error({ err }, 'error while stopping Kafka ingest'));
+        await alertRouter.stop();
+        await delivery.stop();
+        core.off('incident', onIncident);
         await gateway.close();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
+        await store.close();
       })()),
+  };
+}
+
+/** Pipeline checkpoints in the store: state and offsets of a consumer group saved in one transaction. */
+function storeCheckpoints(store: Store, consumerGroup: string): CheckpointStore {
+  return {
+    async load() {
+      const saved = await store.checkpoints.load(consumerGroup);
+      if (saved === undefined) return undefined;
+      const offsets = Object.fromEntries(saved.offsets.map(({ topic, partition, offset }) => [partitionKey(topic, partition), offset]));
+      return { state: saved.state as PipelineSnapshot, offsets };
+    },
+    async save(checkpoint) {
+      const offsets = Object.entries(checkpoint.offsets).map(([key, offset]) => {
+        // Kafka topic names cannot contain ':', so the last one separates the partition.
+        const at = key.lastIndexOf(':');
+        return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)), offset };
+      });
+      await store.checkpoints.save(consumerGroup, checkpoint.state, offsets);
+    },
   };
 }

@@ -2,6 +2,7 @@
  * The alert and socket.io contract shared by the server, the replay CLI and the dashboard.
  */
 import type { AuthorType, ChangeEvent, Suspect } from '../../detectors/events.ts';
+import type { Incident } from './incident.ts';
 
 /** Lifecycle of an alert. */
 export const ALERT_STATUSES = ['firing', 'acknowledged', 'resolved'] as const;
@@ -75,6 +76,8 @@ export interface ServerToClientEvents {
   alert: (alert: Alert) => void;
   /** A change event was seen. */
   change: (change: ChangeEvent) => void;
+  /** An incident was opened, grew, or changed status (acknowledged, resolved). */
+  incident: (incident: Incident) => void;
   /** Periodic counters. */
   stats: (stats: ServerStats) => void;
 }

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
 import type { Changewatch } from '../core.ts';
 import { validateRecord, type EventKind } from '../ingest/decode.ts';
 import { checkFutureSkew } from '../ingest/skew.ts';
@@ -38,6 +38,8 @@ export interface HttpAppDeps {
   maxFutureSkewMs: number;
   /** Directory of the built dashboard; served at / when it exists. */
   dashboardDir: string;
+  /** More API routers (incidents, actions), mounted at /api/v1 after the built-in routes. */
+  routers?: readonly Router[];
 }
 
 /** Builds the express application. */
@@ -111,6 +113,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     res.status(202).json({ accepted: records.length - rejected.length, rejected });
   });
   app.use('/api/v1', api);
+  for (const router of deps.routers ?? []) app.use('/api/v1', router);
   app.use('/api', (_req, _res) => {
     throw createError('CW_NOT_FOUND', 'no such API route');
   });

@@ -1,0 +1,124 @@
+/**
+ * The mute stage: silences (created through the API, with author and comment) and maintenance
+ * windows (from the config). A muted incident is still recorded; its notifications are recorded as
+ * suppressed in the audit log instead of being sent. An incident is muted while every one of its
+ * alerts matches an active silence or window.
+ *
+ * Silences are kept durably as audit entries (`silence.create`, `silence.expire`): the audit log is
+ * append-only and already records who did what, so a restart rebuilds the active silences from it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Alert } from '../../contract/alert.ts';
+import type { AuditRepository } from '../../store/repositories/audit.ts';
+import type { MaintenanceWindow, MuteMatchers } from './config.ts';
+
+/** A silence: matching incidents are recorded but do not notify between `startsAt` and `endsAt`. */
+export interface Silence {
+  id: string;
+  matchers: MuteMatchers;
+  /** ISO-8601 (wall clock). */
+  startsAt: string;
+  endsAt: string;
+  createdBy: string;
+  comment: string;
+  createdAt: string;
+}
+
+/** True when the alert satisfies every given matcher. */
+export function matchesAlert(matchers: MuteMatchers, alert: Alert): boolean {
+  return (
+    (matchers.service === undefined || matchers.service.includes(alert.service)) &&
+    (matchers.environment === undefined || matchers.environment.includes(alert.environment)) &&
+    (matchers.metric === undefined || matchers.metric.includes(alert.metric)) &&
+    (matchers.severity === undefined || matchers.severity.includes(alert.severity))
+  );
+}
+
+/** What mutes an incident right now, or `undefined` when nothing does. */
+export function muteReason(alerts: readonly Alert[], silences: readonly Silence[], windows: readonly MaintenanceWindow[], now: number): string | undefined {
+  const active = [
+    ...silences.filter((s) => isActive(s, now)).map((s) => ({ matchers: s.matchers, label: `silence ${s.id} by ${s.createdBy}: ${s.comment}` })),
+    ...windows.filter((w) => isActive(w, now)).map((w) => ({ matchers: w.matchers, label: `maintenance window ${w.name}` })),
+  ];
+  if (alerts.length === 0 || active.length === 0) return undefined;
+  const labels = new Set<string>();
+  for (const alert of alerts) {
+    const match = active.find((candidate) => matchesAlert(candidate.matchers, alert));
+    if (match === undefined) return undefined;
+    labels.add(match.label);
+  }
+  return [...labels].join('; ');
+}
+
+function isActive(period: { startsAt: string; endsAt: string }, now: number): boolean {
+  return Date.parse(period.startsAt) <= now && now < Date.parse(period.endsAt);
+}
+
+/** What a silence is created from. */
+export interface SilenceInput {
+  matchers: MuteMatchers;
+  startsAt?: string;
+  endsAt: string;
+  comment: string;
+}
+
+/** The silences, persisted through the audit log. */
+export class SilenceBook {
+  private readonly silences = new Map<string, Silence>();
+
+  private constructor(private readonly now: () => number) {}
+
+  /** Rebuilds the unexpired silences from the audit log. */
+  static async load(audit: AuditRepository, now: () => number = Date.now): Promise<SilenceBook> {
+    const book = new SilenceBook(now);
+    const entries = await audit.list({ action: 'silence.', limit: 1000 });
+    // Newest first: replay oldest first so that an expiry follows its creation.
+    for (const entry of entries.reverse()) {
+      if (entry.action === 'silence.create') {
+        const silence = entry.evidence as Silence;
+        book.silences.set(silence.id, silence);
+      } else if (entry.action === 'silence.expire' && entry.target !== undefined) {
+        book.silences.delete(entry.target.replace(/^silence:/, ''));
+      }
+    }
+    book.dropExpired();
+    return book;
+  }
+
+  /** Silences not yet ended, soonest start first. */
+  list(): Silence[] {
+    this.dropExpired();
+    return [...this.silences.values()].sort((a, b) => a.startsAt.localeCompare(b.startsAt));
+  }
+
+  /** Creates a silence and records it (the record is what makes it durable). */
+  async create(audit: AuditRepository, input: SilenceInput, actor: string): Promise<Silence> {
+    const createdAt = new Date(this.now()).toISOString();
+    const silence: Silence = {
+      id: `sil_${randomUUID()}`,
+      matchers: input.matchers,
+      startsAt: input.startsAt ?? createdAt,
+      endsAt: input.endsAt,
+      createdBy: actor,
+      comment: input.comment,
+      createdAt,
+    };
+    await audit.append({ actor, action: 'silence.create', target: `silence:${silence.id}`, reason: input.comment, evidence: silence });
+    this.silences.set(silence.id, silence);
+    return silence;
+  }
+
+  /** Ends a silence now; `false` when there is no such active silence. */
+  async expire(audit: AuditRepository, id: string, actor: string, reason: string): Promise<boolean> {
+    const silence = this.silences.get(id);
+    if (silence === undefined) return false;
+    await audit.append({ actor, action: 'silence.expire', target: `silence:${id}`, reason, evidence: silence });
+    this.silences.delete(id);
+    return true;
+  }
+
+  private dropExpired(): void {
+    const now = this.now();
+    for (const [id, silence] of this.silences) if (Date.parse(silence.endsAt) <= now) this.silences.delete(id);
+  }
+}

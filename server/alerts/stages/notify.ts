@@ -1,0 +1,108 @@
+/**
+ * The notify stage: decides which notification an incident is due (trigger after `groupWait`, again
+ * after `groupInterval` when alerts joined or after `repeatInterval` while nobody acknowledged,
+ * acknowledge, resolve once the flap window passed) and writes it to the outbox, or records it as
+ * suppressed when the incident is muted. The delivery worker (the retry stage) sends what is written.
+ *
+ * Timing is wall clock, detection is event time: an alert's onset comes from the data, but "wait 30 s
+ * before paging" is about the people being paged, so the timers here run on the server's clock.
+ */
+import type { Alert } from '../../contract/alert.ts';
+import type { Incident } from '../../contract/incident.ts';
+import type { OutboxEntry } from '../../store/repositories/outbox.ts';
+import type { Repositories } from '../../store/store.ts';
+import { enqueueNotifications } from '../delivery/enqueue.ts';
+import type { NotifierConfig } from '../notifiers/config.ts';
+import { selectEndpoints } from '../notifiers/match.ts';
+import type { NotificationAction } from '../notifiers/types.ts';
+import type { IncidentsConfig } from './config.ts';
+
+/** What has been told about one incident, and when (wall-clock epoch ms). */
+export interface NotifyState {
+  /** When this process first saw the incident open (after a restart: when it was loaded). */
+  openedAt: number;
+  /** The last notification written to the outbox, if any. */
+  lastAction?: NotificationAction;
+  lastSentAt?: number;
+  /** How many alerts the incident had when it last triggered. */
+  alertsAtLastSend: number;
+  /** The action whose suppression is already in the audit log, so it is recorded once. */
+  suppressedAction?: NotificationAction;
+}
+
+/** The state of an incident nothing has been sent about yet. */
+export function freshNotifyState(now: number): NotifyState {
+  return { openedAt: now, alertsAtLastSend: 0 };
+}
+
+/** Rebuilds the state from the incident's outbox rows (oldest first), after a restart. */
+export function notifyStateFromOutbox(rows: readonly OutboxEntry[], now: number): NotifyState {
+  const last = rows.at(-1);
+  if (last === undefined) return freshNotifyState(now);
+  return { openedAt: now, lastAction: last.action, lastSentAt: last.createdAt, alertsAtLastSend: last.notification.incident.alertIds.length };
+}
+
+/**
+ * The notification an incident is due at `now`, if any. `settled` says the flap window of a
+ * resolved incident has passed. Acknowledge and resolve only follow a trigger: an incident that
+ * never paged (still in `groupWait`, or muted) does not send them.
+ */
+export function dueNotification(incident: Incident, state: NotifyState, settled: boolean, timing: IncidentsConfig, now: number): NotificationAction | undefined {
+  const paged = state.lastAction === 'trigger' || state.lastAction === 'acknowledge';
+  switch (incident.status) {
+    case 'firing':
+      if (state.lastAction !== 'trigger') return now - state.openedAt >= timing.groupWaitMs ? 'trigger' : undefined;
+      if (incident.alertIds.length > state.alertsAtLastSend && now - state.lastSentAt! >= timing.groupIntervalMs) return 'trigger';
+      return now - state.lastSentAt! >= timing.repeatIntervalMs ? 'trigger' : undefined;
+    case 'acknowledged':
+      return state.lastAction === 'trigger' ? 'acknowledge' : undefined;
+    case 'resolved':
+      return paged && settled ? 'resolve' : undefined;
+  }
+}
+
+/** What the notify stage needs to write notifications. */
+export interface NotifyTarget {
+  notify: readonly NotifierConfig[];
+  /** Base URL of the dashboard, for links in notifications. */
+  publicUrl: string;
+}
+
+/** The link to an incident on the dashboard. */
+export function incidentUrl(publicUrl: string, incidentId: string): string {
+  return `${publicUrl.replace(/\/$/, '')}/?incident=${encodeURIComponent(incidentId)}`;
+}
+
+/**
+ * Writes `action` for the incident to every matching endpoint's outbox, or — when `muteReason` is
+ * set — an audit entry saying it was suppressed. Returns the new state. Call inside the transaction
+ * that wrote the incident.
+ */
+export async function writeNotification(
+  tx: Repositories,
+  target: NotifyTarget,
+  action: NotificationAction,
+  incident: Incident,
+  alerts: readonly Alert[],
+  state: NotifyState,
+  muteReason: string | undefined,
+  now: number,
+): Promise<NotifyState> {
+  if (muteReason !== undefined) {
+    if (state.suppressedAction !== action) {
+      await tx.audit.append({ actor: 'notify', action: 'notification.suppressed', target: `incident:${incident.id}`, reason: `${action} muted by ${muteReason}`, evidence: { action, incident } });
+    }
+    return { ...state, suppressedAction: action };
+  }
+  const ordered = [...alerts].sort(byRelevance);
+  const endpoints = selectEndpoints(target.notify, incident, ordered);
+  await enqueueNotifications(tx.outbox, endpoints, { action, incident, alerts: ordered, dashboardUrl: incidentUrl(target.publicUrl, incident.id) }, now);
+  const next: NotifyState = { openedAt: state.openedAt, lastAction: action, lastSentAt: now, alertsAtLastSend: incident.alertIds.length };
+  return next;
+}
+
+/** Open before resolved, then most severe, then highest score. */
+function byRelevance(a: Alert, b: Alert): number {
+  const rank = (alert: Alert) => (alert.status === 'resolved' ? 10 : 0) + ['critical', 'warning', 'info'].indexOf(alert.severity);
+  return rank(a) - rank(b) || b.score - a.score;
+}

@@ -8,7 +8,10 @@
  *   shifts and slow drifts; once a shift is flagged the slow level jumps to the new value;
  * - **variance**: short-term mean |z| over its long-run mean, for variance changes and bursts of spikes;
  * - **daily**: distance from a half-hourly daily profile, used only when the profile explains the series
- *   clearly better than a plain level ("for this time of day").
+ *   clearly better than a plain level ("for this time of day");
+ * - **record**: a value beyond everything the series has done so far, by more than 5 % of that range
+ *   ("never this high before"), once that range covers a day. It has no histogram: a record is
+ *   unprecedented by definition, so it counts as a surprise of 4 (rarer than 1 in 10,000 points).
  *
  * Each view's statistic goes through its own decayed histogram (`internal/tail.ts`) which turns it
  * into a surprise `-log10 P(at least this extreme)`. The largest surprise is calibrated once more against
@@ -96,11 +99,21 @@ const DEFAULTS: EnsembleOptions = {
 
 /** The views, in the order of their calibration histograms. */
 const VIEWS = ['spike', 'shift', 'variance', 'daily'] as const;
-type View = (typeof VIEWS)[number];
+/** Every view; the record view has no calibration histogram. */
+type View = (typeof VIEWS)[number] | 'record';
 const DAILY_VIEW = VIEWS.indexOf('daily');
 
 /** A shift view surprise at which the slow level is moved to the new value. */
 const SHIFT_RESET_SURPRISE = HALF_SCORE_SURPRISE;
+/** A value further than this fraction of the series' range beyond its minimum or maximum is a record. */
+const RECORD_MARGIN = 0.05;
+/**
+ * Event time the range must cover before records count: a range learned over less than a day has not yet
+ * seen the series' daily peak and trough, so its first evening would be full of "records".
+ */
+const RECORD_HISTORY_MS = 24 * 60 * 60 * 1000;
+/** Surprise of a record: unprecedented in the series' history, it scores as "rarer than 1 in 10,000". */
+const RECORD_SURPRISE = HALF_SCORE_SURPRISE;
 /** Variance view input is capped so one giant outlier reads as one outlier, not a variance change. */
 const VARIANCE_Z_CAP = 6;
 /** Scores from here on open a cooldown. */
@@ -134,7 +147,12 @@ const SLOW = FAST + LEVEL_SCALARS;
 const DAILY = SLOW + LEVEL_SCALARS;
 const TAILS = DAILY + PROFILE_SCALARS;
 const COMBINED_TAIL = TAILS + VIEWS.length * TAIL_SCALARS;
-const SCALARS = COMBINED_TAIL + TAIL_SCALARS;
+const RANGE_MIN = COMBINED_TAIL + TAIL_SCALARS;
+const RANGE_MAX = RANGE_MIN + 1;
+const RANGE_SINCE = RANGE_MAX + 1;
+const SCALARS = RANGE_SINCE + 1;
+/** Scalars of a version 1 state, which had no range: the range slots come last so it still restores. */
+const V1_SCALARS = RANGE_MIN;
 
 // Float32 cell offsets.
 const DAILY_CELLS = 0;
@@ -175,6 +193,7 @@ class Ensemble implements Detector<EnsembleState> {
     if (n === 1) {
       levelInit(s, FAST, x);
       levelInit(s, SLOW, x);
+      this.learnRange(x, time);
       s[PREVIOUS] = x;
       const shown = this.untransform(x);
       return { score: 0, expected: shown, lower: shown, upper: shown, reason: WARMING_UP };
@@ -236,6 +255,13 @@ class Ensemble implements Detector<EnsembleState> {
         view = VIEWS[i]!;
       }
     }
+    // A record is judged against the range before this point, and only once the range covers a whole day.
+    const recordBroken = time - s[RANGE_SINCE]! >= RECORD_HISTORY_MS ? this.recordBroken(x) : undefined;
+    this.learnRange(x, time);
+    if (recordBroken !== undefined && RECORD_SURPRISE > best) {
+      best = RECORD_SURPRISE;
+      view = 'record';
+    }
     if (n <= options.warmup) {
       const lower = this.untransform(fastLevel - BAND_SIGMAS * fastSigma);
       return { score: 0, expected: this.untransform(fastLevel), lower, upper: this.untransform(fastLevel + BAND_SIGMAS * fastSigma), reason: WARMING_UP };
@@ -272,24 +298,59 @@ class Ensemble implements Detector<EnsembleState> {
     const upper = this.untransform(expected + BAND_SIGMAS * sigma);
     const shown = this.untransform(expected);
     if (undamped < EXPLAINED_SCORE) return { score, expected: shown, lower, upper, reason: NORMAL };
-    return { score, expected: shown, lower, upper, reason: this.explain(view, x, expected, sigma, varianceRatio, surprise, repeated) };
+    const what = view === 'record' ? this.describeRecord(x, recordBroken!) : this.describe(view, x >= expected, varianceRatio);
+    return { score, expected: shown, lower, upper, reason: this.explain(x, expected, sigma, what, surprise, repeated) };
   }
 
-  /** One phrase on why the point scored high. */
-  private explain(view: View, x: number, expected: number, sigma: number, varianceRatio: number, surprise: number, repeated: boolean): string {
+  /** One line on why the point scored high, around `what` is unusual. */
+  private explain(x: number, expected: number, sigma: number, what: string, surprise: number, repeated: boolean): string {
     const shown = formatNumber(this.untransform(x));
     const around = `${formatNumber(this.untransform(expected))} ± ${formatNumber(Math.abs(this.untransform(expected + BAND_SIGMAS * sigma) - this.untransform(expected)))}`;
-    const direction = x >= expected;
-    const what =
-      view === 'spike'
-        ? direction ? 'a spike' : 'a dip'
-        : view === 'shift'
-          ? direction ? 'the level shifted up' : 'the level shifted down'
-          : view === 'variance'
-            ? `variance ${formatNumber(varianceRatio)}× its usual`
-            : 'for this time of day';
     const rarity = `rarer than ${formatRarity(surprise)} points`;
     return `${shown} vs expected ${around}: ${what}, ${rarity}${repeated ? ' (continuing)' : ''}`;
+  }
+
+  /** What a calibrated view found unusual, e.g. "a spike". */
+  private describe(view: Exclude<View, 'record'>, up: boolean, varianceRatio: number): string {
+    switch (view) {
+      case 'spike':
+        return up ? 'a spike' : 'a dip';
+      case 'shift':
+        return up ? 'the level shifted up' : 'the level shifted down';
+      case 'variance':
+        return `variance ${formatNumber(varianceRatio)}× its usual`;
+      case 'daily':
+        return 'for this time of day';
+    }
+  }
+
+  /** What a record broke, e.g. "above every value so far (highest was 480)". */
+  private describeRecord(x: number, broken: number): string {
+    const shown = formatNumber(this.untransform(broken));
+    return x > broken ? `above every value so far (highest was ${shown})` : `below every value so far (lowest was ${shown})`;
+  }
+
+  /**
+   * The earlier maximum (or minimum) that `x` exceeds by more than `RECORD_MARGIN` of the range of earlier
+   * values, or `undefined` when `x` is no record.
+   */
+  private recordBroken(x: number): number | undefined {
+    const low = this.s[RANGE_MIN]!;
+    const high = this.s[RANGE_MAX]!;
+    const margin = RECORD_MARGIN * (high - low);
+    // A series that has never moved has no range to leave: its first move is the spike view's to judge.
+    if (!(margin > 0)) return undefined;
+    if (x > high + margin) return high;
+    if (x < low - margin) return low;
+    return undefined;
+  }
+
+  /** Widens the range of values seen to include `x`, remembering when an empty range got its first value. */
+  private learnRange(x: number, time: number): void {
+    const s = this.s;
+    if (s[RANGE_MIN] === Infinity) s[RANGE_SINCE] = time;
+    if (x < s[RANGE_MIN]!) s[RANGE_MIN] = x;
+    if (x > s[RANGE_MAX]!) s[RANGE_MAX] = x;
   }
 
   /** Scores the silence since the last point: 0.5 after `SILENT_INTERVALS` typical intervals without one. */
@@ -351,7 +412,7 @@ class Ensemble implements Detector<EnsembleState> {
   toJSON(): DetectorState<EnsembleState> {
     return {
       method: this.method,
-      version: 1,
+      version: 2,
       options: structuredClone(this.options) as unknown as Record<string, unknown>,
       state: packState(this.s, this.c),
     };
@@ -366,6 +427,9 @@ function emptyState(): [Float64Array, Float32Array] {
   profileInit(s, DAILY, c, DAILY_CELLS);
   for (let i = 0; i < VIEWS.length; i++) tailInit(s, TAILS + i * TAIL_SCALARS, c, TAIL_CELLS + i * TAIL_BINS);
   tailInit(s, COMBINED_TAIL, c, COMBINED_CELLS);
+  s[RANGE_MIN] = Infinity;
+  s[RANGE_MAX] = -Infinity;
+  s[RANGE_SINCE] = Infinity;
   return [s, c];
 }
 
@@ -397,7 +461,9 @@ export const ensemble: DetectorDefinition<EnsembleOptions, EnsembleState> = {
   create: (options) => new Ensemble(withDefaults(options), ...emptyState()),
   restore: (state) => {
     const [s, c] = emptyState();
-    if (!unpackState(state.state, s, c)) {
+    // Version 1 had no range: it restores with an empty one, so records wait until the range has history.
+    const scalars = state.version === 1 ? s.subarray(0, V1_SCALARS) : s;
+    if (!unpackState(state.state, scalars, c)) {
       throw new Error(`ensemble state v${state.version} does not match this version's layout; start a fresh detector`);
     }
     return new Ensemble(withDefaults(state.options as Partial<EnsembleOptions>), s, c);

@@ -12,6 +12,15 @@ function noise(length: number, level = 100, sigma = 1, seed = 3, from = 0): Poin
   return Array.from({ length }, (_, i) => ({ timestamp: (from + i) * MINUTE, value: level + sigma * normal() }));
 }
 
+/** Noise around 100 with a 20-40 spike every 25 points: spikes are routine for this series. */
+function bursty(from: number, length: number): Point[] {
+  const normal = seededNormal(5 + from);
+  return Array.from({ length }, (_, k) => {
+    const i = from + k;
+    return { timestamp: i * MINUTE, value: 100 + normal() + (i % 25 === 0 ? 30 + 5 * normal() : 0) };
+  });
+}
+
 describe('ensemble', () => {
   it('stays quiet on plain noise', () => {
     const scores = feed(ensemble.create(), noise(5000)).map((s) => s.score);
@@ -49,6 +58,24 @@ describe('ensemble', () => {
     const sixAm = 7 * 86_400_000 + 6 * 3_600_000;
     const scores = feed(detector, Array.from({ length: 6 }, (_, k) => ({ timestamp: sixAm + k * fiveMinutes, value: 100 })));
     expect(Math.max(...scores.map((s) => s.score))).toBeGreaterThan(0.5);
+  });
+
+  it('flags a value beyond everything the series has done, even where spikes are common', () => {
+    const detector = ensemble.create();
+    feed(detector, bursty(0, 2000));
+    const record = detector.update({ timestamp: 2000 * MINUTE, value: 150 });
+    expect(record.score).toBeGreaterThanOrEqual(0.5);
+    expect(record.reason).toMatch(/^150 vs expected 100 ± [\d.]+: above every value so far \(highest was 14\d\), rarer than 1 in [\d,]+ points$/);
+    // A usual spike, inside the range, stays below the alert threshold.
+    expect(detector.update({ timestamp: 2025 * MINUTE, value: 125 }).score).toBeLessThan(0.5);
+    // The record widened the range: a value just above it is within the margin and no record.
+    expect(detector.update({ timestamp: 2050 * MINUTE, value: 151 }).reason).not.toMatch(/every value so far/);
+  });
+
+  it('calls no record until the range covers a day', () => {
+    const detector = ensemble.create();
+    feed(detector, bursty(0, 1000)); // 1,000 one-minute points: less than a day
+    expect(detector.update({ timestamp: 1000 * MINUTE, value: 150 }).reason).not.toMatch(/every value so far/);
   });
 
   it('damps a repeat of the same anomaly within the cooldown', () => {
@@ -96,6 +123,21 @@ describe('ensemble', () => {
     expect(silent.score).toBeGreaterThan(0.7);
     expect(silent.reason).toMatch(/usual intervals/);
     expect(detector.silence!(530 * MINUTE)).toEqual(silent);
+  });
+
+  it('restores a version 1 checkpoint, which had no range, and calls records once a new range covers a day', () => {
+    const original = ensemble.create();
+    feed(original, bursty(0, 2000));
+    const current = original.toJSON();
+    // Version 1 had the same layout without the three range scalars at the end.
+    const scalars = Buffer.from(current.state.scalars, 'base64');
+    const v1 = { ...current, version: 1, state: { ...current.state, scalars: scalars.subarray(0, scalars.length - 24).toString('base64') } };
+    const restored = ensemble.restore(v1);
+    expect(restored.toJSON().version).toBe(2);
+    feed(restored, bursty(2000, 100));
+    expect(restored.update({ timestamp: 2100 * MINUTE, value: 150 }).reason).not.toMatch(/every value so far/);
+    feed(restored, bursty(2101, 1500));
+    expect(restored.update({ timestamp: 3601 * MINUTE, value: 160 }).reason).toMatch(/above every value so far/);
   });
 
   it('learns nothing from missing values', () => {

@@ -1,6 +1,6 @@
 /**
- * The default detector: four simple views of a series, each calibrated against the series' own history,
- * combined into one score an on-call engineer can read.
+ * The default detector: five simple views of a series, four of them calibrated against the series' own
+ * history, combined into one score an on-call engineer can read.
  *
  * Per point, in O(1):
  * - **spike**: distance from a fast robust level (Huber EWMA, ~5 points) in robust σ;
@@ -13,7 +13,7 @@
  *   ("never this high before"), once that range covers a day. It has no histogram: a record is
  *   unprecedented by definition, so it counts as a surprise of 4 (rarer than 1 in 10,000 points).
  *
- * Each view's statistic goes through its own decayed histogram (`internal/tail.ts`) which turns it
+ * Each calibrated view's statistic goes through its own decayed histogram (`internal/tail.ts`) which turns it
  * into a surprise `-log10 P(at least this extreme)`. The largest surprise is calibrated once more against
  * the history of largest surprises (the anomaly-likelihood layer), so a series whose views are often
  * surprised needs more to score high. `score = u / (u + 4)` for the final surprise `u`: 0.5 means
@@ -456,7 +456,7 @@ function withDefaults(options: Partial<EnsembleOptions> = {}): EnsembleOptions {
 /** Registry entry for the default ensemble detector. */
 export const ensemble: DetectorDefinition<EnsembleOptions, EnsembleState> = {
   method: 'ensemble',
-  description: 'Spikes, level shifts, variance changes and time-of-day deviations, each calibrated on the series, combined into one score.',
+  description: 'Spikes, level shifts, variance changes, time-of-day deviations and all-time records, calibrated on the series, combined into one score.',
   defaults: DEFAULTS,
   create: (options) => new Ensemble(withDefaults(options), ...emptyState()),
   restore: (state) => {

@@ -25,15 +25,8 @@ export class KillSwitch {
   constructor(private readonly audit: AuditRepository) {}
 
   /** The current state; off when it was never flipped. */
-  async state(): Promise<KillSwitchState> {
-    const [latest] = await this.audit.list({ action: 'killswitch.', target: KILL_SWITCH_TARGET, limit: 1 });
-    if (!latest) return { engaged: false };
-    return {
-      engaged: latest.action === 'killswitch.engage',
-      by: latest.actor,
-      since: latest.at,
-      ...(latest.reason === undefined ? {} : { reason: latest.reason }),
-    };
+  state(): Promise<KillSwitchState> {
+    return readKillSwitch(this.audit);
   }
 
   /** Turns it on or off, recording who and why; flipping to the current state is recorded too. */
@@ -47,4 +40,19 @@ export class KillSwitch {
     });
     return { engaged, by: entry.actor, reason, since: entry.at };
   }
+}
+
+/**
+ * The kill switch state as `audit` sees it; pass a transaction's repository to read it inside that
+ * transaction (PGlite runs one transaction at a time, so a read outside it would wait forever).
+ */
+export async function readKillSwitch(audit: AuditRepository): Promise<KillSwitchState> {
+  const [latest] = await audit.list({ action: 'killswitch.', target: KILL_SWITCH_TARGET, limit: 1 });
+  if (!latest) return { engaged: false };
+  return {
+    engaged: latest.action === 'killswitch.engage',
+    by: latest.actor,
+    since: latest.at,
+    ...(latest.reason === undefined ? {} : { reason: latest.reason }),
+  };
 }

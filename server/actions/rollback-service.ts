@@ -21,13 +21,14 @@ import type { DeliveryOutcome } from '../alerts/notifiers/types.ts';
 import { fullJitterDelay, type BackoffPolicy, type RandomSource } from '../alerts/delivery/backoff.ts';
 import { createError } from '../errors.ts';
 import type { ActionRecord, ActionStatus } from '../store/repositories/actions.ts';
-import type { Store } from '../store/store.ts';
-import type { KillSwitch } from './kill-switch.ts';
+import type { Repositories, Store } from '../store/store.ts';
+import { readKillSwitch, type KillSwitch } from './kill-switch.ts';
 import {
   decideRollback,
   RATE_LIMIT_WINDOW_MS,
   type RollbackCandidate,
   type RollbackConfig,
+  type PolicyState,
   type RollbackDecision,
   type RollbackOutcome,
   topSuspect,
@@ -144,7 +145,7 @@ export class RollbackService {
     // One transaction: the limits read and the insert see the same state (PGlite serializes
     // transactions; on PostgreSQL two concurrent evaluators could still both pass a limit by one).
     return this.store.transaction(async (tx) => {
-      const decision = decideRollback(candidate, this.config, await this.policyState(tx.actions, candidate, now));
+      const decision = decideRollback(candidate, this.config, await this.policyState(tx, candidate, now));
       const suspect = decision.suspect;
       if (!suspect) return undefined;
       // One decision per change, whichever incident implicates it: once proposed, denied, expired
@@ -340,11 +341,8 @@ export class RollbackService {
   }
 
   /** The guardrails' view of persisted state for this candidate's top suspect's service. */
-  private async policyState(
-    actions: Store['actions'],
-    candidate: RollbackCandidate,
-    now: number,
-  ): Promise<Parameters<typeof decideRollback>[2]> {
+  private async policyState(tx: Repositories, candidate: RollbackCandidate, now: number): Promise<PolicyState> {
+    const { actions } = tx;
     const top = topSuspect(candidate.suspects);
     const service = top?.change.service ?? candidate.service;
     const since = new Date(now - RATE_LIMIT_WINDOW_MS).toISOString();
@@ -355,7 +353,7 @@ export class RollbackService {
     ]);
     return {
       now,
-      killSwitch: await this.killSwitch.state(),
+      killSwitch: await readKillSwitch(tx.audit),
       takenFleetLastHour,
       takenServiceLastHour,
       ...(lastForService ? { lastTakenForServiceAt: Date.parse(lastForService.createdAt) } : {}),

@@ -93,6 +93,8 @@ export interface RollbackDecision {
   reasons: string[];
   /** The suspect the decision is about (absent when there is none). */
   suspect?: Suspect;
+  /** One sentence naming the change, its author, the symptom, confidence and evidence kinds (absent without a suspect). */
+  summary?: string;
   /** The distinct evidence kinds counted (empty when the suspect carries none). */
   evidenceKinds: EvidenceKind[];
   /** Version to roll back from (the suspect's new version) and to (its previous one). */
@@ -111,8 +113,10 @@ export function decideRollback(candidate: RollbackCandidate, config: RollbackCon
 
   const change = suspect.change;
   const kinds = distinctKinds(suspect);
+  const summary = `${change.type} ${suspect.changeId} (${change.author.type} ${change.author.agent ?? change.author.name}) likely caused the anomaly on ${candidate.service} (confidence ${formatConfidence(suspect.confidence)}; evidence: ${kinds.join(', ') || 'none classified'})`;
   const base = {
     suspect,
+    summary,
     evidenceKinds: kinds,
     ...(change.version === undefined ? {} : { fromVersion: change.version }),
     ...(change.previousVersion === undefined ? {} : { toVersion: change.previousVersion }),
@@ -160,19 +164,18 @@ export function decideRollback(candidate: RollbackCandidate, config: RollbackCon
     blocked.push(`${change.service} was rolled back ${minutesAgo} min ago; cooldown is ${limits.cooldownMinutes} min`);
   }
 
-  const subject = `${change.type} ${suspect.changeId} (${change.author.type} ${change.author.agent ?? change.author.name}) likely caused the anomaly on ${candidate.service} (confidence ${formatConfidence(suspect.confidence)}; evidence: ${kinds.join(', ')})`;
   if (blocked.length > 0) return { outcome: 'suppressed', reasons: blocked, ...base };
-  if (config.mode === 'dry-run') return { outcome: 'dry-run', reasons: [`${subject}; dry-run: recorded, not sent`], ...base };
-  if (config.mode === 'require-approval') return { outcome: 'proposed', reasons: [`${subject}; waiting for a human to approve`], ...base };
+  if (config.mode === 'dry-run') return { outcome: 'dry-run', reasons: [`${summary}; dry-run: recorded, not sent`], ...base };
+  if (config.mode === 'require-approval') return { outcome: 'proposed', reasons: [`${summary}; waiting for a human to approve`], ...base };
   if (kinds.length < 2) {
     // Strong enough to ask a human, not strong enough to act alone.
     return {
       outcome: 'proposed',
-      reasons: [`${subject}; automatic mode needs two independent kinds of evidence, found one, so a human must approve`],
+      reasons: [`${summary}; automatic mode needs two independent kinds of evidence, found one, so a human must approve`],
       ...base,
     };
   }
-  return { outcome: 'executed', reasons: [`${subject}; automatic: two or more independent kinds of evidence`], ...base };
+  return { outcome: 'executed', reasons: [`${summary}; automatic: two or more independent kinds of evidence`], ...base };
 }
 
 /** The most confident suspect (ties: the earlier one, as the engine ranked it); the only one ever acted on. */

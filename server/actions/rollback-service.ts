@@ -85,6 +85,8 @@ export interface RollbackDetails {
   confidence?: number;
   changeType?: string;
   author?: unknown;
+  /** The policy's one-sentence account of the change and its evidence. */
+  summary: string;
   /** Evidence snapshot at decision time. */
   evidence: string[];
   evidenceKinds: string[];
@@ -119,6 +121,7 @@ export class RollbackService {
   private readonly random: RandomSource;
   private readonly maxAttempts: number;
   private readonly maxDeliveryAgeMs: number;
+  private delivering: Promise<RollbackDeliveryReport> | undefined;
 
   constructor(options: RollbackServiceOptions) {
     this.store = options.store;
@@ -253,7 +256,16 @@ export class RollbackService {
    * are cancelled (status `suppressed`) rather than held, so turning it off later cannot release
    * a stale rollback.
    */
-  async deliverDue(): Promise<RollbackDeliveryReport> {
+  deliverDue(): Promise<RollbackDeliveryReport> {
+    // A timer tick and an approval can ask at once; one pass at a time keeps this process from sending twice.
+    this.delivering ??= this.deliverPass().finally(() => {
+      this.delivering = undefined;
+    });
+    return this.delivering;
+  }
+
+  /** One pass over the approved rollbacks, oldest first. */
+  private async deliverPass(): Promise<RollbackDeliveryReport> {
     const report: RollbackDeliveryReport = { executed: 0, retried: 0, failed: 0, cancelled: 0 };
     const approved = await this.store.actions.list({ kind: 'rollback', status: ['approved'], limit: 1000 });
     for (const action of approved.reverse()) {
@@ -391,6 +403,7 @@ function detailsOf(candidate: RollbackCandidate, decision: RollbackDecision, at:
     anomalyService: candidate.service,
     ...(decision.fromVersion === undefined ? {} : { fromVersion: decision.fromVersion }),
     ...(decision.toVersion === undefined ? {} : { toVersion: decision.toVersion }),
+    summary: decision.summary ?? '',
     confidence: suspect.confidence,
     changeType: suspect.change.type,
     author: suspect.change.author,
@@ -432,7 +445,8 @@ function webhookBody(action: ActionRecord, details: RollbackDetails, approvedAt:
     toVersion: details.toVersion!,
     ...(action.incidentId === undefined ? {} : { incidentId: action.incidentId }),
     alertId: details.alertId,
-    reason: details.reasons.join('; '),
+    // e.g. "deploy chg-123 (ai_agent kiro) likely caused ... ; approved by alice: confirmed in grafana".
+    reason: `${details.summary}; ${action.decidedBy === undefined || action.decidedBy === 'policy' ? 'approved by policy (automatic mode)' : action.reason}`,
     evidence: details.evidence,
     evidenceKinds: details.evidenceKinds as RollbackWebhookBody['evidenceKinds'],
     confidence: details.confidence ?? 0,

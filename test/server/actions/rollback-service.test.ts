@@ -201,7 +201,7 @@ describe('RollbackService delivery to the CD system', () => {
       confidence: 0.91,
       approvedBy: 'alice',
     });
-    expect(body.reason).toContain('deploy chg-123');
+    expect(body.reason).toMatch(/^deploy chg-123 \(ai_agent kiro\) likely caused the anomaly on checkout .*; approved by alice: confirmed in grafana$/);
     expect((await store.actions.get('rb-1'))?.status).toBe('executed');
     expect(await store.audit.list({ action: 'rollback.executed' })).toHaveLength(1);
   });
@@ -211,7 +211,9 @@ describe('RollbackService delivery to the CD system', () => {
     const rollbacks = service(rollbackConfig({ mode: 'automatic' }, receiver.url));
     expect(await rollbacks.evaluate(candidate())).toMatchObject({ status: 'approved', decidedBy: 'policy' });
     await rollbacks.deliverDue();
-    expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({ approvedBy: 'policy' });
+    const body = JSON.parse(receiver.requests[0]!.body) as RollbackWebhookBody;
+    expect(body.approvedBy).toBe('policy');
+    expect(body.reason).toMatch(/; approved by policy \(automatic mode\)$/);
   });
 
   it('retries 5xx with backoff no sooner than Retry-After, then delivers the same webhook-id', async () => {

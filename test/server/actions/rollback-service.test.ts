@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../../server/alerts/notifiers/standard-webhooks.ts';
 import { KillSwitch } from '../../../server/actions/kill-switch.ts';
 import type { RollbackConfig } from '../../../server/actions/rollback-policy.ts';
@@ -9,18 +9,51 @@ import { Store } from '../../../server/store/store.ts';
 import { candidate, rollbackConfig, suspect, TEST_SECRET } from './fixtures.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
 
+// One store for the whole file (opening PGlite is the slow part). Tests stay independent because
+// each one runs a day after the previous one on the service clock (outside every rate-limit window
+// and cooldown), uses its own change ids, finds audit entries by its own rollback ids, and leaves
+// the kill switch off.
 let store: Store;
-let now: number;
-let ids: number;
+let now = Date.parse('2026-11-23T14:05:00Z');
+let ids = 0;
+let test = 0;
 
-beforeEach(async () => {
+beforeAll(async () => {
   store = await Store.open();
-  now = Date.parse('2026-11-23T14:05:00Z');
-  ids = 0;
 });
-afterEach(async () => {
+afterAll(async () => {
   await store.close();
 });
+beforeEach(() => {
+  now += 86_400_000;
+  test += 1;
+  ids = 0;
+});
+
+/** The fixture suspect with a change id unique to this test. */
+function own(overrides: Parameters<typeof suspect>[0] = {}): ReturnType<typeof suspect> {
+  return suspect({ ...overrides, changeId: `t${test}-${overrides.changeId ?? 'chg-123'}` });
+}
+
+/** This test's default change id. */
+function chg(): string {
+  return `t${test}-chg-123`;
+}
+
+/** The id of this test's `n`th rollback. */
+function rb(n: number): string {
+  return `rb-${test}-${n}`;
+}
+
+/** Audit entries about one rollback with `action`. */
+function auditOf(id: string | undefined, action: string) {
+  return store.audit.list({ target: `rollback:${id}`, action });
+}
+
+/** Verifies a received request against the service clock (the sender's clock in these tests). */
+function verify(secret: string, request: { headers: Record<string, unknown>; body: string }): void {
+  verifyWebhook(secret, request.headers as Record<string, string>, request.body, { nowSeconds: Math.floor(now / 1000) });
+}
 
 /** A service over the test store with a hand-driven clock. */
 function service(config: RollbackConfig, send?: RollbackSender): RollbackService {
@@ -29,7 +62,7 @@ function service(config: RollbackConfig, send?: RollbackSender): RollbackService
     config,
     killSwitch: new KillSwitch(store.audit),
     now: () => now,
-    newId: () => `rb-${++ids}`,
+    newId: () => rb(++ids),
     random: () => 0.5,
     ...(send ? { send } : {}),
   });
@@ -42,52 +75,52 @@ async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<
 
 describe('RollbackService decisions', () => {
   it('records a proposal with an expiry, an audit entry and the evidence snapshot', async () => {
-    const rollback = await service(rollbackConfig()).evaluate(candidate());
-    expect(rollback).toMatchObject({ id: 'rb-1', status: 'pending', service: 'checkout', changeId: 'chg-123', incidentId: 'inc-9', requestedBy: 'policy' });
-    expect(rollback?.expiresAt).toBe('2026-11-23T14:20:00.000Z');
-    const [entry] = await store.audit.list({ target: 'rollback:rb-1' });
+    const rollback = await service(rollbackConfig()).evaluate(candidate([own()]));
+    expect(rollback).toMatchObject({ id: rb(1), status: 'pending', service: 'checkout', changeId: chg(), incidentId: 'inc-9', requestedBy: 'policy' });
+    expect(rollback?.expiresAt).toBe(new Date(now + 15 * 60_000).toISOString());
+    const [entry] = await store.audit.list({ target: `rollback:${rb(1)}` });
     expect(entry).toMatchObject({ actor: 'policy', action: 'rollback.propose' });
-    expect(entry?.evidence).toMatchObject({ changeId: 'chg-123', fromVersion: 'v2', toVersion: 'v1', evidenceKinds: ['version_split', 'timing'] });
+    expect(entry?.evidence).toMatchObject({ changeId: chg(), fromVersion: 'v2', toVersion: 'v1', evidenceKinds: ['version_split', 'timing'] });
     expect((entry?.evidence as { evidence: string[] }).evidence).toContain('only pods on v2 are failing');
   });
 
   it('records each suppression with its reasons, once per distinct set of reasons', async () => {
     const rollbacks = service(rollbackConfig());
-    const timingOnly = candidate([suspect({ evidenceKinds: ['timing'] })]);
+    const timingOnly = candidate([own({ evidenceKinds: ['timing'] })]);
     const first = await rollbacks.evaluate(timingOnly);
-    expect(first).toMatchObject({ status: 'suppressed', reason: 'the only evidence against chg-123 is timing, which is never enough to act' });
+    expect(first).toMatchObject({ status: 'suppressed', reason: `the only evidence against ${chg()} is timing, which is never enough to act` });
     // The same alert updates again with the same evidence: no second record.
     expect((await rollbacks.evaluate(timingOnly))?.id).toBe(first?.id);
-    expect(await store.audit.list({ action: 'rollback.suppress' })).toHaveLength(1);
+    expect(await auditOf(first?.id, 'rollback.suppress')).toHaveLength(1);
     // Stronger evidence arrives: the change is now proposed.
-    expect(await rollbacks.evaluate(candidate())).toMatchObject({ status: 'pending' });
+    expect(await rollbacks.evaluate(candidate([own()]))).toMatchObject({ status: 'pending' });
   });
 
   it('decides once per change: further alerts about the same change return the existing rollback', async () => {
     const rollbacks = service(rollbackConfig());
-    const first = await rollbacks.evaluate(candidate());
-    const again = await rollbacks.evaluate(candidate([suspect()], { alertId: 'alt-2', incidentId: 'inc-10' }));
+    const first = await rollbacks.evaluate(candidate([own()]));
+    const again = await rollbacks.evaluate(candidate([own()], { alertId: 'alt-2', incidentId: 'inc-10' }));
     expect(again?.id).toBe(first?.id);
-    expect(await store.actions.count({ kind: 'rollback' })).toBe(1);
+    expect(await store.actions.count({ kind: 'rollback', changeId: chg() })).toBe(1);
   });
 
   it('enforces the per-service limit and cooldown from stored rollbacks', async () => {
     const rollbacks = service(rollbackConfig({ limits: { perHour: 10, perServicePerHour: 1, cooldownMinutes: 90 } }));
-    await rollbacks.evaluate(candidate());
+    await rollbacks.evaluate(candidate([own()]));
     now += 61 * 60_000; // past the hourly window, still inside the cooldown
-    const next = await rollbacks.evaluate(candidate([suspect({ changeId: 'chg-124' })], { incidentId: 'inc-11' }));
+    const next = await rollbacks.evaluate(candidate([own({ changeId: 'chg-124' })], { incidentId: 'inc-11' }));
     expect(next).toMatchObject({ status: 'suppressed', reason: 'checkout was rolled back 61 min ago; cooldown is 90 min' });
     // Another service is not affected.
-    const other = await rollbacks.evaluate(candidate([suspect({ changeId: 'chg-200', change: { service: 'cart' } })], { incidentId: 'inc-12' }));
+    const other = await rollbacks.evaluate(candidate([own({ changeId: 'chg-200', change: { service: 'cart' } })], { incidentId: 'inc-12' }));
     expect(other?.status).toBe('pending');
   });
 
   it('enforces the fleet-wide hourly limit across services', async () => {
     const rollbacks = service(rollbackConfig({ limits: { perHour: 2, perServicePerHour: 5, cooldownMinutes: 0 } }));
     for (const name of ['a', 'b']) {
-      await rollbacks.evaluate(candidate([suspect({ changeId: `chg-${name}`, change: { service: name } })], { incidentId: `inc-${name}` }));
+      await rollbacks.evaluate(candidate([own({ changeId: `chg-${name}`, change: { service: name } })], { incidentId: `inc-${name}` }));
     }
-    const third = await rollbacks.evaluate(candidate([suspect({ changeId: 'chg-c', change: { service: 'c' } })], { incidentId: 'inc-c' }));
+    const third = await rollbacks.evaluate(candidate([own({ changeId: 'chg-c', change: { service: 'c' } })], { incidentId: 'inc-c' }));
     expect(third?.reason).toBe('fleet-wide limit reached: 2 rollbacks in the last hour (rollback.limits.perHour 2)');
   });
 
@@ -97,66 +130,70 @@ describe('RollbackService decisions', () => {
       sent.push(body);
       return { ok: true, status: 200 };
     });
-    expect(await rollbacks.evaluate(candidate())).toMatchObject({ status: 'dry_run' });
+    expect(await rollbacks.evaluate(candidate([own()]))).toMatchObject({ status: 'dry_run' });
     expect(await rollbacks.deliverDue()).toEqual({ executed: 0, retried: 0, failed: 0, cancelled: 0 });
     expect(sent).toEqual([]);
-    expect(await store.audit.list({ action: 'rollback.dry_run' })).toHaveLength(1);
+    expect(await auditOf(rb(1), 'rollback.dry_run')).toHaveLength(1);
   });
 
   it('does nothing at all in mode off', async () => {
-    expect(await service(rollbackConfig({ mode: 'off' })).evaluate(candidate())).toBeUndefined();
-    expect(await store.actions.count()).toBe(0);
+    expect(await service(rollbackConfig({ mode: 'off' })).evaluate(candidate([own()]))).toBeUndefined();
+    expect(await store.actions.count({ changeId: chg() })).toBe(0);
   });
 });
 
 describe('RollbackService approvals', () => {
   it('lets exactly one of two concurrent approvals win', async () => {
     const rollbacks = service(rollbackConfig());
-    await rollbacks.evaluate(candidate());
-    const results = await Promise.allSettled([rollbacks.approve('rb-1', 'alice'), rollbacks.approve('rb-1', 'bob')]);
+    await rollbacks.evaluate(candidate([own()]));
+    const results = await Promise.allSettled([rollbacks.approve(rb(1), 'alice'), rollbacks.approve(rb(1), 'bob')]);
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
     const loser = results.find((result) => result.status === 'rejected');
     expect(isChangewatchError(loser?.reason, 'CW_ROLLBACK_NOT_PENDING')).toBe(true);
-    expect(await store.audit.list({ action: 'rollback.approve' })).toHaveLength(1);
+    expect(await auditOf(rb(1), 'rollback.approve')).toHaveLength(1);
   });
 
   it('cannot approve once the window has passed, and records the expiry', async () => {
     const rollbacks = service(rollbackConfig({ approvalTtlMinutes: 10 }));
-    await rollbacks.evaluate(candidate());
+    await rollbacks.evaluate(candidate([own()]));
     now += 10 * 60_000;
-    await rejectsWith(rollbacks.approve('rb-1', 'alice'), 'CW_ROLLBACK_EXPIRED');
-    expect((await store.actions.get('rb-1'))?.status).toBe('expired');
-    await rejectsWith(rollbacks.approve('rb-1', 'alice'), 'CW_ROLLBACK_EXPIRED');
-    expect(await store.audit.list({ action: 'rollback.expire' })).toHaveLength(1);
+    await rejectsWith(rollbacks.approve(rb(1), 'alice'), 'CW_ROLLBACK_EXPIRED');
+    expect((await store.actions.get(rb(1)))?.status).toBe('expired');
+    await rejectsWith(rollbacks.approve(rb(1), 'alice'), 'CW_ROLLBACK_EXPIRED');
+    expect(await auditOf(rb(1), 'rollback.expire')).toHaveLength(1);
   });
 
   it('expires due approvals on the timer and leaves fresh ones pending', async () => {
     const rollbacks = service(rollbackConfig({ approvalTtlMinutes: 15, limits: { perServicePerHour: 5, cooldownMinutes: 0 } }));
-    await rollbacks.evaluate(candidate());
+    await rollbacks.expireDue(); // sweep what earlier tests left pending in the shared store
+    await rollbacks.evaluate(candidate([own()]));
     now += 10 * 60_000;
-    await rollbacks.evaluate(candidate([suspect({ changeId: 'chg-124' })], { incidentId: 'inc-10' }));
+    await rollbacks.evaluate(candidate([own({ changeId: 'chg-124' })], { incidentId: 'inc-10' }));
     now += 5 * 60_000;
     expect(await rollbacks.expireDue()).toBe(1);
-    expect((await store.actions.get('rb-1'))?.status).toBe('expired');
-    expect((await store.actions.get('rb-2'))?.status).toBe('pending');
+    expect((await store.actions.get(rb(1)))?.status).toBe('expired');
+    expect((await store.actions.get(rb(2)))?.status).toBe('pending');
   });
 
   it('denies with a reason, and a denied change is not proposed again', async () => {
     const rollbacks = service(rollbackConfig());
-    await rollbacks.evaluate(candidate());
-    expect(await rollbacks.deny('rb-1', 'alice', 'false positive: load test')).toMatchObject({ status: 'denied', decidedBy: 'alice' });
-    await rejectsWith(rollbacks.approve('rb-1', 'bob'), 'CW_ROLLBACK_NOT_PENDING');
-    expect((await rollbacks.evaluate(candidate()))?.id).toBe('rb-1');
-    const [entry] = await store.audit.list({ action: 'rollback.deny' });
+    await rollbacks.evaluate(candidate([own()]));
+    expect(await rollbacks.deny(rb(1), 'alice', 'false positive: load test')).toMatchObject({ status: 'denied', decidedBy: 'alice' });
+    await rejectsWith(rollbacks.approve(rb(1), 'bob'), 'CW_ROLLBACK_NOT_PENDING');
+    expect((await rollbacks.evaluate(candidate([own()])))?.id).toBe(rb(1));
+    const [entry] = await auditOf(rb(1), 'rollback.deny');
     expect(entry).toMatchObject({ actor: 'alice', reason: 'denied by alice: false positive: load test' });
   });
 
   it('refuses approvals while the kill switch is on', async () => {
     const rollbacks = service(rollbackConfig());
-    await rollbacks.evaluate(candidate());
-    await new KillSwitch(store.audit).set(true, 'carol', 'freeze all automation');
-    await rejectsWith(rollbacks.approve('rb-1', 'alice'), 'CW_KILL_SWITCH_ENGAGED');
-    expect((await store.actions.get('rb-1'))?.status).toBe('pending');
+    await rollbacks.evaluate(candidate([own()]));
+    const killSwitch = new KillSwitch(store.audit);
+    await killSwitch.set(true, 'carol', 'freeze all automation');
+    await rejectsWith(rollbacks.approve(rb(1), 'alice'), 'CW_KILL_SWITCH_ENGAGED');
+    expect((await store.actions.get(rb(1)))?.status).toBe('pending');
+    await killSwitch.set(false, 'carol', 'done');
+    expect((await rollbacks.approve(rb(1), 'alice')).status).toBe('approved');
   });
 
   it('answers CW_NOT_FOUND for an unknown rollback', async () => {
@@ -174,22 +211,21 @@ describe('RollbackService delivery to the CD system', () => {
   });
 
   it('sends an approved rollback signed per Standard Webhooks with every field the CD system needs', async () => {
-    now = Date.now(); // the receiver verifies the timestamp against its own clock
     const rollbacks = service(rollbackConfig({}, receiver.url));
-    await rollbacks.evaluate(candidate());
-    await rollbacks.approve('rb-1', 'alice', 'confirmed in grafana');
+    await rollbacks.evaluate(candidate([own()]));
+    await rollbacks.approve(rb(1), 'alice', 'confirmed in grafana');
     expect(await rollbacks.deliverDue()).toMatchObject({ executed: 1 });
 
     expect(receiver.requests).toHaveLength(1);
     const [request] = receiver.requests;
-    expect(() => verifyWebhook(TEST_SECRET, request!.headers as Record<string, string>, request!.body)).not.toThrow();
-    expect(() => verifyWebhook(`whsec_${Buffer.from('another-key').toString('base64')}`, request!.headers as Record<string, string>, request!.body)).toThrow();
-    expect(request!.headers['webhook-id']).toBe('rb-1');
+    expect(() => verify(TEST_SECRET, request!)).not.toThrow();
+    expect(() => verify(`whsec_${Buffer.from('another-key').toString('base64')}`, request!)).toThrow();
+    expect(request!.headers['webhook-id']).toBe(rb(1));
     const body = JSON.parse(request!.body) as RollbackWebhookBody;
     expect(body).toMatchObject({
       type: 'rollback.requested',
-      rollbackId: 'rb-1',
-      changeId: 'chg-123',
+      rollbackId: rb(1),
+      changeId: chg(),
       service: 'checkout',
       environment: 'prod',
       fromVersion: 'v2',
@@ -201,15 +237,14 @@ describe('RollbackService delivery to the CD system', () => {
       confidence: 0.91,
       approvedBy: 'alice',
     });
-    expect(body.reason).toMatch(/^deploy chg-123 \(ai_agent kiro\) likely caused the anomaly on checkout .*; approved by alice: confirmed in grafana$/);
-    expect((await store.actions.get('rb-1'))?.status).toBe('executed');
-    expect(await store.audit.list({ action: 'rollback.executed' })).toHaveLength(1);
+    expect(body.reason).toMatch(new RegExp(`^deploy ${chg()} \\(ai_agent kiro\\) likely caused the anomaly on checkout .*; approved by alice: confirmed in grafana$`));
+    expect((await store.actions.get(rb(1)))?.status).toBe('executed');
+    expect(await auditOf(rb(1), 'rollback.executed')).toHaveLength(1);
   });
 
   it('sends automatic decisions with approvedBy "policy"', async () => {
-    now = Date.now();
     const rollbacks = service(rollbackConfig({ mode: 'automatic' }, receiver.url));
-    expect(await rollbacks.evaluate(candidate())).toMatchObject({ status: 'approved', decidedBy: 'policy' });
+    expect(await rollbacks.evaluate(candidate([own()]))).toMatchObject({ status: 'approved', decidedBy: 'policy' });
     await rollbacks.deliverDue();
     const body = JSON.parse(receiver.requests[0]!.body) as RollbackWebhookBody;
     expect(body.approvedBy).toBe('policy');
@@ -217,28 +252,26 @@ describe('RollbackService delivery to the CD system', () => {
   });
 
   it('retries 5xx with backoff no sooner than Retry-After, then delivers the same webhook-id', async () => {
-    now = Date.now();
     receiver.script.push({ status: 503, headers: { 'retry-after': '120' } }, { status: 500 });
     const rollbacks = service(rollbackConfig({ mode: 'automatic' }, receiver.url));
-    await rollbacks.evaluate(candidate());
+    await rollbacks.evaluate(candidate([own()]));
     expect(await rollbacks.deliverDue()).toMatchObject({ retried: 1 });
     expect(await rollbacks.deliverDue()).toMatchObject({ retried: 0, executed: 0 }); // not due yet
     now += 120_000;
     expect(await rollbacks.deliverDue()).toMatchObject({ retried: 1 });
     now += 300_000;
     expect(await rollbacks.deliverDue()).toMatchObject({ executed: 1 });
-    expect(receiver.requests.map((request) => request.headers['webhook-id'])).toEqual(['rb-1', 'rb-1', 'rb-1']);
-    expect((await store.actions.get('rb-1'))?.details).toMatchObject({ attempts: 3 });
+    expect(receiver.requests.map((request) => request.headers['webhook-id'])).toEqual([rb(1), rb(1), rb(1)]);
+    expect((await store.actions.get(rb(1)))?.details).toMatchObject({ attempts: 3 });
   });
 
   it('keeps retrying while the CD system is down and delivers once it is back', async () => {
-    now = Date.now();
     const url = receiver.url;
     await receiver.close();
     const rollbacks = service(rollbackConfig({ mode: 'automatic' }, url));
-    await rollbacks.evaluate(candidate());
+    await rollbacks.evaluate(candidate([own()]));
     expect(await rollbacks.deliverDue()).toMatchObject({ retried: 1 });
-    const details = (await store.actions.get('rb-1'))?.details as { lastError: string };
+    const details = (await store.actions.get(rb(1)))?.details as { lastError: string };
     expect(details.lastError).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+/);
     expect(details.lastError).not.toContain('/rollback');
     // A restarted service (new instance, same store) picks the approved rollback up.
@@ -253,20 +286,18 @@ describe('RollbackService delivery to the CD system', () => {
   });
 
   it('marks a rollback failed on a non-retryable answer', async () => {
-    now = Date.now();
     receiver.script.push({ status: 400 });
     const rollbacks = service(rollbackConfig({ mode: 'automatic' }, receiver.url));
-    await rollbacks.evaluate(candidate());
+    await rollbacks.evaluate(candidate([own()]));
     expect(await rollbacks.deliverDue()).toMatchObject({ failed: 1 });
-    expect((await store.actions.get('rb-1'))?.status).toBe('failed');
-    expect(await store.audit.list({ action: 'rollback.failed' })).toHaveLength(1);
+    expect((await store.actions.get(rb(1)))?.status).toBe('failed');
+    expect(await auditOf(rb(1), 'rollback.failed')).toHaveLength(1);
   });
 
   it('never sends a rollback late: past the maximum delivery age it fails instead', async () => {
-    now = Date.now();
     receiver.script.push({ status: 500 });
     const rollbacks = service(rollbackConfig({ mode: 'automatic' }, receiver.url));
-    await rollbacks.evaluate(candidate());
+    await rollbacks.evaluate(candidate([own()]));
     await rollbacks.deliverDue();
     now += 31 * 60_000;
     expect(await rollbacks.deliverDue()).toMatchObject({ failed: 1 });
@@ -274,28 +305,30 @@ describe('RollbackService delivery to the CD system', () => {
   });
 
   it('cancels an approved but unsent rollback when the kill switch goes on, and does not re-propose it', async () => {
-    now = Date.now();
     const rollbacks = service(rollbackConfig({ mode: 'automatic' }, receiver.url));
-    await rollbacks.evaluate(candidate());
+    await rollbacks.evaluate(candidate([own()]));
     const killSwitch = new KillSwitch(store.audit);
     await killSwitch.set(true, 'carol', 'bad rollout storm');
     expect(await rollbacks.deliverDue()).toMatchObject({ cancelled: 1 });
     await killSwitch.set(false, 'carol', 'storm over');
-    expect((await rollbacks.evaluate(candidate()))?.id).toBe('rb-1');
+    expect((await rollbacks.evaluate(candidate([own()])))?.id).toBe(rb(1));
     expect(await rollbacks.deliverDue()).toMatchObject({ executed: 0 });
     expect(receiver.requests).toHaveLength(0);
-    expect(await store.audit.list({ action: 'rollback.cancelled' })).toHaveLength(1);
+    expect(await auditOf(rb(1), 'rollback.cancelled')).toHaveLength(1);
   });
 });
 
 describe('KillSwitch', () => {
   it('is off by default, and each flip is persisted in the audit log with who and why', async () => {
     const killSwitch = new KillSwitch(store.audit);
-    expect(await killSwitch.state()).toEqual({ engaged: false });
+    expect((await killSwitch.state()).engaged).toBe(false);
     await killSwitch.set(true, 'alice', 'incident review');
     expect(await new KillSwitch(store.audit).state()).toMatchObject({ engaged: true, by: 'alice', reason: 'incident review' });
     await killSwitch.set(false, 'bob', 'done');
     expect(await killSwitch.state()).toMatchObject({ engaged: false, by: 'bob' });
-    expect((await store.audit.list({ action: 'killswitch.' })).map((entry) => entry.action)).toEqual(['killswitch.release', 'killswitch.engage']);
+    expect((await store.audit.list({ action: 'killswitch.', limit: 2 })).map((entry) => [entry.actor, entry.action])).toEqual([
+      ['bob', 'killswitch.release'],
+      ['alice', 'killswitch.engage'],
+    ]);
   });
 });

@@ -95,7 +95,7 @@ export interface RollbackDecision {
   suspect?: Suspect;
   /** One sentence naming the change, its author, the symptom, confidence and evidence kinds (absent without a suspect). */
   summary?: string;
-  /** The distinct evidence kinds counted (empty when the suspect carries none). */
+  /** The distinct evidence kinds counted, priors excluded (empty when the suspect carries none). */
   evidenceKinds: EvidenceKind[];
   /** Version to roll back from (the suspect's new version) and to (its previous one). */
   fromVersion?: string;
@@ -185,9 +185,12 @@ export function topSuspect(suspects: readonly Suspect[]): Suspect | undefined {
   return top;
 }
 
-/** The suspect's evidence kinds without duplicates. */
+/**
+ * The suspect's evidence kinds without duplicates, priors left out: a prior says how risky this
+ * kind of change is, not that this change did it, so it never counts toward acting.
+ */
 function distinctKinds(suspect: Suspect): EvidenceKind[] {
-  return [...new Set(suspect.evidenceKinds ?? [])];
+  return [...new Set(suspect.evidenceKinds ?? [])].filter((kind) => kind !== 'prior');
 }
 
 /** A confidence as two decimals. */

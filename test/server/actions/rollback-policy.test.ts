@@ -72,6 +72,13 @@ describe('decideRollback', () => {
     expect(unknown.reasons[0]).toContain('no machine-readable evidence kinds');
   });
 
+  it('never counts a prior (risky kind of change) as evidence against this change', () => {
+    const priorOnly = decideRollback(candidate([suspect({ evidenceKinds: ['timing', 'prior'] })]), rollbackConfig(), calm);
+    expect(priorOnly).toMatchObject({ outcome: 'suppressed', evidenceKinds: ['timing'] });
+    const automatic = decideRollback(candidate([suspect({ evidenceKinds: ['before_after', 'prior'] })]), rollbackConfig({ mode: 'automatic' }), calm);
+    expect(automatic.outcome).toBe('proposed');
+  });
+
   it('executes in automatic mode only with two independent kinds of evidence, else asks a human', () => {
     const automatic = rollbackConfig({ mode: 'automatic' });
     expect(decideRollback(candidate(), automatic, calm).outcome).toBe('executed');

@@ -139,8 +139,9 @@ export class RollbackService {
 
   /**
    * Decides about an alert's top suspect and records the decision, once per change: later updates
-   * of the same alert return the existing record instead of piling up duplicates. Returns `undefined` when mode is off or there are no suspects. Call
-   * `deliverDue()` afterwards to send an automatic decision right away.
+   * of the same alert return the existing record instead of piling up duplicates. Returns
+   * `undefined` when mode is off or there are no suspects. Call `deliverDue()` afterwards to send
+   * an automatic decision right away.
    */
   async evaluate(candidate: RollbackCandidate): Promise<ActionRecord | undefined> {
     if (this.config.mode === 'off' || candidate.suspects.length === 0) return undefined;

@@ -10,10 +10,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Producer } from 'kafkajs';
+import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { TelemetryPoint } from '../../detectors/events.ts';
 import { generateWebhookSecret, verifyWebhook } from '../../server/alerts/notifiers/standard-webhooks.ts';
 import { loadConfig } from '../../server/config.ts';
+import type { Alert, ClientToServerEvents, ServerToClientEvents } from '../../server/contract/alert.ts';
 import type { Incident } from '../../server/contract/incident.ts';
 import { hashToken } from '../../server/http/auth.ts';
 import { createLogger } from '../../server/log.ts';
@@ -162,6 +164,15 @@ describe('Kafka to pager, end to end (real broker, real receivers)', () => {
     expect(pd().filter((e) => e.event_action === 'trigger')).toHaveLength(1);
     expect((await api<{ incidents: Incident[] }>(`${service.url}/api/v1/incidents`)).body.incidents.map((i) => i.id)).toEqual([incident.id]);
 
+    // Dashboards hear about the acknowledgement on the socket.
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(service.url, { transports: ['websocket'] });
+    cleanup.push(() => socket.close());
+    const socketIncidents: Incident[] = [];
+    const socketAlerts: Alert[] = [];
+    socket.on('incident', (i) => socketIncidents.push(i));
+    socket.on('alert', (a) => socketAlerts.push(a));
+    await new Promise((resolve) => socket.once('snapshot', resolve));
+
     // Acknowledge needs an operator; then PagerDuty hears it under the same dedup_key.
     expect((await api(`${service.url}/api/v1/incidents/${incident.id}/acknowledge`, { method: 'POST' })).status).toBe(401);
     const acked = await api<{ incident: Incident }>(`${service.url}/api/v1/incidents/${incident.id}/acknowledge`, { method: 'POST', headers: asOperator, body: JSON.stringify({ reason: 'looking at it' }) });
@@ -169,6 +180,8 @@ describe('Kafka to pager, end to end (real broker, real receivers)', () => {
     expect(acked.body.incident).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'ops-alice' });
     await eventually(() => pd().some((e) => e.event_action === 'acknowledge'), 10_000, 'the PagerDuty acknowledge');
     expect(pd().find((e) => e.event_action === 'acknowledge')!.dedup_key).toBe(`changewatch/${incident.id}`);
+    await eventually(() => socketIncidents.some((i) => i.id === incident.id && i.status === 'acknowledged'), 5_000, 'the incident event');
+    await eventually(() => socketAlerts.some((a) => incident.alertIds.includes(a.id) && a.status === 'acknowledged'), 5_000, 'the acknowledged alert');
 
     // Back to normal for longer than resolveAfterMs (event time): the alert resolves, so does the incident.
     const recovery = stepSeries({ normal: 8, anomalous: 0, start: series.at(-1)!.timestamp + 10_000 });

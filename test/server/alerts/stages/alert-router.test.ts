@@ -1,4 +1,4 @@
-/** The wired stages on a real (in-memory PGlite) store: flapping, human actions, silences, timers. */
+/** The wired stages on a real store (PGlite and PostgreSQL): flapping, human actions, silences, timers, restarts. */
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlertRouter } from '../../../../server/alerts/alert-router.ts';
@@ -9,7 +9,8 @@ import { SilenceBook } from '../../../../server/alerts/stages/mute.ts';
 import type { Alert } from '../../../../server/contract/alert.ts';
 import type { Changewatch } from '../../../../server/core.ts';
 import { createLogger } from '../../../../server/log.ts';
-import { Store } from '../../../../server/store/store.ts';
+import type { Store } from '../../../../server/store/store.ts';
+import { PERSISTENT_STORE_BACKENDS, STORE_BACKENDS, type StoreBackend } from '../../store/backends.ts';
 import { anAlert } from './fixtures.ts';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -17,45 +18,78 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-/** A router on a fresh store with a hand-driven clock; `emit` feeds it an alert and waits until it is handled. */
-async function setup(incidents: Record<string, number> = {}) {
-  const store = await Store.open();
-  cleanup.push(() => store.close());
+/** A router on a fresh database with a hand-driven clock; `emit` feeds it an alert and waits until it is handled. */
+async function setup(backend: StoreBackend, incidents: Record<string, number> = {}) {
+  const database = await backend.create();
+  cleanup.push(() => database.cleanup());
   const clock = { now: Date.parse('2026-03-02T10:00:00Z') };
   const core = Object.assign(new EventEmitter(), { acknowledged: [] as string[], acknowledge(ids: string[]) { this.acknowledged.push(...ids); }, publishIncident() {} });
-  const silences = await SilenceBook.load(store.audit, () => clock.now);
-  const router = await AlertRouter.start({
-    store,
-    core: core as unknown as Changewatch,
-    incidents: incidentsConfigSchema.parse({ groupWaitMs: 0, flapWindowMs: 60_000, ...incidents }),
-    notify: notifyConfigSchema.parse([{ name: 'hook', type: 'webhook', url: 'http://127.0.0.1:9/hook', secret: generateWebhookSecret() }]),
-    maintenance: [],
-    silences,
-    publicUrl: 'http://dash.test',
-    log: createLogger('silent'),
-    onEnqueued: () => {},
-    now: () => clock.now,
-    tickMs: 10,
-  });
-  cleanup.push(() => router.stop());
+  const notify = notifyConfigSchema.parse([{ name: 'hook', type: 'webhook', url: 'http://127.0.0.1:9/hook', secret: generateWebhookSecret() }]);
+
+  /** Opens the store and starts a router on it, as the service does at start. */
+  const boot = async () => {
+    const store = await database.open();
+    const silences = await SilenceBook.load(store.audit, () => clock.now);
+    const router = await AlertRouter.start({
+      store,
+      core: core as unknown as Changewatch,
+      incidents: incidentsConfigSchema.parse({ groupWaitMs: 0, flapWindowMs: 60_000, ...incidents }),
+      notify,
+      maintenance: [],
+      silences,
+      publicUrl: 'http://dash.test',
+      log: createLogger('silent'),
+      onEnqueued: () => {},
+      now: () => clock.now,
+      tickMs: 10,
+    });
+    const stop = async () => {
+      await router.stop();
+      await store.close();
+    };
+    cleanup.push(stop);
+    return { store, router, silences, stop };
+  };
+  let running = await boot();
   const emit = async (alert: Alert) => {
     core.emit('alert', alert);
-    await router.idle();
+    await running.router.idle();
   };
   /** Lets a few timer ticks run at the current clock. */
   const ticks = async () => {
-    await new Promise((resolve) => setTimeout(resolve, 40));
-    await router.idle();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await running.router.idle();
   };
-  const actions = async () => (await store.outbox.list()).map((row) => row.action);
-  return { store, clock, core, router, silences, emit, ticks, actions };
+  const actions = async () => (await running.store.outbox.list()).map((row) => row.action);
+  /** Stops the router and the store and starts both again on the same data, like a process restart. */
+  const restart = async () => {
+    await running.stop();
+    running = await boot();
+  };
+  return {
+    get store(): Store {
+      return running.store;
+    },
+    get router(): AlertRouter {
+      return running.router;
+    },
+    get silences(): SilenceBook {
+      return running.silences;
+    },
+    clock,
+    core,
+    emit,
+    ticks,
+    actions,
+    restart,
+  };
 }
 
 const resolvedAlert = (alert: Alert): Alert => ({ ...alert, status: 'resolved', resolvedAt: alert.updatedAt, updatedAt: new Date(Date.parse(alert.updatedAt) + 60_000).toISOString() });
 
-describe('alert router', { timeout: 60_000 }, () => {
+describe.each(STORE_BACKENDS)('alert router on $name', { timeout: 60_000 }, (backend) => {
   it('does not page twice for a flapping series: a re-fire inside the flap window re-opens the same incident', async () => {
-    const { store, clock, emit, ticks, actions } = await setup();
+    const { store, clock, emit, ticks, actions } = await setup(backend);
     const first = anAlert({ id: 'alrt-1' });
     await emit(first);
     expect(await actions()).toEqual(['trigger']);
@@ -87,7 +121,7 @@ describe('alert router', { timeout: 60_000 }, () => {
   });
 
   it('holds the first page for groupWait so related alerts join it, and records who acknowledged and resolved', async () => {
-    const { store, clock, core, router, emit, ticks, actions } = await setup({ groupWaitMs: 30_000 });
+    const { store, clock, core, router, emit, ticks, actions } = await setup(backend, { groupWaitMs: 30_000 });
     await emit(anAlert({ id: 'alrt-1' }));
     await emit(anAlert({ id: 'alrt-2', metric: 'error_rate', severity: 'critical' }));
     await ticks();
@@ -118,7 +152,7 @@ describe('alert router', { timeout: 60_000 }, () => {
   });
 
   it('records a muted page once as suppressed, and pages when the silence ends while the incident still fires', async () => {
-    const { store, clock, silences, emit, ticks, actions } = await setup();
+    const { store, clock, silences, emit, ticks, actions } = await setup(backend);
     await silences.create(store.audit, { matchers: { service: ['checkout'] }, endsAt: new Date(clock.now + 60_000).toISOString(), comment: 'game day' }, 'alice');
     await emit(anAlert());
     await ticks();
@@ -130,5 +164,28 @@ describe('alert router', { timeout: 60_000 }, () => {
     // The silence is durable: a new book on the same store sees it (here: already expired, so none).
     expect((await SilenceBook.load(store.audit, () => clock.now)).list()).toEqual([]);
     expect((await SilenceBook.load(store.audit, () => clock.now - 1)).list()).toHaveLength(1);
+  });
+});
+
+describe.each(PERSISTENT_STORE_BACKENDS)('alert router restarts on $name', { timeout: 60_000 }, (backend) => {
+  it('resumes after a restart: no second page for a paged incident, and a resolve held by the flap window is still sent', async () => {
+    const cw = await setup(backend);
+    const alert = anAlert();
+    await cw.emit(alert);
+    expect(await cw.actions()).toEqual(['trigger']);
+
+    await cw.restart();
+    await cw.emit({ ...alert, updatedAt: '2026-03-02T10:01:00.000Z' }); // Kafka replays from the checkpoint
+    await cw.ticks();
+    expect(await cw.actions()).toEqual(['trigger']);
+
+    await cw.emit(resolvedAlert(alert));
+    await cw.restart(); // dies inside the flap window, before the resolve was written
+    cw.clock.now += 60_000;
+    await cw.ticks();
+    expect(await cw.actions()).toEqual(['trigger', 'resolve']);
+    await cw.restart();
+    await cw.ticks();
+    expect(await cw.actions()).toEqual(['trigger', 'resolve']);
   });
 });

@@ -121,14 +121,18 @@ export async function startService(config: Config, log: Logger): Promise<Running
   };
 }
 
-/** Pipeline checkpoints in the store: state and offsets of a consumer group saved in one transaction. */
+/**
+ * Pipeline checkpoints in the store: state and offsets of a consumer group saved in one transaction.
+ * The state goes in as its JSON text (a JSON string): PostgreSQL's jsonb refuses the `\u0000` that
+ * detector state strings contain, while an escaped copy of the text round-trips exactly.
+ */
 function storeCheckpoints(store: Store, consumerGroup: string): CheckpointStore {
   return {
     async load() {
       const saved = await store.checkpoints.load(consumerGroup);
       if (saved === undefined) return undefined;
       const offsets = Object.fromEntries(saved.offsets.map(({ topic, partition, offset }) => [partitionKey(topic, partition), offset]));
-      return { state: saved.state as PipelineSnapshot, offsets };
+      return { state: JSON.parse(saved.state as string) as PipelineSnapshot, offsets };
     },
     async save(checkpoint) {
       const offsets = Object.entries(checkpoint.offsets).map(([key, offset]) => {
@@ -136,7 +140,7 @@ function storeCheckpoints(store: Store, consumerGroup: string): CheckpointStore 
         const at = key.lastIndexOf(':');
         return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)), offset };
       });
-      await store.checkpoints.save(consumerGroup, checkpoint.state, offsets);
+      await store.checkpoints.save(consumerGroup, JSON.stringify(checkpoint.state), offsets);
     },
   };
 }

@@ -158,6 +158,8 @@ describe('Kafka to pager, end to end (real broker, real receivers)', () => {
     // Restart on the same data dir: the replayed input and a further anomalous point must not page again.
     await service.stop();
     service = await started(setup);
+    // The stop checkpointed the pipeline into the store (state and offsets), so the restart resumed from it.
+    expect((await service.store.checkpoints.load(setup.topics.groupId))?.offsets.length).toBeGreaterThan(0);
     await kafka.send({ topic: setup.topics.telemetry, messages: messages(series.slice(203)) });
     await eventually(() => service.core.stats(true).eventsProcessed > 0, 15_000, 'the anomalous point after the restart');
     await new Promise((resolve) => setTimeout(resolve, 2_000)); // several router ticks: time enough for a wrong re-page

@@ -18,7 +18,7 @@ export class RateLimitedLog {
   private readonly windows = new Map<string, { start: number; logged: number; suppressed: number }>();
 
   constructor(
-    private readonly log: Logger,
+    private readonly log: Pick<Logger, 'warn'>,
     private readonly perWindow = 5,
     private readonly windowMs = 60_000,
     private readonly now: () => number = Date.now,

@@ -18,6 +18,7 @@ import { Authenticator, readAccess, requireRole } from './http/auth.ts';
 import { createIncidentsRouter } from './http/incidents-routes.ts';
 import { attachSocketGateway } from './http/socket-gateway.ts';
 import { partitionKey, type CheckpointStore } from './ingest/checkpoint.ts';
+import { FileCheckpointStore } from './ingest/file-checkpoint.ts';
 import { KafkaIngest } from './ingest/kafka-ingest.ts';
 import type { Logger } from './log.ts';
 import { createPipeline } from './pipeline/create.ts';
@@ -52,7 +53,11 @@ export async function startService(config: Config, log: Logger): Promise<Running
     // Printed once, to stdout and not the structured log, so it does not end up in log storage.
     process.stdout.write(`changewatch: no API token configured; generated admin token (shown once): ${generatedToken}\n`);
   }
-  const checkpoints = storeCheckpoints(store, config.kafka.groupId);
+  // PGlite computes on this thread: saving a multi-megabyte checkpoint in it stalls detection for
+  // hundreds of milliseconds, so the embedded setup keeps checkpoints in an fsync'd file beside it.
+  // With PostgreSQL the write is I/O the event loop does not wait on, and checkpoints go there.
+  const checkpoints =
+    config.databaseUrl !== undefined ? storeCheckpoints(store, config.kafka.groupId) : new FileCheckpointStore(path.join(config.dataDir, 'checkpoints'), config.kafka.groupId);
   const checkpoint = await checkpoints.load();
   const pipeline = createPipeline(config.pipeline, config.services, checkpoint?.state);
   if (checkpoint) log.info({ series: pipeline.seriesCount, offsets: checkpoint.offsets }, 'restored pipeline state from checkpoint');

@@ -18,6 +18,7 @@ import { loadConfig } from '../../server/config.ts';
 import type { Alert, ClientToServerEvents, ServerToClientEvents } from '../../server/contract/alert.ts';
 import type { Incident } from '../../server/contract/incident.ts';
 import { hashToken } from '../../server/http/auth.ts';
+import { FileCheckpointStore } from '../../server/ingest/file-checkpoint.ts';
 import { createLogger } from '../../server/log.ts';
 import { startService, type RunningService } from '../../server/service.ts';
 import { aChange, stepSeries } from '../support/factories.ts';
@@ -89,7 +90,7 @@ auth:
     HOOK_URL: `${receiverUrl}/hook`,
     HOOK_SECRET: secret,
   };
-  return { topics, secret, routingKey: env.PD_ROUTING_KEY, start: () => startService(loadConfig({ file, env }), createLogger('silent')) };
+  return { topics, secret, dataDir: env.CHANGEWATCH_DATA_DIR, routingKey: env.PD_ROUTING_KEY, start: () => startService(loadConfig({ file, env }), createLogger('silent')) };
 }
 
 async function started(setup: ReturnType<typeof serviceSetup>): Promise<RunningService> {
@@ -158,8 +159,8 @@ describe('Kafka to pager, end to end (real broker, real receivers)', () => {
     // Restart on the same data dir: the replayed input and a further anomalous point must not page again.
     await service.stop();
     service = await started(setup);
-    // The stop checkpointed the pipeline into the store (state and offsets), so the restart resumed from it.
-    expect((await service.store.checkpoints.load(setup.topics.groupId))?.offsets.length).toBeGreaterThan(0);
+    // The stop checkpointed the pipeline (state and offsets), so the restart resumed from it.
+    expect(Object.keys((await new FileCheckpointStore(path.join(setup.dataDir, 'checkpoints'), setup.topics.groupId).load())?.offsets ?? {}).length).toBeGreaterThan(0);
     await kafka.send({ topic: setup.topics.telemetry, messages: messages(series.slice(203)) });
     await eventually(() => service.core.stats(true).eventsProcessed > 0, 15_000, 'the anomalous point after the restart');
     await new Promise((resolve) => setTimeout(resolve, 2_000)); // several router ticks: time enough for a wrong re-page

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { RateLimitedLog } from '../../server/log.ts';
 
-function capture(): { log: ReturnType<typeof pino>; lines: () => Array<Record<string, unknown>> } {
+function capture() {
   const chunks: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -12,7 +12,7 @@ function capture(): { log: ReturnType<typeof pino>; lines: () => Array<Record<st
     },
   });
   const log = pino({ level: 'info' }, sink);
-  return { log, lines: () => chunks.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+  return { log, lines: (): Array<Record<string, unknown>> => chunks.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
 }
 
 describe('RateLimitedLog', () => {

@@ -21,6 +21,11 @@ import { createLogger } from '../server/log.ts';
 import { startService } from '../server/service.ts';
 import { startServiceProcess, stopServiceProcess } from '../server/dev/service-process.ts';
 
+/** The store to measure with: PostgreSQL when DATABASE_URL is set, else the embedded PGlite (the default setup). */
+function storeEnv(): Record<string, string> {
+  return process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {};
+}
+
 const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '100000' },
@@ -89,7 +94,7 @@ async function rawConsume(round: number): Promise<number> {
 
 async function pipelineConsume(round: number): Promise<number> {
   const config = loadConfig({
-    env: { KAFKA_BROKERS: broker.brokers, PORT: '0', KAFKA_GROUP_ID: `bench-pipeline-${round}`, CHANGEWATCH_TOPIC_TELEMETRY: throughputTopic, CHANGEWATCH_TOPIC_CHANGES: 'bench.throughput.changes', CHANGEWATCH_TOPIC_ALERTS: 'bench.throughput.alerts', CHANGEWATCH_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'cw-bench-')) },
+    env: { KAFKA_BROKERS: broker.brokers, PORT: '0', KAFKA_GROUP_ID: `bench-pipeline-${round}`, CHANGEWATCH_TOPIC_TELEMETRY: throughputTopic, CHANGEWATCH_TOPIC_CHANGES: 'bench.throughput.changes', CHANGEWATCH_TOPIC_ALERTS: 'bench.throughput.alerts', CHANGEWATCH_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'cw-bench-')), ...storeEnv() },
   });
   const service = await startService(config, createLogger('silent'));
   while (service.core.stats(true).eventsProcessed === 0) await new Promise((r) => setTimeout(r, 1));

@@ -3,12 +3,16 @@
  * directory, or purely in memory when no directory is given (tests).
  */
 import { mkdir } from 'node:fs/promises';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { Worker } from 'node:worker_threads';
 import { createError } from '../errors.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { toStoreError, type SqlClient, type SqlDatabase } from './sql-client.ts';
 
-/** Opens PGlite in `dataDir` (created if missing), or in memory when `dataDir` is undefined. */
+/**
+ * Opens PGlite in `dataDir` (created if missing), or in memory when `dataDir` is undefined. PGlite
+ * runs in a worker thread: it is WebAssembly, and on the service's own thread every query's
+ * computation would stall detection (an alert storm cost most of the consumer's throughput).
+ */
 export async function openPgliteDatabase(dataDir?: string): Promise<SqlDatabase> {
   let lock: DataDirLock | undefined;
   if (dataDir !== undefined) {
@@ -16,7 +20,7 @@ export async function openPgliteDatabase(dataDir?: string): Promise<SqlDatabase>
     lock = await lockDataDir(dataDir);
   }
   try {
-    return new PgliteDatabase(await PGlite.create(dataDir), lock);
+    return new PgliteDatabase(await PgliteThread.start(dataDir), lock);
   } catch (error) {
     await lock?.release();
     throw createError('CW_STORE_UNAVAILABLE', `cannot open the embedded database${dataDir ? ` in ${dataDir}` : ''}`, undefined, {
@@ -25,24 +29,88 @@ export async function openPgliteDatabase(dataDir?: string): Promise<SqlDatabase>
   }
 }
 
-/** Adapts a PGlite instance or one of its transactions to `SqlClient`. */
+type Reply = { id: number; rows?: unknown[]; error?: { message: string; code?: string; constraint?: string } };
+
+/** The worker thread running PGlite, and the request/reply messages to it. */
+class PgliteThread {
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: unknown) => void }>();
+  closed = false;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: Reply) => {
+      const waiter = this.pending.get(reply.id);
+      if (!waiter) return;
+      this.pending.delete(reply.id);
+      if (reply.error) waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code, constraint: reply.error.constraint }));
+      else waiter.resolve(reply.rows ?? []);
+    });
+    worker.on('error', (error) => this.failAll(error));
+    worker.on('exit', () => this.failAll(new Error('the embedded database thread exited')));
+  }
+
+  /** Starts the thread and waits until PGlite is open. */
+  static async start(dataDir: string | undefined): Promise<PgliteThread> {
+    const worker = new Worker(new URL('./pglite-worker.js', import.meta.url), { workerData: { dataDir } });
+    await new Promise<void>((resolve, reject) => {
+      const onExit = (code: number): void => fail(new Error(`the embedded database thread exited with ${code}`));
+      const fail = (error: Error): void => {
+        worker.off('message', onReady);
+        worker.off('exit', onExit);
+        reject(error);
+      };
+      const onReady = (): void => {
+        worker.off('error', fail);
+        worker.off('exit', onExit);
+        resolve();
+      };
+      worker.once('message', onReady);
+      worker.once('error', fail);
+      worker.once('exit', onExit);
+    });
+    return new PgliteThread(worker);
+  }
+
+  request(op: 'query' | 'exec' | 'close', sql = '', params: readonly unknown[] = []): Promise<unknown[]> {
+    if (this.closed && op !== 'close') return Promise.reject(createError('CW_STORE_CLOSED', 'the store is closed'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, op, sql, params });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.request('close');
+    this.closed = true;
+    await this.worker.terminate();
+  }
+
+  private failAll(error: unknown): void {
+    this.closed = true;
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
+  }
+}
+
+/** Runs statements on the thread; inside a transaction, on the connection the transaction holds. */
 class PgliteClient implements SqlClient {
-  constructor(protected readonly target: PGlite | Transaction) {}
+  constructor(protected readonly thread: PgliteThread) {}
 
   async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
     try {
-      const result = await this.target.query<Row>(sql, params as unknown[]);
-      return result.rows;
+      return (await this.thread.request('query', sql, params)) as Row[];
     } catch (error) {
-      throw toStoreError(error);
+      throw isStoreClosed(error) ? error : toStoreError(error);
     }
   }
 
   async exec(sql: string): Promise<void> {
     try {
-      await this.target.exec(sql);
+      await this.thread.request('exec', sql);
     } catch (error) {
-      throw toStoreError(error);
+      throw isStoreClosed(error) ? error : toStoreError(error);
     }
   }
 
@@ -51,38 +119,58 @@ class PgliteClient implements SqlClient {
   }
 }
 
-/** The database itself: PGlite is single-connection and queues statements behind an open transaction. */
-class PgliteDatabase extends PgliteClient implements SqlDatabase {
+/**
+ * The database itself. PGlite is one connection, so statements are serialized here: a transaction
+ * holds the connection from BEGIN to COMMIT, and everything else waits its turn.
+ */
+class PgliteDatabase implements SqlDatabase {
   readonly dialect = 'pglite' as const;
+  private readonly client: PgliteClient;
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly db: PGlite,
+    private readonly thread: PgliteThread,
     private readonly lock: DataDirLock | undefined,
   ) {
-    super(db);
+    this.client = new PgliteClient(thread);
   }
 
-  override async query<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
-    this.assertOpen();
-    return super.query<Row>(sql, params);
+  query<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
+    return this.exclusive(() => this.client.query<Row>(sql, params));
   }
 
-  override async exec(sql: string): Promise<void> {
-    this.assertOpen();
-    return super.exec(sql);
+  exec(sql: string): Promise<void> {
+    return this.exclusive(() => this.client.exec(sql));
   }
 
-  override async transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T> {
-    this.assertOpen();
-    return this.db.transaction((tx) => work(new PgliteClient(tx)));
-  }
-
-  private assertOpen(): void {
-    if (this.db.closed) throw createError('CW_STORE_CLOSED', 'the store is closed');
+  transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      await this.client.exec('BEGIN');
+      try {
+        const result = await work(this.client);
+        await this.client.exec('COMMIT');
+        return result;
+      } catch (error) {
+        await this.client.exec('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
   }
 
   async close(): Promise<void> {
-    if (!this.db.closed) await this.db.close();
+    await this.turn.catch(() => undefined);
+    await this.thread.close();
     await this.lock?.release();
   }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    if (this.thread.closed) return Promise.reject(createError('CW_STORE_CLOSED', 'the store is closed'));
+    const result = this.turn.then(work);
+    this.turn = result.catch(() => undefined);
+    return result;
+  }
+}
+
+function isStoreClosed(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'CW_STORE_CLOSED';
 }

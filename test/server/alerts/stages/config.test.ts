@@ -1,26 +1,8 @@
 /** The incident, notify and maintenance sections as the config loader composes them. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { problemsOf, yamlFile } from '../../../support/config-files.ts';
 import { loadConfig } from '../../../../server/config.ts';
-import { isChangewatchError } from '../../../../server/errors.ts';
 
-function yamlFile(text: string): string {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'cw-config-')), 'changewatch.yaml');
-  writeFileSync(file, text);
-  return file;
-}
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (isChangewatchError(err, 'CW_CONFIG_INVALID')) return err.details!.problems as string[];
-    throw err;
-  }
-  throw new Error('expected the configuration to be refused');
-}
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 

@@ -14,7 +14,7 @@ import { SilenceBook } from './alerts/stages/mute.ts';
 import type { Config } from './config.ts';
 import { Changewatch } from './core.ts';
 import { createHttpApp } from './http/app.ts';
-import { Authenticator, readAccess, requireRole } from './http/auth.ts';
+import { Authenticator, readAccess, requireRole, socketReadAccess } from './http/auth.ts';
 import { createIncidentsRouter } from './http/incidents-routes.ts';
 import { attachSocketGateway } from './http/socket-gateway.ts';
 import { partitionKey, type CheckpointStore } from './ingest/checkpoint.ts';
@@ -89,7 +89,8 @@ export async function startService(config: Config, log: Logger): Promise<Running
     routers: [createIncidentsRouter({ store, alertRouter, silences, read: readAccess(authenticator), requireRole: (role) => requireRole(authenticator, role) })],
   });
   const http = createServer(app);
-  const gateway = attachSocketGateway(http, core, () => core.stats(ingest.ready));
+  // Dashboards read through the socket: the same read rule as the GET routes (anonymous unless auth.anonymousRead is false).
+  const gateway = attachSocketGateway(http, core, () => core.stats(ingest.ready), { authorize: socketReadAccess(authenticator) });
   const onIncident = (incident: Parameters<typeof core.publishIncident>[0]): void => void gateway.io.emit('incident', incident);
   core.on('incident', onIncident);
   await new Promise<void>((resolve, reject) => {

@@ -10,9 +10,19 @@ import type { Changewatch } from '../core.ts';
 /** The typed socket.io server of changewatch. */
 export type ChangewatchSocketServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
+/** A socket.io middleware that admits or refuses a connecting dashboard (read access). */
+export type SocketAuthorizer = Parameters<ChangewatchSocketServer['use']>[0];
+
 /** Attaches socket.io to `http` and wires it to the core; returns a function that detaches it. */
-export function attachSocketGateway(http: HttpServer, core: Changewatch, stats: () => ServerStats, statsEveryMs = 2_000): { io: ChangewatchSocketServer; close(): Promise<void> } {
+export function attachSocketGateway(
+  http: HttpServer,
+  core: Changewatch,
+  stats: () => ServerStats,
+  options: { authorize?: SocketAuthorizer; statsEveryMs?: number } = {},
+): { io: ChangewatchSocketServer; close(): Promise<void> } {
+  const statsEveryMs = options.statsEveryMs ?? 2_000;
   const io: ChangewatchSocketServer = new Server(http, { serveClient: false, cors: { origin: false } });
+  if (options.authorize) io.use(options.authorize);
   io.on('connection', (socket) => {
     socket.emit('snapshot', { alerts: core.alerts.list({ limit: 500 }), changes: core.recentChanges(200), stats: stats() });
   });

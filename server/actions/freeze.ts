@@ -14,6 +14,7 @@ import { AUTHOR_TYPES, type AuthorType } from '../../detectors/events.ts';
 import { createError } from '../errors.ts';
 import type { ActionRecord } from '../store/repositories/actions.ts';
 import type { Store } from '../store/store.ts';
+import type { Freeze } from '../contract/automation.ts';
 import { formatConfidence, topSuspect, type RollbackCandidate } from './rollback-policy.ts';
 
 /** What a freeze covers. */
@@ -54,29 +55,8 @@ export interface GateAnswer {
   freezeIds: string[];
 }
 
-/** A freeze as the API shows it. */
-export interface Freeze {
-  id: string;
-  active: boolean;
-  scope: FreezeScope;
-  /** The frozen service (scope `service`) or the service where the incident happened (scope `agent`). */
-  service: string;
-  /** The frozen agent (scope `agent`), or the agent whose change caused it. */
-  agent: string;
-  authorTypes: AuthorType[];
-  changeId: string;
-  changeType: string;
-  incidentId?: string;
-  alertId: string;
-  confidence: number;
-  /** ISO-8601. */
-  since: string;
-  /** The sentence the gate answers with. */
-  reason: string;
-  liftedBy?: string;
-  liftedAt?: string;
-  liftReason?: string;
-}
+/** A freeze as the API shows it (defined in the contract). */
+export type { Freeze };
 
 /** Kind-specific data stored in a freeze action's `details`. */
 interface FreezeDetails {

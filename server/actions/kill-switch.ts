@@ -3,22 +3,14 @@
  * append-only audit log, so every flip is recorded with who and why by construction, survives
  * restarts, and there is no second copy of the state to drift from the record.
  */
+import type { KillSwitchState } from '../contract/automation.ts';
 import type { AuditRepository } from '../store/repositories/audit.ts';
+
+/** Where the kill switch stands (defined in the contract). */
+export type { KillSwitchState };
 
 /** The audit target every kill switch entry uses. */
 export const KILL_SWITCH_TARGET = 'killswitch:automation';
-
-/** Where the kill switch stands. */
-export interface KillSwitchState {
-  /** True while automated actions (rollback approvals and sends) are stopped. */
-  engaged: boolean;
-  /** Who flipped it last. */
-  by?: string;
-  /** Why, as they wrote it. */
-  reason?: string;
-  /** ISO-8601 time of the last flip. */
-  since?: string;
-}
 
 /** Reads and flips the kill switch. */
 export class KillSwitch {

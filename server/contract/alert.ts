@@ -2,6 +2,7 @@
  * The alert and socket.io contract shared by the server, the replay CLI and the dashboard.
  */
 import type { AuthorType, ChangeEvent, Suspect } from '../../detectors/events.ts';
+import type { AutomationSnapshot } from './automation.ts';
 import type { Incident } from './incident.ts';
 
 /** Lifecycle of an alert. */
@@ -80,7 +81,9 @@ export interface ServerToClientEvents {
   incident: (incident: Incident) => void;
   /** Periodic counters. */
   stats: (stats: ServerStats) => void;
+  /** Rollbacks, freezes and the kill switch: sent on connect and after every change to them. */
+  automation: (snapshot: AutomationSnapshot) => void;
 }
 
-/** socket.io events the dashboard sends (none yet; acknowledgements arrive with the incident lifecycle). */
+/** socket.io events the dashboard sends: none; people act through the HTTP API with their token. */
 export interface ClientToServerEvents {}

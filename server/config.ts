@@ -12,6 +12,8 @@ import { createError } from './errors.ts';
 import { notifyConfigSchema } from './alerts/notifiers/config.ts';
 import { incidentsConfigSchema, maintenanceWindowSchema } from './alerts/stages/config.ts';
 import { authConfigSchema } from './http/auth.ts';
+import { freezeConfigSchema } from './actions/freeze.ts';
+import { rollbackConfigSchema } from './actions/rollback-policy.ts';
 
 const positiveMs = z.number().int().positive();
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, ".", "_" or "-"');
@@ -76,6 +78,10 @@ export const configSchema = z.strictObject({
   maintenance: z.array(maintenanceWindowSchema).default([]),
   /** API tokens (SHA-256 hashes) and whether reads are anonymous. */
   auth: authConfigSchema.prefault({}),
+  /** When and how changewatch rolls back an implicated change; see docs/actions.md. */
+  rollback: rollbackConfigSchema.prefault({}),
+  /** Freezing AI-authored changes after an AI change caused an incident; see docs/actions.md. */
+  freeze: freezeConfigSchema.prefault({}),
 });
 
 /** The validated, frozen configuration. */
@@ -96,7 +102,7 @@ export function loadConfig(sources: ConfigSources): Config {
   const file = sources.file ?? sources.env.CHANGEWATCH_CONFIG;
   if (file) {
     try {
-      const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
+      const parsed = parseWithReferences(readFileSync(file, 'utf8'));
       if (parsed !== null && parsed !== undefined) {
         if (typeof parsed !== 'object' || Array.isArray(parsed)) problems.push(`${file}: the top level must be a mapping`);
         else {
@@ -119,27 +125,52 @@ export function loadConfig(sources: ConfigSources): Config {
   return deepFreeze(result.data);
 }
 
+/** `${VAR}` and `${VAR:-default}` references. */
+const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/**
+ * Parses YAML whose scalars may hold `${VAR}` references. In a flow mapping such as
+ * `webhook: { url: ..., secret: ${ROLLBACK_SECRET} }` the `{` of a reference would start a nested
+ * mapping, so references become placeholders for the parse and are put back in the parsed strings,
+ * where `interpolate` resolves them. Values never pass through the YAML parser, so a value with
+ * `#`, `: ` or a newline cannot change the file's structure.
+ */
+function parseWithReferences(text: string): unknown {
+  const references: string[] = [];
+  const masked = text.replace(ENV_REFERENCE, (reference) => `__cw_ref_${references.push(reference) - 1}__`);
+  const restore = (node: unknown): unknown => {
+    if (typeof node === 'string') return node.replace(/__cw_ref_(\d+)__/g, (placeholder, index: string) => references[Number(index)] ?? placeholder);
+    if (Array.isArray(node)) return node.map(restore);
+    if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, restore(v)]));
+    return node;
+  };
+  return restore(parseYaml(masked));
+}
+
 /** Keys of `notify:` entries that hold secrets: the file may only reference them as `${VAR}`. */
 const SECRET_NOTIFY_KEYS = ['routingKey', 'secret'] as const;
 
-/** Notes every secret written literally in the file (it would end up in version control and backups). */
+/** Notes every secret (notify keys, the rollback webhook's secret) written literally in the file (it would end up in version control and backups). */
 function requireSecretsFromEnv(file: Record<string, unknown>, problems: string[]): void {
-  if (!Array.isArray(file.notify)) return;
-  file.notify.forEach((entry: unknown, index) => {
-    if (!entry || typeof entry !== 'object') return;
-    for (const key of SECRET_NOTIFY_KEYS) {
-      const value = (entry as Record<string, unknown>)[key];
-      if (typeof value === 'string' && !/\$\{[A-Za-z_][A-Za-z0-9_]*\}/.test(value)) {
-        problems.push(`notify.${index}.${key}: secrets must come from the environment: write \${SOME_VAR}, not the value`);
-      }
+  const check = (value: unknown, path: string): void => {
+    if (typeof value === 'string' && !/\$\{[A-Za-z_][A-Za-z0-9_]*\}/.test(value)) {
+      problems.push(`${path}: secrets must come from the environment: write \${SOME_VAR}, not the value`);
     }
-  });
+  };
+  if (Array.isArray(file.notify)) {
+    file.notify.forEach((entry: unknown, index) => {
+      if (!entry || typeof entry !== 'object') return;
+      for (const key of SECRET_NOTIFY_KEYS) check((entry as Record<string, unknown>)[key], `notify.${index}.${key}`);
+    });
+  }
+  const rollbackWebhook = (file.rollback as { webhook?: unknown } | undefined)?.webhook;
+  if (rollbackWebhook && typeof rollbackWebhook === 'object') check((rollbackWebhook as Record<string, unknown>).secret, 'rollback.webhook.secret');
 }
 
 /** Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree, noting unset variables. */
 function interpolate(node: unknown, env: NodeJS.ProcessEnv, problems: string[], path: string[]): unknown {
   if (typeof node === 'string') {
-    return node.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => {
+    return node.replace(ENV_REFERENCE, (_, name: string, fallback: string | undefined) => {
       const value = env[name];
       if (value !== undefined && value !== '') return value;
       if (fallback !== undefined) return fallback;

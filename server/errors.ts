@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   CW_CONFLICT: { statusCode: 409, description: 'The request conflicts with the current state of the resource.' },
   CW_ROLLBACK_NOT_PENDING: { statusCode: 409, description: 'The rollback is no longer awaiting a decision (someone else decided it first, or it was never pending).' },
   CW_ROLLBACK_EXPIRED: { statusCode: 409, description: 'The rollback approval window has passed; it can no longer be approved.' },
+  CW_ROLLBACK_NO_WEBHOOK: { statusCode: 409, description: 'No rollback.webhook is configured, so an approved rollback would have nowhere to go; roll back by hand.' },
   CW_KILL_SWITCH_ENGAGED: { statusCode: 409, description: 'The automation kill switch is on, so no rollback may be approved or sent.' },
   CW_FREEZE_NOT_ACTIVE: { statusCode: 409, description: 'The freeze is already lifted.' },
 } as const satisfies Record<string, ErrorCodeInfo>;

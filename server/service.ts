@@ -1,18 +1,25 @@
 /**
  * Wires the running service together in one place: store → checkpoint → pipeline → core → Kafka
- * edge, alert router (incidents and notifications) → delivery worker, HTTP edge and socket gateway. `npm start`, the demo, the tests and the benchmarks all start
+ * edge, alert router (incidents and notifications) → delivery worker and guarded automation
+ * (freezes, rollbacks, kill switch), HTTP edge and socket gateway. `npm start`, the demo, the tests and the benchmarks all start
  * changewatch through `startService`.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Automation } from './actions/automation.ts';
+import { FreezeService } from './actions/freeze.ts';
+import { KillSwitch } from './actions/kill-switch.ts';
+import { RollbackService } from './actions/rollback-service.ts';
 import { AlertRouter } from './alerts/alert-router.ts';
 import { DeliveryWorker } from './alerts/delivery/worker.ts';
 import { createNotifiers } from './alerts/notifiers/index.ts';
 import { SilenceBook } from './alerts/stages/mute.ts';
 import type { Config } from './config.ts';
 import { Changewatch } from './core.ts';
+import type { AutomationSnapshot } from './contract/automation.ts';
+import { createActionsRouter } from './http/actions-routes.ts';
 import { createHttpApp } from './http/app.ts';
 import { Authenticator, readAccess, requireRole, socketReadAccess } from './http/auth.ts';
 import { createIncidentsRouter } from './http/incidents-routes.ts';
@@ -38,6 +45,7 @@ export interface RunningService {
   store: Store;
   alertRouter: AlertRouter;
   delivery: DeliveryWorker;
+  automation: Automation;
   /** Stops consuming, checkpoints, and closes every connection. */
   stop(): Promise<void>;
 }
@@ -66,6 +74,22 @@ export async function startService(config: Config, log: Logger): Promise<Running
 
   const delivery = new DeliveryWorker({ store, notifiers: createNotifiers(config.notify), logger: log.child({ component: 'delivery' }) });
   const silences = await SilenceBook.load(store.audit);
+  const killSwitch = new KillSwitch(store.audit);
+  const rollbacks = new RollbackService({ store, config: config.rollback, killSwitch, logger: log.child({ component: 'rollback' }) });
+  const freezes = new FreezeService({ store, config: config.freeze });
+  // Dashboards hear of every change to rollbacks, freezes and the kill switch; `io` exists once HTTP is up.
+  let broadcastAutomation: (snapshot: AutomationSnapshot) => void = () => undefined;
+  const automation = new Automation({
+    rollbacks,
+    freezes,
+    killSwitch,
+    rollbackConfig: config.rollback,
+    log: log.child({ component: 'automation' }),
+    onChange: (snapshot) => broadcastAutomation(snapshot),
+  });
+  if (config.rollback.mode !== 'off' && config.rollback.webhook === undefined) {
+    log.warn({ mode: config.rollback.mode }, 'rollback.webhook is not configured: rollbacks are proposed on the dashboard but approving one is refused; roll back by hand');
+  }
   const alertRouter = await AlertRouter.start({
     store,
     core,
@@ -76,8 +100,10 @@ export async function startService(config: Config, log: Logger): Promise<Running
     publicUrl: config.publicUrl,
     log: log.child({ component: 'alert-router' }),
     onEnqueued: () => delivery.wake(),
+    onRouted: (alert, incident) => automation.consider(alert, incident),
   });
   delivery.start();
+  automation.start();
 
   const app = createHttpApp({
     core,
@@ -86,11 +112,27 @@ export async function startService(config: Config, log: Logger): Promise<Running
     maxBodyBytes: config.kafka.maxMessageBytes * 4,
     maxFutureSkewMs: config.kafka.maxFutureSkewMs,
     dashboardDir: DASHBOARD_DIR,
-    routers: [createIncidentsRouter({ store, alertRouter, silences, read: readAccess(authenticator), requireRole: (role) => requireRole(authenticator, role) })],
+    routers: [
+      createIncidentsRouter({ store, alertRouter, silences, read: readAccess(authenticator), requireRole: (role) => requireRole(authenticator, role) }),
+      createActionsRouter({
+        authenticator,
+        rollbacks,
+        freezes,
+        killSwitch,
+        audit: store.audit,
+        onApproved: () => automation.deliverNow(),
+        onChanged: () => automation.changed(),
+        snapshot: () => automation.snapshot(),
+      }),
+    ],
   });
   const http = createServer(app);
   // Dashboards read through the socket: the same read rule as the GET routes (anonymous unless auth.anonymousRead is false).
-  const gateway = attachSocketGateway(http, core, () => core.stats(ingest.ready), { authorize: socketReadAccess(authenticator) });
+  const gateway = attachSocketGateway(http, core, () => core.stats(ingest.ready), {
+    authorize: socketReadAccess(authenticator),
+    automation: () => automation.snapshot(),
+  });
+  broadcastAutomation = (snapshot) => void gateway.io.emit('automation', snapshot);
   const onIncident = (incident: Parameters<typeof core.publishIncident>[0]): void => void gateway.io.emit('incident', incident);
   core.on('incident', onIncident);
   await new Promise<void>((resolve, reject) => {
@@ -113,10 +155,12 @@ export async function startService(config: Config, log: Logger): Promise<Running
     store,
     alertRouter,
     delivery,
+    automation,
     stop: () =>
       (stopping ??= (async () => {
         await ingest.stop().catch((err: unknown) => log.error({ err }, 'error while stopping Kafka ingest'));
         await alertRouter.stop();
+        await automation.stop();
         await delivery.stop();
         core.off('incident', onIncident);
         await gateway.close();

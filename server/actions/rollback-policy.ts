@@ -47,8 +47,10 @@ export const rollbackConfigSchema = z
     approvalTtlMinutes: z.number().positive().default(15),
   })
   .strict()
-  .refine((config) => config.mode === 'off' || config.mode === 'dry-run' || config.webhook !== undefined, {
-    message: 'rollback.webhook is required unless mode is off or dry-run',
+  // Without a webhook, require-approval still proposes (a human rolls back by hand and says so);
+  // automatic would decide to act with no way to act, so it needs one.
+  .refine((config) => config.mode !== 'automatic' || config.webhook !== undefined, {
+    message: 'rollback.webhook is required when mode is automatic',
     path: ['webhook'],
   });
 

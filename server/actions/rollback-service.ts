@@ -17,7 +17,9 @@
  * before every attempt.
  */
 import { randomUUID } from 'node:crypto';
+import type { ChangeAuthor, EvidenceKind } from '../../detectors/events.ts';
 import type { DeliveryOutcome } from '../alerts/notifiers/types.ts';
+import type { RollbackStatus, RollbackView } from '../contract/automation.ts';
 import { fullJitterDelay, type BackoffPolicy, type RandomSource } from '../alerts/delivery/backoff.ts';
 import { createError } from '../errors.ts';
 import type { ActionRecord, ActionStatus } from '../store/repositories/actions.ts';
@@ -209,6 +211,12 @@ export class RollbackService {
       throw createError('CW_ROLLBACK_EXPIRED', `rollback ${id} expired at ${current.expiresAt}; it can no longer be approved`);
     }
     if (current.status === 'expired') throw createError('CW_ROLLBACK_EXPIRED', `rollback ${id} expired at ${current.expiresAt ?? current.updatedAt}`);
+    if (current.status === 'pending' && this.config.webhook === undefined) {
+      throw createError(
+        'CW_ROLLBACK_NO_WEBHOOK',
+        `rollback ${id} cannot be sent: rollback.webhook is not configured; roll ${current.service} back in your CD system by hand, then deny this proposal saying so`,
+      );
+    }
     const killSwitch = await this.killSwitch.state();
     if (killSwitch.engaged) {
       throw createError('CW_KILL_SWITCH_ENGAGED', `the kill switch is on (by ${killSwitch.by ?? 'unknown'}); turn it off before approving rollbacks`);
@@ -377,6 +385,35 @@ export class RollbackService {
   private notPending(id: string): Error {
     return createError('CW_ROLLBACK_NOT_PENDING', `rollback ${id} is no longer pending; someone else decided it first`);
   }
+}
+
+/** A stored rollback action as the API, the socket and the dashboard show it. */
+export function toRollbackView(action: ActionRecord): RollbackView {
+  const details = action.details as unknown as RollbackDetails;
+  return {
+    id: action.id,
+    status: action.status as RollbackStatus,
+    service: action.service,
+    changeId: action.changeId ?? '',
+    ...(action.incidentId === undefined ? {} : { incidentId: action.incidentId }),
+    alertId: details.alertId,
+    anomalyService: details.anomalyService,
+    environment: details.environment,
+    ...(details.fromVersion === undefined ? {} : { fromVersion: details.fromVersion }),
+    ...(details.toVersion === undefined ? {} : { toVersion: details.toVersion }),
+    ...(details.confidence === undefined ? {} : { confidence: details.confidence }),
+    ...(details.changeType === undefined ? {} : { changeType: details.changeType }),
+    ...(details.author === undefined ? {} : { author: details.author as ChangeAuthor }),
+    summary: details.summary,
+    evidence: details.evidence,
+    evidenceKinds: details.evidenceKinds as EvidenceKind[],
+    reason: action.reason,
+    requestedBy: action.requestedBy,
+    ...(action.decidedBy === undefined ? {} : { decidedBy: action.decidedBy }),
+    createdAt: action.createdAt,
+    updatedAt: action.updatedAt,
+    ...(action.expiresAt === undefined ? {} : { expiresAt: action.expiresAt }),
+  };
 }
 
 /** True when an existing action was decided for the same incident (or, without one, the same alert). */

@@ -36,6 +36,8 @@ export interface AlertRouterOptions {
   log: Logger;
   /** Called after notifications were committed to the outbox (wake the delivery worker). */
   onEnqueued: () => void;
+  /** Called after an alert emission and its incident were committed (guarded automation looks at it here). */
+  onRouted?: (alert: Alert, incident: Incident) => void;
   /** Wall clock, epoch ms (default `Date.now`). */
   now?: () => number;
   /** How often the timers (groupWait, groupInterval, repeatInterval, flap window) are checked (default 1 s). */
@@ -152,6 +154,7 @@ export class AlertRouter {
     if (outcome === undefined) return;
     this.settle(outcome.incident, outcome.state, now);
     if (outcome.enqueued) this.options.onEnqueued();
+    this.options.onRouted?.(alert, outcome.incident);
     if (outcome.isNew || changedVisibly(outcome.previous, outcome.incident)) this.options.core.publishIncident(outcome.incident);
   }
 

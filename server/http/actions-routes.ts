@@ -8,7 +8,8 @@ import express, { type ErrorRequestHandler, type Request, type Router } from 'ex
 import { AUTHOR_TYPES, type AuthorType } from '../../detectors/events.ts';
 import type { FreezeService } from '../actions/freeze.ts';
 import type { KillSwitch } from '../actions/kill-switch.ts';
-import type { RollbackService } from '../actions/rollback-service.ts';
+import { toRollbackView, type RollbackService } from '../actions/rollback-service.ts';
+import type { AutomationSnapshot } from '../contract/automation.ts';
 import { createError, isChangewatchError } from '../errors.ts';
 import { ACTION_STATUSES, type ActionStatus } from '../store/repositories/actions.ts';
 import type { AuditRepository } from '../store/repositories/audit.ts';
@@ -23,6 +24,10 @@ export interface ActionsRouterDeps {
   audit: AuditRepository;
   /** Called after an approval so the approved rollback is sent without waiting for the timer. */
   onApproved?: () => void;
+  /** Called after any other mutation (deny, kill switch, lift) so dashboards hear of it. */
+  onChanged?: () => void;
+  /** The dashboard's automation snapshot, for `GET /automation`. */
+  snapshot?: () => Promise<AutomationSnapshot>;
 }
 
 /** Builds the router; mount it with `app.use('/api/v1', createActionsRouter(deps))`. */
@@ -51,27 +56,33 @@ export function createActionsRouter(deps: ActionsRouterDeps): Router {
       throw createError('CW_BAD_REQUEST', `"status" must be a comma-separated list of ${ACTION_STATUSES.join(', ')}`);
     }
     const service = optionalString(req, 'service');
-    res.json({
-      rollbacks: await rollbacks.list({
-        ...(statuses ? { status: statuses as ActionStatus[] } : {}),
-        ...(service === undefined ? {} : { service }),
-        limit: limitParam(req),
-      }),
+    const found = await rollbacks.list({
+      ...(statuses ? { status: statuses as ActionStatus[] } : {}),
+      ...(service === undefined ? {} : { service }),
+      limit: limitParam(req),
     });
+    res.json({ rollbacks: found.map(toRollbackView) });
   });
   router.get('/rollbacks/:id', read, async (req, res) => {
-    res.json({ rollback: await rollbacks.getRollback(req.params.id as string) });
+    res.json({ rollback: toRollbackView(await rollbacks.getRollback(req.params.id as string)) });
   });
   router.post('/rollbacks/:id/approve', operator, async (req, res) => {
     const comment = bodyString(req, 'comment');
     const rollback = await rollbacks.approve(req.params.id as string, actorOf(res).name, comment);
     deps.onApproved?.();
-    res.json({ rollback });
+    res.json({ rollback: toRollbackView(rollback) });
   });
   router.post('/rollbacks/:id/deny', operator, async (req, res) => {
     const reason = bodyString(req, 'reason');
     if (!reason) throw createError('CW_BAD_REQUEST', 'a "reason" is required to deny a rollback');
-    res.json({ rollback: await rollbacks.deny(req.params.id as string, actorOf(res).name, reason) });
+    const rollback = await rollbacks.deny(req.params.id as string, actorOf(res).name, reason);
+    deps.onChanged?.();
+    res.json({ rollback: toRollbackView(rollback) });
+  });
+
+  router.get('/automation', read, async (_req, res) => {
+    if (!deps.snapshot) throw createError('CW_NOT_FOUND', 'automation is not enabled in this server');
+    res.json(await deps.snapshot());
   });
 
   router.get('/killswitch', read, async (_req, res) => {
@@ -82,7 +93,11 @@ export function createActionsRouter(deps: ActionsRouterDeps): Router {
     if (typeof engaged !== 'boolean') throw createError('CW_BAD_REQUEST', 'body must be { "engaged": true|false, "reason": "..." }');
     const reason = bodyString(req, 'reason');
     if (!reason) throw createError('CW_BAD_REQUEST', 'a "reason" is required to flip the kill switch');
-    res.json(await killSwitch.set(engaged, actorOf(res).name, reason));
+    const state = await killSwitch.set(engaged, actorOf(res).name, reason);
+    // Engaging cancels approved rollbacks not yet sent; the delivery pass does that and publishes.
+    deps.onApproved?.();
+    deps.onChanged?.();
+    res.json(state);
   });
 
   router.get('/freezes', read, async (req, res) => {
@@ -91,7 +106,9 @@ export function createActionsRouter(deps: ActionsRouterDeps): Router {
   router.post('/freezes/:id/lift', operator, async (req, res) => {
     const reason = bodyString(req, 'reason');
     if (!reason) throw createError('CW_BAD_REQUEST', 'a "reason" is required to lift a freeze');
-    res.json({ freeze: await freezes.lift(req.params.id as string, actorOf(res).name, reason) });
+    const freeze = await freezes.lift(req.params.id as string, actorOf(res).name, reason);
+    deps.onChanged?.();
+    res.json({ freeze });
   });
 
   router.get('/audit', viewer, async (req, res) => {

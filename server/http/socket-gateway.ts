@@ -1,10 +1,11 @@
 /**
  * The socket.io edge: sends each dashboard a snapshot on connect, then every alert and change as
- * the core publishes them, and counters every few seconds. Dashboards batch on their side.
+ * the core publishes them, counters every few seconds, and the automation panel's snapshot. Dashboards batch on their side.
  */
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { ClientToServerEvents, ServerStats, ServerToClientEvents } from '../contract/alert.ts';
+import type { AutomationSnapshot } from '../contract/automation.ts';
 import type { Changewatch } from '../core.ts';
 
 /** The typed socket.io server of changewatch. */
@@ -18,13 +19,23 @@ export function attachSocketGateway(
   http: HttpServer,
   core: Changewatch,
   stats: () => ServerStats,
-  options: { authorize?: SocketAuthorizer; statsEveryMs?: number } = {},
+  options: {
+    authorize?: SocketAuthorizer;
+    statsEveryMs?: number;
+    /** The automation snapshot each dashboard gets on connect (later ones are broadcast by the caller). */
+    automation?: () => Promise<AutomationSnapshot>;
+  } = {},
 ): { io: ChangewatchSocketServer; close(): Promise<void> } {
   const statsEveryMs = options.statsEveryMs ?? 2_000;
   const io: ChangewatchSocketServer = new Server(http, { serveClient: false, cors: { origin: false } });
   if (options.authorize) io.use(options.authorize);
   io.on('connection', (socket) => {
     socket.emit('snapshot', { alerts: core.alerts.list({ limit: 500 }), changes: core.recentChanges(200), stats: stats() });
+    options.automation?.().then(
+      (snapshot) => socket.emit('automation', snapshot),
+      // The store being briefly unavailable must not cost the dashboard its alerts; the next broadcast fills the panel.
+      () => undefined,
+    );
   });
   const onAlert = (alert: Parameters<ServerToClientEvents['alert']>[0]): void => void io.emit('alert', alert);
   const onChange = (change: Parameters<ServerToClientEvents['change']>[0]): void => void io.emit('change', change);

@@ -40,6 +40,35 @@ describe('loadConfig', () => {
     expect(problems.some((p) => p.startsWith('pipeline.alertThreshold:'))).toBe(true);
   });
 
+  it('loads the configuration users write, ${VAR} references inside flow mappings included', () => {
+    const file = yamlFile(`notify:
+  - name: oncall
+    type: pagerduty
+    url: https://events.pagerduty.com/v2/enqueue
+    routingKey: \${PD_ROUTING_KEY}
+    match: { severity: [critical, warning] }
+rollback:
+  mode: require-approval
+  webhook: { url: https://cd.example.com/rollback, secret: \${ROLLBACK_SECRET} }
+  when: { minConfidence: 0.8, authorTypes: [ai_agent], changeTypes: [deploy, config, feature_flag] }
+  limits: { perHour: 3, perServicePerHour: 1, cooldownMinutes: 30 }
+freeze: { scope: agent }
+`);
+    // A value with YAML syntax in it stays one string: values never pass through the parser.
+    const secret = 'whsec_dGVzdA== # not: a comment, }';
+    const config = loadConfig({ file, env: { PD_ROUTING_KEY: 'R0UT1NG', ROLLBACK_SECRET: secret } });
+    expect(config.rollback).toMatchObject({ mode: 'require-approval', webhook: { url: 'https://cd.example.com/rollback', secret }, limits: { perHour: 3, perServicePerHour: 1, cooldownMinutes: 30 } });
+    expect(config.freeze).toMatchObject({ enabled: true, scope: 'agent', minConfidence: 0.8 });
+    expect(loadConfig({ env: {} }).rollback).toMatchObject({ mode: 'require-approval', when: { minConfidence: 0.8, authorTypes: ['ai_agent'] } });
+  });
+
+  it('refuses automatic rollbacks with nowhere to send them, and secrets written into the file', () => {
+    const problems = problemsOf(() => loadConfig({ file: yamlFile('rollback:\n  mode: automatic\n'), env: {} }));
+    expect(problems).toEqual(['rollback.webhook: rollback.webhook is required when mode is automatic']);
+    const literal = problemsOf(() => loadConfig({ file: yamlFile('rollback:\n  webhook: { url: https://cd.example.com/rb, secret: whsec_dGVzdA== }\n'), env: {} }));
+    expect(literal).toEqual([expect.stringMatching(/^rollback\.webhook\.secret: secrets must come from the environment/)]);
+  });
+
   it('reports a bad environment override and an unreadable file', () => {
     expect(problemsOf(() => loadConfig({ env: { PORT: 'eighty' } }))).toEqual(['PORT: not a number: "eighty"']);
     expect(problemsOf(() => loadConfig({ file: '/nonexistent/changewatch.yaml', env: {} }))[0]).toMatch(/ENOENT/);

@@ -14,8 +14,10 @@ describe('rollbackConfigSchema', () => {
     expect(config.approvalTtlMinutes).toBe(15);
   });
 
-  it('requires a webhook unless nothing is ever sent, and rejects unknown keys and bad secrets', () => {
-    expect(rollbackConfigSchema.safeParse({}).success).toBe(false);
+  it('requires a webhook for automatic mode, and rejects unknown keys and bad secrets', () => {
+    // require-approval without a webhook still proposes; approving is refused (a human rolls back by hand).
+    expect(rollbackConfigSchema.safeParse({}).success).toBe(true);
+    expect(rollbackConfigSchema.safeParse({ mode: 'automatic' }).success).toBe(false);
     expect(rollbackConfigSchema.safeParse({ mode: 'dry-run' }).success).toBe(true);
     expect(rollbackConfigSchema.safeParse({ mode: 'off' }).success).toBe(true);
     expect(rollbackConfigSchema.safeParse({ mode: 'dry-run', limit: {} }).success).toBe(false);

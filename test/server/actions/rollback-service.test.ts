@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../../server/alerts/notifiers/standard-webhooks.ts';
 import { KillSwitch } from '../../../server/actions/kill-switch.ts';
-import type { RollbackConfig } from '../../../server/actions/rollback-policy.ts';
+import { rollbackConfigSchema, type RollbackConfig } from '../../../server/actions/rollback-policy.ts';
 import { RollbackService, type RollbackSender } from '../../../server/actions/rollback-service.ts';
 import type { RollbackWebhookBody } from '../../../server/actions/rollback-webhook.ts';
 import { isChangewatchError, type ErrorCode } from '../../../server/errors.ts';
@@ -151,6 +151,14 @@ describe('RollbackService approvals', () => {
     const loser = results.find((result) => result.status === 'rejected');
     expect(isChangewatchError(loser?.reason, 'CW_ROLLBACK_NOT_PENDING')).toBe(true);
     expect(await auditOf(rb(1), 'rollback.approve')).toHaveLength(1);
+  });
+
+  it('proposes without a webhook but refuses the approval, saying to roll back by hand', async () => {
+    const rollbacks = service(rollbackConfigSchema.parse({}));
+    expect(await rollbacks.evaluate(candidate([own()]))).toMatchObject({ status: 'pending' });
+    await rejectsWith(rollbacks.approve(rb(1), 'alice'), 'CW_ROLLBACK_NO_WEBHOOK');
+    expect((await store.actions.get(rb(1)))?.status).toBe('pending');
+    expect((await rollbacks.deny(rb(1), 'alice', 'rolled back by hand in Argo')).status).toBe('denied');
   });
 
   it('cannot approve once the window has passed, and records the expiry', async () => {

@@ -3,11 +3,12 @@
  * service, and the fleet simulator, which backfills two hours of history (so detectors are warm at
  * once) and then produces in real time, injecting an incident every few minutes. Prints the URL.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from './config.ts';
 import { startMockKafka } from './dev/mock-kafka.ts';
+import { startDemoCdSystem } from './dev/demo-cd-system.ts';
 import { startLiveSimulator } from './dev/live-simulator.ts';
 import { simulatorArgs } from './dev/simulator-args.ts';
 import { createLogger } from './log.ts';
@@ -16,7 +17,14 @@ import { startService } from './service.ts';
 const args = simulatorArgs(process.argv.slice(2));
 const kafka = await startMockKafka();
 const dataDir = mkdtempSync(path.join(tmpdir(), 'changewatch-demo-'));
-const config = loadConfig({ env: { ...process.env, KAFKA_BROKERS: kafka.brokers, CHANGEWATCH_DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } });
+// Rollbacks are proposed on the dashboard; approved ones go to a stand-in CD system that prints them.
+const cd = await startDemoCdSystem((line) => process.stdout.write(`${line}\n`));
+const configFile = path.join(dataDir, 'changewatch.yaml');
+writeFileSync(configFile, 'rollback:\n  mode: require-approval\n  webhook: { url: ${DEMO_CD_URL}, secret: ${DEMO_CD_SECRET} }\n');
+const config = loadConfig({
+  file: configFile,
+  env: { ...process.env, KAFKA_BROKERS: kafka.brokers, CHANGEWATCH_DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', DEMO_CD_URL: cd.url, DEMO_CD_SECRET: cd.secret },
+});
 const log = createLogger(config.log.level);
 const service = await startService(config, log);
 const simulator = await startLiveSimulator({ brokers: config.kafka.brokers, topics: config.kafka.topics, log, ...args });
@@ -24,7 +32,8 @@ const simulator = await startLiveSimulator({ brokers: config.kafka.brokers, topi
 const dashboard = `http://localhost:${new URL(service.url).port}`;
 process.stdout.write(
   `\nchangewatch demo is running\n  dashboard: ${dashboard}\n  API:       ${dashboard}/api/v1/alerts\n  Kafka:     ${kafka.brokers} (librdkafka mock cluster)\n` +
-    `  backfilled ${simulator.backfilled} events (${args.historyMinutes} min of history); an incident about every ${args.incidentEveryMinutes} min from now on\n  Ctrl-C to stop\n\n`,
+    `  backfilled ${simulator.backfilled} events (${args.historyMinutes} min of history); an incident about every ${args.incidentEveryMinutes} min from now on\n` +
+    `  rollbacks: proposed on the dashboard; sign in with the admin token printed above to approve; a stand-in CD system prints what it receives\n  Ctrl-C to stop\n\n`,
 );
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -32,6 +41,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void (async () => {
       await simulator.stop().catch(() => undefined);
       await service.stop();
+      await cd.stop();
       await kafka.stop();
       process.exit(0);
     })();

@@ -42,6 +42,9 @@ export class Automation {
   private draining: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
   private lastPublished = '';
+  /** Set by `stop()`: no new candidates. */
+  private closing = false;
+  /** Set once `stop()` finished: nothing more is published or logged. */
   private stopped = false;
 
   constructor(options: AutomationOptions) {
@@ -61,7 +64,7 @@ export class Automation {
 
   /** Offers a committed alert emission to the freeze and rollback policies (asynchronously, in order). */
   consider(alert: Alert, incident: Incident): void {
-    if (this.stopped || alert.status !== 'firing' || alert.suspects.length === 0) return;
+    if (this.closing || alert.status !== 'firing' || alert.suspects.length === 0) return;
     this.waiting.set(alert.id, {
       alertId: alert.id,
       incidentId: incident.id,
@@ -92,31 +95,34 @@ export class Automation {
     const { rollbacks, freezes, killSwitch, rollbackConfig } = this.options;
     const [open, recent, active, kill] = await Promise.all([
       rollbacks.list({ status: ['pending', 'approved'], limit: 100 }),
-      rollbacks.list({ status: ['denied', 'expired', 'suppressed', 'dry_run', 'executed', 'failed'], limit: RECENT_DECIDED }),
+      rollbacks.list({ status: ['denied', 'expired', 'suppressed', 'dry_run', 'executed', 'failed'], limit: RECENT_DECIDED * 5 }),
       freezes.list({ includeLifted: false, limit: 100 }),
       killSwitch.state(),
     ]);
     const byDeadline = open.map(toRollbackView).sort((a, b) => deadline(a).localeCompare(deadline(b)));
+    // A suppression of a suspect nobody would roll back anyway (below minConfidence) is in the audit
+    // log; the panel shows decisions and near misses, which is what someone on call needs to see.
+    const worthShowing = recent.map(toRollbackView).filter((view) => view.status !== 'suppressed' || (view.confidence ?? 0) >= rollbackConfig.when.minConfidence);
     return {
       mode: rollbackConfig.mode,
       canExecute: rollbackConfig.webhook !== undefined,
       killSwitch: kill,
-      rollbacks: [...byDeadline, ...recent.map(toRollbackView)],
+      rollbacks: [...byDeadline, ...worthShowing.slice(0, RECENT_DECIDED)],
       freezes: active,
     };
   }
 
-  /** Stops the timers and waits for the evaluation in progress; candidates still waiting are dropped (the next emission brings them back). */
+  /** Stops the timers, refuses new candidates, and finishes evaluating the ones already waiting. */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.closing = true;
     for (const timer of this.timers) clearInterval(timer);
-    this.waiting.clear();
     await this.draining;
+    this.stopped = true;
   }
 
   /** Evaluates waiting candidates one at a time, oldest alert first. */
   private async drain(): Promise<void> {
-    for (let next = this.waiting.entries().next(); !next.done && !this.stopped; next = this.waiting.entries().next()) {
+    for (let next = this.waiting.entries().next(); !next.done; next = this.waiting.entries().next()) {
       const [alertId, candidate] = next.value;
       this.waiting.delete(alertId);
       await this.guard('evaluate', async () => {

@@ -422,9 +422,14 @@ function sameOrigin(action: ActionRecord, candidate: RollbackCandidate): boolean
   return (action.details as unknown as RollbackDetails).alertId === candidate.alertId;
 }
 
-/** True when a stored suppression said exactly what this decision says (nothing new to record). */
+/**
+ * True when a stored suppression said what this decision says (nothing new to record). Figures are
+ * ignored: a confidence moving from 0.12 to 0.06 under the same guardrails is not news, and
+ * comparing them would add an audit entry at every re-ranking of a long incident.
+ */
 function sameReasons(action: ActionRecord, decision: RollbackDecision): boolean {
-  return action.status === STATUS_OF_OUTCOME[decision.outcome] && action.reason === decision.reasons.join('; ');
+  const shape = (text: string): string => text.replace(/\d+(\.\d+)?/g, '#');
+  return action.status === STATUS_OF_OUTCOME[decision.outcome] && shape(action.reason) === shape(decision.reasons.join('; '));
 }
 
 /** The audit verb for a fresh decision. */

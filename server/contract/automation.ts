@@ -96,7 +96,10 @@ export interface AutomationSnapshot {
   /** Whether a rollback approval has somewhere to go (`rollback.webhook` is configured). */
   canExecute: boolean;
   killSwitch: KillSwitchState;
-  /** Pending and approved rollbacks first (oldest deadline first), then the latest decided ones. */
+  /**
+   * Pending and approved rollbacks first (nearest deadline first), then the latest decided ones;
+   * suppressions are listed only for suspects at or above `rollback.when.minConfidence` (near misses).
+   */
   rollbacks: RollbackView[];
   /** Freezes in force. */
   freezes: Freeze[];

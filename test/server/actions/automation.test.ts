@@ -108,6 +108,19 @@ describe('Automation', () => {
     expect(published).toHaveLength(0);
   });
 
+  it('lists near misses on the panel but not suppressions of suspects nobody would roll back', async () => {
+    const stage = automation('require-approval', []);
+    const unlikely = firing('a7', 'chg-a7', 'svc-a7', { suspects: [suspect({ changeId: 'chg-a7', confidence: 0.3, change: { service: 'svc-a7' } })] });
+    const timingOnly = firing('a8', 'chg-a8', 'svc-a8', { suspects: [suspect({ changeId: 'chg-a8', evidenceKinds: ['timing'], change: { service: 'svc-a8' } })] });
+    stage.consider(unlikely, incidentOf(unlikely));
+    stage.consider(timingOnly, incidentOf(timingOnly));
+    await stage.stop();
+    expect(await store.actions.count({ kind: 'rollback', changeId: 'chg-a7', status: ['suppressed'] })).toBe(1); // still audited
+    const listed = (await stage.snapshot()).rollbacks.map((r) => r.changeId);
+    expect(listed).not.toContain('chg-a7');
+    expect(listed).toContain('chg-a8');
+  });
+
   it('sends an automatic rollback right away and publishes it as executed', async () => {
     const published: AutomationSnapshot[] = [];
     const stage = automation('automatic', published);

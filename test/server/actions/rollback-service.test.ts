@@ -92,6 +92,11 @@ describe('RollbackService decisions', () => {
     // The same alert updates again with the same evidence: no second record.
     expect((await rollbacks.evaluate(timingOnly))?.id).toBe(first?.id);
     expect(await auditOf(first?.id, 'rollback.suppress')).toHaveLength(1);
+    // Re-ranking moves the confidence under the same guardrails: not news, no second record.
+    const lowConfidence = (confidence: number) => candidate([own({ evidenceKinds: ['timing'], confidence })]);
+    const low = await rollbacks.evaluate(lowConfidence(0.12));
+    expect(low?.id).not.toBe(first?.id); // a new guardrail (confidence) joined the reasons
+    expect((await rollbacks.evaluate(lowConfidence(0.06)))?.id).toBe(low?.id);
     // Stronger evidence arrives: the change is now proposed.
     expect(await rollbacks.evaluate(candidate([own()]))).toMatchObject({ status: 'pending' });
   });

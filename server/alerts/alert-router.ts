@@ -109,7 +109,7 @@ export class AlertRouter {
     return result;
   }
 
-  /** Tracks the open incidents and the resolved ones whose resolve has not been written yet. */
+  /** Tracks the open incidents and the resolved ones whose resolve has not been written yet, and remembers alerts detached by a person's resolve. */
   private async load(): Promise<void> {
     const { store, core } = this.options;
     const now = this.now();
@@ -118,6 +118,9 @@ export class AlertRouter {
     for (const incident of [...open, ...recentlyResolved]) {
       const state = notifyStateFromOutbox(await store.outbox.list({ incidentId: incident.id, limit: 1000 }), now);
       if (incident.status === 'resolved') {
+        // A person resolved it while alerts still fired: they stay ignored until they resolve,
+        // across restarts too, or the next emission would page again for what someone closed.
+        for (const alert of await store.alerts.getMany(incident.alertIds)) if (alert.status !== 'resolved') this.detached.add(alert.id);
         if (state.lastAction !== 'trigger' && state.lastAction !== 'acknowledge') continue;
         // The flap window restarts with the process: its wall-clock start was not stored.
         this.flap.resolved(incident.groupKey, incident.id, now);

@@ -168,6 +168,29 @@ describe.each(STORE_BACKENDS)('alert router on $name', { timeout: 60_000 }, (bac
 });
 
 describe.each(PERSISTENT_STORE_BACKENDS)('alert router restarts on $name', { timeout: 60_000 }, (backend) => {
+  it('does not page again after a restart for an alert still firing in an incident a person resolved', async () => {
+    const cw = await setup(backend);
+    const alert = anAlert();
+    await cw.emit(alert);
+    const [incident] = await cw.store.incidents.list();
+    await cw.router.resolve(incident!.id, 'alice', 'known: load test');
+    expect(await cw.actions()).toEqual(['trigger', 'resolve']);
+
+    await cw.restart();
+    cw.clock.now += 120_000;
+    await cw.emit({ ...alert, updatedAt: '2026-03-02T10:02:00.000Z' }); // the series is still anomalous
+    await cw.ticks();
+    expect(await cw.actions()).toEqual(['trigger', 'resolve']);
+    expect(await cw.store.incidents.list()).toHaveLength(1);
+    expect((await cw.store.alerts.getMany([alert.id]))[0]).toMatchObject({ updatedAt: '2026-03-02T10:02:00.000Z' }); // still recorded
+
+    // Once it resolves and fires again later, that is news: a new page.
+    await cw.emit(resolvedAlert({ ...alert, updatedAt: '2026-03-02T10:03:00.000Z' }));
+    cw.clock.now += 3_600_000;
+    await cw.emit(anAlert({ id: 'alrt-later', startedAt: '2026-03-02T11:30:00.000Z', updatedAt: '2026-03-02T11:30:00.000Z' }));
+    expect(await cw.actions()).toEqual(['trigger', 'resolve', 'trigger']);
+  });
+
   it('resumes after a restart: no second page for a paged incident, and a resolve held by the flap window is still sent', async () => {
     const cw = await setup(backend);
     const alert = anAlert();

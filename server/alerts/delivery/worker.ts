@@ -59,7 +59,12 @@ export interface DeliveryWorkerOptions {
   concurrencyPerEndpoint?: number;
   /** Lease owner id (default a random UUID). */
   workerId?: string;
+  /** Delivered and dead rows of resolved incidents are deleted this long after they were created (default 7 days). */
+  retainFinishedMs?: number;
 }
+
+/** How often old finished rows are deleted (wall clock). */
+const PRUNE_EVERY_MS = 60 * 60_000;
 
 /** What one `processDue` call did. */
 export interface DeliveryReport {
@@ -101,6 +106,9 @@ export class DeliveryWorker {
   private timer: unknown;
   private ticking = false;
   private wakeRequested = false;
+  private readonly retainFinishedMs: number;
+  /** Next wall-clock time old finished rows are deleted; the first loop turn does it. */
+  private nextPruneAt = 0;
 
   constructor(options: DeliveryWorkerOptions) {
     this.store = options.store;
@@ -116,6 +124,7 @@ export class DeliveryWorker {
     this.maxAgeMs = options.maxAgeMs ?? 24 * 60 * 60_000;
     this.concurrencyPerEndpoint = options.concurrencyPerEndpoint ?? 4;
     this.workerId = options.workerId ?? randomUUID();
+    this.retainFinishedMs = options.retainFinishedMs ?? 7 * 24 * 60 * 60_000;
     const breakerOptions = options.circuitBreaker ?? { failureThreshold: 5, cooldownMs: 30_000 };
     for (const name of this.notifiers.keys()) {
       this.breakers.set(name, new CircuitBreaker(breakerOptions));
@@ -180,6 +189,18 @@ export class DeliveryWorker {
     return status;
   }
 
+  /**
+   * Deletes finished rows older than `retainFinishedMs` once an hour. Rows of incidents still open
+   * stay whatever their age: the router reads them to know what was already paged.
+   */
+  private async pruneIfDue(): Promise<void> {
+    const now = this.now();
+    if (now < this.nextPruneAt) return;
+    this.nextPruneAt = now + PRUNE_EVERY_MS;
+    const deleted = await this.store.outbox.deleteFinishedBefore(now - this.retainFinishedMs);
+    if (deleted > 0) this.logger.info({ deleted }, 'deleted old delivered and dead notifications');
+  }
+
   /** Arms the loop timer, keeping the earliest of the current and the new deadline. */
   private schedule(delayMs: number): void {
     if (!this.running) return;
@@ -202,6 +223,7 @@ export class DeliveryWorker {
     this.ticking = true;
     try {
       await this.dispatchDue();
+      await this.pruneIfDue();
     } catch (error) {
       this.logger.error({ err: describeError(error) }, 'delivery worker could not read the outbox; retrying at the next poll');
     } finally {

@@ -150,12 +150,16 @@ export class OutboxRepository {
   }
 
   /**
-   * Deletes delivered and dead rows created before `before` (epoch ms) and returns how many; pending
-   * rows are never deleted. The audit log keeps the record of dead ones.
+   * Deletes delivered and dead rows created before `before` (epoch ms) and returns how many. Pending
+   * rows are never deleted, nor any row of an incident still open: the alert router derives what was
+   * already paged from them. The audit log keeps the record of dead ones.
    */
   async deleteFinishedBefore(before: number): Promise<number> {
     const rows = await this.sql.query(
-      "DELETE FROM notification_outbox WHERE status IN ('delivered', 'dead') AND created_at < $1 RETURNING id",
+      `DELETE FROM notification_outbox o
+        WHERE o.status IN ('delivered', 'dead') AND o.created_at < $1
+          AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = o.incident_id AND i.status <> 'resolved')
+        RETURNING o.id`,
       [before],
     );
     return rows.length;

@@ -261,7 +261,9 @@ describe.each(STORE_BACKENDS)('store on $name', (backend) => {
       ]);
       expect((await store.outbox.list({ endpoint: 'slack' })).map((e) => e.id)).toEqual(['n4']);
 
-      // Retention: finished rows older than the cut-off go, pending ones always stay.
+      // Retention: finished rows older than the cut-off go once their incident is resolved; pending ones always stay.
+      expect(await store.outbox.deleteFinishedBefore(1_002)).toBe(0); // inc-o1 is still open
+      await store.incidents.upsert(makeIncident({ id: 'inc-o1', groupKey: 'g-o1', status: 'resolved', resolvedAt: '2026-11-23T10:30:00.000Z' }));
       expect(await store.outbox.deleteFinishedBefore(1_002)).toBe(2); // n1 delivered, n2 dead
       expect(await store.outbox.deleteFinishedBefore(10_000)).toBe(1); // n3 delivered
       expect((await store.outbox.list()).map((e) => e.id)).toEqual(['n4']);

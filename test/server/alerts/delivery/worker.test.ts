@@ -150,6 +150,20 @@ describe('delivery worker (hand-driven clock)', () => {
     expect(await store.outbox.list({ endpoint: 'removed-endpoint', status: ['pending'] })).toHaveLength(2);
   });
 
+  it('deletes old finished rows of resolved incidents in the background, and keeps those of open ones', async () => {
+    clock = 9_000_000;
+    await store.incidents.upsert(makeIncident({ id: 'inc-old-resolved', groupKey: 'g-old-resolved', status: 'resolved', resolvedAt: '2026-11-23T10:30:00.000Z' }));
+    await store.incidents.upsert(makeIncident({ id: 'inc-old-open', groupKey: 'g-old-open' }));
+    const notifier = new ScriptedNotifier('prune-hook');
+    await enqueue('prune-hook', notificationFor('prune-1', 'inc-old-resolved'), notificationFor('prune-2', 'inc-old-open'));
+    const delivery = worker([notifier], { retainFinishedMs: 1_000 });
+    await delivery.processDue();
+    clock += 5_000; // both rows delivered and older than the retention
+    delivery.start();
+    await expect.poll(async () => (await store.outbox.list({ endpoint: 'prune-hook' })).map((row) => row.id)).toEqual(['prune-2']);
+    await delivery.stop(0);
+  });
+
   it('never starts a second attempt of a row whose attempt outlived its lease', async () => {
     clock = 8_000_000;
     let answer: (outcome: { ok: true; status: number }) => void = () => {};

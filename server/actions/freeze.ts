@@ -111,6 +111,7 @@ export class FreezeService {
     const service = top.change.service;
 
     return this.store.transaction(async (tx) => {
+      await tx.actions.lockDecisions(); // two processes must not both create the freeze
       const active = (await tx.actions.list({ kind: 'freeze', status: ['executed'], limit: 1000 })).map(toFreeze);
       const covering = active.find((freeze) => (this.config.scope === 'service' ? freeze.scope === 'service' && freeze.service === service : freeze.scope === 'agent' && freeze.agent === agent));
       if (covering) return covering;

@@ -148,9 +148,10 @@ export class RollbackService {
   async evaluate(candidate: RollbackCandidate): Promise<ActionRecord | undefined> {
     if (this.config.mode === 'off' || candidate.suspects.length === 0) return undefined;
     const now = this.now();
-    // One transaction: the limits read and the insert see the same state (PGlite serializes
-    // transactions; on PostgreSQL two concurrent evaluators could still both pass a limit by one).
+    // One transaction holding the decisions lock: the limits read and the insert see the same state,
+    // even with several changewatch processes on one PostgreSQL.
     return this.store.transaction(async (tx) => {
+      await tx.actions.lockDecisions();
       const decision = decideRollback(candidate, this.config, await this.policyState(tx, candidate, now));
       const suspect = decision.suspect;
       if (!suspect) return undefined;

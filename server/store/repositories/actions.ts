@@ -90,6 +90,16 @@ interface ActionRow {
 export class ActionRepository {
   constructor(private readonly sql: SqlClient) {}
 
+  /**
+   * Inside a transaction: waits until no other transaction is deciding about actions, and holds
+   * that until this one ends. Guardrails read counts (rate limits, cooldown, one freeze per
+   * service) and then insert; without the lock two changewatch processes on one PostgreSQL could
+   * both pass a limit by one. A transaction-scoped advisory lock, so a crash never leaves it held.
+   */
+  async lockDecisions(): Promise<void> {
+    await this.sql.query("SELECT pg_advisory_xact_lock(hashtext('changewatch.actions.decisions'))");
+  }
+
   /** Records a new action; a duplicate id fails with `CW_STORE_CONFLICT`. */
   async insert(action: ActionRecord): Promise<void> {
     await this.sql.query(

@@ -3,6 +3,8 @@
  */
 import type { ChangeEvent, Suspect } from '../../../detectors/events.ts';
 import type { Alert, ChangeStatsResponse, ServerStats } from '../../../server/contract/alert.ts';
+import type { AutomationSnapshot, Freeze, RollbackView } from '../../../server/contract/automation.ts';
+import type { Incident } from '../../../server/contract/incident.ts';
 
 const MINUTE = 60_000;
 
@@ -73,5 +75,79 @@ export function makeChangeStats(now: number): ChangeStatsResponse {
       'deploy-pilot': { changes: 31, linkedToIncident: 5, failureRate: 5 / 31 },
       'config-tuner': { changes: 17, linkedToIncident: 1, failureRate: 1 / 17 },
     },
+  };
+}
+
+/** A rollback proposed `minutesAgo` before `now`, pending for 15 minutes, with overridable fields. */
+export function makeRollback(now: number, minutesAgo: number, overrides: Partial<RollbackView> = {}): RollbackView {
+  const createdAt = new Date(now - minutesAgo * MINUTE).toISOString();
+  return {
+    id: `rb-${minutesAgo}`,
+    status: 'pending',
+    service: 'checkout',
+    changeId: 'chg-agent-deploy',
+    incidentId: 'inc-checkout',
+    alertId: 'alert-checkout-errors',
+    anomalyService: 'checkout',
+    environment: 'prod',
+    fromVersion: 'v2.14.0',
+    toVersion: 'v2.13.2',
+    confidence: 0.91,
+    changeType: 'deploy',
+    author: { type: 'ai_agent', name: 'deploy-pilot', agent: 'deploy-pilot', reviewedBy: [] },
+    summary: 'deploy chg-agent-deploy (ai_agent deploy-pilot) likely caused the anomaly on checkout (confidence 0.91; evidence: version_split, timing)',
+    evidence: ['Errors come from hosts running v2.14.0 (97% of 5xx)', 'Deployed to checkout 5 min before onset'],
+    evidenceKinds: ['version_split', 'timing'],
+    reason: 'proposed: waiting for an operator',
+    requestedBy: 'policy',
+    createdAt,
+    updatedAt: createdAt,
+    expiresAt: new Date(now - minutesAgo * MINUTE + 15 * MINUTE).toISOString(),
+    ...overrides,
+  };
+}
+
+/** A freeze of AI changes to checkout since `minutesAgo` before `now`. */
+export function makeFreeze(now: number, minutesAgo: number, overrides: Partial<Freeze> = {}): Freeze {
+  const since = new Date(now - minutesAgo * MINUTE);
+  return {
+    id: `frz-${minutesAgo}`,
+    active: true,
+    scope: 'service',
+    service: 'checkout',
+    agent: 'deploy-pilot',
+    authorTypes: ['ai_agent'],
+    changeId: 'chg-agent-deploy',
+    changeType: 'deploy',
+    incidentId: 'inc-checkout',
+    alertId: 'alert-checkout-errors',
+    confidence: 0.91,
+    since: since.toISOString(),
+    reason: `AI-authored changes to checkout are frozen since ${since.toISOString().slice(11, 16)} UTC because deploy chg-agent-deploy by deploy-pilot likely caused incident inc-checkout (0.91); a human must lift the freeze`,
+    ...overrides,
+  };
+}
+
+/** The automation snapshot: require-approval with a webhook, kill switch off, the given rollbacks and freezes. */
+export function makeAutomation(overrides: Partial<AutomationSnapshot> = {}): AutomationSnapshot {
+  return { mode: 'require-approval', canExecute: true, killSwitch: { engaged: false }, rollbacks: [], freezes: [], ...overrides };
+}
+
+/** A firing incident that started `minutesAgo` before `now`, with overridable fields. */
+export function makeIncident(now: number, minutesAgo: number, overrides: Partial<Incident> = {}): Incident {
+  const startedAt = new Date(now - minutesAgo * MINUTE).toISOString();
+  return {
+    id: `inc-${minutesAgo}`,
+    groupKey: 'service=checkout',
+    groupLabels: { service: 'checkout' },
+    status: 'firing',
+    severity: 'warning',
+    title: 'checkout: error_ratio above normal',
+    service: 'checkout',
+    environment: 'prod',
+    alertIds: [`alert-${minutesAgo}`],
+    startedAt,
+    updatedAt: startedAt,
+    ...overrides,
   };
 }

@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ApiClient,
+  ApiError,
+  BAD_RESPONSE,
+  INVALID_INPUT,
+  NETWORK_ERROR,
+  decodeApiError,
+  explainApiError,
+} from '../../../web/src/lib/api.ts';
+import { makeFreeze, makeIncident, makeRollback } from '../support/fixtures.ts';
+
+const now = Date.parse('2026-11-23T03:30:00Z');
+
+interface SentRequest {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** A fetch stub answering each request with the next scripted response, recording what was sent. */
+function scripted(...responses: Array<Response | Error>): { fetch: typeof fetch; sent: SentRequest[] } {
+  const sent: SentRequest[] = [];
+  return {
+    sent,
+    fetch: async (input, init) => {
+      sent.push({
+        url: String(input),
+        method: init?.method ?? 'GET',
+        headers: { ...(init?.headers as Record<string, string>) },
+        body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+      });
+      const next = responses.shift();
+      if (next === undefined) throw new Error('no scripted response left');
+      if (next instanceof Error) throw next;
+      return next;
+    },
+  };
+}
+
+const errorResponse = (status: number, code: string, message: string) => Response.json({ error: { code, message } }, { status });
+
+describe('ApiClient requests', () => {
+  it('sends each mutation to its route with the Bearer token and a JSON body', async () => {
+    const rollback = makeRollback(now, 3);
+    const incident = makeIncident(now, 5);
+    const freeze = makeFreeze(now, 8);
+    const server = scripted(
+      Response.json({ rollback: { ...rollback, status: 'approved' } }),
+      Response.json({ rollback: { ...rollback, status: 'denied' } }),
+      Response.json({ engaged: true, by: 'alice', reason: 'storm', since: new Date(now).toISOString() }),
+      Response.json({ freeze: { ...freeze, active: false } }),
+      Response.json({ incident: { ...incident, status: 'acknowledged' } }),
+      Response.json({ incident: { ...incident, status: 'resolved' } }),
+    );
+    const api = new ApiClient({ fetch: server.fetch, token: () => 'tok-123' });
+
+    expect((await api.approveRollback('rb/1', ' looks right ')).status).toBe('approved');
+    expect((await api.denyRollback('rb-2', 'the spike is a load test')).status).toBe('denied');
+    expect((await api.setKillSwitch(true, 'storm')).engaged).toBe(true);
+    expect((await api.liftFreeze('frz-8', 'fixed forward')).active).toBe(false);
+    expect((await api.acknowledgeIncident('inc-5')).status).toBe('acknowledged');
+    expect((await api.resolveIncident('inc-5')).status).toBe('resolved');
+
+    expect(server.sent.map(({ method, url, body }) => [method, url, body])).toEqual([
+      ['POST', '/api/v1/rollbacks/rb%2F1/approve', { comment: 'looks right' }],
+      ['POST', '/api/v1/rollbacks/rb-2/deny', { reason: 'the spike is a load test' }],
+      ['POST', '/api/v1/killswitch', { engaged: true, reason: 'storm' }],
+      ['POST', '/api/v1/freezes/frz-8/lift', { reason: 'fixed forward' }],
+      ['POST', '/api/v1/incidents/inc-5/acknowledge', {}],
+      ['POST', '/api/v1/incidents/inc-5/resolve', {}],
+    ]);
+    for (const request of server.sent) {
+      expect(request.headers.authorization).toBe('Bearer tok-123');
+      expect(request.headers['content-type']).toBe('application/json');
+    }
+  });
+
+  it('lists open incidents, without an Authorization header when signed out', async () => {
+    const incidents = [makeIncident(now, 2), makeIncident(now, 9, { status: 'acknowledged' })];
+    const server = scripted(Response.json({ incidents }));
+    const api = new ApiClient({ fetch: server.fetch, token: () => undefined });
+
+    await expect(api.listIncidents()).resolves.toEqual(incidents);
+    expect(server.sent[0]!.url).toBe('/api/v1/incidents?status=firing%2Cacknowledged');
+    expect(server.sent[0]!.method).toBe('GET');
+    expect(server.sent[0]!.headers.authorization).toBeUndefined();
+  });
+
+  it('reads the token at request time, so signing in takes effect at once', async () => {
+    let token: string | undefined;
+    const server = scripted(Response.json({ incidents: [] }), Response.json({ incidents: [] }));
+    const api = new ApiClient({ fetch: server.fetch, token: () => token });
+    await api.listIncidents();
+    token = 'fresh';
+    await api.listIncidents();
+    expect(server.sent.map((request) => request.headers.authorization)).toEqual([undefined, 'Bearer fresh']);
+  });
+
+  it('refuses an empty reason before sending anything', async () => {
+    const server = scripted();
+    const api = new ApiClient({ fetch: server.fetch, token: () => 'tok' });
+    for (const call of [() => api.denyRollback('rb-1', '  '), () => api.setKillSwitch(true, ''), () => api.liftFreeze('frz-1', '\n')]) {
+      await expect(call()).rejects.toMatchObject({ status: 0, code: INVALID_INPUT });
+    }
+    expect(server.sent).toEqual([]);
+  });
+});
+
+describe('ApiClient errors', () => {
+  it('decodes the error envelope into an ApiError with status, code and message', async () => {
+    const server = scripted(errorResponse(409, 'CW_ROLLBACK_NOT_PENDING', 'rollback rb-1 is denied, not pending'));
+    const api = new ApiClient({ fetch: server.fetch, token: () => 'tok' });
+    const error = await api.approveRollback('rb-1').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 409, code: 'CW_ROLLBACK_NOT_PENDING', message: 'rollback rb-1 is denied, not pending' });
+  });
+
+  it('reports a 401 to onUnauthorized, and nothing else', async () => {
+    const unauthorized: ApiError[] = [];
+    const server = scripted(
+      errorResponse(403, 'CW_AUTH_FORBIDDEN', 'this action needs the operator role; token "wall" has viewer'),
+      errorResponse(401, 'CW_AUTH_UNAUTHORIZED', 'the API token is not valid'),
+    );
+    const api = new ApiClient({ fetch: server.fetch, token: () => 'tok', onUnauthorized: (error) => unauthorized.push(error) });
+    await expect(api.acknowledgeIncident('inc-1')).rejects.toMatchObject({ status: 403, code: 'CW_AUTH_FORBIDDEN' });
+    expect(unauthorized).toEqual([]);
+    await expect(api.acknowledgeIncident('inc-1')).rejects.toMatchObject({ status: 401, code: 'CW_AUTH_UNAUTHORIZED' });
+    expect(unauthorized.map((error) => error.code)).toEqual(['CW_AUTH_UNAUTHORIZED']);
+  });
+
+  it('turns a body that is not an error envelope into a usable error', async () => {
+    await expect(decodeApiError(new Response('<h1>Bad Gateway</h1>', { status: 502 }))).resolves.toMatchObject({
+      status: 502,
+      code: 'HTTP_502',
+      message: 'the server answered HTTP 502',
+    });
+    await expect(decodeApiError(Response.json({ error: 'old style' }, { status: 503 }))).resolves.toMatchObject({ code: 'HTTP_503' });
+  });
+
+  it('reports an unreachable server and an unexpected answer', async () => {
+    const server = scripted(new TypeError('Failed to fetch'), Response.json({ something: 'else' }));
+    const api = new ApiClient({ fetch: server.fetch, token: () => 'tok' });
+    await expect(api.setKillSwitch(false, 'resolved')).rejects.toMatchObject({ status: 0, code: NETWORK_ERROR, message: 'Failed to fetch' });
+    await expect(api.setKillSwitch(false, 'resolved')).rejects.toMatchObject({ status: 200, code: BAD_RESPONSE });
+  });
+
+  it('passes an abort through as it is, not as a network error', async () => {
+    const aborter = new AbortController();
+    aborter.abort();
+    const abortError = new DOMException('aborted', 'AbortError');
+    const api = new ApiClient({ fetch: scripted(abortError).fetch });
+    await expect(api.listIncidents(undefined, aborter.signal)).rejects.toBe(abortError);
+  });
+});
+
+describe('explainApiError', () => {
+  it('says what happened and what to do for the codes people run into', () => {
+    const explain = (status: number, code: string, message = 'server text') => explainApiError(new ApiError(status, code, message));
+    expect(explain(409, 'CW_ROLLBACK_NOT_PENDING')).toMatch(/^Someone else decided this rollback first/);
+    expect(explain(409, 'CW_ROLLBACK_EXPIRED')).toMatch(/approval window has passed/);
+    expect(explain(409, 'CW_KILL_SWITCH_ENGAGED')).toMatch(/kill switch is on/);
+    expect(explain(409, 'CW_ROLLBACK_NO_WEBHOOK')).toMatch(/no rollback\.webhook is configured/);
+    expect(explain(409, 'CW_FREEZE_NOT_ACTIVE')).toBe('This freeze was already lifted.');
+    expect(explain(401, 'CW_AUTH_UNAUTHORIZED')).toMatch(/did not accept your API token/);
+    expect(explain(403, 'CW_AUTH_FORBIDDEN')).toMatch(/operator role/);
+    expect(explain(0, NETWORK_ERROR, 'Failed to fetch')).toMatch(/^Could not reach the server \(Failed to fetch\)/);
+  });
+
+  it("falls back to the server's own message, as a sentence", () => {
+    expect(explainApiError(new ApiError(409, 'CW_CONFLICT', 'incident inc-1 is already resolved'))).toBe('Incident inc-1 is already resolved.');
+    expect(explainApiError(new Error('boom'))).toBe('boom');
+  });
+});

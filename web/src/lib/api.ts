@@ -1,0 +1,238 @@
+/**
+ * The dashboard's one client for the server's HTTP API: the incident list it reads, and the
+ * operator actions people take (acknowledge and resolve incidents, approve and deny rollbacks, flip
+ * the kill switch, lift freezes). Every request carries the session's API token as a Bearer token
+ * when there is one; errors come back as a typed {@link ApiError} decoded from the server's
+ * `{ error: { code, message, details } }` envelope.
+ */
+import type { Freeze, KillSwitchState, RollbackView } from '../../../server/contract/automation.ts';
+import type { Incident, IncidentStatus } from '../../../server/contract/incident.ts';
+
+/** Code of an {@link ApiError} for a request that never got an answer (server down, network gone). */
+export const NETWORK_ERROR = 'CW_CLIENT_NETWORK';
+/** Code of an {@link ApiError} for an answer the dashboard cannot read (not the documented shape). */
+export const BAD_RESPONSE = 'CW_CLIENT_BAD_RESPONSE';
+/** Code of an {@link ApiError} raised before sending, for input the server would refuse anyway. */
+export const INVALID_INPUT = 'CW_CLIENT_INVALID';
+
+/** A failed API call: the HTTP status (0 when there was no answer), the server's stable code and its message. */
+export class ApiError extends Error {
+  /** HTTP status of the answer; 0 when the request never got one. */
+  readonly status: number;
+  /** The server's stable error code (e.g. `CW_ROLLBACK_NOT_PENDING`), or one of the `CW_CLIENT_*` codes above. */
+  readonly code: string;
+  /** Structured context the server sent, if any. */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(status: number, code: string, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Decodes a failed response's error envelope; a body that is not one still yields a usable error. */
+export async function decodeApiError(response: Response): Promise<ApiError> {
+  const body: unknown = await response.json().catch(() => undefined);
+  const envelope = isRecord(body) ? body.error : undefined;
+  if (isRecord(envelope) && typeof envelope.code === 'string' && typeof envelope.message === 'string') {
+    return new ApiError(response.status, envelope.code, envelope.message, isRecord(envelope.details) ? envelope.details : undefined);
+  }
+  return new ApiError(response.status, `HTTP_${response.status}`, `the server answered HTTP ${response.status}`);
+}
+
+/**
+ * One sentence for the person who clicked: what went wrong and what to do about it. Shown next to
+ * the button that caused it.
+ */
+export function explainApiError(error: unknown): string {
+  if (!(error instanceof ApiError)) return error instanceof Error ? error.message : String(error);
+  switch (error.code) {
+    case 'CW_ROLLBACK_NOT_PENDING':
+      return 'Someone else decided this rollback first; the list shows what they decided.';
+    case 'CW_ROLLBACK_EXPIRED':
+      return 'Too late: the approval window has passed, so this rollback can no longer be approved.';
+    case 'CW_ROLLBACK_NO_WEBHOOK':
+      return 'Nowhere to send it: no rollback.webhook is configured. Roll back by hand in your CD system, then deny this proposal saying so.';
+    case 'CW_KILL_SWITCH_ENGAGED':
+      return 'The kill switch is on: no rollback can be approved until it is released.';
+    case 'CW_FREEZE_NOT_ACTIVE':
+      return 'This freeze was already lifted.';
+    case 'CW_AUTH_UNAUTHORIZED':
+      return 'The server did not accept your API token. Sign out and sign in with a valid one.';
+    case 'CW_AUTH_FORBIDDEN':
+      return 'Your API token may not do this: it needs the operator role.';
+    case NETWORK_ERROR:
+      return `Could not reach the server (${error.message}). Check the connection and try again.`;
+    default:
+      // The server's own messages are written for people (e.g. "incident inc-1 is already resolved").
+      return error.message.charAt(0).toUpperCase() + error.message.slice(1) + (/[.!?]$/.test(error.message) ? '' : '.');
+  }
+}
+
+/** How the client reaches the server and whom it acts as. */
+export interface ApiClientOptions {
+  /** The session's current API token, read for every request; `undefined` sends none. */
+  token?: () => string | undefined;
+  /** Called when the server rejects the token (HTTP 401), e.g. to tell the person to sign in again. */
+  onUnauthorized?: (error: ApiError) => void;
+  fetch?: typeof fetch;
+  /** Prefix for every path; same origin by default. */
+  baseUrl?: string;
+}
+
+/** What {@link ApiClient.listIncidents} asks for by default: the incidents still open. */
+export const OPEN_INCIDENT_STATUSES: readonly IncidentStatus[] = ['firing', 'acknowledged'];
+
+/** Typed calls to the changewatch HTTP API. */
+export class ApiClient {
+  readonly #token: () => string | undefined;
+  readonly #onUnauthorized: ((error: ApiError) => void) | undefined;
+  readonly #fetch: typeof fetch;
+  readonly #baseUrl: string;
+
+  constructor(options: ApiClientOptions = {}) {
+    this.#token = options.token ?? (() => undefined);
+    this.#onUnauthorized = options.onUnauthorized;
+    // Bound so a browser's fetch is not called with the client as `this`.
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#baseUrl = options.baseUrl ?? '';
+  }
+
+  /** `GET /api/v1/incidents?status=…`: incidents in the given states, most recently updated first. */
+  async listIncidents(statuses: readonly IncidentStatus[] = OPEN_INCIDENT_STATUSES, signal?: AbortSignal): Promise<Incident[]> {
+    const query = new URLSearchParams({ status: statuses.join(',') });
+    return this.#request('GET', `/api/v1/incidents?${query}`, undefined, (body) => listOf(body, 'incidents', isIncident), signal);
+  }
+
+  /** `POST /api/v1/incidents/:id/acknowledge`. */
+  acknowledgeIncident(id: string, reason?: string): Promise<Incident> {
+    return this.#request('POST', `/api/v1/incidents/${encodeURIComponent(id)}/acknowledge`, optional('reason', reason), (body) =>
+      field(body, 'incident', isIncident),
+    );
+  }
+
+  /** `POST /api/v1/incidents/:id/resolve`. */
+  resolveIncident(id: string, reason?: string): Promise<Incident> {
+    return this.#request('POST', `/api/v1/incidents/${encodeURIComponent(id)}/resolve`, optional('reason', reason), (body) =>
+      field(body, 'incident', isIncident),
+    );
+  }
+
+  /** `POST /api/v1/rollbacks/:id/approve` with an optional comment. */
+  approveRollback(id: string, comment?: string): Promise<RollbackView> {
+    return this.#request('POST', `/api/v1/rollbacks/${encodeURIComponent(id)}/approve`, optional('comment', comment), (body) =>
+      field(body, 'rollback', isRollback),
+    );
+  }
+
+  /** `POST /api/v1/rollbacks/:id/deny`; a reason is required. */
+  async denyRollback(id: string, reason: string): Promise<RollbackView> {
+    return this.#request('POST', `/api/v1/rollbacks/${encodeURIComponent(id)}/deny`, { reason: required('deny a rollback', reason) }, (body) =>
+      field(body, 'rollback', isRollback),
+    );
+  }
+
+  /** `POST /api/v1/killswitch`: engage (`true`) or release (`false`) it; a reason is required. */
+  async setKillSwitch(engaged: boolean, reason: string): Promise<KillSwitchState> {
+    return this.#request('POST', '/api/v1/killswitch', { engaged, reason: required('flip the kill switch', reason) }, (body) =>
+      isKillSwitch(body) ? body : undefined,
+    );
+  }
+
+  /** `POST /api/v1/freezes/:id/lift`; a reason is required. */
+  async liftFreeze(id: string, reason: string): Promise<Freeze> {
+    return this.#request('POST', `/api/v1/freezes/${encodeURIComponent(id)}/lift`, { reason: required('lift a freeze', reason) }, (body) =>
+      field(body, 'freeze', isFreeze),
+    );
+  }
+
+  async #request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body: Record<string, unknown> | undefined,
+    read: (body: unknown) => T | undefined,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const token = this.#token();
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await this.#fetch(`${this.#baseUrl}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw new ApiError(0, NETWORK_ERROR, error instanceof Error ? error.message : String(error));
+    }
+    if (!response.ok) {
+      const error = await decodeApiError(response);
+      if (response.status === 401) this.#onUnauthorized?.(error);
+      throw error;
+    }
+    const parsed = read(await response.json().catch(() => undefined));
+    if (parsed === undefined) throw new ApiError(response.status, BAD_RESPONSE, 'the server sent an unexpected response');
+    return parsed;
+  }
+}
+
+/** `{ [name]: value }` when the trimmed value is non-empty, else `{}`. */
+function optional(name: string, value: string | undefined): Record<string, unknown> {
+  const trimmed = value?.trim();
+  return trimmed ? { [name]: trimmed } : {};
+}
+
+/** The trimmed value; rejects before sending when it is empty, as the server would. */
+function required(what: string, value: string): string {
+  const trimmed = value.trim();
+  if (!trimmed) throw new ApiError(0, INVALID_INPUT, `a reason is required to ${what}`);
+  return trimmed;
+}
+
+function field<T>(body: unknown, name: string, is: (value: unknown) => value is T): T | undefined {
+  const value = isRecord(body) ? body[name] : undefined;
+  return is(value) ? value : undefined;
+}
+
+function listOf<T>(body: unknown, name: string, is: (value: unknown) => value is T): T[] | undefined {
+  const value = isRecord(body) ? body[name] : undefined;
+  return Array.isArray(value) && value.every(is) ? (value as T[]) : undefined;
+}
+
+// Shape checks of what the dashboard relies on, so an older or different server fails with a clear
+// message instead of a broken render.
+
+function isIncident(value: unknown): value is Incident {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.status === 'string' &&
+    typeof value.severity === 'string' &&
+    typeof value.title === 'string' &&
+    typeof value.updatedAt === 'string' &&
+    Array.isArray(value.alertIds)
+  );
+}
+
+function isRollback(value: unknown): value is RollbackView {
+  return isRecord(value) && typeof value.id === 'string' && typeof value.status === 'string' && typeof value.updatedAt === 'string';
+}
+
+function isKillSwitch(value: unknown): value is KillSwitchState {
+  return isRecord(value) && typeof value.engaged === 'boolean';
+}
+
+function isFreeze(value: unknown): value is Freeze {
+  return isRecord(value) && typeof value.id === 'string' && typeof value.active === 'boolean';
+}

@@ -4,6 +4,7 @@ import {
   formatAbsoluteTime,
   formatCount,
   formatDuration,
+  formatExpiry,
   formatMetricValue,
   formatPercent,
   formatRelativeTime,
@@ -63,5 +64,14 @@ describe('format', () => {
     expect(safeHttpUrl('javascript:alert(1)')).toBeUndefined();
     expect(safeHttpUrl('/relative/pr/3')).toBeUndefined();
     expect(safeHttpUrl(undefined)).toBeUndefined();
+  });
+
+  it('counts down to an approval deadline, rounding up', () => {
+    expect(formatExpiry(now + 12 * 60_000, now)).toBe('expires in 12 min');
+    expect(formatExpiry(now + 11 * 60_000 + 1, now)).toBe('expires in 12 min');
+    expect(formatExpiry(now + 40_500, now)).toBe('expires in 41 s');
+    expect(formatExpiry(now + 90 * 60_000, now)).toBe('expires in 1 h 30 min');
+    expect(formatExpiry(now, now)).toBe('approval window passed');
+    expect(formatExpiry(now - 5_000, now)).toBe('approval window passed');
   });
 });

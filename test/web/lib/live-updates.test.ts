@@ -113,3 +113,27 @@ describe('bindLiveUpdates over a real socket.io connection', () => {
     expect(sink.calls.map(([name]) => name)).toEqual(['connected', 'snapshot']);
   });
 });
+
+describe('bindLiveUpdates when the server refuses the connection', () => {
+  it("passes on the server's error code, so the page can ask for a token", async () => {
+    const http = createServer();
+    const io = new Server<ClientToServerEvents, ServerToClientEvents>(http);
+    // As server/http/auth.ts socketReadAccess does with `auth.anonymousRead: false` and no token.
+    io.use((_socket, next) =>
+      next(Object.assign(new Error('an API token is required'), { data: { code: 'CW_AUTH_UNAUTHORIZED', message: 'an API token is required' } })),
+    );
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const { port } = http.address() as AddressInfo;
+    const client: DashboardSocket = connectClient(`http://127.0.0.1:${port}`, { autoConnect: false, transports: ['websocket'] });
+    const sink = recordingSink();
+    const unbind = bindLiveUpdates(client, sink);
+    try {
+      client.connect();
+      await vi.waitFor(() => expect(sink.calls).toContainEqual(['connectFailed', 'an API token is required', 'CW_AUTH_UNAUTHORIZED']));
+    } finally {
+      unbind();
+      client.disconnect();
+      await new Promise((resolve) => io.close(resolve));
+    }
+  });
+});

@@ -3,6 +3,7 @@
  */
 import type { AuthorType, ChangeType } from '../../../detectors/events.ts';
 import type { AlertStatus, Severity } from '../../../server/contract/alert.ts';
+import type { RollbackMode, RollbackStatus } from '../../../server/contract/automation.ts';
 
 /** Display names of author types. */
 export const AUTHOR_TYPE_LABELS: Record<AuthorType, string> = {
@@ -32,6 +33,26 @@ export const STATUS_LABELS: Record<AlertStatus, string> = {
   firing: 'Firing',
   acknowledged: 'Acknowledged',
   resolved: 'Resolved',
+};
+
+/** Display names of rollback statuses, as a reviewer reads them. */
+export const ROLLBACK_STATUS_LABELS: Record<RollbackStatus, string> = {
+  pending: 'Awaiting approval',
+  approved: 'Approved, sending',
+  denied: 'Denied',
+  expired: 'Expired',
+  suppressed: 'Suppressed',
+  dry_run: 'Dry run',
+  executed: 'Sent to CD',
+  failed: 'Failed',
+};
+
+/** What each `rollback.mode` means, in a sentence. */
+export const ROLLBACK_MODE_DESCRIPTIONS: Record<RollbackMode, string> = {
+  off: 'Rollbacks are not evaluated.',
+  'dry-run': 'Rollbacks are recorded as they would have happened; nothing is proposed or sent.',
+  'require-approval': 'Every rollback waits here for an operator to approve it.',
+  automatic: 'Rollbacks backed by two kinds of evidence are sent without a person; the rest wait here.',
 };
 
 const SECOND = 1_000;
@@ -67,6 +88,18 @@ export function formatDuration(durationMs: number): string {
   const hours = Math.floor(ms / HOUR);
   const minutes = Math.round((ms % HOUR) / MINUTE);
   return minutes === 0 ? `${hours} h` : `${hours} h ${minutes} min`;
+}
+
+/**
+ * "expires in 12 min", "expires in 40 s", or "approval window passed" once the deadline is behind
+ * `nowMs`. Rounded up, as countdowns are: "1 min" means at most one minute is left.
+ */
+export function formatExpiry(deadlineMs: number, nowMs: number): string {
+  const left = deadlineMs - nowMs;
+  if (left <= 0) return 'approval window passed';
+  if (left < MINUTE) return `expires in ${Math.ceil(left / SECOND)} s`;
+  if (left < HOUR) return `expires in ${Math.ceil(left / MINUTE)} min`;
+  return `expires in ${formatDuration(left)}`;
 }
 
 /** A probability as a whole percentage; values that would round to 0 % or 100 % but are not say so ("<1%", ">99%"). */

@@ -23,8 +23,8 @@ export interface LiveUpdateSink {
   disconnected(reason: string, willReconnect: boolean): void;
   /** socket.io is about to make reconnection attempt number `attempt`. */
   reconnecting(attempt: number): void;
-  /** A connection attempt failed. */
-  connectFailed(message: string): void;
+  /** A connection attempt failed; `code` is the server's error code when it refused the connection (e.g. `CW_AUTH_UNAUTHORIZED`). */
+  connectFailed(message: string, code?: string): void;
 }
 
 /** Attaches the sink to the socket's events; returns a function that detaches it again and drops queued updates. */
@@ -41,7 +41,12 @@ export function bindLiveUpdates(socket: DashboardSocket, sink: LiveUpdateSink, o
   const onStats: ServerToClientEvents['stats'] = (stats) => sink.stats(stats);
   const onConnect = (): void => sink.connected();
   const onDisconnect = (reason: string): void => sink.disconnected(reason, socket.active);
-  const onConnectError = (error: Error): void => sink.connectFailed(error.message);
+  const onConnectError = (error: Error): void => {
+    // A refusal by the server's middleware carries its error envelope as `data`.
+    const code = (error as Error & { data?: { code?: unknown } }).data?.code;
+    if (typeof code === 'string') sink.connectFailed(error.message, code);
+    else sink.connectFailed(error.message);
+  };
   const onReconnectAttempt = (attempt: number): void => sink.reconnecting(attempt);
 
   socket.on('snapshot', onSnapshot);

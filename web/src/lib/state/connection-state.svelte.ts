@@ -17,6 +17,8 @@ export class ConnectionState {
   problem = $state<string | undefined>(undefined);
   /** Whether the page has been connected at least once, i.e. whether what it shows could be stale rather than empty. */
   hasConnected = $state(false);
+  /** Whether the server refused the connection for want of a (valid) API token (`auth.anonymousRead: false`). */
+  needsToken = $state(false);
 
   /** The socket connected (or reconnected). */
   markConnected(): void {
@@ -24,6 +26,7 @@ export class ConnectionState {
     this.attempt = 0;
     this.problem = undefined;
     this.hasConnected = true;
+    this.needsToken = false;
   }
 
   /** The socket dropped; socket.io retries by itself unless the server or the page closed it on purpose. */
@@ -38,9 +41,12 @@ export class ConnectionState {
     this.attempt = attempt;
   }
 
-  /** A connection attempt failed. */
-  markConnectFailed(message: string): void {
+  /** A connection attempt failed; `code` is the server's error code when it refused the connection. */
+  markConnectFailed(message: string, code?: string): void {
     this.problem = message;
+    this.needsToken = code === 'CW_AUTH_UNAUTHORIZED' || code === 'CW_AUTH_FORBIDDEN';
+    // socket.io does not retry a connection the server refused, so say so rather than "Connecting…" forever.
+    if (this.needsToken) this.#enter('disconnected');
   }
 
   #enter(phase: ConnectionPhase): void {

@@ -65,7 +65,7 @@ export class LiveDashboard implements LiveUpdateSink {
   }
 
   /** {@inheritDoc LiveUpdateSink.connectFailed} */
-  connectFailed(message: string): void {
-    this.connection.markConnectFailed(message);
+  connectFailed(message: string, code?: string): void {
+    this.connection.markConnectFailed(message, code);
   }
 }

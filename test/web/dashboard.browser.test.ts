@@ -305,7 +305,8 @@ describe('dashboard without change statistics', () => {
       await page.goto(server.url);
       const rates = page.getByRole('region', { name: 'Change failure rate' });
       await expect.poll(() => rates.innerText()).toContain('unavailable: server answered HTTP 503');
-      expect(await page.getByRole('list', { name: 'Open alerts' }).getByRole('article').count()).toBe(2);
+      // The snapshot comes over the socket, independently of the stats request: wait for it too.
+      await expect.poll(() => page.getByRole('list', { name: 'Open alerts' }).getByRole('article').count()).toBe(2);
     } finally {
       await browser.close();
       await server.stop();

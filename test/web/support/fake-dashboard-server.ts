@@ -1,23 +1,42 @@
 /**
  * A stand-in for the changewatch server in dashboard tests: serves the built dashboard from web/dist,
- * speaks the socket.io contract (snapshot on connect, then whatever the test emits) and answers
- * `GET /api/v1/stats/changes` with whatever the test sets.
+ * speaks the socket.io contract (snapshot and automation snapshot on connect, then whatever the test
+ * emits), answers `GET /api/v1/stats/changes` with whatever the test sets, and answers the incident
+ * and automation API like the real one: Bearer tokens with roles, the `{ error: { code, message } }`
+ * envelope, 401/403, and the 409s of the real routes. Every API request is recorded.
  */
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import express from 'express';
+import express, { type Request, type Response } from 'express';
 import { Server } from 'socket.io';
 import type {
   ChangeStatsResponse,
   ClientToServerEvents,
   ServerToClientEvents,
 } from '../../../server/contract/alert.ts';
+import type { AutomationSnapshot, RollbackView } from '../../../server/contract/automation.ts';
+import type { Incident } from '../../../server/contract/incident.ts';
 import type { DashboardSnapshot } from '../../../web/src/lib/live-updates.ts';
 
 /** The built dashboard the fake server serves. */
 export const DASHBOARD_DIST = fileURLToPath(new URL('../../../web/dist', import.meta.url));
+
+/** Roles a fake token can have, lowest first (as in server/http/auth.ts). */
+export type FakeRole = 'viewer' | 'operator' | 'admin';
+
+/** One API request as the fake received it. */
+export interface RecordedRequest {
+  method: string;
+  /** Path and query, e.g. `/api/v1/incidents?status=firing,acknowledged`. */
+  url: string;
+  /** The Bearer token presented, if any. */
+  token: string | undefined;
+  body: unknown;
+  /** The HTTP status the fake answered. */
+  status: number;
+}
 
 /** A running fake server. */
 export interface FakeDashboardServer {
@@ -27,10 +46,42 @@ export interface FakeDashboardServer {
   io: Server<ClientToServerEvents, ServerToClientEvents>;
   /** What `GET /api/v1/stats/changes` answers; undefined makes it fail with HTTP 503. */
   changeStats: ChangeStatsResponse | undefined;
+  /**
+   * The fake's automation state, sent on connect when set. Tests may change it without telling the
+   * dashboards (as when another operator decides first), or through {@link publishAutomation}.
+   */
+  automation: AutomationSnapshot | undefined;
+  /** Every incident the fake knows, by id; `GET /api/v1/incidents` answers the ones matching `status`. */
+  incidents: Map<string, Incident>;
+  /** Known tokens and their names and roles; anything else is answered 401. */
+  tokens: Map<string, { name: string; role: FakeRole }>;
+  /** Whether reads (socket and GET routes) need a viewer token (`auth.anonymousRead: false`). */
+  requireReadToken: boolean;
+  /** Every API request, in order. */
+  requests: RecordedRequest[];
+  /** The `auth.token` each socket connection presented (undefined when none), in connection order. */
+  handshakeTokens: Array<string | undefined>;
+  /** Sends the current automation state to every dashboard, as the real server does after each change. */
+  publishAutomation(): void;
+  /** Stores an incident and emits the `incident` event, as the real server does when one opens or changes. */
+  publishIncident(incident: Incident): void;
   /** Number of dashboards currently connected. */
   connectedCount(): number;
   /** Closes every connection and stops listening, like a crashing or restarting server. */
   stop(): Promise<void>;
+}
+
+const ROLE_RANK: Record<FakeRole, number> = { viewer: 0, operator: 1, admin: 2 };
+
+/** An error the fake answers with, shaped like the real `ChangewatchError` envelope. */
+class FakeApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Starts a fake server on a free local port; `snapshot` is called for each connecting dashboard. */
@@ -46,6 +97,19 @@ export async function startFakeDashboardServer(snapshot: () => DashboardSnapshot
     url: '',
     io,
     changeStats: undefined,
+    automation: undefined,
+    incidents: new Map(),
+    tokens: new Map(),
+    requireReadToken: false,
+    requests: [],
+    handshakeTokens: [],
+    publishAutomation: () => {
+      if (server.automation) io.emit('automation', structuredClone(server.automation));
+    },
+    publishIncident: (incident) => {
+      server.incidents.set(incident.id, incident);
+      io.emit('incident', incident);
+    },
     connectedCount: () => io.of('/').sockets.size,
     stop: () =>
       new Promise((resolve) => {
@@ -55,12 +119,183 @@ export async function startFakeDashboardServer(snapshot: () => DashboardSnapshot
       }),
   };
 
+  /** The actor for a request needing `minimum`, or throws 401/403 like server/http/auth.ts. */
+  const authorize = (token: string | undefined, minimum: FakeRole): { name: string; role: FakeRole } => {
+    if (!token) throw new FakeApiError(401, 'CW_AUTH_UNAUTHORIZED', 'an API token is required (Authorization: Bearer <token>)');
+    const actor = server.tokens.get(token);
+    if (!actor) throw new FakeApiError(401, 'CW_AUTH_UNAUTHORIZED', 'the API token is not valid');
+    if (ROLE_RANK[actor.role] < ROLE_RANK[minimum]) {
+      throw new FakeApiError(403, 'CW_AUTH_FORBIDDEN', `this action needs the ${minimum} role; token "${actor.name}" has ${actor.role}`);
+    }
+    return actor;
+  };
+  const bearer = (request: Request): string | undefined => /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+  const reason = (request: Request, name: string): string | undefined => {
+    const value = (request.body as Record<string, unknown> | undefined)?.[name];
+    return typeof value === 'string' && value.trim() ? value.trim() : undefined;
+  };
+  const automation = (): AutomationSnapshot => {
+    if (!server.automation) throw new FakeApiError(404, 'CW_NOT_FOUND', 'automation is not enabled in this server');
+    return server.automation;
+  };
+  const rollback = (id: string): RollbackView => {
+    const found = automation().rollbacks.find((candidate) => candidate.id === id);
+    if (!found) throw new FakeApiError(404, 'CW_NOT_FOUND', `no rollback ${id}`);
+    return found;
+  };
+  const incident = (id: string): Incident => {
+    const found = server.incidents.get(id);
+    if (!found) throw new FakeApiError(404, 'CW_NOT_FOUND', `no incident ${id}`);
+    if (found.status === 'resolved') throw new FakeApiError(409, 'CW_CONFLICT', `incident ${id} is already resolved`);
+    return found;
+  };
+
+  /** Wraps a handler: records the request, answers thrown FakeApiErrors with the error envelope. */
+  const route =
+    (minimum: FakeRole | 'read', handle: (request: Request, actor: string) => unknown) =>
+    (request: Request, response: Response): void => {
+      const token = bearer(request);
+      let status = 200;
+      let body: unknown;
+      try {
+        const actor =
+          minimum === 'read' ? (server.requireReadToken || token ? authorize(token, 'viewer').name : 'anonymous') : authorize(token, minimum).name;
+        body = handle(request, actor);
+      } catch (error) {
+        if (!(error instanceof FakeApiError)) throw error;
+        status = error.status;
+        body = { error: { code: error.code, message: error.message } };
+      }
+      server.requests.push({ method: request.method, url: request.originalUrl, token, body: request.body, status });
+      response.status(status).json(body);
+    };
+
+  app.use('/api/v1', express.json());
+
   app.get('/api/v1/stats/changes', (_request, response) => {
     if (server.changeStats) response.json(server.changeStats);
     else response.status(503).json({ error: 'change statistics are not available' });
   });
+
+  app.get(
+    '/api/v1/incidents',
+    route('read', (request) => {
+      const statuses = typeof request.query.status === 'string' ? request.query.status.split(',') : undefined;
+      const incidents = [...server.incidents.values()]
+        .filter((candidate) => statuses === undefined || statuses.includes(candidate.status))
+        .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+      return { incidents };
+    }),
+  );
+  for (const action of ['acknowledge', 'resolve'] as const) {
+    app.post(
+      `/api/v1/incidents/:id/${action}`,
+      route('operator', (request, actor) => {
+        const current = incident(request.params.id as string);
+        const at = new Date().toISOString();
+        const updated: Incident =
+          action === 'acknowledge'
+            ? { ...current, status: 'acknowledged', acknowledgedBy: actor, acknowledgedAt: at, updatedAt: at }
+            : { ...current, status: 'resolved', resolvedAt: at, updatedAt: at };
+        server.publishIncident(updated);
+        return { incident: updated };
+      }),
+    );
+  }
+
+  app.post(
+    '/api/v1/rollbacks/:id/approve',
+    route('operator', (request, actor) => {
+      const current = rollback(request.params.id as string);
+      if (current.status === 'pending' && current.expiresAt && Date.parse(current.expiresAt) <= Date.now()) {
+        throw new FakeApiError(409, 'CW_ROLLBACK_EXPIRED', `rollback ${current.id} expired at ${current.expiresAt}`);
+      }
+      if (current.status === 'expired') throw new FakeApiError(409, 'CW_ROLLBACK_EXPIRED', `rollback ${current.id} expired`);
+      if (current.status === 'pending' && !automation().canExecute) {
+        throw new FakeApiError(409, 'CW_ROLLBACK_NO_WEBHOOK', `rollback ${current.id} cannot be sent: rollback.webhook is not configured`);
+      }
+      if (automation().killSwitch.engaged) throw new FakeApiError(409, 'CW_KILL_SWITCH_ENGAGED', 'the kill switch is on');
+      if (current.status !== 'pending') throw new FakeApiError(409, 'CW_ROLLBACK_NOT_PENDING', `rollback ${current.id} is ${current.status}, not pending`);
+      const comment = reason(request, 'comment');
+      Object.assign(current, {
+        status: 'approved',
+        decidedBy: actor,
+        reason: comment ? `approved by ${actor}: ${comment}` : `approved by ${actor}`,
+        updatedAt: new Date().toISOString(),
+      } satisfies Partial<RollbackView>);
+      server.publishAutomation();
+      return { rollback: current };
+    }),
+  );
+  app.post(
+    '/api/v1/rollbacks/:id/deny',
+    route('operator', (request, actor) => {
+      const why = reason(request, 'reason');
+      if (!why) throw new FakeApiError(400, 'CW_BAD_REQUEST', 'a "reason" is required to deny a rollback');
+      const current = rollback(request.params.id as string);
+      if (current.status !== 'pending') throw new FakeApiError(409, 'CW_ROLLBACK_NOT_PENDING', `rollback ${current.id} is ${current.status}, not pending`);
+      Object.assign(current, {
+        status: 'denied',
+        decidedBy: actor,
+        reason: `denied by ${actor}: ${why}`,
+        updatedAt: new Date().toISOString(),
+      } satisfies Partial<RollbackView>);
+      server.publishAutomation();
+      return { rollback: current };
+    }),
+  );
+  app.post(
+    '/api/v1/killswitch',
+    route('operator', (request, actor) => {
+      const engaged = (request.body as Record<string, unknown> | undefined)?.engaged;
+      if (typeof engaged !== 'boolean') throw new FakeApiError(400, 'CW_BAD_REQUEST', 'body must be { "engaged": true|false, "reason": "..." }');
+      const why = reason(request, 'reason');
+      if (!why) throw new FakeApiError(400, 'CW_BAD_REQUEST', 'a "reason" is required to flip the kill switch');
+      const snapshot = automation();
+      const at = new Date().toISOString();
+      snapshot.killSwitch = { engaged, by: actor, reason: why, since: at };
+      if (engaged) {
+        // Approved rollbacks not yet sent are cancelled, not held (docs/actions.md).
+        for (const candidate of snapshot.rollbacks.filter((item) => item.status === 'approved')) {
+          Object.assign(candidate, { status: 'suppressed', reason: `cancelled by the kill switch (${actor}: ${why})`, updatedAt: at });
+        }
+      }
+      server.publishAutomation();
+      return snapshot.killSwitch;
+    }),
+  );
+  app.post(
+    '/api/v1/freezes/:id/lift',
+    route('operator', (request, actor) => {
+      const why = reason(request, 'reason');
+      if (!why) throw new FakeApiError(400, 'CW_BAD_REQUEST', 'a "reason" is required to lift a freeze');
+      const snapshot = automation();
+      const current = snapshot.freezes.find((candidate) => candidate.id === request.params.id);
+      if (!current) throw new FakeApiError(409, 'CW_FREEZE_NOT_ACTIVE', `freeze ${request.params.id} is not active`);
+      const lifted = { ...current, active: false, liftedBy: actor, liftedAt: new Date().toISOString(), liftReason: why };
+      snapshot.freezes = snapshot.freezes.filter((candidate) => candidate !== current);
+      server.publishAutomation();
+      return { freeze: lifted };
+    }),
+  );
+
   app.use(express.static(DASHBOARD_DIST));
-  io.on('connection', (socket) => socket.emit('snapshot', snapshot()));
+
+  io.use((socket, next) => {
+    const token = typeof socket.handshake.auth.token === 'string' ? socket.handshake.auth.token : undefined;
+    server.handshakeTokens.push(token);
+    try {
+      if (server.requireReadToken || token) authorize(token, 'viewer');
+      next();
+    } catch (error) {
+      const fake = error as FakeApiError;
+      next(Object.assign(new Error(fake.message), { data: { code: fake.code, message: fake.message } }));
+    }
+  });
+  io.on('connection', (socket) => {
+    socket.emit('snapshot', snapshot());
+    if (server.automation) socket.emit('automation', structuredClone(server.automation));
+  });
 
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   server.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;

@@ -4,7 +4,10 @@
  * only after the state that absorbed them is checkpointed (at-least-once, no lost events).
  */
 import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry, type Message, type Producer } from 'kafkajs';
+import type { ChangeEvent, ServiceEntry, TelemetryPoint } from '../../detectors/events.ts';
 import type { Config } from '../config.ts';
+import type { ReplayRecord } from '../contract/wire.ts';
+import type { ChangewatchError } from '../errors.ts';
 import type { Changewatch, DeadLetter } from '../core.ts';
 import type { Logger } from '../log.ts';
 import { RateLimitedLog } from '../log.ts';
@@ -105,8 +108,12 @@ export class KafkaIngest {
     const alerts: Message[] = [];
     const deadLetters: Message[] = [];
     let last: string | undefined;
+    // The loop below never yields, and only `consumer.seek` (which this class never calls) makes a
+    // batch stale: asking once per batch is the same answer as asking per message, without kafkajs
+    // building a JSON key for every message.
+    if (isStale()) return;
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
+      if (!isRunning()) break;
       if (skipBelow === undefined || BigInt(message.offset) >= skipBelow) {
         this.handleMessage(kind, batch.topic, batch.partition, message, alerts, deadLetters);
       }
@@ -122,29 +129,45 @@ export class KafkaIngest {
     if (Date.now() - this.lastCheckpointAt >= this.config.kafka.checkpointIntervalMs) await this.checkpoint(true);
   }
 
+  /**
+   * Decodes one message and runs its records through the core. The hot path of the service: no
+   * closures or per-message objects beyond the record itself; a dead letter's source is built only
+   * when something is refused.
+   */
   private handleMessage(kind: EventKind, topic: string, partition: number, message: KafkaMessage, alerts: Message[], deadLetters: Message[]): void {
     const original = message.value ?? Buffer.alloc(0);
-    const source = { kind: 'kafka' as const, topic, partition, offset: message.offset, ...(message.key ? { key: message.key.toString() } : {}) };
     const decoded = decodeMany(kind, original, this.config.kafka.maxMessageBytes);
-    const refuse = (deadLetter: DeadLetter): void => {
-      this.core.reject(deadLetter);
-      deadLetters.push(toDeadLetterMessage(deadLetter, message.key));
-      const where = { topic, partition, offset: message.offset, index: deadLetter.source.index };
-      if (deadLetter.error.code === 'CW_INTERNAL') this.log.error({ ...where, err: deadLetter.error.cause }, deadLetter.error.message);
-      else this.badInputLog.warn(deadLetter.error.code, where, deadLetter.error.message);
-    };
-    for (const reject of decoded.rejects) {
-      refuse({ error: reject.error, original: reject.original, source: { ...source, ...(reject.index >= 0 ? { index: reject.index } : {}) } });
+    const { values, rejects } = decoded;
+    for (const reject of rejects) {
+      this.refuse(message, deadLetters, reject.error, reject.original, topic, partition, reject.index >= 0 ? reject.index : undefined);
     }
+    if (!values.length) return;
     const now = Date.now();
-    decoded.values.forEach((value, i) => {
-      const itemSource = decoded.values.length > 1 || decoded.rejects.length ? { ...source, index: i } : source;
-      const skew = checkFutureSkew('timestamp' in value ? value.timestamp : null, now, this.config.kafka.maxFutureSkewMs);
-      if (skew) return refuse({ error: skew, original: JSON.stringify(value), source: itemSource });
-      const result = this.core.handle({ [kind]: value } as never);
-      if (result.rejected) refuse({ error: result.rejected, original: JSON.stringify(value), source: itemSource });
+    const indexed = values.length > 1 || rejects.length > 0;
+    const maxFutureSkewMs = this.config.kafka.maxFutureSkewMs;
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i]!;
+      const skew = checkFutureSkew('timestamp' in value ? value.timestamp : null, now, maxFutureSkewMs);
+      if (skew) {
+        this.refuse(message, deadLetters, skew, JSON.stringify(value), topic, partition, indexed ? i : undefined);
+        continue;
+      }
+      const result = this.core.handle(recordOf(kind, value));
+      if (result.rejected) this.refuse(message, deadLetters, result.rejected, JSON.stringify(value), topic, partition, indexed ? i : undefined);
       for (const alert of result.alerts) alerts.push({ key: alert.id, value: JSON.stringify(alert) });
-    });
+    }
+  }
+
+  /** Counts, dead-letters and logs one refused record (`index` set for an item of an array message). */
+  private refuse(message: KafkaMessage, deadLetters: Message[], error: ChangewatchError, original: string | Buffer, topic: string, partition: number, index: number | undefined): void {
+    const source: DeadLetter['source'] = { kind: 'kafka', topic, partition, offset: message.offset, ...(message.key ? { key: message.key.toString() } : {}) };
+    if (index !== undefined) source.index = index;
+    const deadLetter: DeadLetter = { error, original, source };
+    this.core.reject(deadLetter);
+    deadLetters.push(toDeadLetterMessage(deadLetter, message.key));
+    const where = { topic, partition, offset: message.offset, index };
+    if (error.code === 'CW_INTERNAL') this.log.error({ ...where, err: error.cause }, error.message);
+    else this.badInputLog.warn(error.code, where, error.message);
   }
 
   /** Produces, retrying through broker outages: alerts must reach the topic before their offsets are committed. */
@@ -176,6 +199,13 @@ export class KafkaIngest {
       );
     }
   }
+}
+
+/** The core's record for a decoded value of `kind`. */
+function recordOf(kind: EventKind, value: ChangeEvent | TelemetryPoint | ServiceEntry): ReplayRecord {
+  if (kind === 'metric') return { metric: value as TelemetryPoint };
+  if (kind === 'change') return { change: value as ChangeEvent };
+  return { service: value as ServiceEntry };
 }
 
 /** The dead-letter record: the original bytes as the value, the reason and the source in headers. */

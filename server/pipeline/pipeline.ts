@@ -69,6 +69,8 @@ interface OpenAlert {
   normalSince: number | null;
   /** The emitted version, to decide whether a new state is worth emitting. */
   lastEmitted: Alert;
+  /** `Date.parse(lastEmitted.updatedAt)`, kept so that the per-point heartbeat check parses no dates (not checkpointed). */
+  lastEmittedAt: number;
   /** Event time of the last attribution; ranking is re-run at most every `reattributeEveryMs` while nothing else changes. */
   attributedAt: number;
   /** Opened because the series stopped reporting; resolves as soon as a point arrives. */
@@ -100,7 +102,7 @@ interface ServiceClock {
 /** Serialized pipeline state for checkpoints. */
 export interface PipelineSnapshot {
   version: 1;
-  series: Array<Omit<Series, 'detector'> & { detector: DetectorState }>;
+  series: Array<Omit<Series, 'detector' | 'open'> & { detector: DetectorState; open: Omit<OpenAlert, 'lastEmittedAt'> | null }>;
   clocks: Array<{ service: string; watermark: number; checkedAt: number }>;
   attributor: unknown;
 }
@@ -108,6 +110,11 @@ export interface PipelineSnapshot {
 /** The detection and alerting core. */
 export class Pipeline {
   private readonly series = new Map<string, Series>();
+  /**
+   * The same series by service, then metric, then the rest of the key (environment and splitting
+   * tags): finds a point's series without building and hashing its whole key on every point.
+   */
+  private readonly seriesIndex = new Map<string, Map<string, Map<string, Series>>>();
   private readonly clocks = new Map<string, ServiceClock>();
 
   constructor(
@@ -145,7 +152,7 @@ export class Pipeline {
   snapshot(): PipelineSnapshot {
     return {
       version: 1,
-      series: [...this.series.values()].map((s) => ({ ...s, detector: s.detector.toJSON() })),
+      series: [...this.series.values()].map((s) => ({ ...s, detector: s.detector.toJSON(), open: s.open && openJSON(s.open) })),
       clocks: [...this.clocks].map(([service, c]) => ({ service, watermark: c.watermark, checkedAt: c.checkedAt })),
       attributor: this.attributor.toJSON(),
     };
@@ -155,32 +162,22 @@ export class Pipeline {
   static restore(snapshot: PipelineSnapshot, detectors: DetectorFactory, attributor: Attributor, options?: PipelineOptions): Pipeline {
     const pipeline = new Pipeline(detectors, attributor, options);
     for (const { service, watermark, checkedAt } of snapshot.clocks) pipeline.clocks.set(service, { watermark, checkedAt, series: [] });
-    for (const { detector, ...rest } of snapshot.series) pipeline.track({ ...rest, detector: detectors.restore(detector) });
+    for (const { detector, ...rest } of snapshot.series) {
+      const open = rest.open && { ...rest.open, lastEmittedAt: Date.parse(rest.open.lastEmitted.updatedAt) };
+      pipeline.track({ ...rest, open, detector: detectors.restore(detector) });
+    }
     return pipeline;
   }
 
   private ingestPoint(point: TelemetryPoint): IngestResult {
-    const environment = point.tags?.environment ?? point.tags?.env ?? this.options.defaultEnvironment;
-    const key = seriesKey(point, environment);
-    const series =
-      this.series.get(key) ??
-      this.track({
-        key,
-        service: point.service,
-        metric: point.metric,
-        environment,
-        detector: this.detectors.create({ metric: point.metric }),
-        lastTimestamp: point.timestamp,
-        lastValue: point.value,
-        open: null,
-      });
+    const series = this.seriesOf(point);
     if (point.timestamp < series.lastTimestamp - this.options.maxLatenessMs) {
       return {
         alerts: [],
         rejected: createError(
           'CW_EVENT_LATE',
           `point at ${new Date(point.timestamp).toISOString()} is more than ${this.options.maxLatenessMs} ms older than its series' newest point`,
-          { series: key, newest: new Date(series.lastTimestamp).toISOString() },
+          { series: series.key, newest: new Date(series.lastTimestamp).toISOString() },
         ),
       };
     }
@@ -237,8 +234,37 @@ export class Pipeline {
         return { alerts };
       }
     }
-    alerts.push(...this.emitIfChanged(open, point.timestamp));
+    this.emitIfChanged(open, point.timestamp, alerts);
     return { alerts };
+  }
+
+  /** The point's series, created on its first point. */
+  private seriesOf(point: TelemetryPoint): Series {
+    const tags = point.tags;
+    const environment = tags?.environment ?? tags?.env ?? this.options.defaultEnvironment;
+    // The key after service and metric; equal rests of one service and metric mean equal keys.
+    const rest = tags && !onlyIdentityTags(tags) ? environment + splittingTags(tags) : environment;
+    let byMetric = this.seriesIndex.get(point.service);
+    let byRest = byMetric?.get(point.metric);
+    const indexed = byRest?.get(rest);
+    if (indexed) return indexed;
+    const key = `${point.service}\u0000${point.metric}\u0000${rest}`;
+    const series =
+      this.series.get(key) ??
+      this.track({
+        key,
+        service: point.service,
+        metric: point.metric,
+        environment,
+        detector: this.detectors.create({ metric: point.metric }),
+        lastTimestamp: point.timestamp,
+        lastValue: point.value,
+        open: null,
+      });
+    if (!byMetric) this.seriesIndex.set(point.service, (byMetric = new Map()));
+    if (!byRest) byMetric.set(point.metric, (byRest = new Map()));
+    byRest.set(rest, series);
+    return series;
   }
 
   private openAlert(series: Series, at: number, observed: number, score: number, verdict: { expected: number; lower: number; upper: number; reason: string }, silent: boolean): Alert {
@@ -262,7 +288,8 @@ export class Pipeline {
       noChangeConfidence: 1,
     };
     this.applyAttribution(alert, at, silent ? `stopped reporting (${verdict.reason})` : verdict.reason);
-    series.open = { alert, baseline: baselineBand(verdict), normalSince: null, lastEmitted: structuredClone(alert), attributedAt: at, silent };
+    const lastEmitted = structuredClone(alert);
+    series.open = { alert, baseline: baselineBand(verdict), normalSince: null, lastEmitted, lastEmittedAt: Date.parse(lastEmitted.updatedAt), attributedAt: at, silent };
     return { ...alert };
   }
 
@@ -313,7 +340,7 @@ export class Pipeline {
       const now = Date.parse(alert.updatedAt);
       this.applyAttribution(alert, now, null);
       s.open.attributedAt = now;
-      emitted.push(...this.emitIfChanged(s.open, now));
+      this.emitIfChanged(s.open, now, emitted);
     }
     return emitted;
   }
@@ -337,18 +364,19 @@ export class Pipeline {
   }
 
   /** Emits the alert when something an engineer would care about changed, or as a periodic heartbeat. */
-  private emitIfChanged(open: OpenAlert, now: number): Alert[] {
-    const { alert, lastEmitted } = open;
+  private emitIfChanged(open: OpenAlert, now: number, into: Alert[]): void {
+    const { alert, lastEmitted, lastEmittedAt } = open;
     const material =
       alert.status !== lastEmitted.status ||
       alert.severity !== lastEmitted.severity ||
       alert.score >= lastEmitted.score + 0.05 ||
       suspectsDiffer(alert, lastEmitted) ||
-      now - Date.parse(lastEmitted.updatedAt) >= this.options.reemitEveryMs;
-    if (!material) return [];
-    alert.updatedAt = iso(Math.max(now, Date.parse(lastEmitted.updatedAt)));
+      now - lastEmittedAt >= this.options.reemitEveryMs;
+    if (!material) return;
+    alert.updatedAt = iso(Math.max(now, lastEmittedAt));
     open.lastEmitted = structuredClone(alert);
-    return [{ ...alert }];
+    open.lastEmittedAt = Date.parse(open.lastEmitted.updatedAt);
+    into.push({ ...alert });
   }
 
   private severityOf(score: number): Severity {
@@ -356,16 +384,22 @@ export class Pipeline {
   }
 }
 
-/** Series identity: service, metric, environment and every tag except `version` (versions are compared by attribution, not split into series). */
-function seriesKey(point: TelemetryPoint, environment: string): string {
-  let key = `${point.service}\u0000${point.metric}\u0000${environment}`;
-  if (point.tags && !onlyIdentityTags(point.tags)) {
-    for (const tag of Object.keys(point.tags).sort()) {
-      if (tag === 'version' || tag === 'environment' || tag === 'env') continue;
-      key += `\u0000${tag}=${point.tags[tag]}`;
-    }
+/**
+ * Series identity: service, metric, environment and every tag except `version` (versions are compared
+ * by attribution, not split into series). A key is `service\0metric\0environment` followed by this.
+ */
+function splittingTags(tags: Record<string, string>): string {
+  let suffix = '';
+  for (const tag of Object.keys(tags).sort()) {
+    if (tag === 'version' || tag === 'environment' || tag === 'env') continue;
+    suffix += `\u0000${tag}=${tags[tag]}`;
   }
-  return key;
+  return suffix;
+}
+
+/** What an open alert's checkpoint holds (its fields as they always were; derived caches are left out). */
+function openJSON(open: OpenAlert): Omit<OpenAlert, 'lastEmittedAt'> {
+  return { alert: open.alert, baseline: open.baseline, normalSince: open.normalSince, lastEmitted: open.lastEmitted, attributedAt: open.attributedAt, silent: open.silent };
 }
 
 /** True when the tags hold nothing that splits series (only version/environment), the common case: no sort needed. */
@@ -403,7 +437,12 @@ function iso(epochMs: number): string {
 
 function suspectsDiffer(a: Alert, b: Alert): boolean {
   if (a.suspects.length !== b.suspects.length) return true;
-  return a.suspects.some((s, i) => s.changeId !== b.suspects[i]!.changeId || Math.abs(s.confidence - b.suspects[i]!.confidence) >= 0.05);
+  for (let i = 0; i < a.suspects.length; i++) {
+    const s = a.suspects[i]!;
+    const t = b.suspects[i]!;
+    if (s.changeId !== t.changeId || Math.abs(s.confidence - t.confidence) >= 0.05) return true;
+  }
+  return false;
 }
 
 /** One sentence: what is wrong, since when, and which change most likely did it (or that none explains it). */

@@ -104,6 +104,37 @@ describe('Pipeline', () => {
     expect([...head, ...tail]).toEqual(expected);
   });
 
+  it('checkpoints an open alert with exactly its fields and re-emits its heartbeat on time after a restore', () => {
+    const records = metricRecords(stepSeries({ normal: 200, anomalous: 40 }));
+    const first = newPipeline();
+    run(first.pipeline, records.slice(0, 205));
+    const snapshot = JSON.parse(JSON.stringify(first.pipeline.snapshot()));
+    const open = snapshot.series[0].open;
+    expect(Object.keys(open)).toEqual(['alert', 'baseline', 'normalSince', 'lastEmitted', 'attributedAt', 'silent']);
+    // The heartbeat is due reemitEveryMs after the last emission, whether or not the pipeline was restored in between.
+    const restored = Pipeline.restore(snapshot, detectors, LatestChangeAttributor.restore(snapshot.attributor));
+    const due = Date.parse(open.lastEmitted.updatedAt) + DEFAULT_PIPELINE_OPTIONS.reemitEveryMs;
+    const next = run(restored, records.slice(205))[0]!;
+    expect(Date.parse(next.updatedAt)).toBeLessThanOrEqual(due);
+  });
+
+  it('splits series by every tag but version and environment, whatever the tag order', () => {
+    const { pipeline } = newPipeline();
+    const at = (i: number, tags?: Record<string, string>) => ({ metric: { service: 'checkout', metric: 'latency_p99', timestamp: T0 + i * 1_000, value: 100, ...(tags ? { tags } : {}) } });
+    run(pipeline, [
+      at(0),
+      at(1, { version: 'v1' }),
+      at(2, { environment: 'prod' }),
+      at(3, { region: 'eu', version: 'v1' }),
+      at(4, { version: 'v2', region: 'eu' }),
+      at(5, { zone: 'a', region: 'eu' }),
+      at(6, { region: 'eu', zone: 'a', env: 'staging' }),
+      at(7, { env: 'staging' }),
+    ]);
+    const keys = pipeline.snapshot().series.map((s) => s.key.split('\u0000').join('|'));
+    expect(keys).toEqual(['checkout|latency_p99|prod', 'checkout|latency_p99|prod|region=eu', 'checkout|latency_p99|prod|region=eu|zone=a', 'checkout|latency_p99|staging|region=eu|zone=a', 'checkout|latency_p99|staging']);
+  });
+
   it('gives every series its own alert and keeps ids stable across runs', () => {
     const a = stepSeries({ service: 'checkout', normal: 200, anomalous: 5 });
     const b = stepSeries({ service: 'payments', normal: 200, anomalous: 5 });

@@ -34,6 +34,10 @@ describe('format', () => {
     expect(formatDuration(-5 * 60_000)).toBe('5 min');
     expect(formatDuration(80 * 60_000)).toBe('1 h 20 min');
     expect(formatDuration(2 * 3_600_000)).toBe('2 h');
+    // Rounded as a whole: never "60 s", "60 min" or "3 h 60 min".
+    expect(formatDuration(59_700)).toBe('1 min');
+    expect(formatDuration(59 * 60_000 + 50_000)).toBe('1 h');
+    expect(formatDuration(4 * 3_600_000 - 1_000)).toBe('4 h');
   });
 
   it('never rounds a non-zero or non-certain probability to 0% or 100%', () => {

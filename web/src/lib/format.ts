@@ -83,10 +83,13 @@ export function formatUtcDate(timeMs: number): string {
 /** "5 min", "1 h 20 min", "40 s": a positive duration, coarsely. */
 export function formatDuration(durationMs: number): string {
   const ms = Math.abs(durationMs);
-  if (ms < MINUTE) return `${Math.round(ms / SECOND)} s`;
-  if (ms < HOUR) return `${Math.round(ms / MINUTE)} min`;
-  const hours = Math.floor(ms / HOUR);
-  const minutes = Math.round((ms % HOUR) / MINUTE);
+  // Rounded before it is split, so 3 h 59 min 59 s reads "4 h", not "3 h 60 min".
+  const seconds = Math.round(ms / SECOND);
+  if (seconds < 60) return `${seconds} s`;
+  const totalMinutes = Math.round(ms / MINUTE);
+  if (totalMinutes < 60) return `${totalMinutes} min`;
+  const hours = Math.floor(totalMinutes / 60);
+  const minutes = totalMinutes % 60;
   return minutes === 0 ? `${hours} h` : `${hours} h ${minutes} min`;
 }
 

@@ -8,7 +8,7 @@ import {
   decodeApiError,
   explainApiError,
 } from '../../../web/src/lib/api.ts';
-import { makeFreeze, makeIncident, makeRollback } from '../support/fixtures.ts';
+import { makeFreeze, makeIncident, makeRollback, makeSilence } from '../support/fixtures.ts';
 
 const now = Date.parse('2026-11-23T03:30:00Z');
 
@@ -105,6 +105,58 @@ describe('ApiClient requests', () => {
       await expect(call()).rejects.toMatchObject({ status: 0, code: INVALID_INPUT });
     }
     expect(server.sent).toEqual([]);
+  });
+});
+
+describe('ApiClient silences', () => {
+  it('lists, creates and expires silences on their routes', async () => {
+    const silence = makeSilence(now, 2);
+    const server = scripted(
+      Response.json({ silences: [silence] }),
+      Response.json({ silence }, { status: 201 }),
+      new Response(null, { status: 204 }),
+      new Response(null, { status: 204 }),
+    );
+    const api = new ApiClient({ fetch: server.fetch, token: () => 'tok-123' });
+
+    await expect(api.listSilences()).resolves.toEqual([silence]);
+    const created = await api.createSilence({
+      // An empty matcher list is left out rather than sent (the server refuses empty lists).
+      matchers: { service: ['checkout'], environment: [] },
+      endsAt: '2026-11-23T04:30:00.000Z',
+      comment: '  load test  ',
+    });
+    expect(created).toEqual(silence);
+    await expect(api.expireSilence('sil/1')).resolves.toBeUndefined();
+    await expect(api.expireSilence('sil-2', 'done early')).resolves.toBeUndefined();
+
+    expect(server.sent.map(({ method, url, body }) => [method, url, body])).toEqual([
+      ['GET', '/api/v1/silences', undefined],
+      ['POST', '/api/v1/silences', { matchers: { service: ['checkout'] }, endsAt: '2026-11-23T04:30:00.000Z', comment: 'load test' }],
+      ['DELETE', '/api/v1/silences/sil%2F1', undefined],
+      ['DELETE', '/api/v1/silences/sil-2', { reason: 'done early' }],
+    ]);
+    expect(server.sent.every((request) => request.headers.authorization === 'Bearer tok-123')).toBe(true);
+  });
+
+  it('refuses a silence without a comment or without matchers before sending anything', async () => {
+    const server = scripted();
+    const api = new ApiClient({ fetch: server.fetch, token: () => 'tok' });
+    const endsAt = '2026-11-23T04:30:00.000Z';
+    await expect(api.createSilence({ matchers: { service: ['checkout'] }, endsAt, comment: ' ' })).rejects.toMatchObject({
+      code: INVALID_INPUT,
+      message: 'a comment is required to create a silence',
+    });
+    await expect(api.createSilence({ matchers: {}, endsAt, comment: 'why' })).rejects.toMatchObject({ code: INVALID_INPUT, message: expect.stringMatching(/at least one matcher/) });
+    expect(server.sent).toEqual([]);
+  });
+
+  it("passes the server's refusal on, in its words", async () => {
+    const server = scripted(errorResponse(404, 'CW_NOT_FOUND', 'no active silence sil-1'), errorResponse(400, 'CW_BAD_REQUEST', 'endsAt must be in the future and after startsAt'));
+    const api = new ApiClient({ fetch: server.fetch, token: () => 'tok' });
+    await expect(api.expireSilence('sil-1')).rejects.toMatchObject({ status: 404, code: 'CW_NOT_FOUND' });
+    const error = await api.createSilence({ matchers: { service: ['checkout'] }, endsAt: '2020-01-01T00:00:00Z', comment: 'x' }).catch((caught: unknown) => caught);
+    expect(explainApiError(error)).toBe('endsAt must be in the future and after startsAt.');
   });
 });
 

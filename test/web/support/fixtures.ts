@@ -5,6 +5,7 @@ import type { ChangeEvent, Suspect } from '../../../detectors/events.ts';
 import type { Alert, ChangeStatsResponse, ServerStats } from '../../../server/contract/alert.ts';
 import type { AutomationSnapshot, Freeze, RollbackView } from '../../../server/contract/automation.ts';
 import type { Incident } from '../../../server/contract/incident.ts';
+import type { Silence } from '../../../web/src/lib/silences.ts';
 
 const MINUTE = 60_000;
 
@@ -148,6 +149,21 @@ export function makeIncident(now: number, minutesAgo: number, overrides: Partial
     alertIds: [`alert-${minutesAgo}`],
     startedAt,
     updatedAt: startedAt,
+    ...overrides,
+  };
+}
+
+/** A silence of checkout in prod created `minutesAgo` before `now`, lasting `hours` from then, with overridable fields. */
+export function makeSilence(now: number, minutesAgo: number, hours = 1, overrides: Partial<Silence> = {}): Silence {
+  const createdAt = new Date(now - minutesAgo * MINUTE).toISOString();
+  return {
+    id: `sil_${minutesAgo}`,
+    matchers: { service: ['checkout'], environment: ['prod'] },
+    startsAt: createdAt,
+    endsAt: new Date(now - minutesAgo * MINUTE + hours * 60 * MINUTE).toISOString(),
+    createdBy: 'bob',
+    comment: 'load test until 05:00',
+    createdAt,
     ...overrides,
   };
 }

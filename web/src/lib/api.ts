@@ -1,12 +1,13 @@
 /**
  * The dashboard's one client for the server's HTTP API: the incident list it reads, and the
- * operator actions people take (acknowledge and resolve incidents, approve and deny rollbacks, flip
- * the kill switch, lift freezes). Every request carries the session's API token as a Bearer token
+ * operator actions people take (acknowledge and resolve incidents, create and expire silences,
+ * approve and deny rollbacks, flip the kill switch, lift freezes). Every request carries the session's API token as a Bearer token
  * when there is one; errors come back as a typed {@link ApiError} decoded from the server's
  * `{ error: { code, message, details } }` envelope.
  */
 import type { Freeze, KillSwitchState, RollbackView } from '../../../server/contract/automation.ts';
 import type { Incident, IncidentStatus } from '../../../server/contract/incident.ts';
+import type { Silence, SilenceInput } from './silences.ts';
 
 /** Code of an {@link ApiError} for a request that never got an answer (server down, network gone). */
 export const NETWORK_ERROR = 'CW_CLIENT_NETWORK';
@@ -71,8 +72,13 @@ export function explainApiError(error: unknown): string {
     case NETWORK_ERROR:
       return `Could not reach the server (${error.message}). Check the connection and try again.`;
     default:
-      // The server's own messages are written for people (e.g. "incident inc-1 is already resolved").
-      return error.message.charAt(0).toUpperCase() + error.message.slice(1) + (/[.!?]$/.test(error.message) ? '' : '.');
+      // The server's own messages are written for people (e.g. "incident inc-1 is already resolved"); one
+      // that starts with a field name ("endsAt must be…", "matchers.service: …") keeps it as it is spelled.
+      return (
+        (/^[a-z]+\b(?![.\-_])/.test(error.message)
+          ? error.message.charAt(0).toUpperCase() + error.message.slice(1)
+          : error.message) + (/[.!?]$/.test(error.message) ? '' : '.')
+      );
   }
 }
 
@@ -125,6 +131,30 @@ export class ApiClient {
     );
   }
 
+  /** `GET /api/v1/silences`: the silences in force and those starting later. */
+  listSilences(signal?: AbortSignal): Promise<Silence[]> {
+    return this.#request('GET', '/api/v1/silences', undefined, (body) => listOf(body, 'silences', isSilence), signal);
+  }
+
+  /** `POST /api/v1/silences`: at least one matcher, an end in the future and a comment are required. */
+  async createSilence(input: SilenceInput): Promise<Silence> {
+    const matchers = Object.fromEntries(Object.entries(input.matchers).filter(([, values]) => Array.isArray(values) && values.length > 0));
+    if (Object.keys(matchers).length === 0) throw new ApiError(0, INVALID_INPUT, 'a silence needs at least one matcher, so it never mutes everything by accident');
+    const body = {
+      matchers,
+      ...(input.startsAt === undefined ? {} : { startsAt: input.startsAt }),
+      endsAt: input.endsAt,
+      comment: required('create a silence', input.comment, 'comment'),
+    };
+    return this.#request('POST', '/api/v1/silences', body, (answer) => field(answer, 'silence', isSilence));
+  }
+
+  /** `DELETE /api/v1/silences/:id`: ends it now (404 `CW_NOT_FOUND` when it already ended). */
+  async expireSilence(id: string, reason?: string): Promise<void> {
+    const body = optional('reason', reason);
+    await this.#request('DELETE', `/api/v1/silences/${encodeURIComponent(id)}`, Object.keys(body).length > 0 ? body : undefined, () => true);
+  }
+
   /** `POST /api/v1/rollbacks/:id/approve` with an optional comment. */
   approveRollback(id: string, comment?: string): Promise<RollbackView> {
     return this.#request('POST', `/api/v1/rollbacks/${encodeURIComponent(id)}/approve`, optional('comment', comment), (body) =>
@@ -154,7 +184,7 @@ export class ApiClient {
   }
 
   async #request<T>(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     body: Record<string, unknown> | undefined,
     read: (body: unknown) => T | undefined,
@@ -181,7 +211,8 @@ export class ApiClient {
       if (response.status === 401) this.#onUnauthorized?.(error);
       throw error;
     }
-    const parsed = read(await response.json().catch(() => undefined));
+    // 204 No Content (an expired silence) has no body to read.
+    const parsed = read(response.status === 204 ? undefined : await response.json().catch(() => undefined));
     if (parsed === undefined) throw new ApiError(response.status, BAD_RESPONSE, 'the server sent an unexpected response');
     return parsed;
   }
@@ -194,9 +225,9 @@ function optional(name: string, value: string | undefined): Record<string, unkno
 }
 
 /** The trimmed value; rejects before sending when it is empty, as the server would. */
-function required(what: string, value: string): string {
+function required(what: string, value: string, noun = 'reason'): string {
   const trimmed = value.trim();
-  if (!trimmed) throw new ApiError(0, INVALID_INPUT, `a reason is required to ${what}`);
+  if (!trimmed) throw new ApiError(0, INVALID_INPUT, `a ${noun} is required to ${what}`);
   return trimmed;
 }
 
@@ -231,6 +262,18 @@ function isRollback(value: unknown): value is RollbackView {
 
 function isKillSwitch(value: unknown): value is KillSwitchState {
   return isRecord(value) && typeof value.engaged === 'boolean';
+}
+
+function isSilence(value: unknown): value is Silence {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    isRecord(value.matchers) &&
+    typeof value.startsAt === 'string' &&
+    typeof value.endsAt === 'string' &&
+    typeof value.createdBy === 'string' &&
+    typeof value.comment === 'string'
+  );
 }
 
 function isFreeze(value: unknown): value is Freeze {

@@ -1,5 +1,5 @@
 /**
- * The operator-facing state classes (session, action status, automation, incidents), compiled for
+ * The operator-facing state classes (session, action status, automation, incidents, silences), compiled for
  * the browser and run in Node like the other rune modules.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -11,7 +11,9 @@ import type * as AutomationStateModule from '../../../../web/src/lib/state/autom
 import type * as ConnectionStateModule from '../../../../web/src/lib/state/connection-state.svelte.ts';
 import type * as IncidentBoardModule from '../../../../web/src/lib/state/incident-board.svelte.ts';
 import type * as OperatorSessionModule from '../../../../web/src/lib/state/operator-session.svelte.ts';
-import { makeAutomation, makeFreeze, makeIncident, makeRollback } from '../../support/fixtures.ts';
+import type * as SilenceBoardModule from '../../../../web/src/lib/state/silence-board.svelte.ts';
+import type { Silence } from '../../../../web/src/lib/silences.ts';
+import { makeAutomation, makeFreeze, makeIncident, makeRollback, makeSilence } from '../../support/fixtures.ts';
 import { createRuneModuleLoader, type RuneModuleLoader } from '../../support/load-rune-module.ts';
 
 const now = Date.now();
@@ -24,6 +26,7 @@ let ActionStatus: typeof ActionStatusModule.ActionStatus;
 let AutomationState: typeof AutomationStateModule.AutomationState;
 let IncidentBoard: typeof IncidentBoardModule.IncidentBoard;
 let ConnectionState: typeof ConnectionStateModule.ConnectionState;
+let SilenceBoard: typeof SilenceBoardModule.SilenceBoard;
 // The state classes check `instanceof ApiError` against the module instance they were compiled with.
 let ApiError: typeof ApiModule.ApiError;
 
@@ -34,6 +37,7 @@ beforeAll(async () => {
   ({ AutomationState } = await loader.load<typeof AutomationStateModule>('/src/lib/state/automation-state.svelte.ts'));
   ({ IncidentBoard } = await loader.load<typeof IncidentBoardModule>('/src/lib/state/incident-board.svelte.ts'));
   ({ ConnectionState } = await loader.load<typeof ConnectionStateModule>('/src/lib/state/connection-state.svelte.ts'));
+  ({ SilenceBoard } = await loader.load<typeof SilenceBoardModule>('/src/lib/state/silence-board.svelte.ts'));
   ({ ApiError } = await loader.load<typeof ApiModule>('/src/lib/api.ts'));
 });
 
@@ -283,6 +287,86 @@ describe('IncidentBoard', () => {
     await retry;
     expect(board.problem).toBeUndefined();
     expect(board.open).toEqual([]);
+  });
+});
+
+describe('SilenceBoard', () => {
+  /** A loader whose answers the test hands out one at a time. */
+  function controlledLoader() {
+    const calls: Array<{ resolve: (silences: Silence[]) => void; reject: (error: unknown) => void; signal: AbortSignal }> = [];
+    const load = (signal: AbortSignal) => new Promise<Silence[]>((resolve, reject) => calls.push({ resolve, reject, signal }));
+    return { calls, load };
+  }
+
+  it('loads on every connect and then periodically while connected, until unbound', async () => {
+    vi.useFakeTimers();
+    try {
+      const { calls, load } = controlledLoader();
+      const socket = new FakeSocket();
+      const board = new SilenceBoard(load, { refreshMs: 1_000 });
+      const unbind = board.bind(socket.asSocket);
+      expect(calls).toHaveLength(0);
+
+      socket.connected = true;
+      socket.emit('connect');
+      expect(calls).toHaveLength(1);
+      calls[0]!.resolve([makeSilence(now, 5, 1, { id: 'sil-a' })]);
+      await vi.waitFor(() => expect(board.loaded).toBe(true));
+      expect(board.silences.map((silence) => silence.id)).toEqual(['sil-a']);
+
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(calls).toHaveLength(2);
+      socket.emit('disconnect');
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(calls).toHaveLength(2);
+
+      socket.emit('connect');
+      expect(calls).toHaveLength(3);
+      expect(calls[1]!.signal.aborted).toBe(true);
+      unbind();
+      expect(calls[2]!.signal.aborted).toBe(true);
+      expect(socket.listenerCount()).toBe(0);
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(calls).toHaveLength(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("keeps this person's own create and expire over a load that was in flight", async () => {
+    const { calls, load } = controlledLoader();
+    const board = new SilenceBoard(load);
+    const first = board.reload();
+    calls[0]!.resolve([makeSilence(now, 5, 1, { id: 'sil-old' }), makeSilence(now, 6, 1, { id: 'sil-gone' })]);
+    await first;
+
+    const second = board.reload();
+    board.add(makeSilence(now, 0, 1, { id: 'sil-new', createdBy: 'alice' }));
+    board.remove('sil-gone');
+    expect(board.silences.map((silence) => silence.id)).toEqual(['sil-old', 'sil-new']);
+    // The answer was computed before both: it still lists sil-gone and not sil-new.
+    calls[1]!.resolve([makeSilence(now, 5, 1, { id: 'sil-old' }), makeSilence(now, 6, 1, { id: 'sil-gone' })]);
+    await second;
+    expect(board.silences.map((silence) => silence.id)).toEqual(['sil-old', 'sil-new']);
+
+    // The next load is the server's word again.
+    const third = board.reload();
+    calls[2]!.resolve([makeSilence(now, 0, 1, { id: 'sil-new', createdBy: 'alice' })]);
+    await third;
+    expect(board.silences.map((silence) => silence.id)).toEqual(['sil-new']);
+  });
+
+  it('explains a failed load and keeps what it showed', async () => {
+    const { calls, load } = controlledLoader();
+    const board = new SilenceBoard(load);
+    const first = board.reload();
+    calls[0]!.resolve([makeSilence(now, 5, 1, { id: 'kept' })]);
+    await first;
+    const failed = board.reload();
+    calls[1]!.reject(new ApiError(0, 'CW_CLIENT_NETWORK', 'Failed to fetch'));
+    await failed;
+    expect(board.problem).toMatch(/^Could not reach the server/);
+    expect(board.silences.map((silence) => silence.id)).toEqual(['kept']);
   });
 });
 

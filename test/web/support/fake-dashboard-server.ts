@@ -1,16 +1,21 @@
 /**
  * A stand-in for the changewatch server in dashboard tests: serves the built dashboard from web/dist,
  * speaks the socket.io contract (snapshot and automation snapshot on connect, then whatever the test
- * emits), answers `GET /api/v1/stats/changes` with whatever the test sets, and answers the incident
- * and automation API like the real one: Bearer tokens with roles, the `{ error: { code, message } }`
- * envelope, 401/403, and the 409s of the real routes. Every API request is recorded.
+ * emits), answers `GET /api/v1/stats/changes` with whatever the test sets, and answers the incident,
+ * silence and automation API like the real one: Bearer tokens with roles, the `{ error: { code,
+ * message } }` envelope, 401/403, the 400s of bad silences (validated with the server's own matcher
+ * schema), 404s and the 409s of the real routes. Every API request is recorded.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import express, { type Request, type Response } from 'express';
 import { Server } from 'socket.io';
+import { z } from 'zod';
+import { muteMatchersSchema } from '../../../server/alerts/stages/config.ts';
+import type { Silence } from '../../../server/alerts/stages/mute.ts';
 import type {
   ChangeStatsResponse,
   ClientToServerEvents,
@@ -53,6 +58,11 @@ export interface FakeDashboardServer {
   automation: AutomationSnapshot | undefined;
   /** Every incident the fake knows, by id; `GET /api/v1/incidents` answers the ones matching `status`. */
   incidents: Map<string, Incident>;
+  /**
+   * The silences, by id, as the real SilenceBook keeps them: `GET /api/v1/silences` answers those not
+   * yet ended, POST adds one, DELETE removes one. Tests may add or remove some behind the dashboards' back.
+   */
+  silences: Map<string, Silence>;
   /** Known tokens and their names and roles; anything else is answered 401. */
   tokens: Map<string, { name: string; role: FakeRole }>;
   /** Whether reads (socket and GET routes) need a viewer token (`auth.anonymousRead: false`). */
@@ -84,6 +94,22 @@ class FakeApiError extends Error {
   }
 }
 
+/** An answer other than 200 with a JSON body: 201 with one, or 204 without. */
+class FakeAnswer {
+  constructor(
+    readonly status: number,
+    readonly body?: unknown,
+  ) {}
+}
+
+/** The body of `POST /api/v1/silences`, as server/http/incidents-routes.ts checks it. */
+const silenceBody = z.strictObject({
+  matchers: muteMatchersSchema,
+  startsAt: z.iso.datetime({ offset: true }).optional(),
+  endsAt: z.iso.datetime({ offset: true }),
+  comment: z.string().trim().min(1, 'say why (it is shown to whoever wonders why nothing paged)').max(1_000),
+});
+
 /** Starts a fake server on a free local port; `snapshot` is called for each connecting dashboard. */
 export async function startFakeDashboardServer(snapshot: () => DashboardSnapshot): Promise<FakeDashboardServer> {
   if (!existsSync(`${DASHBOARD_DIST}/index.html`)) {
@@ -99,6 +125,7 @@ export async function startFakeDashboardServer(snapshot: () => DashboardSnapshot
     changeStats: undefined,
     automation: undefined,
     incidents: new Map(),
+    silences: new Map(),
     tokens: new Map(),
     requireReadToken: false,
     requests: [],
@@ -161,13 +188,18 @@ export async function startFakeDashboardServer(snapshot: () => DashboardSnapshot
         const actor =
           minimum === 'read' ? (server.requireReadToken || token ? authorize(token, 'viewer').name : 'anonymous') : authorize(token, minimum).name;
         body = handle(request, actor);
+        if (body instanceof FakeAnswer) {
+          status = body.status;
+          body = body.body;
+        }
       } catch (error) {
         if (!(error instanceof FakeApiError)) throw error;
         status = error.status;
         body = { error: { code: error.code, message: error.message } };
       }
       server.requests.push({ method: request.method, url: request.originalUrl, token, body: request.body, status });
-      response.status(status).json(body);
+      if (status === 204) response.status(204).end();
+      else response.status(status).json(body);
     };
 
   app.use('/api/v1', express.json());
@@ -202,6 +234,50 @@ export async function startFakeDashboardServer(snapshot: () => DashboardSnapshot
       }),
     );
   }
+
+  app.get(
+    '/api/v1/silences',
+    route('read', () => {
+      const now = Date.now();
+      const silences = [...server.silences.values()].filter((silence) => Date.parse(silence.endsAt) > now).sort((a, b) => a.startsAt.localeCompare(b.startsAt));
+      return { silences };
+    }),
+  );
+  app.post(
+    '/api/v1/silences',
+    route('operator', (request, actor) => {
+      const parsed = silenceBody.safeParse(request.body);
+      if (!parsed.success) {
+        throw new FakeApiError(400, 'CW_BAD_REQUEST', parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
+      }
+      const input = parsed.data;
+      if (Date.parse(input.endsAt) <= Math.max(Date.now(), input.startsAt ? Date.parse(input.startsAt) : 0)) {
+        throw new FakeApiError(400, 'CW_BAD_REQUEST', 'endsAt must be in the future and after startsAt');
+      }
+      const createdAt = new Date().toISOString();
+      const silence: Silence = {
+        id: `sil_${randomUUID()}`,
+        matchers: input.matchers,
+        startsAt: input.startsAt ?? createdAt,
+        endsAt: input.endsAt,
+        createdBy: actor,
+        comment: input.comment,
+        createdAt,
+      };
+      server.silences.set(silence.id, silence);
+      return new FakeAnswer(201, { silence });
+    }),
+  );
+  app.delete(
+    '/api/v1/silences/:id',
+    route('operator', (request) => {
+      const id = request.params.id as string;
+      const silence = server.silences.get(id);
+      if (!silence || Date.parse(silence.endsAt) <= Date.now()) throw new FakeApiError(404, 'CW_NOT_FOUND', `no active silence ${id}`);
+      server.silences.delete(id);
+      return new FakeAnswer(204);
+    }),
+  );
 
   app.post(
     '/api/v1/rollbacks/:id/approve',

@@ -169,6 +169,10 @@ describe('operator controls in a browser', () => {
 
   it('approves a pending rollback with a comment', async () => {
     const checkout = pendingRollback('checkout');
+    // Escape closes a decision form and gives the focus back to the button that opened it.
+    await checkout.getByRole('button', { name: 'Deny…' }).click();
+    await checkout.getByLabel('Why deny this rollback?').press('Escape');
+    await poll(() => checkout.getByRole('button', { name: 'Deny…' }).evaluate((element) => element === document.activeElement)).toBe(true);
     await checkout.getByRole('button', { name: 'Approve…' }).click();
     const comment = checkout.getByLabel('Comment for the audit log');
     // The form takes the focus, so a keyboard user types straight away.
@@ -177,6 +181,8 @@ describe('operator controls in a browser', () => {
     await checkout.getByRole('button', { name: 'Approve rollback' }).click();
 
     await poll(() => pendingRollback('checkout').count()).toBe(0);
+    // The keyboard focus does not fall to the top of the page: it moves to the next pending rollback.
+    await poll(() => pendingRollback('payments').evaluate((element) => element === document.activeElement)).toBe(true);
     const approve = server.requests.find((request) => request.url === '/api/v1/rollbacks/rb-checkout/approve');
     expect(approve).toMatchObject({ method: 'POST', token: OPERATOR_TOKEN, body: { comment: 'confirmed in grafana' }, status: 200 });
     const approved = page.getByRole('list', { name: 'Approved rollbacks' });
@@ -192,6 +198,7 @@ describe('operator controls in a browser', () => {
     await deny.click();
 
     await poll(() => pendingRollback('payments').count()).toBe(0);
+    await poll(() => pendingRollback('search').evaluate((element) => element === document.activeElement)).toBe(true);
     expect(server.requests.find((request) => request.url === '/api/v1/rollbacks/rb-payments/deny')).toMatchObject({
       token: OPERATOR_TOKEN,
       body: { reason: 'the spike is the load test we announced' },
@@ -223,6 +230,8 @@ describe('operator controls in a browser', () => {
     // The server's next snapshot tells the page what bob decided.
     server.publishAutomation();
     await poll(() => pendingRollback('search').count()).toBe(0);
+    // No pending rollback is left: the focus goes to the section's heading.
+    await poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Rollbacks');
     expect(await page.getByRole('list', { name: 'Approved rollbacks' }).innerText()).toContain('approved by bob');
   });
 

@@ -27,13 +27,14 @@ const config = loadConfig({
 });
 const log = createLogger(config.log.level);
 const service = await startService(config, log);
-const simulator = await startLiveSimulator({ brokers: config.kafka.brokers, topics: config.kafka.topics, log, ...args });
+const simulator = await startLiveSimulator({ brokers: config.kafka.brokers, topics: config.kafka.topics, log, aiIncidentAfterMs: 60_000, ...args });
 
 const dashboard = `http://localhost:${new URL(service.url).port}`;
 process.stdout.write(
   `\nchangewatch demo is running\n  dashboard: ${dashboard}\n  API:       ${dashboard}/api/v1/alerts\n  Kafka:     ${kafka.brokers} (librdkafka mock cluster)\n` +
     `  backfilled ${simulator.backfilled} events (${args.historyMinutes} min of history); an incident about every ${args.incidentEveryMinutes} min from now on\n` +
-    `  rollbacks: proposed on the dashboard; sign in with the admin token printed above to approve; a stand-in CD system prints what it receives\n  Ctrl-C to stop\n\n`,
+    `  in about 3 min an AI agent's deploy breaks checkout: watch the alert name it, the rollback proposal and the AI-change freeze appear;\n` +
+    `  sign in with the admin token printed above to approve; a stand-in CD system prints what it receives\n  Ctrl-C to stop\n\n`,
 );
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

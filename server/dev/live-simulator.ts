@@ -16,6 +16,11 @@ export interface LiveSimulatorOptions {
   historyMinutes: number;
   /** Mean minutes between injected incidents. */
   incidentEveryMinutes: number;
+  /**
+   * When set, an AI agent's deploy to checkout that breaks only its own version is shipped this
+   * many ms after start, so a demo shows the whole guarded-rollback flow within minutes.
+   */
+  aiIncidentAfterMs?: number;
   log: Logger;
 }
 
@@ -34,7 +39,24 @@ export async function startLiveSimulator(options: LiveSimulatorOptions): Promise
   });
   await producer.connect();
   const now = Date.now();
-  const fleet = new FleetSimulator({ seed: options.seed, start: now - options.historyMinutes * 60_000, incidentEveryMs: options.incidentEveryMinutes * 60_000 });
+  // The history is quiet (changes, no incidents): detectors calibrate against a series' own past, and a
+  // backfill with an incident every few minutes would teach them that incidents are normal (docs/detectors.md).
+  const fleet = new FleetSimulator({
+    seed: options.seed,
+    start: now - options.historyMinutes * 60_000,
+    incidentEveryMs: options.incidentEveryMinutes * 60_000,
+    incidentsFrom: now,
+  });
+  if (options.aiIncidentAfterMs !== undefined) {
+    fleet.injectChangeIncident({
+      service: 'checkout',
+      at: now + options.aiIncidentAfterMs,
+      type: 'deploy',
+      authorType: 'ai_agent',
+      effect: { metric: 'error_rate', delayMs: 60_000, rampMs: 60_000, magnitude: 0.3 },
+      durationMs: 20 * 60_000,
+    });
+  }
   const backfill = fleet.advance(now);
   await produce(producer, options.topics, backfill);
   let busy = false;

@@ -37,6 +37,8 @@ export interface FleetOptions {
   meanChangeIntervalMs: number;
   /** Mean gap between randomly injected incidents, default 0 (none; scenarios inject their own). */
   incidentEveryMs: number;
+  /** Event time before which no random incident is injected (default `start`): a quiet history to learn from. */
+  incidentsFrom?: number;
   /** How long a deploy of a versioned service takes to shift all traffic to the new version, default 8 min. */
   rolloutMs: number;
   /** Delay before a dependency's trouble shows in its callers, per hop, default 40 s. */
@@ -186,7 +188,7 @@ export class FleetSimulator {
     this.nextTick = this.start;
     const { meanChangeIntervalMs, incidentEveryMs } = this.options;
     this.nextBackgroundChange = meanChangeIntervalMs > 0 ? this.start + this.random.exponential(meanChangeIntervalMs) : Infinity;
-    this.nextRandomIncident = incidentEveryMs > 0 ? this.start + incidentEveryMs : Infinity;
+    this.nextRandomIncident = incidentEveryMs > 0 ? Math.max(this.start, this.options.incidentsFrom ?? this.start) + incidentEveryMs : Infinity;
   }
 
   /** The service catalog (who calls whom). */

@@ -5,115 +5,51 @@
  * rollback request; the gate blocks AI changes until a human lifts the freeze. In automatic mode the
  * same evidence sends the rollback without a human, unless the kill switch is on.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import type { TelemetryPoint } from '../../detectors/events.ts';
-import { generateWebhookSecret, verifyWebhook } from '../../server/alerts/notifiers/standard-webhooks.ts';
-import { loadConfig } from '../../server/config.ts';
+import { verifyWebhook } from '../../server/alerts/notifiers/standard-webhooks.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../server/contract/alert.ts';
 import type { AutomationSnapshot, Freeze, RollbackView } from '../../server/contract/automation.ts';
-import { hashToken } from '../../server/http/auth.ts';
-import { createLogger } from '../../server/log.ts';
-import { startService, type RunningService } from '../../server/service.ts';
-import { aChange } from '../support/factories.ts';
-import { connectedProducer, eventually, topicEnv, uniqueTopics } from '../support/kafka-helpers.ts';
+import type { RunningService } from '../../server/service.ts';
+import * as scenario from '../support/guarded-rollback.ts';
+import { eventually, type uniqueTopics } from '../support/kafka-helpers.ts';
 
 const brokers = inject('kafkaBrokers');
 const OPERATOR_TOKEN = 'cw_rollback-operator-token';
 const VIEWER_TOKEN = 'cw_rollback-viewer-token';
-const STEP_MS = 10_000;
 const cleanup: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-/** A request the CD receiver got. */
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-}
+// The scenario's pieces live in test/support/guarded-rollback.ts (the dashboard's end-to-end browser
+// test plays the same incident); these wrappers only register their teardown.
 
 /** A local HTTP server standing in for the CD system's rollback endpoint. */
-async function startCdReceiver(): Promise<{ url: string; requests: Received[] }> {
-  const requests: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(202).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup.push(() => new Promise((resolve) => server.close(resolve)));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/rollback`, requests };
+async function startCdReceiver(): Promise<scenario.CdReceiver> {
+  const receiver = await scenario.startCdReceiver();
+  cleanup.push(() => receiver.close());
+  return receiver;
 }
 
 /** Starts changewatch with `rollback.mode: mode` sending to `cdUrl`. */
 async function startWithRollback(mode: 'require-approval' | 'automatic', cdUrl: string): Promise<{ service: RunningService; topics: ReturnType<typeof uniqueTopics>; secret: string }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'cw-rollback-'));
-  const file = path.join(dir, 'changewatch.yaml');
-  // Thresholds at 0.5 keep the test about the wiring, not about how sure attribution gets on 25 points.
-  writeFileSync(
-    file,
-    `pipeline: { resolveAfterMs: 60000 }
-incidents: { groupWaitMs: 500, flapWindowMs: 0 }
-rollback:
-  mode: ${mode}
-  webhook: { url: \${CD_URL}, secret: \${ROLLBACK_SECRET} }
-  when: { minConfidence: 0.5, authorTypes: [ai_agent] }
-freeze: { minConfidence: 0.5 }
-auth:
-  tokens:
-    - { name: ops-alice, role: operator, sha256: "${hashToken(OPERATOR_TOKEN)}" }
-    - { name: noc-screen, role: viewer, sha256: "${hashToken(VIEWER_TOKEN)}" }
-`,
-  );
-  const topics = uniqueTopics('rb');
-  const secret = generateWebhookSecret();
-  const env = { ...topicEnv(topics, brokers), PORT: '0', CHANGEWATCH_DATA_DIR: path.join(dir, 'data'), CD_URL: cdUrl, ROLLBACK_SECRET: secret };
-  const service = await startService(loadConfig({ file, env }), createLogger('silent'));
-  cleanup.push(() => service.stop());
-  await eventually(() => service.ingest.ready, 20_000, 'the consumer to join its group');
-  return { service, topics, secret };
-}
-
-/**
- * checkout's error rate, one point per running version per step: v2.3.9 alone for `normal` steps,
- * then v2.4.0 takes half the traffic and, two steps later, fails 15% of its requests while v2.3.9
- * stays at 1%.
- */
-function rolloutErrorRates(start: number, normal = 200, after = 25): TelemetryPoint[] {
-  const noise = [0.02, -0.01, 0.03, -0.025, 0.0, 0.015, -0.02, 0.01];
-  const points: TelemetryPoint[] = [];
-  for (let i = 0; i < normal + after; i++) {
-    const timestamp = start + i * STEP_MS;
-    const wobble = 1 + noise[i % noise.length]!;
-    if (i < normal) {
-      points.push({ service: 'checkout', metric: 'error_rate', value: 0.01 * wobble, count: 1000, timestamp, tags: { version: 'v2.3.9' } });
-      continue;
-    }
-    points.push({ service: 'checkout', metric: 'error_rate', value: 0.01 * wobble, count: 500, timestamp, tags: { version: 'v2.3.9' } });
-    points.push({ service: 'checkout', metric: 'error_rate', value: (i >= normal + 2 ? 0.15 : 0.01) * wobble, count: 500, timestamp, tags: { version: 'v2.4.0' } });
-  }
-  return points;
+  const started = await scenario.startWithRollback({
+    brokers,
+    mode,
+    cdUrl,
+    tokens: [
+      { name: 'ops-alice', role: 'operator', token: OPERATOR_TOKEN },
+      { name: 'noc-screen', role: 'viewer', token: VIEWER_TOKEN },
+    ],
+  });
+  cleanup.push(() => started.service.stop());
+  return started;
 }
 
 /** Produces the deploy (first, so it is known when the anomaly opens) and then the telemetry. */
 async function playIncident(service: RunningService, topics: ReturnType<typeof uniqueTopics>): Promise<void> {
-  const kafka = await connectedProducer(brokers);
-  cleanup.push(() => kafka.disconnect());
-  const start = Date.now() - 3_000_000;
-  const deploy = aChange({ id: 'chg-ai-1', timestamp: start + 199 * STEP_MS });
-  await kafka.send({ topic: topics.changes, messages: [{ key: 'checkout', value: JSON.stringify(deploy) }] });
-  await eventually(() => service.core.recentChanges().length === 1, 15_000, 'the deploy to be consumed');
-  const points = rolloutErrorRates(start);
-  await kafka.send({ topic: topics.telemetry, messages: points.map((p) => ({ key: p.service, value: JSON.stringify(p) })) });
+  cleanup.push(await scenario.playIncident(brokers, service, topics));
 }
 
 async function api<T>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {

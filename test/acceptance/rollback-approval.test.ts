@@ -60,7 +60,7 @@ async function api<T>(url: string, init: RequestInit = {}): Promise<{ status: nu
 const asOperator = { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' };
 
 describe('Guarded rollback, end to end (real broker, real CD receiver)', () => {
-  it('proposes a rollback of the AI deploy, freezes AI changes, sends the signed rollback once an operator approves, and opens the gate when a human lifts the freeze', async () => {
+  it('proposes a rollback of the AI deploy, freezes AI changes, sends the signed rollback once an operator approves, and opens the gate when a human lifts the freeze', { timeout: 60_000 }, async () => {
     const cd = await startCdReceiver();
     const { service, topics, secret } = await startWithRollback('require-approval', cd.url);
     const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(service.url, { transports: ['websocket'] });
@@ -134,7 +134,7 @@ describe('Guarded rollback, end to end (real broker, real CD receiver)', () => {
     expect(actions).toEqual(expect.arrayContaining(['rollback.propose:policy', 'rollback.approve:ops-alice', 'rollback.executed:delivery', 'freeze.create:policy', 'freeze.lift:ops-alice']));
   });
 
-  it('in automatic mode sends the rollback without a human, and sends nothing while the kill switch is on', async () => {
+  it('in automatic mode sends the rollback without a human, and sends nothing while the kill switch is on', { timeout: 90_000 }, async () => {
     const cd = await startCdReceiver();
     const held = await startWithRollback('automatic', cd.url);
     const engaged = await api(`${held.service.url}/api/v1/killswitch`, { method: 'POST', headers: asOperator, body: JSON.stringify({ engaged: true, reason: 'bad week; humans only' }) });

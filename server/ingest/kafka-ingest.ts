@@ -15,6 +15,21 @@ import { decodeMany, type EventKind } from './decode.ts';
 import { checkFutureSkew } from './skew.ts';
 import { partitionKey, type CheckpointStore } from './checkpoint.ts';
 
+/**
+ * How many fetched messages may wait for processing before the consumer stops accepting batches
+ * (and so stops fetching): about two fetches' worth, enough to fetch the next while this one runs.
+ */
+const MAX_QUEUED_MESSAGES = 10_000;
+
+/** A fetched batch waiting for the pipeline, with the kafkajs callbacks of the run that fetched it. */
+interface QueuedBatch {
+  topic: string;
+  partition: number;
+  messages: KafkaMessage[];
+  heartbeat: () => Promise<void>;
+  isRunning: () => boolean;
+}
+
 /** Largest dead-letter payload kept whole; larger originals are truncated (and flagged) so the DLQ write itself cannot fail on size. */
 const MAX_DEAD_LETTER_BYTES = 900_000;
 
@@ -29,6 +44,13 @@ export class KafkaIngest {
   private readonly positions = new Map<string, string>();
   /** Offsets restored from the checkpoint: messages below them are already in the state. */
   private readonly skipBelow = new Map<string, bigint>();
+  /** Fetched batches not processed yet, oldest first; one loop (`drain`) processes them in order. */
+  private readonly queue: QueuedBatch[] = [];
+  private queuedMessages = 0;
+  private draining: Promise<void> | undefined;
+  private readonly roomWaiters: Array<() => void> = [];
+  /** An error of the processing loop, rethrown to kafkajs from the next batch it hands over. */
+  private failure: unknown;
   private lastCheckpointAt = 0;
   private dirty = false;
   private joined = false;
@@ -83,7 +105,7 @@ export class KafkaIngest {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.handleBatch(payload),
+      eachBatch: (payload) => this.acceptBatch(payload),
     });
   }
 
@@ -95,34 +117,75 @@ export class KafkaIngest {
 
   /** Stops consuming, saves a final checkpoint, and disconnects. */
   async stop(): Promise<void> {
+    // Once stopped, the run's isRunning() is false: queued batches are left unprocessed (their
+    // offsets are not in `positions`, so they are fetched again after a restart).
     await this.consumer.stop();
+    await this.draining;
     if (this.dirty) await this.checkpoint(false);
     await this.consumer.disconnect();
     await this.producer.disconnect();
   }
 
-  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const key = partitionKey(batch.topic, batch.partition);
-    const kind = this.kindByTopic.get(batch.topic)!;
+  /**
+   * kafkajs's eachBatch: queues the batch for the processing loop and returns at once, so kafkajs
+   * fetches the next batches while this one is processed (its fetch loop waits for eachBatch). The
+   * batch's offsets are resolved now, which only moves kafkajs's fetch position: what is committed
+   * is `positions`, advanced as the pipeline absorbs messages and committed after a checkpoint.
+   */
+  private async acceptBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (this.failure !== undefined) {
+      const failure = this.failure;
+      this.failure = undefined;
+      throw failure;
+    }
+    // Only `consumer.seek`, which this class never calls, makes a batch stale.
+    if (isStale() || batch.messages.length === 0) return;
+    this.queue.push({ topic: batch.topic, partition: batch.partition, messages: batch.messages, heartbeat, isRunning });
+    this.queuedMessages += batch.messages.length;
+    resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+    this.draining ??= this.drain();
+    while (this.queuedMessages > MAX_QUEUED_MESSAGES) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** Processes queued batches in order until none is left. */
+  private async drain(): Promise<void> {
+    while (this.queue.length) {
+      // Yield first: kafkajs hands over the rest of the fetch and sends the next fetch request, and
+      // between batches the socket delivers its response.
+      await new Promise((resolve) => setImmediate(resolve));
+      const next = this.queue[0]!;
+      try {
+        await this.processBatch(next);
+      } catch (err) {
+        // As before this loop existed, kafkajs gets the error (from its next eachBatch) and restarts
+        // the consumer; batches of the stopped run then fail isRunning() and are fetched again.
+        this.log.error({ err, topic: next.topic, partition: next.partition }, 'processing a Kafka batch failed');
+        this.failure ??= err;
+      }
+      this.queue.shift();
+      this.queuedMessages -= next.messages.length;
+      for (const wake of this.roomWaiters.splice(0)) wake();
+    }
+    this.draining = undefined;
+  }
+
+  private async processBatch({ topic, partition, messages, heartbeat, isRunning }: QueuedBatch): Promise<void> {
+    const key = partitionKey(topic, partition);
+    const kind = this.kindByTopic.get(topic)!;
     const skipBelow = this.skipBelow.get(key);
     const alerts: Message[] = [];
     const deadLetters: Message[] = [];
     let last: string | undefined;
-    // The loop below never yields, and only `consumer.seek` (which this class never calls) makes a
-    // batch stale: asking once per batch is the same answer as asking per message, without kafkajs
-    // building a JSON key for every message.
-    if (isStale()) return;
-    for (const message of batch.messages) {
+    for (const message of messages) {
       if (!isRunning()) break;
       if (skipBelow === undefined || BigInt(message.offset) >= skipBelow) {
-        this.handleMessage(kind, batch.topic, batch.partition, message, alerts, deadLetters);
+        this.handleMessage(kind, topic, partition, message, alerts, deadLetters);
       }
       last = message.offset;
     }
     if (last === undefined) return;
     await this.send(this.config.kafka.topics.alerts, alerts, heartbeat, isRunning);
     await this.send(this.config.kafka.topics.deadletter, deadLetters, heartbeat, isRunning);
-    resolveOffset(last);
     this.positions.set(key, (BigInt(last) + 1n).toString());
     this.dirty = true;
     await heartbeat();

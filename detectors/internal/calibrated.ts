@@ -50,6 +50,8 @@ const LAST_TIME = 1;
 const QUANTUM = 2;
 const PREVIOUS = 3;
 const TAIL = 4;
+/** Float64 slot of the tail's scalars (its bins start at Float32 cell 0), for subclasses that manage episodes. */
+export const TAIL_SLOT = TAIL;
 /** First Float64 slot a subclass may use. */
 export const BASE_SCALARS = TAIL + TAIL_SCALARS;
 /** First Float32 cell a subclass may use. */
@@ -106,6 +108,14 @@ export abstract class CalibratedDetector<O extends CalibratedOptions> implements
   /** Starts the model at the first value. */
   protected abstract start(x: number, time: number, point: Point): void;
 
+  /**
+   * Learns the statistic of a scored point (after warm-up) into the calibration histogram; `surprise` is
+   * the point's surprise before learning. A subclass may keep an anomaly's points apart (`proportion`).
+   */
+  protected learnTail(learned: number, _surprise: number): void {
+    tailLearn(this.s, TAIL, this.c, 0, learned, this.options.tailDecay);
+  }
+
   /** Called after the statistic's surprise is known, e.g. to reset a change-point test that fired. */
   protected afterScore(_surprise: number, _x: number): void {}
 
@@ -138,7 +148,7 @@ export abstract class CalibratedDetector<O extends CalibratedOptions> implements
       return { score: 0, expected: seen.expected, lower, upper, reason: 'warming up' };
     }
     const surprise = tailSurprise(s, TAIL, this.c, 0, statistic);
-    if (learn) tailLearn(s, TAIL, this.c, 0, learned, this.options.tailDecay);
+    if (learn) this.learnTail(learned, surprise);
     this.afterScore(surprise, x);
     const score = scoreOfSurprise(surprise);
     if (score < EXPLAINED_SCORE) return { score, expected: seen.expected, lower, upper, reason: 'within the usual range' };

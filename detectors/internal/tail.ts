@@ -100,3 +100,64 @@ function learnInBin(scalars: Float64Array, s: number, bins: Float32Array, b: num
   scalars[s + WEIGHT] = weight;
   scalars[s + TOTAL] = total;
 }
+
+/**
+ * Episode bookkeeping: a second set of `TAIL_BINS` cells (at `pending`) that records what the tail at
+ * `bins[b]` learned since an episode opened, so the episode can later be taken back out (`tailDiscard`)
+ * or kept (`tailCommit`). One Float64 slot (at `scalars[p]`) holds the pending total.
+ */
+export const PENDING_SCALARS = 1;
+
+/** Learns `z` into the tail and records it as pending (see `tailDiscard`). */
+export function tailLearnPending(scalars: Float64Array, s: number, bins: Float32Array, b: number, z: number, decay: number, p: number, pending: number): void {
+  const k = binOf(z);
+  const before = scalars[s + WEIGHT]!;
+  learnInBin(scalars, s, bins, b, k, decay);
+  const added = before / (1 - decay);
+  bins[pending + k] = bins[pending + k]! + added;
+  scalars[p] = scalars[p]! + added;
+  // `learnInBin` rescaled the tail: rescale what is pending the same way.
+  if (scalars[s + WEIGHT] === 1 && added > RESCALE_AT) {
+    for (let j = 0; j < TAIL_BINS; j++) bins[pending + j] = bins[pending + j]! / added;
+    scalars[p] = scalars[p]! / added;
+  }
+}
+
+/** Surprise of `z` against the tail without what is pending: the history before the episode. */
+export function tailSurpriseCommitted(scalars: Float64Array, s: number, bins: Float32Array, b: number, z: number, p: number, pending: number): number {
+  const k = binOf(z);
+  const weight = scalars[s + WEIGHT]!;
+  const total = scalars[s + TOTAL]! - scalars[p]!;
+  if (!(total > 0)) return 0;
+  let above = 0;
+  for (let j = k + 1; j < TAIL_BINS; j++) above += Math.max(0, bins[b + j]! - bins[pending + j]!);
+  const inBin = Math.max(0, bins[b + k]! - bins[pending + k]!);
+  const lower = k === 0 ? 0 : UPPER_EDGES[k - 1]!;
+  const fraction = k === TAIL_BINS - 1 ? 1 : Math.min(1, (z - lower) / (UPPER_EDGES[k]! - lower));
+  above += inBin * (1 - fraction);
+  let tail = (above + 0.5 * weight) / (total + 0.5 * weight);
+  if (above < 0.5 * weight) {
+    let top = TAIL_BINS - 1;
+    while (top > 0 && bins[b + top]! - bins[pending + top]! < 0.5 * weight) top--;
+    const largest = UPPER_EDGES[top]!;
+    if (z > largest) tail *= (largest / z) ** EXTRAPOLATION_POWER;
+  }
+  const surprise = -Math.log10(tail);
+  return surprise > 0 ? surprise : 0;
+}
+
+/** Takes everything pending back out of the tail, as if the episode had never been learned. */
+export function tailDiscard(scalars: Float64Array, s: number, bins: Float32Array, b: number, p: number, pending: number): void {
+  for (let j = 0; j < TAIL_BINS; j++) {
+    bins[b + j] = Math.max(0, bins[b + j]! - bins[pending + j]!);
+    bins[pending + j] = 0;
+  }
+  scalars[s + TOTAL] = Math.max(0, scalars[s + TOTAL]! - scalars[p]!);
+  scalars[p] = 0;
+}
+
+/** Keeps what is pending in the tail (the episode becomes ordinary history). */
+export function tailCommit(scalars: Float64Array, bins: Float32Array, p: number, pending: number): void {
+  bins.fill(0, pending, pending + TAIL_BINS);
+  scalars[p] = 0;
+}

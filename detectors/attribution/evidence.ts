@@ -5,7 +5,7 @@
 import type { ChangeEvent, EvidenceKind } from '../events.ts';
 import type { AttributorOptions } from './options.ts';
 import { clock, duration, ratioText } from './format.ts';
-import { formatP, rankShiftPValue } from './statistics.ts';
+import { formatP, rankShiftBetween, rankShiftPValue } from './statistics.ts';
 import type { SeriesTrack } from './track.ts';
 import type { AnomalyContext } from './types.ts';
 
@@ -117,6 +117,34 @@ export function alreadyMovingEvidence(change: ChangeEvent, anomaly: AnomalyConte
 export function beforeAfterEvidence(change: ChangeEvent, anomaly: AnomalyContext, observations: Observations): Evidence[] {
   const track = observations.track(change.service, anomaly.metric);
   if (!track) return [];
+  const order = track.history.rankOrder();
+  if (!order) return beforeAfterByCopies(track, change, anomaly);
+  // The same tests as beforeAfterByCopies, on the windows in place: "before" is baseline and lead together.
+  const history = track.history;
+  const at = change.timestamp;
+  const direction = anomaly.observed >= anomaly.expected ? 1 : -1;
+  const baselineCount = history.countBetween(at - BASELINE_MS, at - LEAD_MS);
+  const leadCount = history.countBetween(at - LEAD_MS, at);
+  const afterCount = history.countBetween(at, anomaly.now + 1);
+  const movement = direction > 0 ? 'rising' : 'falling';
+  const name = `${anomaly.metric} of ${change.service}`;
+  const evidence: Evidence[] = [];
+  if (baselineCount >= 12 && leadCount >= 6) {
+    const leadP = rankShiftBetween(order, direction, at - BASELINE_MS, at - LEAD_MS, at - LEAD_MS, at);
+    if (leadP < 0.005) evidence.push({ weight: -2.5, line: `${name} was already ${movement} in the ${duration(LEAD_MS)} before this change (rank test ${formatP(leadP)})` });
+  }
+  if (baselineCount + leadCount < 12 || afterCount < 6) return evidence;
+  const afterP = rankShiftBetween(order, direction, at - BASELINE_MS, at, at, anomaly.now + 1);
+  if (afterP < 0.001) {
+    evidence.push({ weight: 0.8, line: `${name} is ${direction > 0 ? 'higher' : 'lower'} after the change than before (rank test ${formatP(afterP)})` });
+  } else if (afterCount >= 12 && afterP > 0.2) {
+    evidence.push({ weight: -2, line: `${name} did not move after the change (rank test ${formatP(afterP)})` });
+  }
+  return evidence;
+}
+
+/** beforeAfterEvidence on copies of the windows, for a history holding a value that is not finite. */
+function beforeAfterByCopies(track: SeriesTrack, change: ChangeEvent, anomaly: AnomalyContext): Evidence[] {
   const at = change.timestamp;
   const direction = anomaly.observed >= anomaly.expected ? 1 : -1;
   const oriented = (values: number[]) => (direction > 0 ? values : values.map((v) => -v));
@@ -146,9 +174,15 @@ function shiftSinceChange(change: ChangeEvent, anomaly: AnomalyContext, observat
   const track = observations.track(change.service, anomaly.metric);
   if (!track) return 1;
   const direction = anomaly.observed >= anomaly.expected ? 1 : -1;
+  const beforeFrom = change.timestamp - BASELINE_MS;
+  const afterFrom = Math.max(change.timestamp, anomaly.onset - LEAD_MS);
+  const order = track.history.rankOrder();
+  if (order) {
+    return track.history.countBetween(afterFrom, anomaly.now + 1) >= 6 ? rankShiftBetween(order, direction, beforeFrom, change.timestamp, afterFrom, anomaly.now + 1) : 1;
+  }
   const oriented = (values: number[]) => (direction > 0 ? values : values.map((v) => -v));
-  const before = oriented(track.history.valuesBetween(change.timestamp - BASELINE_MS, change.timestamp));
-  const after = oriented(track.history.valuesBetween(Math.max(change.timestamp, anomaly.onset - LEAD_MS), anomaly.now + 1));
+  const before = oriented(track.history.valuesBetween(beforeFrom, change.timestamp));
+  const after = oriented(track.history.valuesBetween(afterFrom, anomaly.now + 1));
   return after.length >= 6 ? rankShiftPValue(before, after) : 1;
 }
 

@@ -10,6 +10,19 @@ export interface Sample {
   count: number;
 }
 
+/** Rings up to this capacity sort by packed integer keys (32 bits of value, 21 of slot). */
+const SLOT_SPAN = 2 ** 21;
+
+/**
+ * A ring's samples ordered by value: `index` lists slots of `times` and `values` (the ring's own
+ * arrays, read-only) from the smallest value to the largest. Valid until the ring's next push.
+ */
+export interface RankOrder {
+  readonly index: Int32Array;
+  readonly times: Float64Array;
+  readonly values: Float32Array;
+}
+
 /**
  * A ring's serialized form: its typed arrays as base64 of their bytes (checkpoints serialize every
  * series' ring every few seconds; decimal text was ten times larger and slower) and its cursor.
@@ -31,6 +44,10 @@ export class SampleRing {
   private readonly counts: Float32Array;
   private next = 0;
   private size = 0;
+  /** Indices of the samples ordered by value, built on demand and dropped on the next push. */
+  private byValue: RankOrder | null = null;
+  /** The bits of `values`, for sorting them as integers. */
+  private bits: Uint32Array | null = null;
 
   /** An empty ring that keeps the last `capacity` samples. */
   constructor(readonly capacity: number) {
@@ -61,6 +78,81 @@ export class SampleRing {
     this.counts[this.next] = count;
     this.next = (this.next + 1) % this.capacity;
     if (this.size < this.capacity) this.size++;
+    this.byValue = null;
+  }
+
+  /** Number of samples held. */
+  get length(): number {
+    return this.size;
+  }
+
+  /** Time of the `i`-th sample, oldest first (0 ≤ i < length). */
+  timeAt(i: number): number {
+    return this.times[(this.next - this.size + this.capacity + i) % this.capacity]!;
+  }
+
+  /** Value of the `i`-th sample, oldest first (0 ≤ i < length). */
+  valueAt(i: number): number {
+    return this.values[(this.next - this.size + this.capacity + i) % this.capacity]!;
+  }
+
+  /** Count of the `i`-th sample, oldest first (0 ≤ i < length). */
+  countAt(i: number): number {
+    return this.counts[(this.next - this.size + this.capacity + i) % this.capacity]!;
+  }
+
+  /** How many samples have from ≤ time < to. */
+  countBetween(from: number, to: number): number {
+    // The samples are slots oldest.. up to the end, then from 0 on when they wrap.
+    const times = this.times;
+    const oldest = (this.next - this.size + this.capacity) % this.capacity;
+    const end = Math.min(oldest + this.size, this.capacity);
+    const wrapped = oldest + this.size - end;
+    let n = 0;
+    for (let at = oldest; at < end; at++) {
+      const time = times[at]!;
+      if (time >= from && time < to) n++;
+    }
+    for (let at = 0; at < wrapped; at++) {
+      const time = times[at]!;
+      if (time >= from && time < to) n++;
+    }
+    return n;
+  }
+
+  /**
+   * The samples ordered by value (ascending; equal values in any order), for rank statistics over
+   * time windows without copying or sorting each window. Null when a value is not finite (rank
+   * tests then take the general path). Cached until the next push.
+   */
+  rankOrder(): RankOrder | null {
+    if (this.byValue) return this.byValue;
+    const oldest = (this.next - this.size + this.capacity) % this.capacity;
+    const index = new Int32Array(this.size);
+    const values = this.values;
+    if (this.capacity <= SLOT_SPAN) {
+      // Sort plain numbers rather than call a comparator: each sample's value as an unsigned key
+      // that orders like the value, times SLOT_SPAN, plus its slot (exact: below 2^53).
+      const keys = new Float64Array(this.size);
+      const bits = (this.bits ??= new Uint32Array(values.buffer, values.byteOffset, values.length));
+      for (let i = 0; i < this.size; i++) {
+        const at = (oldest + i) % this.capacity;
+        if (!Number.isFinite(values[at]!)) return null;
+        const b = bits[at]!;
+        keys[i] = (b >= 0x80000000 ? 0xffffffff - b : b + 0x80000000) * SLOT_SPAN + at;
+      }
+      keys.sort();
+      for (let i = 0; i < this.size; i++) index[i] = keys[i]! % SLOT_SPAN;
+    } else {
+      for (let i = 0; i < this.size; i++) {
+        const at = (oldest + i) % this.capacity;
+        if (!Number.isFinite(values[at]!)) return null;
+        index[i] = at;
+      }
+      index.sort((a, b) => values[a]! - values[b]!);
+    }
+    this.byValue = { index, times: this.times, values };
+    return this.byValue;
   }
 
   /** Event time of the newest sample, or -Infinity when empty. */
@@ -71,14 +163,24 @@ export class SampleRing {
   /** Values with from ≤ time < to. */
   valuesBetween(from: number, to: number): number[] {
     const out: number[] = [];
-    this.forEachBetween(from, to, (value) => out.push(value));
+    const oldest = (this.next - this.size + this.capacity) % this.capacity;
+    for (let i = 0; i < this.size; i++) {
+      const at = (oldest + i) % this.capacity;
+      const time = this.times[at]!;
+      if (time >= from && time < to) out.push(this.values[at]!);
+    }
     return out;
   }
 
   /** Samples with from ≤ time < to, oldest first. */
   samplesBetween(from: number, to: number): Sample[] {
     const out: Sample[] = [];
-    this.forEachBetween(from, to, (value, count, time) => out.push({ time, value, count }));
+    const oldest = (this.next - this.size + this.capacity) % this.capacity;
+    for (let i = 0; i < this.size; i++) {
+      const at = (oldest + i) % this.capacity;
+      const time = this.times[at]!;
+      if (time >= from && time < to) out.push({ time, value: this.values[at]!, count: this.counts[at]! });
+    }
     return out;
   }
 
@@ -87,12 +189,4 @@ export class SampleRing {
     return { capacity: this.capacity, next: this.next, size: this.size, times: toBase64(this.times), values: toBase64(this.values), counts: toBase64(this.counts) };
   }
 
-  private forEachBetween(from: number, to: number, visit: (value: number, count: number, time: number) => void): void {
-    const oldest = (this.next - this.size + this.capacity) % this.capacity;
-    for (let i = 0; i < this.size; i++) {
-      const at = (oldest + i) % this.capacity;
-      const time = this.times[at]!;
-      if (time >= from && time < to) visit(this.values[at]!, this.counts[at]!, time);
-    }
-  }
 }

@@ -19,15 +19,43 @@ const THRESHOLD = 6;
  * between 10 minutes before `onset` and `now`; null when there is too little history or no run.
  */
 export function departureTime(track: SeriesTrack, onset: number, now: number, direction: number): number | null {
-  const baseline = track.history.valuesBetween(onset - BASELINE_FROM_MS, onset - BASELINE_TO_MS);
-  if (baseline.length < 20) return null;
-  const sorted = [...baseline].sort((a, b) => a - b);
-  const median = middle(sorted);
-  const mad = middle(sorted.map((v) => Math.abs(v - median)).sort((a, b) => a - b));
+  const history = track.history;
+  const from = onset - BASELINE_FROM_MS;
+  const to = onset - BASELINE_TO_MS;
+  const order = history.rankOrder();
+  let median: number;
+  let mad: number;
+  if (order) {
+    // The baseline read in the ring's value order is already sorted. Against sorting the window, only
+    // a zero's sign can differ, and neither the spread nor the run below depend on it.
+    const { index, times, values } = order;
+    const sorted = new Float64Array(history.countBetween(from, to));
+    if (sorted.length < 20) return null;
+    let j = 0;
+    for (let k = 0; k < index.length; k++) {
+      const at = index[k]!;
+      const time = times[at]!;
+      if (time >= from && time < to) sorted[j++] = values[at]!;
+    }
+    median = middle(sorted);
+    const deviations = new Float64Array(sorted.length);
+    for (let i = 0; i < sorted.length; i++) deviations[i] = Math.abs(sorted[i]! - median);
+    mad = middle(deviations.sort());
+  } else {
+    const baseline = history.valuesBetween(from, to);
+    if (baseline.length < 20) return null;
+    const sorted = [...baseline].sort((a, b) => a - b);
+    median = middle(sorted);
+    mad = middle(sorted.map((v) => Math.abs(v - median)).sort((a, b) => a - b));
+  }
   const sigma = Math.max(1.4826 * mad, Math.abs(median) * 1e-3, 1e-12);
   let sum = 0;
   let runStart: number | null = null;
-  for (const { time, value } of track.history.samplesBetween(onset - BASELINE_TO_MS, now + 1)) {
+  const end = now + 1;
+  for (let i = 0; i < history.length; i++) {
+    const time = history.timeAt(i);
+    if (!(time >= to && time < end)) continue;
+    const value = history.valueAt(i);
     sum = Math.max(0, sum + (direction * (value - median)) / sigma - SLACK);
     if (sum === 0) runStart = null;
     else runStart ??= time;
@@ -36,7 +64,7 @@ export function departureTime(track: SeriesTrack, onset: number, now: number, di
   return null;
 }
 
-function middle(sorted: number[]): number {
+function middle(sorted: ArrayLike<number>): number {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

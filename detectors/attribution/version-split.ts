@@ -5,7 +5,7 @@
 import type { ChangeEvent } from '../events.ts';
 import type { Evidence, Observations } from './evidence.ts';
 import { ratioText } from './format.ts';
-import type { Sample } from './ring.ts';
+import type { SampleRing } from './ring.ts';
 import { formatP, median, rankShiftPValue, stratifiedProportionTest } from './statistics.ts';
 import type { SeriesTrack } from './track.ts';
 import type { AnomalyContext } from './types.ts';
@@ -44,8 +44,8 @@ function compareVersions(track: SeriesTrack, metric: string, version: string, ch
   // during the bad minutes would otherwise look worse for having lived through the incident. And only
   // minutes around the anomaly: before it both versions may have been equally healthy.
   const from = Math.max(change.timestamp, onset - LEAD_MS);
-  const freshMinutes = byMinute(fresh.samplesBetween(from, now + 1));
-  const oldMinutes = byMinute(old.samplesBetween(from, now + 1));
+  const freshMinutes = byMinute(fresh, from, now + 1);
+  const oldMinutes = byMinute(old, from, now + 1);
   const shared = [...freshMinutes.keys()].filter((minute) => oldMinutes.has(minute));
   if (!shared.length) return null;
   const pairs = shared.map((minute) => [freshMinutes.get(minute)!, oldMinutes.get(minute)!] as const);
@@ -85,10 +85,14 @@ interface MinuteSummary {
   requests: number;
 }
 
-/** Samples grouped by event-time minute, with failures and requests summed where counts are known. */
-function byMinute(samples: readonly Sample[]): Map<number, MinuteSummary> {
+/** Samples with from ≤ time < to grouped by event-time minute, with failures and requests summed where counts are known. */
+function byMinute(ring: SampleRing, from: number, to: number): Map<number, MinuteSummary> {
   const minutes = new Map<number, MinuteSummary>();
-  for (const { time, value, count } of samples) {
+  for (let i = 0; i < ring.length; i++) {
+    const time = ring.timeAt(i);
+    if (!(time >= from && time < to)) continue;
+    const value = ring.valueAt(i);
+    const count = ring.countAt(i);
     const minute = Math.floor(time / MINUTE);
     let summary = minutes.get(minute);
     if (!summary) minutes.set(minute, (summary = { values: [], failures: 0, requests: 0 }));
@@ -105,7 +109,7 @@ function otherVersion(track: SeriesTrack, version: string, since: number): strin
   let bestCount = 0;
   for (const [name, ring] of track.versions) {
     if (name === version) continue;
-    const count = ring.samplesBetween(since, Infinity).length;
+    const count = ring.countBetween(since, Infinity);
     if (count > bestCount) {
       best = name;
       bestCount = count;

@@ -1,0 +1,43 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { departureTime } from '../../../detectors/attribution/departure.ts';
+import { ATTRIBUTION_DEFAULTS } from '../../../detectors/attribution/options.ts';
+import { SampleRing } from '../../../detectors/attribution/ring.ts';
+import { SeriesTrack } from '../../../detectors/attribution/track.ts';
+
+const MINUTE = 60_000;
+
+/** departureTime as it was written before it read the ring's value order: copies and comparator sorts. */
+function reference(track: SeriesTrack, onset: number, now: number, direction: number): number | null {
+  const middle = (sorted: number[]) => (sorted.length % 2 ? sorted[sorted.length >> 1]! : (sorted[(sorted.length >> 1) - 1]! + sorted[sorted.length >> 1]!) / 2);
+  const baseline = track.history.valuesBetween(onset - 40 * MINUTE, onset - 10 * MINUTE);
+  if (baseline.length < 20) return null;
+  const sorted = [...baseline].sort((a, b) => a - b);
+  const median = middle(sorted);
+  const mad = middle(sorted.map((v) => Math.abs(v - median)).sort((a, b) => a - b));
+  const sigma = Math.max(1.4826 * mad, Math.abs(median) * 1e-3, 1e-12);
+  let sum = 0;
+  let runStart: number | null = null;
+  for (const { time, value } of track.history.samplesBetween(onset - 10 * MINUTE, now + 1)) {
+    sum = Math.max(0, sum + (direction * (value - median)) / sigma - 0.5);
+    if (sum === 0) runStart = null;
+    else runStart ??= time;
+    if (sum >= 6) return runStart;
+  }
+  return null;
+}
+
+describe('departureTime', () => {
+  it('finds the same run start as copying and sorting the baseline, zeros and ties included', () => {
+    const level = fc.oneof(fc.constantFrom(0, -0, 1, 2), fc.double({ min: -100, max: 100, noNaN: true }));
+    fc.assert(
+      fc.property(fc.array(level, { minLength: 1, maxLength: 400 }), fc.integer({ min: 0, max: 60 }), fc.constantFrom(1, -1), (values, onsetMinute, direction) => {
+        const track = new SeriesTrack(new SampleRing(ATTRIBUTION_DEFAULTS.historySize), ATTRIBUTION_DEFAULTS);
+        values.forEach((v, i) => track.observe(i * 10_000, v, 0, undefined, 0));
+        const onset = onsetMinute * MINUTE;
+        expect(departureTime(track, onset, onset + 5 * MINUTE, direction)).toBe(reference(track, onset, onset + 5 * MINUTE, direction));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

@@ -187,9 +187,12 @@ export class ChangeAttributor implements Attributor, Observations {
     const noneWeight = Math.exp(noneLogOdds - peak);
     const total = noneWeight + weights.reduce((a, b) => a + b, 0);
 
-    const suspects: Suspect[] = candidates
-      .map((c, i) => toSuspect(c, weights[i]! / total))
-      .filter((s) => s.confidence >= this.options.minConfidence)
+    // Only candidates that clear the confidence floor are turned into suspects.
+    const kept: Suspect[] = [];
+    for (let i = 0; i < candidates.length; i++) {
+      if (round(weights[i]! / total) >= this.options.minConfidence) kept.push(toSuspect(candidates[i]!, weights[i]! / total));
+    }
+    const suspects = kept
       .sort((a, b) => b.confidence - a.confidence || b.change.timestamp - a.change.timestamp || (a.changeId < b.changeId ? -1 : 1))
       .slice(0, this.options.maxSuspects);
     const noChangeConfidence = round(noneWeight / total);
@@ -204,22 +207,20 @@ export class ChangeAttributor implements Attributor, Observations {
   }
 
   private evidenceFor(change: ChangeEvent, relation: Relation, anomaly: AnomalyContext, timeline: Timeline): Evidence[] {
-    const evidence: Evidence[] = [
-      { ...timingEvidence(change, anomaly, this.options), kind: 'timing' },
-      { ...topologyEvidence(change, relation, anomaly, timeline, this), kind: 'topology' },
-    ];
+    // Every evidence function returns fresh objects, so the kind is set on them rather than on copies.
+    const evidence: Evidence[] = [withKind(timingEvidence(change, anomaly, this.options), 'timing'), withKind(topologyEvidence(change, relation, anomaly, timeline, this), 'topology')];
     const split = versionSplitEvidence(change, anomaly, this);
-    if (split) evidence.push({ ...split, kind: 'version_split' });
+    if (split) evidence.push(withKind(split, 'version_split'));
     if (relation.kind === 'same') {
       const upstream = upstreamFirstEvidence(anomaly, timeline);
       // A clear version split on the service itself outweighs the suspicion that symptoms came from below.
-      if (upstream && !(split && split.weight > 0)) evidence.push({ ...upstream, kind: 'topology' });
+      if (upstream && !(split && split.weight > 0)) evidence.push(withKind(upstream, 'topology'));
       const moving = alreadyMovingEvidence(change, anomaly, timeline, this.options.departureToleranceMs);
-      if (moving) evidence.push({ ...moving, kind: 'timing' });
+      if (moving) evidence.push(withKind(moving, 'timing'));
     }
     // A caller's metrics move because the alerted service broke; that says nothing about the caller's change.
-    if (relation.kind !== 'caller') evidence.push(...beforeAfterEvidence(change, anomaly, this).map((e) => ({ ...e, kind: 'before_after' as const })));
-    evidence.push({ ...priorEvidence(change), kind: 'prior' });
+    if (relation.kind !== 'caller') for (const e of beforeAfterEvidence(change, anomaly, this)) evidence.push(withKind(e, 'before_after'));
+    evidence.push(withKind(priorEvidence(change), 'prior'));
     return evidence.sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight));
   }
 
@@ -296,6 +297,8 @@ export class ChangeAttributor implements Attributor, Observations {
     // relative to a time later than the newest change.
     const horizon = Math.min(this.latestPointAt!, this.newestChangeAt) - this.options.changeRetentionMs;
     for (const [service, list] of this.changes) {
+      // The list is sorted by time: when its oldest change is kept, all are.
+      if (!list.length || list[0]!.timestamp >= horizon) continue;
       const keep = list.filter((c) => c.timestamp >= horizon);
       if (keep.length === list.length) continue;
       if (keep.length) this.changes.set(service, keep);
@@ -330,6 +333,11 @@ function supportingKinds(evidence: readonly Evidence[]): EvidenceKind[] {
   const kinds = new Set<EvidenceKind>();
   for (const e of evidence) if (e.weight > 0 && e.kind && e.kind !== 'prior') kinds.add(e.kind);
   return [...kinds];
+}
+
+function withKind(evidence: Evidence, kind: EvidenceKind): Evidence {
+  evidence.kind = kind;
+  return evidence;
 }
 
 function toSuspect(candidate: Candidate, confidence: number): Suspect {

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Alert } from '../../contract/alert.ts';
 import type { AuditRepository } from '../../store/repositories/audit.ts';
 import type { MaintenanceWindow, MuteMatchers } from './config.ts';
+import { coveringMutes, isInForce } from './mute-rule.ts';
 
 /** A silence: matching incidents are recorded but do not notify between `startsAt` and `endsAt`. */
 export interface Silence {
@@ -24,34 +25,13 @@ export interface Silence {
   createdAt: string;
 }
 
-/** True when the alert satisfies every given matcher. */
-export function matchesAlert(matchers: MuteMatchers, alert: Alert): boolean {
-  return (
-    (matchers.service === undefined || matchers.service.includes(alert.service)) &&
-    (matchers.environment === undefined || matchers.environment.includes(alert.environment)) &&
-    (matchers.metric === undefined || matchers.metric.includes(alert.metric)) &&
-    (matchers.severity === undefined || matchers.severity.includes(alert.severity))
-  );
-}
-
 /** What mutes an incident right now, or `undefined` when nothing does. */
 export function muteReason(alerts: readonly Alert[], silences: readonly Silence[], windows: readonly MaintenanceWindow[], now: number): string | undefined {
   const active = [
-    ...silences.filter((s) => isActive(s, now)).map((s) => ({ matchers: s.matchers, label: `silence ${s.id} by ${s.createdBy}: ${s.comment}` })),
-    ...windows.filter((w) => isActive(w, now)).map((w) => ({ matchers: w.matchers, label: `maintenance window ${w.name}` })),
+    ...silences.filter((s) => isInForce(s, now)).map((s) => ({ matchers: s.matchers, label: `silence ${s.id} by ${s.createdBy}: ${s.comment}` })),
+    ...windows.filter((w) => isInForce(w, now)).map((w) => ({ matchers: w.matchers, label: `maintenance window ${w.name}` })),
   ];
-  if (alerts.length === 0 || active.length === 0) return undefined;
-  const labels = new Set<string>();
-  for (const alert of alerts) {
-    const match = active.find((candidate) => matchesAlert(candidate.matchers, alert));
-    if (match === undefined) return undefined;
-    labels.add(match.label);
-  }
-  return [...labels].join('; ');
-}
-
-function isActive(period: { startsAt: string; endsAt: string }, now: number): boolean {
-  return Date.parse(period.startsAt) <= now && now < Date.parse(period.endsAt);
+  return coveringMutes(alerts, active)?.map((mute) => mute.label).join('; ');
 }
 
 /** What a silence is created from. */

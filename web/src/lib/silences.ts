@@ -5,11 +5,14 @@
  * alerts matches an active silence. Silences mute notifications only.
  */
 import type { MuteMatchers } from '../../../server/alerts/stages/config.ts';
+import { coveringMutes, isInForce, matchersCover, type MuteTarget } from '../../../server/alerts/stages/mute-rule.ts';
 import type { Silence } from '../../../server/alerts/stages/mute.ts';
 import type { Alert } from '../../../server/contract/alert.ts';
 import type { Incident } from '../../../server/contract/incident.ts';
 
-export type { MuteMatchers, Silence };
+export type { MuteMatchers, MuteTarget, Silence };
+/** Whether the matchers cover an alert with these labels (the server's rule). */
+export { matchersCover };
 
 /** What `POST /api/v1/silences` takes. */
 export interface SilenceInput {
@@ -32,15 +35,6 @@ export const SILENCE_DURATIONS = [
 
 /** How long a new silence lasts: one of {@link SILENCE_DURATIONS}, or until a time typed in UTC. */
 export type SilenceDuration = { kind: (typeof SILENCE_DURATIONS)[number]['id'] } | { kind: 'until'; value: string };
-
-/** Labels of one alert, as far as the dashboard knows them (an incident's own labels have no metric). */
-export interface MuteTarget {
-  service: string;
-  environment: string;
-  severity: string;
-  /** Undefined when unknown; a silence with a metric matcher then cannot be shown to cover it. */
-  metric?: string;
-}
 
 /**
  * The epoch ms of a `<input type="datetime-local">` value ("2026-11-23T14:30") read as UTC, as every
@@ -75,9 +69,9 @@ export function silenceEndsAt(duration: SilenceDuration, nowMs: number): { endsA
   return { endsAt };
 }
 
-/** Whether the silence is in force at `nowMs`. */
+/** Whether the silence is in force at `nowMs` (the server's rule). */
 export function isSilenceActive(silence: Pick<Silence, 'startsAt' | 'endsAt'>, nowMs: number): boolean {
-  return Date.parse(silence.startsAt) <= nowMs && nowMs < Date.parse(silence.endsAt);
+  return isInForce(silence, nowMs);
 }
 
 /**
@@ -105,31 +99,13 @@ export function describeMatchers(matchers: MuteMatchers): string {
     .join(' · ');
 }
 
-/** Whether the matchers cover an alert with these labels (every given matcher must match). */
-export function matchersCover(matchers: MuteMatchers, target: MuteTarget): boolean {
-  return (
-    (matchers.service === undefined || matchers.service.includes(target.service)) &&
-    (matchers.environment === undefined || matchers.environment.includes(target.environment)) &&
-    (matchers.metric === undefined || (target.metric !== undefined && matchers.metric.includes(target.metric))) &&
-    (matchers.severity === undefined || (matchers.severity as readonly string[]).includes(target.severity))
-  );
-}
-
 /**
  * The silences that mute notifications about an incident whose alerts have these labels: every
  * target must be covered by a silence in force (not necessarily the same one). Undefined when
  * something is left uncovered, or there is nothing to cover.
  */
 export function mutingSilences(targets: readonly MuteTarget[], silences: readonly Silence[], nowMs: number): Silence[] | undefined {
-  const active = silences.filter((silence) => isSilenceActive(silence, nowMs));
-  if (targets.length === 0 || active.length === 0) return undefined;
-  const used = new Set<Silence>();
-  for (const target of targets) {
-    const match = active.find((silence) => matchersCover(silence.matchers, target));
-    if (match === undefined) return undefined;
-    used.add(match);
-  }
-  return [...used];
+  return coveringMutes(targets, silences.filter((silence) => isInForce(silence, nowMs)));
 }
 
 /**

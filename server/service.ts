@@ -120,7 +120,6 @@ export async function startService(config: Config, log: Logger): Promise<Running
         freezes,
         killSwitch,
         audit: store.audit,
-        onApproved: () => automation.deliverNow(),
         onChanged: () => automation.changed(),
         snapshot: () => automation.snapshot(),
       }),

@@ -77,17 +77,15 @@ export class Automation {
     });
   }
 
-  /** Sends approved rollbacks now (after a human approved one) and publishes the result. */
-  deliverNow(): void {
+  /**
+   * After a person acted through the API: sends what is now approved (or cancels it when the kill
+   * switch went on) without waiting for the timer, then publishes a fresh snapshot if anything changed.
+   */
+  changed(): void {
     void this.guard('deliver', async () => {
       await this.options.rollbacks.deliverDue();
       await this.publish();
     });
-  }
-
-  /** Publishes a fresh snapshot if anything changed (after a human acted through the API). */
-  changed(): void {
-    void this.guard('publish', () => this.publish());
   }
 
   /** Everything the dashboard's automation panel shows. */

@@ -22,9 +22,10 @@ export interface ActionsRouterDeps {
   freezes: FreezeService;
   killSwitch: KillSwitch;
   audit: AuditRepository;
-  /** Called after an approval so the approved rollback is sent without waiting for the timer. */
-  onApproved?: () => void;
-  /** Called after any other mutation (deny, kill switch, lift) so dashboards hear of it. */
+  /**
+   * Called after every mutation (approve, deny, kill switch, lift): an approved rollback is sent
+   * without waiting for the timer, one cancelled by the kill switch is marked so, and dashboards hear of it.
+   */
   onChanged?: () => void;
   /** The dashboard's automation snapshot, for `GET /automation`. */
   snapshot?: () => Promise<AutomationSnapshot>;
@@ -69,7 +70,7 @@ export function createActionsRouter(deps: ActionsRouterDeps): Router {
   router.post('/rollbacks/:id/approve', operator, async (req, res) => {
     const comment = bodyString(req, 'comment');
     const rollback = await rollbacks.approve(req.params.id as string, actorOf(res).name, comment);
-    deps.onApproved?.();
+    deps.onChanged?.();
     res.json({ rollback: toRollbackView(rollback) });
   });
   router.post('/rollbacks/:id/deny', operator, async (req, res) => {
@@ -94,8 +95,7 @@ export function createActionsRouter(deps: ActionsRouterDeps): Router {
     const reason = bodyString(req, 'reason');
     if (!reason) throw createError('CW_BAD_REQUEST', 'a "reason" is required to flip the kill switch');
     const state = await killSwitch.set(engaged, actorOf(res).name, reason);
-    // Engaging cancels approved rollbacks not yet sent; the delivery pass does that and publishes.
-    deps.onApproved?.();
+    // Engaging cancels approved rollbacks not yet sent; the delivery pass behind onChanged does that.
     deps.onChanged?.();
     res.json(state);
   });

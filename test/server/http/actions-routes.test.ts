@@ -35,7 +35,7 @@ beforeAll(async () => {
   rollbacks = new RollbackService({ store, config: rollbackConfig({ limits: { perHour: 100, perServicePerHour: 100, cooldownMinutes: 0 } }), killSwitch, newId: () => `rb-${++ids}` });
   freezes = new FreezeService({ store, config: freezeConfigSchema.parse({}), newId: () => `frz-${++ids}` });
   const app = express();
-  app.use('/api/v1', createActionsRouter({ authenticator, rollbacks, freezes, killSwitch, audit: store.audit, onApproved: () => void approvedCallbacks++ }));
+  app.use('/api/v1', createActionsRouter({ authenticator, rollbacks, freezes, killSwitch, audit: store.audit, onChanged: () => void approvedCallbacks++ }));
   server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;

@@ -78,29 +78,49 @@ export const telemetryPointSchema = z.object({
  * Whatever this accepts, the schema accepts with the same result (a property test checks it).
  */
 export function fastTelemetryPoint(input: unknown): TelemetryPoint | undefined {
-  if (typeof input !== 'object' || input === null) return undefined;
-  const { service, metric, value, timestamp, count, tags } = input as Record<string, unknown>;
-  if (!isCleanName(service) || !isCleanName(metric)) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
-  if (typeof timestamp !== 'number' || !(timestamp >= MIN_EVENT_TIME_MS && timestamp < MAX_EVENT_TIME_MS)) return undefined;
+  if (!isFastTelemetryPoint(input)) return undefined;
+  const { service, metric, value, timestamp, count, tags } = input;
   const point: TelemetryPoint = { service, metric, value, timestamp: Math.round(timestamp) };
-  if (count !== undefined) {
-    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return undefined;
-    point.count = count;
-  }
+  if (count !== undefined) point.count = count;
   if (tags !== undefined) {
-    if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) return undefined;
-    let n = 0;
     const copy: Record<string, string> = {};
-    for (const key in tags) {
-      if (!Object.hasOwn(tags, key)) continue;
-      const tag = (tags as Record<string, unknown>)[key];
-      if (++n > 32 || key.length > 200 || typeof tag !== 'string' || tag.length > 500) return undefined;
-      copy[key] = tag;
-    }
+    for (const key in tags) if (Object.hasOwn(tags, key)) copy[key] = tags[key]!;
     point.tags = copy;
   }
   return point;
+}
+
+/** A parsed object whose fields `fastTelemetryPoint` accepts as they are (timestamp not yet rounded). */
+export interface FastPointFields {
+  service: string;
+  metric: string;
+  value: number;
+  timestamp: number;
+  count?: number;
+  tags?: Record<string, string>;
+}
+
+/**
+ * The checks of `fastTelemetryPoint` without building the point, for a caller that copies the
+ * fields elsewhere (the fetch thread writes them into columns).
+ */
+export function isFastTelemetryPoint(input: unknown): input is FastPointFields {
+  if (typeof input !== 'object' || input === null) return false;
+  const { service, metric, value, timestamp, count, tags } = input as Record<string, unknown>;
+  if (!isCleanName(service) || !isCleanName(metric)) return false;
+  if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+  if (typeof timestamp !== 'number' || !(timestamp >= MIN_EVENT_TIME_MS && timestamp < MAX_EVENT_TIME_MS)) return false;
+  if (count !== undefined && (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0)) return false;
+  if (tags !== undefined) {
+    if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) return false;
+    let n = 0;
+    for (const key in tags) {
+      if (!Object.hasOwn(tags, key)) continue;
+      const tag = (tags as Record<string, unknown>)[key];
+      if (++n > 32 || key.length > 200 || typeof tag !== 'string' || tag.length > 500) return false;
+    }
+  }
+  return true;
 }
 
 function isCleanName(value: unknown): value is string {

@@ -13,6 +13,8 @@ export type Decoded<T> = { ok: true; value: T } | { ok: false; error: Changewatc
 /** A telemetry message may carry an array: each item succeeds or fails on its own. */
 export interface DecodedBatch<T> {
   values: T[];
+  /** For a message that held an array: each value's index in it (items that failed leave gaps). */
+  indexes?: number[];
   /** Items that failed, with their index in the array (or -1 when the whole message failed) and their own bytes. */
   rejects: Array<{ index: number; error: ChangewatchError; original: string | Buffer }>;
 }
@@ -68,15 +70,22 @@ export function decodeOne<K extends EventKind>(kind: K, bytes: Buffer | string, 
 export function decodeMany<K extends EventKind>(kind: K, bytes: Buffer | string, maxBytes: number): DecodedBatch<ValueOf<K>> {
   const parsed = parseJson(bytes, maxBytes);
   if (!parsed.ok) return { values: [], rejects: [{ index: -1, error: parsed.error, original: bytes }] };
-  if (!Array.isArray(parsed.value)) {
-    const one = validateEvent(kind, parsed.value);
+  return validateMany(kind, parsed.value, bytes);
+}
+
+/** `decodeMany` after parsing: validates a parsed message (`bytes` are its original, for rejects). */
+export function validateMany<K extends EventKind>(kind: K, parsed: unknown, bytes: Buffer | string): DecodedBatch<ValueOf<K>> {
+  if (!Array.isArray(parsed)) {
+    const one = validateEvent(kind, parsed);
     return one.ok ? { values: [one.value], rejects: [] } : { values: [], rejects: [{ index: -1, error: one.error, original: bytes }] };
   }
-  const batch: DecodedBatch<ValueOf<K>> = { values: [], rejects: [] };
-  parsed.value.forEach((item, index) => {
+  const batch: DecodedBatch<ValueOf<K>> = { values: [], indexes: [], rejects: [] };
+  parsed.forEach((item, index) => {
     const one = validateEvent(kind, item);
-    if (one.ok) batch.values.push(one.value);
-    else batch.rejects.push({ index, error: one.error, original: JSON.stringify(item) ?? 'undefined' });
+    if (one.ok) {
+      batch.values.push(one.value);
+      batch.indexes!.push(index);
+    } else batch.rejects.push({ index, error: one.error, original: JSON.stringify(item) ?? 'undefined' });
   });
   return batch;
 }

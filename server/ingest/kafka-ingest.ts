@@ -1,9 +1,13 @@
 /**
- * The Kafka edge: consumes changes, telemetry and catalog entries in one consumer group, decodes
- * them, hands valid records to the core, dead-letters the rest, produces alerts, and commits offsets
- * only after the state that absorbed them is checkpointed (at-least-once, no lost events).
+ * The Kafka edge: consumes changes, telemetry and catalog entries in one consumer group, hands valid
+ * records to the core, dead-letters the rest, produces alerts, and commits offsets only after the
+ * state that absorbed them is checkpointed (at-least-once, no lost events).
+ *
+ * Two threads: the fetch thread (`fetch-worker.ts`) runs the kafkajs consumer and decodes and
+ * validates what it fetches; this class, on the main thread, runs the decoded batches through the
+ * core in order, produces alerts and dead letters, checkpoints, and tells the fetch thread to commit.
  */
-import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry, type Message, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type LogEntry, type Message, type Producer } from 'kafkajs';
 import type { ChangeEvent, ServiceEntry, TelemetryPoint } from '../../detectors/events.ts';
 import type { Config } from '../config.ts';
 import type { ReplayRecord } from '../contract/wire.ts';
@@ -11,49 +15,52 @@ import type { ChangewatchError } from '../errors.ts';
 import type { Changewatch, DeadLetter } from '../core.ts';
 import type { Logger } from '../log.ts';
 import { RateLimitedLog } from '../log.ts';
-import { decodeMany, type EventKind } from './decode.ts';
-import { checkFutureSkew } from './skew.ts';
+import type { EventKind } from './decode.ts';
 import { partitionKey, type CheckpointStore } from './checkpoint.ts';
+import { rejectError, SeriesTable, type FetchedBatch } from './fetched-batch.ts';
+import { FetchThread } from './fetch-thread.ts';
 
 /**
- * How many fetched messages may wait for processing before the consumer stops accepting batches
- * (and so stops fetching): about two fetches' worth, enough to fetch the next while this one runs.
+ * How many fetched messages may wait for processing before the fetch thread stops fetching: about
+ * two fetches' worth, enough to fetch the next while this one runs.
  */
 const MAX_QUEUED_MESSAGES = 10_000;
-
-/** A fetched batch waiting for the pipeline, with the kafkajs callbacks of the run that fetched it. */
-interface QueuedBatch {
-  topic: string;
-  partition: number;
-  messages: KafkaMessage[];
-  heartbeat: () => Promise<void>;
-  isRunning: () => boolean;
-}
 
 /** Largest dead-letter payload kept whole; larger originals are truncated (and flagged) so the DLQ write itself cannot fail on size. */
 const MAX_DEAD_LETTER_BYTES = 900_000;
 
+/** Where a refused record came from within its batch. */
+interface RefusedAt {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: Uint8Array | null;
+  /** Index within an array message, or -1. */
+  index: number;
+}
+
 /** Consumes the input topics and produces alerts and dead letters. */
 export class KafkaIngest {
   private readonly kafka: Kafka;
-  private readonly consumer: Consumer;
   private readonly producer: Producer;
+  private readonly fetcher: FetchThread;
   private readonly kindByTopic: Map<string, EventKind>;
   private readonly badInputLog: RateLimitedLog;
-  /** Next offset to process per partition, as absorbed by the pipeline state. */
-  private readonly positions = new Map<string, string>();
-  /** Offsets restored from the checkpoint: messages below them are already in the state. */
-  private readonly skipBelow = new Map<string, bigint>();
+  private readonly series = new SeriesTable();
+  /**
+   * Next offset to process per partition, as absorbed by the pipeline state. Records below it are
+   * skipped: they are in the state already (restored from a checkpoint whose offsets Kafka's
+   * committed ones may lag, or fetched again after the fetch thread restarted).
+   */
+  private readonly positions = new Map<string, number>();
   /** Fetched batches not processed yet, oldest first; one loop (`drain`) processes them in order. */
-  private readonly queue: QueuedBatch[] = [];
-  private queuedMessages = 0;
+  private readonly queue: FetchedBatch[] = [];
   private draining: Promise<void> | undefined;
-  private readonly roomWaiters: Array<() => void> = [];
-  /** An error of the processing loop, rethrown to kafkajs from the next batch it hands over. */
-  private failure: unknown;
+  /** Generation of the fetch thread whose batches are queued (see `accept`). */
+  private fetchGeneration = 0;
+  private stopping = false;
   private lastCheckpointAt = 0;
   private dirty = false;
-  private joined = false;
   private producerConnected = false;
 
   constructor(
@@ -64,7 +71,6 @@ export class KafkaIngest {
   ) {
     const { kafka: k } = config;
     this.kafka = new Kafka({ clientId: k.clientId, brokers: [...k.brokers], logLevel: logLevel.WARN, logCreator: kafkaLogCreator(log) });
-    this.consumer = this.kafka.consumer({ groupId: k.groupId, maxWaitTimeInMs: k.maxWaitTimeMs, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
     this.producer = this.kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
     this.kindByTopic = new Map<string, EventKind>([
       [k.topics.changes, 'change'],
@@ -72,41 +78,43 @@ export class KafkaIngest {
       [k.topics.services, 'service'],
     ]);
     this.badInputLog = new RateLimitedLog(log);
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.joined = true));
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
-      this.joined = false;
-      log.error({ err: e.payload.error }, 'Kafka consumer crashed; kafkajs restarts it');
-    });
-    this.consumer.on(this.consumer.events.DISCONNECT, () => (this.joined = false));
+    this.fetcher = new FetchThread(
+      {
+        clientId: k.clientId,
+        brokers: [...k.brokers],
+        groupId: k.groupId,
+        maxWaitTimeMs: k.maxWaitTimeMs,
+        maxMessageBytes: k.maxMessageBytes,
+        maxFutureSkewMs: k.maxFutureSkewMs,
+        topics: Object.fromEntries(this.kindByTopic),
+        maxQueuedMessages: MAX_QUEUED_MESSAGES,
+      },
+      (batch, generation) => this.accept(batch, generation),
+      log,
+    );
     this.producer.on(this.producer.events.CONNECT, () => (this.producerConnected = true));
     this.producer.on(this.producer.events.DISCONNECT, () => (this.producerConnected = false));
   }
 
   /** True once the consumer is in its group and the producer is connected. */
   get ready(): boolean {
-    return this.joined && this.producerConnected;
+    return this.fetcher.joined && this.producerConnected;
   }
 
   /** Next offset to process per `topic:partition`, as absorbed by the pipeline. */
   consumedOffsets(): Record<string, string> {
-    return Object.fromEntries(this.positions);
+    const offsets: Record<string, string> = {};
+    for (const [key, offset] of this.positions) offsets[key] = String(offset);
+    return offsets;
   }
 
-  /** Connects, subscribes and starts consuming; resumes from `offsets` of the checkpoint the core was restored from. */
+  /** Connects the producer and starts the fetch thread; resumes from `offsets` of the checkpoint the core was restored from. */
   async start(restoredOffsets: Record<string, string> = {}): Promise<void> {
-    for (const [key, offset] of Object.entries(restoredOffsets)) {
-      this.skipBelow.set(key, BigInt(offset));
-      this.positions.set(key, offset);
-    }
+    for (const [key, offset] of Object.entries(restoredOffsets)) this.positions.set(key, Number(offset));
+    // The first checkpoint is due one interval after start, not on the first batch.
+    this.lastCheckpointAt = Date.now();
     await this.producer.connect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.kindByTopic.keys()], fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.acceptBatch(payload),
-    });
+    this.fetcher.start();
   }
 
   /** Produces records to an input topic, as POST /api/v1/events does for systems without Kafka access. */
@@ -115,152 +123,139 @@ export class KafkaIngest {
     await this.producer.send({ topic, messages });
   }
 
-  /** Stops consuming, saves a final checkpoint, and disconnects. */
+  /** Finishes the batch in progress, saves a final checkpoint, commits, and disconnects. */
   async stop(): Promise<void> {
-    // Once stopped, the run's isRunning() is false: queued batches are left unprocessed (their
-    // offsets are not in `positions`, so they are fetched again after a restart).
-    await this.consumer.stop();
+    // Queued batches are left unprocessed: their offsets are not in `positions`, so they are
+    // fetched again after a restart.
+    this.stopping = true;
     await this.draining;
-    if (this.dirty) await this.checkpoint(false);
-    await this.consumer.disconnect();
+    if (this.dirty) await this.checkpoint();
+    await this.fetcher.stop();
     await this.producer.disconnect();
   }
 
-  /**
-   * kafkajs's eachBatch: queues the batch for the processing loop and returns at once, so kafkajs
-   * fetches the next batches while this one is processed (its fetch loop waits for eachBatch). The
-   * batch's offsets are resolved now, which only moves kafkajs's fetch position: what is committed
-   * is `positions`, advanced as the pipeline absorbs messages and committed after a checkpoint.
-   */
-  private async acceptBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (this.failure !== undefined) {
-      const failure = this.failure;
-      this.failure = undefined;
-      throw failure;
+  /** A batch from the fetch thread: queued, and the processing loop started if it is idle. */
+  private accept(batch: FetchedBatch, generation: number): void {
+    if (this.stopping) return;
+    if (generation !== this.fetchGeneration) {
+      // A new fetch thread (the last one died): batches of the old one still queued are dropped,
+      // since their series ids belong to its dictionary; the new one fetches them again.
+      this.fetchGeneration = generation;
+      this.queue.length = 0;
     }
-    // Only `consumer.seek`, which this class never calls, makes a batch stale.
-    if (isStale() || batch.messages.length === 0) return;
-    this.queue.push({ topic: batch.topic, partition: batch.partition, messages: batch.messages, heartbeat, isRunning });
-    this.queuedMessages += batch.messages.length;
-    resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+    this.queue.push(batch);
     this.draining ??= this.drain();
-    while (this.queuedMessages > MAX_QUEUED_MESSAGES) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
   }
 
   /** Processes queued batches in order until none is left. */
   private async drain(): Promise<void> {
-    while (this.queue.length) {
-      // Yield first: kafkajs hands over the rest of the fetch and sends the next fetch request, and
-      // between batches the socket delivers its response.
-      await new Promise((resolve) => setImmediate(resolve));
-      const next = this.queue[0]!;
+    while (this.queue.length && !this.stopping) {
+      const next = this.queue.shift()!;
       try {
         await this.processBatch(next);
+        this.fetcher.processed(next.messageCount);
       } catch (err) {
-        // As before this loop existed, kafkajs gets the error (from its next eachBatch) and restarts
-        // the consumer; batches of the stopped run then fail isRunning() and are fetched again.
-        this.log.error({ err, topic: next.topic, partition: next.partition }, 'processing a Kafka batch failed');
-        this.failure ??= err;
+        // Nothing fetched after the last absorbed offset is lost: the fetch thread is replaced and
+        // fetches again from the committed offsets, and `positions` skips what is already absorbed.
+        this.log.error({ err, topic: next.topic, partition: next.partition }, 'processing a Kafka batch failed; fetching again from the committed offsets');
+        this.queue.length = 0;
+        await this.fetcher.restart().catch((restartErr: unknown) => this.log.error({ err: restartErr }, 'restarting the Kafka fetch thread failed'));
       }
-      this.queue.shift();
-      this.queuedMessages -= next.messages.length;
-      for (const wake of this.roomWaiters.splice(0)) wake();
+      // Between batches the socket, HTTP and timers get their turn.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     this.draining = undefined;
   }
 
-  private async processBatch({ topic, partition, messages, heartbeat, isRunning }: QueuedBatch): Promise<void> {
+  /**
+   * Runs one batch through the core. The hot path of the service: points are read from the batch's
+   * columns one at a time, with no closures or objects beyond the point itself.
+   */
+  private async processBatch(batch: FetchedBatch): Promise<void> {
+    const { topic, partition } = batch;
     const key = partitionKey(topic, partition);
-    const kind = this.kindByTopic.get(topic)!;
-    const skipBelow = this.skipBelow.get(key);
+    const from = this.positions.get(key) ?? 0;
+    if (batch.nextOffset <= from) return;
     const alerts: Message[] = [];
     const deadLetters: Message[] = [];
-    let last: string | undefined;
-    for (const message of messages) {
-      if (!isRunning()) break;
-      if (skipBelow === undefined || BigInt(message.offset) >= skipBelow) {
-        this.handleMessage(kind, topic, partition, message, alerts, deadLetters);
-      }
-      last = message.offset;
-    }
-    if (last === undefined) return;
-    await this.send(this.config.kafka.topics.alerts, alerts, heartbeat, isRunning);
-    await this.send(this.config.kafka.topics.deadletter, deadLetters, heartbeat, isRunning);
-    this.positions.set(key, (BigInt(last) + 1n).toString());
-    this.dirty = true;
-    await heartbeat();
-    if (Date.now() - this.lastCheckpointAt >= this.config.kafka.checkpointIntervalMs) await this.checkpoint(true);
-  }
+    const at: RefusedAt = { topic, partition, offset: 0, key: null, index: -1 };
 
-  /**
-   * Decodes one message and runs its records through the core. The hot path of the service: no
-   * closures or per-message objects beyond the record itself; a dead letter's source is built only
-   * when something is refused.
-   */
-  private handleMessage(kind: EventKind, topic: string, partition: number, message: KafkaMessage, alerts: Message[], deadLetters: Message[]): void {
-    const original = message.value ?? Buffer.alloc(0);
-    const decoded = decodeMany(kind, original, this.config.kafka.maxMessageBytes);
-    const { values, rejects } = decoded;
-    for (const reject of rejects) {
-      this.refuse(message, deadLetters, reject.error, reject.original, topic, partition, reject.index >= 0 ? reject.index : undefined);
-    }
-    if (!values.length) return;
-    const now = Date.now();
-    const indexed = values.length > 1 || rejects.length > 0;
-    const maxFutureSkewMs = this.config.kafka.maxFutureSkewMs;
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i]!;
-      const skew = checkFutureSkew('timestamp' in value ? value.timestamp : null, now, maxFutureSkewMs);
-      if (skew) {
-        this.refuse(message, deadLetters, skew, JSON.stringify(value), topic, partition, indexed ? i : undefined);
-        continue;
+    this.series.absorb(batch);
+    const columns = batch.points;
+    for (let i = 0; i < columns.length; i++) {
+      const offset = columns.offsets[i]!;
+      if (offset < from) continue;
+      const point = this.series.point(columns, i);
+      const result = this.core.handle({ metric: point });
+      if (result.rejected) {
+        // The message's own key is not kept for points; by the contract it is the service.
+        at.offset = offset;
+        at.key = Buffer.from(point.service);
+        at.index = columns.items[i]!;
+        this.refuse(at, deadLetters, result.rejected, JSON.stringify(point));
       }
-      const result = this.core.handle(recordOf(kind, value));
-      if (result.rejected) this.refuse(message, deadLetters, result.rejected, JSON.stringify(value), topic, partition, indexed ? i : undefined);
       for (const alert of result.alerts) alerts.push({ key: alert.id, value: JSON.stringify(alert) });
     }
+    for (const record of batch.records) {
+      if (record.offset < from) continue;
+      const result = this.core.handle(recordOf(batch.kind, record.value));
+      if (result.rejected) this.refuse({ topic, partition, offset: record.offset, key: record.key, index: record.index }, deadLetters, result.rejected, JSON.stringify(record.value));
+      for (const alert of result.alerts) alerts.push({ key: alert.id, value: JSON.stringify(alert) });
+    }
+    for (const reject of batch.rejects) {
+      if (reject.offset < from) continue;
+      this.refuse({ topic, partition, offset: reject.offset, key: reject.key, index: reject.index }, deadLetters, rejectError(reject), reject.original);
+    }
+
+    await this.send(this.config.kafka.topics.alerts, alerts);
+    await this.send(this.config.kafka.topics.deadletter, deadLetters);
+    this.positions.set(key, batch.nextOffset);
+    this.dirty = true;
+    if (Date.now() - this.lastCheckpointAt >= this.config.kafka.checkpointIntervalMs) await this.checkpoint();
   }
 
-  /** Counts, dead-letters and logs one refused record (`index` set for an item of an array message). */
-  private refuse(message: KafkaMessage, deadLetters: Message[], error: ChangewatchError, original: string | Buffer, topic: string, partition: number, index: number | undefined): void {
-    const source: DeadLetter['source'] = { kind: 'kafka', topic, partition, offset: message.offset, ...(message.key ? { key: message.key.toString() } : {}) };
-    if (index !== undefined) source.index = index;
-    const deadLetter: DeadLetter = { error, original, source };
+  /** Counts, dead-letters and logs one refused record. */
+  private refuse(at: RefusedAt, deadLetters: Message[], error: ChangewatchError, original: Uint8Array | string): void {
+    const key = at.key ? Buffer.from(at.key.buffer, at.key.byteOffset, at.key.byteLength) : null;
+    const source: DeadLetter['source'] = { kind: 'kafka', topic: at.topic, partition: at.partition, offset: String(at.offset), ...(key ? { key: key.toString() } : {}) };
+    if (at.index >= 0) source.index = at.index;
+    const bytes = typeof original === 'string' ? original : Buffer.from(original.buffer, original.byteOffset, original.byteLength);
+    const deadLetter: DeadLetter = { error, original: bytes, source };
     this.core.reject(deadLetter);
-    deadLetters.push(toDeadLetterMessage(deadLetter, message.key));
-    const where = { topic, partition, offset: message.offset, index };
+    deadLetters.push(toDeadLetterMessage(deadLetter, key));
+    const where = { topic: at.topic, partition: at.partition, offset: String(at.offset), index: at.index >= 0 ? at.index : undefined };
     if (error.code === 'CW_INTERNAL') this.log.error({ ...where, err: error.cause }, error.message);
     else this.badInputLog.warn(error.code, where, error.message);
   }
 
   /** Produces, retrying through broker outages: alerts must reach the topic before their offsets are committed. */
-  private async send(topic: string, messages: Message[], heartbeat: () => Promise<void>, isRunning: () => boolean): Promise<void> {
+  private async send(topic: string, messages: Message[]): Promise<void> {
     if (!messages.length) return;
     for (let attempt = 0; ; attempt++) {
       try {
         await this.producer.send({ topic, messages });
         return;
       } catch (err) {
-        if (!isRunning()) throw err;
+        if (this.stopping) throw err;
         this.log.error({ err, topic, attempt }, 'producing failed; retrying');
         await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt)));
-        await heartbeat().catch(() => undefined);
       }
     }
   }
 
-  private async checkpoint(commit: boolean): Promise<void> {
+  /**
+   * Saves the state with the offsets it absorbed, then commits those offsets. A failed commit is
+   * only logged: the checkpoint holds the offsets, and the next commit catches up.
+   */
+  private async checkpoint(): Promise<void> {
     await this.checkpoints.save({ state: this.core.pipeline.snapshot(), offsets: this.consumedOffsets() });
     this.lastCheckpointAt = Date.now();
     this.dirty = false;
-    if (commit) {
-      await this.consumer.commitOffsets(
-        [...this.positions].map(([key, offset]) => {
-          const cut = key.lastIndexOf(':');
-          return { topic: key.slice(0, cut), partition: Number(key.slice(cut + 1)), offset };
-        }),
-      );
-    }
+    const offsets = [...this.positions].map(([key, offset]) => {
+      const cut = key.lastIndexOf(':');
+      return { topic: key.slice(0, cut), partition: Number(key.slice(cut + 1)), offset: String(offset) };
+    });
+    await this.fetcher.commit(offsets).catch((err: unknown) => this.log.warn({ err }, 'committing offsets failed; the checkpoint holds them'));
   }
 }
 

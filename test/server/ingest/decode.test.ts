@@ -21,6 +21,7 @@ describe('decode', () => {
   it('keeps the good items of an array and rejects the bad ones with their index and bytes', () => {
     const batch = decodeMany('metric', JSON.stringify([aPoint(), { nope: true }, aPoint({ value: 3 })]), 10_000);
     expect(batch.values.map((p) => p.value)).toEqual([0.01, 3]);
+    expect(batch.indexes).toEqual([0, 2]);
     expect(batch.rejects).toHaveLength(1);
     expect(batch.rejects[0]).toMatchObject({ index: 1, original: '{"nope":true}' });
   });

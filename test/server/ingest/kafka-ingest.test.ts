@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import type { Worker } from 'node:worker_threads';
 import type { Producer } from 'kafkajs';
 import { io, type Socket } from 'socket.io-client';
 import type { Alert, ClientToServerEvents, ServerToClientEvents } from '../../../server/contract/alert.ts';
@@ -83,6 +84,29 @@ describe('Kafka ingest (real broker)', () => {
     // The good points, including the one sharing an array with a bad item, all reached the pipeline.
     await eventually(() => service.core.stats(true).eventsProcessed === 5, 10_000, 'the good points');
     expect(service.core.stats(true).deadLettered).toBe(7);
+  });
+
+  it('keeps consuming when its fetch thread dies: a new one takes over, nothing is lost or processed twice', { timeout: 60_000 }, async () => {
+    const { service, producer } = await setup();
+    const series = stepSeries({ normal: 120, anomalous: 0, start: Date.now() - 1_300_000 });
+    await producer.send({ topic: service.topics.telemetry, messages: points(series.slice(0, 60)) });
+    await eventually(() => service.core.stats(true).eventsProcessed === 60, 10_000, 'the first points');
+
+    // What a crash of the thread looks like from outside (the class keeps its worker private).
+    const fetcher = (service.ingest as unknown as { fetcher: { worker: Worker } }).fetcher;
+    const dying = fetcher.worker;
+    await dying.terminate();
+    expect(service.ingest.ready).toBe(false);
+    await producer.send({ topic: service.topics.telemetry, messages: points(series.slice(60)) });
+
+    await eventually(() => service.ingest.ready, 30_000, 'a new fetch thread to join the group');
+    expect(fetcher.worker).not.toBe(dying);
+    await eventually(() => service.core.stats(true).eventsProcessed >= 120, 20_000, 'the rest of the points');
+    // The new thread fetched again from the last committed offset; what was absorbed is skipped.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(service.core.stats(true).eventsProcessed).toBe(120);
+    const offsets = Object.values(service.ingest.consumedOffsets()).map(Number);
+    expect(offsets.reduce((a, b) => a + b, 0)).toBe(120);
   });
 
   it('accepts events over HTTP with per-item errors and routes them through Kafka', async () => {

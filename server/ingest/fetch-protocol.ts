@@ -1,0 +1,44 @@
+/**
+ * Messages between the pipeline thread and the fetch thread (`fetch-worker.ts`). The fetch thread
+ * owns the kafkajs consumer: it joins the group, fetches, decodes and validates, and hands over
+ * `FetchedBatch`es; the pipeline thread processes them and says when offsets may be committed.
+ */
+import type { EventKind } from './decode.ts';
+import type { FetchedBatch } from './fetched-batch.ts';
+
+/** What the fetch thread starts with (`workerData`). */
+export interface FetchWorkerSettings {
+  clientId: string;
+  brokers: string[];
+  groupId: string;
+  maxWaitTimeMs: number;
+  maxMessageBytes: number;
+  maxFutureSkewMs: number;
+  /** Input topic → the kind of event it carries. */
+  topics: Record<string, EventKind>;
+  /** Fetched messages the pipeline may have waiting before the fetch thread stops fetching. */
+  maxQueuedMessages: number;
+}
+
+/** A topic partition's next offset to consume. */
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** Pipeline thread → fetch thread. */
+export type ToFetchThread =
+  /** The pipeline absorbed (or dropped) this many fetched messages: room for more. */
+  | { type: 'processed'; messages: number }
+  | { type: 'commit'; id: number; offsets: PartitionOffset[] }
+  /** Leave the group and disconnect; replies when done. */
+  | { type: 'stop'; id: number };
+
+/** Fetch thread → pipeline thread. */
+export type FromFetchThread =
+  | { type: 'batch'; batch: FetchedBatch }
+  /** The consumer joined its group (true) or left it, crashed or disconnected (false). */
+  | { type: 'joined'; joined: boolean }
+  | { type: 'log'; level: 'error' | 'warn' | 'debug'; message: string; fields: Record<string, unknown> }
+  | { type: 'reply'; id: number; error?: string };

@@ -1,0 +1,133 @@
+/**
+ * The pipeline thread's handle on the fetch thread (`fetch-worker.ts`): starts it, passes its
+ * batches on, forwards its log lines, asks it to commit, and starts a new one if it dies, so a
+ * crashed fetch thread costs a rejoin, never a stalled service.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../log.ts';
+import type { FetchedBatch } from './fetched-batch.ts';
+import type { FetchWorkerSettings, FromFetchThread, PartitionOffset, ToFetchThread } from './fetch-protocol.ts';
+
+/** How long after an unexpected exit a new fetch thread is started. */
+const RESTART_DELAY_MS = 1_000;
+/** How long a graceful stop (leave the group, disconnect) may take before the thread is terminated. */
+const STOP_TIMEOUT_MS = 10_000;
+
+/** Runs the Kafka consumer on its own thread and hands its decoded batches to `onBatch`. */
+export class FetchThread {
+  private worker: Worker | undefined;
+  /** Counts fetch threads started; batches are passed on with the generation of the thread that fetched them. */
+  private generation = 0;
+  private joinedGroup = false;
+  private stopped = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private nextRequestId = 1;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+
+  constructor(
+    private readonly settings: FetchWorkerSettings,
+    /** Called for every batch, with the generation of the fetch thread that fetched it. */
+    private readonly onBatch: (batch: FetchedBatch, generation: number) => void,
+    private readonly log: Logger,
+  ) {}
+
+  /** True while the consumer is a member of its group. */
+  get joined(): boolean {
+    return this.joinedGroup;
+  }
+
+  /** Starts the fetch thread; it joins the group and starts fetching on its own. */
+  start(): void {
+    const worker = new Worker(new URL('./fetch-worker-boot.mjs', import.meta.url), { workerData: this.settings, name: 'changewatch-fetch' });
+    this.worker = worker;
+    const generation = ++this.generation;
+    // A thread being replaced may still have messages in flight: only the current one is heard.
+    worker.on('message', (message: FromFetchThread) => {
+      if (this.worker === worker) this.receive(message, generation);
+    });
+    worker.on('error', (err) => this.log.error({ err }, 'the Kafka fetch thread failed'));
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      this.joinedGroup = false;
+      for (const { reject } of this.pending.values()) reject(new Error('the Kafka fetch thread exited'));
+      this.pending.clear();
+      if (this.stopped) return;
+      this.log.error({ code }, `the Kafka fetch thread exited; starting a new one in ${RESTART_DELAY_MS} ms`);
+      this.restartTimer = setTimeout(() => this.start(), RESTART_DELAY_MS);
+    });
+  }
+
+  /** Tells the fetch thread that `messages` of its messages were processed (or dropped), making room. */
+  processed(messages: number): void {
+    this.post({ type: 'processed', messages });
+  }
+
+  /** Commits offsets to the consumer group; rejects when the consumer cannot (not in its group, broker down). */
+  commit(offsets: PartitionOffset[]): Promise<void> {
+    return this.request((id) => ({ type: 'commit', id, offsets }));
+  }
+
+  /**
+   * Replaces the fetch thread by a new one, which rejoins and fetches again from the committed
+   * offsets: after a processing failure, what was fetched but not absorbed is fetched again.
+   */
+  async restart(): Promise<void> {
+    await this.shutDown();
+    if (!this.stopped) this.start();
+  }
+
+  /** Leaves the group and ends the thread. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    await this.shutDown();
+  }
+
+  private async shutDown(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    await Promise.race([this.request((id) => ({ type: 'stop', id })).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS).unref())]);
+    this.worker = undefined;
+    this.joinedGroup = false;
+    await worker.terminate();
+    for (const { reject } of this.pending.values()) reject(new Error('the Kafka fetch thread was stopped'));
+    this.pending.clear();
+  }
+
+  private receive(message: FromFetchThread, generation: number): void {
+    switch (message.type) {
+      case 'batch':
+        this.onBatch(message.batch, generation);
+        break;
+      case 'joined':
+        this.joinedGroup = message.joined;
+        break;
+      case 'log':
+        if (message.level === 'error') this.log.error(message.fields, message.message);
+        else if (message.level === 'warn') this.log.warn(message.fields, message.message);
+        else this.log.debug(message.fields, message.message);
+        break;
+      case 'reply': {
+        const waiter = this.pending.get(message.id);
+        this.pending.delete(message.id);
+        if (message.error === undefined) waiter?.resolve();
+        else waiter?.reject(new Error(message.error));
+        break;
+      }
+    }
+  }
+
+  private request(build: (id: number) => ToFetchThread): Promise<void> {
+    const id = this.nextRequestId++;
+    return new Promise<void>((resolve, reject) => {
+      if (!this.worker) return reject(new Error('the Kafka fetch thread is not running'));
+      this.pending.set(id, { resolve, reject });
+      this.post(build(id));
+    });
+  }
+
+  private post(message: ToFetchThread): void {
+    this.worker?.postMessage(message);
+  }
+}

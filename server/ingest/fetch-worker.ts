@@ -1,0 +1,81 @@
+/**
+ * The fetch thread: runs the kafkajs consumer off the pipeline's thread, so that Kafka protocol
+ * decoding, JSON parsing and validation overlap with detection instead of taking turns with it.
+ * It never commits on its own: offsets are committed only when the pipeline thread asks, after the
+ * state that absorbed them is checkpointed.
+ *
+ * Started by `FetchThread` through `fetch-worker-boot.mjs`; talks only through `fetch-protocol.ts`.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Kafka, logLevel, type EachBatchPayload, type LogEntry } from 'kafkajs';
+import { BatchEncoder } from './fetched-batch.ts';
+import type { FetchWorkerSettings, FromFetchThread, ToFetchThread } from './fetch-protocol.ts';
+
+const settings = workerData as FetchWorkerSettings;
+const port = parentPort!;
+const post = (message: FromFetchThread, transfer?: ArrayBuffer[]): void => port.postMessage(message, transfer);
+
+const kafka = new Kafka({
+  clientId: settings.clientId,
+  brokers: settings.brokers,
+  logLevel: logLevel.WARN,
+  logCreator:
+    () =>
+    ({ level, log: { message, ...fields } }: LogEntry) =>
+      post({ type: 'log', level: level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug', message, fields: { kafka: fields } }),
+});
+const consumer = kafka.consumer({ groupId: settings.groupId, maxWaitTimeInMs: settings.maxWaitTimeMs, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+const encoder = new BatchEncoder(settings);
+
+/** Messages handed over and not yet processed by the pipeline thread. */
+let outstanding = 0;
+let stopping = false;
+let wakeFetcher: (() => void) | undefined;
+
+consumer.on(consumer.events.GROUP_JOIN, () => post({ type: 'joined', joined: true }));
+consumer.on(consumer.events.CRASH, () => post({ type: 'joined', joined: false }));
+consumer.on(consumer.events.DISCONNECT, () => post({ type: 'joined', joined: false }));
+
+port.on('message', (message: ToFetchThread) => {
+  if (message.type === 'processed') {
+    outstanding -= message.messages;
+    wakeFetcher?.();
+  } else if (message.type === 'commit') {
+    consumer.commitOffsets(message.offsets).then(
+      () => post({ type: 'reply', id: message.id }),
+      (err: unknown) => post({ type: 'reply', id: message.id, error: String((err as Error)?.message ?? err) }),
+    );
+  } else {
+    stopping = true;
+    wakeFetcher?.();
+    consumer.disconnect().then(
+      () => post({ type: 'reply', id: message.id }),
+      (err: unknown) => post({ type: 'reply', id: message.id, error: String((err as Error)?.message ?? err) }),
+    );
+  }
+});
+
+/**
+ * Decodes the batch, hands it over and returns, so kafkajs fetches the next while the pipeline
+ * works; once too much waits for the pipeline, it holds here (heartbeating) until there is room.
+ * Resolving offsets only moves kafkajs's fetch position; nothing is committed here.
+ */
+async function onBatch({ batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
+  // Only `consumer.seek`, which is never called, makes a batch stale.
+  if (stopping || isStale() || batch.messages.length === 0) return;
+  const fetched = encoder.encode(batch.topic, batch.partition, settings.topics[batch.topic]!, batch.messages, Date.now());
+  outstanding += fetched.messageCount;
+  post({ type: 'batch', batch: fetched }, BatchEncoder.transferList(fetched));
+  resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+  while (outstanding > settings.maxQueuedMessages && !stopping) {
+    await new Promise<void>((resolve) => {
+      wakeFetcher = resolve;
+      setTimeout(resolve, 1_000);
+    });
+    await heartbeat().catch(() => undefined);
+  }
+}
+
+await consumer.connect();
+await consumer.subscribe({ topics: Object.keys(settings.topics), fromBeginning: true });
+await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: onBatch });

@@ -33,7 +33,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     // The producer sends one request per tick, like a client with that linger time.
     'tick-ms': { type: 'string', default: '50' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
   },
 });
 const EVENTS = Number(values.events);

@@ -125,6 +125,10 @@ export function isFastTelemetryPoint(input: unknown): input is FastPointFields {
 
 function isCleanName(value: unknown): value is string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 200) return false;
+  // Printable ASCII at both ends cannot be trimmed (the common case, without building a string).
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  if (first > 32 && first < 127 && last > 32 && last < 127) return true;
   return value.trim() === value;
 }
 

@@ -98,7 +98,11 @@ export interface BatchEncoderOptions {
 
 /** Turns kafkajs messages into `FetchedBatch`es; keeps the series dictionary of the fetch side. */
 export class BatchEncoder {
-  private readonly ids = new Map<string, number>();
+  /** Series ids of untagged points, by service then metric (no key string to build per point). */
+  private readonly untagged = new Map<string, Map<string, number>>();
+  /** Series ids of tagged points, by service, metric and tags as one key. */
+  private readonly tagged = new Map<string, number>();
+  private seriesCount = 0;
   // The first batch of every encoder resets the reader: a restarted fetch thread starts from id 0.
   private resetPending = true;
   private readonly maxSeriesIds: number;
@@ -109,8 +113,10 @@ export class BatchEncoder {
 
   /** Decodes one partition batch; `now` is the wall clock for the future-skew check. */
   encode(topic: string, partition: number, kind: EventKind, messages: readonly RawMessage[], now: number): FetchedBatch {
-    if (this.ids.size >= this.maxSeriesIds) {
-      this.ids.clear();
+    if (this.seriesCount >= this.maxSeriesIds) {
+      this.untagged.clear();
+      this.tagged.clear();
+      this.seriesCount = 0;
       this.resetPending = true;
     }
     const batch: FetchedBatch = {
@@ -161,13 +167,22 @@ export class BatchEncoder {
     return [offsets.buffer, series.buffer, values.buffer, timestamps.buffer, counts.buffer, items.buffer] as ArrayBuffer[];
   }
 
+  private seriesId(point: TelemetryPoint | FastPointFields): number | undefined {
+    return point.tags === undefined ? this.untagged.get(point.service)?.get(point.metric) : this.tagged.get(taggedKey(point));
+  }
+
   /** Adds a validated point (a `TelemetryPoint`, or fields `isFastTelemetryPoint` accepted). */
   private addPoint(batch: FetchedBatch, offset: number, index: number, point: TelemetryPoint | FastPointFields): void {
-    const key = point.tags === undefined ? point.service + '\u0000' + point.metric : point.service + '\u0000' + point.metric + '\u0000' + JSON.stringify(point.tags);
-    let id = this.ids.get(key);
+    let id = this.seriesId(point);
     if (id === undefined) {
-      id = this.ids.size;
-      this.ids.set(key, id);
+      id = this.seriesCount++;
+      if (point.tags === undefined) {
+        let byMetric = this.untagged.get(point.service);
+        if (!byMetric) this.untagged.set(point.service, (byMetric = new Map()));
+        byMetric.set(point.metric, id);
+      } else {
+        this.tagged.set(taggedKey(point), id);
+      }
       // Built as `fastTelemetryPoint` builds it (its own copy of the tags), once per series.
       const identity: SeriesIdentity = { id, service: point.service, metric: point.metric };
       if (point.tags !== undefined) identity.tags = fastTelemetryPoint(point)?.tags ?? { ...point.tags };
@@ -183,6 +198,10 @@ export class BatchEncoder {
     columns.counts[i] = point.count ?? NaN;
     columns.items[i] = index;
   }
+}
+
+function taggedKey(point: TelemetryPoint | FastPointFields): string {
+  return point.service + '\u0000' + point.metric + '\u0000' + JSON.stringify(point.tags);
 }
 
 /** The pipeline side's view of the series dictionary: turns columns back into `TelemetryPoint`s. */

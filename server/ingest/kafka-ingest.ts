@@ -21,10 +21,12 @@ import { rejectError, SeriesTable, type FetchedBatch } from './fetched-batch.ts'
 import { FetchThread } from './fetch-thread.ts';
 
 /**
- * How many fetched messages may wait for processing before the fetch thread stops fetching: about
- * two fetches' worth, enough to fetch the next while this one runs.
+ * How many fetched messages may wait for processing before the fetch thread stops fetching. One
+ * fetch brings up to 1 MB per partition (several thousand small events each), so this is about a
+ * fetch or two of small events: with 10,000 the fetch thread waited for the pipeline within every
+ * fetch. Waiting batches are columns of numbers, about 50 bytes per point.
  */
-const MAX_QUEUED_MESSAGES = 10_000;
+const MAX_QUEUED_MESSAGES = 40_000;
 
 /** Largest dead-letter payload kept whole; larger originals are truncated (and flagged) so the DLQ write itself cannot fail on size. */
 const MAX_DEAD_LETTER_BYTES = 900_000;

@@ -2,6 +2,10 @@
  * When did a series start to depart from its normal level? Detectors fire only once a deviation is
  * unmistakable, which on a slow ramp can be minutes after the metric began to move; a one-sided
  * CUSUM run backwards-anchored on the crossing finds where the run began.
+ *
+ * On 10 s samples that start is uncertain by minutes (a noise excursion just before a ramp is
+ * absorbed into the run), so it comes with an interval: every start whose evidence for a shift, up
+ * to the crossing, is within a margin of the best start's.
  */
 import type { SeriesTrack } from './track.ts';
 
@@ -13,12 +17,36 @@ const BASELINE_TO_MS = 10 * MINUTE;
 /** CUSUM slack and decision threshold, in robust standard deviations. */
 const SLACK = 0.5;
 const THRESHOLD = 6;
+/**
+ * With slack 0.5 each CUSUM increment `z − 0.5` is the log-likelihood ratio of a 1 σ shift, so the sum
+ * from a start to the crossing is that start's log-likelihood (against no shift). Starts within this
+ * much of the best one form the interval: 2 is about the 95 % profile-likelihood interval (χ²₁ / 2 = 1.92).
+ */
+const MARGIN = 2;
+
+/** When a run began: the CUSUM's estimate and the interval of starts about as likely as it. */
+export interface Departure {
+  /** The run start (the first sample after the CUSUM was last zero). */
+  at: number;
+  /** Earliest and latest start whose log-likelihood is within MARGIN of the best (earliest ≤ at ≤ latest). */
+  earliest: number;
+  latest: number;
+}
 
 /**
  * Event time at which `track` began its run away from normal in `direction` (+1 up, -1 down), found
  * between 10 minutes before `onset` and `now`; null when there is too little history or no run.
  */
 export function departureTime(track: SeriesTrack, onset: number, now: number, direction: number): number | null {
+  return departure(track, onset, now, direction)?.at ?? null;
+}
+
+/**
+ * departureTime with its uncertainty: the run start, and the span of starts whose log-likelihood
+ * (the CUSUM increments summed from that start to the crossing) is within MARGIN of the run's. One
+ * pass forwards to the crossing, one backwards over the same samples: O(ring).
+ */
+export function departure(track: SeriesTrack, onset: number, now: number, direction: number): Departure | null {
   const history = track.history;
   const from = onset - BASELINE_FROM_MS;
   const to = onset - BASELINE_TO_MS;
@@ -59,9 +87,33 @@ export function departureTime(track: SeriesTrack, onset: number, now: number, di
     sum = Math.max(0, sum + (direction * (value - median)) / sigma - SLACK);
     if (sum === 0) runStart = null;
     else runStart ??= time;
-    if (sum >= THRESHOLD) return runStart;
+    if (sum >= THRESHOLD) {
+      const { earliest, latest } = likelyStarts(track, i, to, median, sigma, direction, sum);
+      return { at: runStart!, earliest: Math.min(earliest, runStart!), latest: Math.max(latest, runStart!) };
+    }
   }
   return null;
+}
+
+/**
+ * Walks back from the crossing (sample `crossing`, CUSUM value `best`, which is the largest sum of
+ * increments from any start to it) and returns the earliest and latest start whose sum is within MARGIN.
+ */
+function likelyStarts(track: SeriesTrack, crossing: number, to: number, median: number, sigma: number, direction: number, best: number): { earliest: number; latest: number } {
+  const history = track.history;
+  let sum = 0;
+  let earliest = Infinity;
+  let latest = -Infinity;
+  for (let i = crossing; i >= 0; i--) {
+    const time = history.timeAt(i);
+    if (time < to) continue;
+    sum += (direction * (history.valueAt(i) - median)) / sigma - SLACK;
+    if (sum >= best - MARGIN) {
+      if (time < earliest) earliest = time;
+      if (time > latest) latest = time;
+    }
+  }
+  return { earliest, latest };
 }
 
 function middle(sorted: ArrayLike<number>): number {

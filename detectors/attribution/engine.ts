@@ -8,7 +8,7 @@
  * (a scale and the prior log-odds of "none") make them mean what they say.
  */
 import type { ChangeEvent, EvidenceKind, ServiceEntry, Suspect, TelemetryPoint } from '../events.ts';
-import { departureTime } from './departure.ts';
+import { departure, type Departure } from './departure.ts';
 import { clock } from './format.ts';
 import {
   alreadyMovingEvidence,
@@ -230,8 +230,9 @@ export class ChangeAttributor implements Attributor, Observations {
     const reached = [...relations].filter(([, r]) => r.kind === 'same' || r.kind === 'dependency').map(([service]) => service);
     const surge = trafficSurgeEvidence(anomaly, reached, this);
     if (surge) evidence.push(surge);
-    for (const [service, at] of timeline.dependencies) {
-      if (at > timeline.start + this.options.departureToleranceMs) continue;
+    for (const [service, departed] of timeline.dependencies) {
+      const at = departed.at;
+      if (at > timeline.start.at + this.options.departureToleranceMs) continue;
       const ownChange = candidates.some((c) => c.change.service === service && c.change.timestamp <= at + this.options.clockSkewToleranceMs && at - c.change.timestamp <= 2 * 3_600_000);
       if (!ownChange) {
         evidence.push({ weight: 2, line: `${service}, a dependency, went anomalous at ${clock(at)} with no recent change of its own` });
@@ -273,14 +274,19 @@ export class ChangeAttributor implements Attributor, Observations {
     const direction = anomaly.observed >= anomaly.expected ? 1 : -1;
     const departureOf = (service: string) => {
       const track = this.track(service, anomaly.metric);
-      return track ? departureTime(track, anomaly.onset, anomaly.now, direction) : null;
+      return track ? departure(track, anomaly.onset, anomaly.now, direction) : null;
     };
-    const start = Math.min(anomaly.onset, departureOf(anomaly.service) ?? anomaly.onset);
-    const dependencies = new Map<string, number>();
+    // A time the series is known to have moved by (the onset, a detector episode's first point) caps the estimate and its interval.
+    const by = (estimate: Departure | null, moved: number): Departure =>
+      estimate ? { at: Math.min(estimate.at, moved), earliest: Math.min(estimate.earliest, moved), latest: Math.min(estimate.latest, moved) } : { at: moved, earliest: moved, latest: moved };
+    const start = by(departureOf(anomaly.service), anomaly.onset);
+    const dependencies = new Map<string, Departure>();
     for (const [service, relation] of relations) {
       if (relation.kind !== 'dependency') continue;
-      const times = [movedAt(service, anomaly, this), departureOf(service)].filter((t): t is number => t !== null);
-      if (times.length) dependencies.set(service, Math.min(...times));
+      const episode = movedAt(service, anomaly, this);
+      const estimate = departureOf(service);
+      if (episode !== null) dependencies.set(service, by(estimate, episode));
+      else if (estimate) dependencies.set(service, estimate);
     }
     return { start, dependencies };
   }

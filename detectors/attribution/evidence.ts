@@ -3,6 +3,7 @@
  * what we see if this change caused the anomaly than if it did not") with one readable line.
  */
 import type { ChangeEvent, EvidenceKind } from '../events.ts';
+import type { Departure } from './departure.ts';
 import type { AttributorOptions } from './options.ts';
 import { clock, duration, ratioText } from './format.ts';
 import { formatP, rankShiftBetween, rankShiftPValue } from './statistics.ts';
@@ -25,12 +26,15 @@ export type Relation =
   /** The catalog knows no path (or does not know one of the services). */
   | { kind: 'unlinked' };
 
-/** When the alerted service and each of its dependencies started to move, as far as telemetry tells. */
+/**
+ * When the alerted service and each of its dependencies started to move, as far as telemetry tells:
+ * each a point estimate with the interval it is uncertain by (departure.ts).
+ */
 export interface Timeline {
   /** When the alerted metric began to depart from normal (at the latest, the onset). */
-  start: number;
+  start: Departure;
   /** Dependencies that moved around the anomaly, with when they started. */
-  dependencies: Map<string, number>;
+  dependencies: Map<string, Departure>;
 }
 
 /** Read access to what the engine has observed. */
@@ -80,17 +84,23 @@ export function topologyEvidence(change: ChangeEvent, relation: Relation, anomal
     case 'dependency': {
       const hop = relation.hops === 1 ? 'a dependency' : `a dependency ${relation.hops} hops away`;
       const distance = -0.7 * relation.hops;
-      const moved = timeline.dependencies.get(change.service) ?? null;
-      if (moved === null) {
+      const departed = timeline.dependencies.get(change.service) ?? null;
+      if (departed === null) {
         // Detectors lag on slow ramps: a significant shift of the same metric since the change also counts as moving.
         const shiftP = shiftSinceChange(change, anomaly, observations);
         if (shiftP < 0.001) return { weight: distance + 0.5, line: `on ${change.service}, ${hop} of ${target}, whose ${anomaly.metric} shifted since the change (rank test ${formatP(shiftP)})` };
         return { weight: distance - 3, line: `on ${change.service}, ${hop} of ${target}, whose own metrics did not move` };
       }
-      if (moved < change.timestamp - SAME_TIME_MS) {
-        return { weight: distance - 2, line: `on ${change.service}, ${hop} of ${target}, whose ${anomaly.metric} had moved (${clock(moved)}) before this change landed` };
+      // Whether it moved before or after the change is only said when the change lies clearly outside
+      // the interval its start is uncertain by; otherwise the timing says nothing either way.
+      if (departed.latest < change.timestamp - SAME_TIME_MS) {
+        return { weight: distance - 2, line: `on ${change.service}, ${hop} of ${target}, whose ${anomaly.metric} had moved (${span(departed)}) before this change landed` };
       }
-      if (moved <= timeline.start + SAME_TIME_MS) {
+      if (departed.earliest < change.timestamp - SAME_TIME_MS) {
+        return { weight: distance, line: `on ${change.service}, ${hop} of ${target}, whose ${anomaly.metric} started to move ${span(departed)}, too close to this change to tell which came first` };
+      }
+      const moved = departed.at;
+      if (moved <= timeline.start.at + SAME_TIME_MS) {
         return { weight: distance + 1, line: `on ${change.service}, ${hop} of ${target}, whose ${anomaly.metric} moved first (${clock(moved)})` };
       }
       return { weight: distance - 1, line: `on ${change.service}, ${hop} of ${target}, whose ${anomaly.metric} moved only after ${target}'s (${clock(moved)})` };
@@ -101,16 +111,25 @@ export function topologyEvidence(change: ChangeEvent, relation: Relation, anomal
 /** For a change on the alerted service: a dependency that moved first suggests the symptoms travelled up from it. */
 export function upstreamFirstEvidence(anomaly: AnomalyContext, timeline: Timeline): Evidence | null {
   let first: [string, number] | null = null;
-  for (const entry of timeline.dependencies) if (entry[1] < timeline.start - SAME_TIME_MS && (!first || entry[1] < first[1])) first = entry;
+  for (const [service, departed] of timeline.dependencies) if (departed.at < timeline.start.at - SAME_TIME_MS && (!first || departed.at < first[1])) first = [service, departed.at];
   if (!first) return null;
   return { weight: -2, line: `${first[0]}, a dependency, moved first (${clock(first[1])}): the symptoms may have travelled up to ${anomaly.service}` };
 }
 
-/** For a change on the alerted service: if the metric had started to move before the change landed, the change did not start it. */
+/**
+ * For a change on the alerted service: if the metric had started to move before the change landed, the
+ * change did not start it. Said only when even the latest likely start is clearly before the change.
+ */
 export function alreadyMovingEvidence(change: ChangeEvent, anomaly: AnomalyContext, timeline: Timeline, toleranceMs: number): Evidence | null {
-  const late = change.timestamp - timeline.start;
-  if (timeline.start >= anomaly.onset || late <= toleranceMs) return null;
-  return { weight: -2.5, line: `${anomaly.metric} of ${anomaly.service} had started to move at ${clock(timeline.start)}, ${duration(late)} before this change` };
+  const { start } = timeline;
+  const late = change.timestamp - start.latest;
+  if (start.at >= anomaly.onset || late <= toleranceMs) return null;
+  return { weight: -2.5, line: `${anomaly.metric} of ${anomaly.service} had started to move at ${clock(start.at)} (${span(start)}), ${duration(late)} or more before this change` };
+}
+
+/** "at 12:03:10" or "between 12:01:40 and 12:03:10". */
+function span(departed: Departure): string {
+  return departed.earliest === departed.latest ? `at ${clock(departed.at)}` : `between ${clock(departed.earliest)} and ${clock(departed.latest)}`;
 }
 
 /** Before/after: was the changed service's metric already moving before the change, and did it move after it? */

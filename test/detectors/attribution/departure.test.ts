@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { departureTime } from '../../../detectors/attribution/departure.ts';
+import { departure, departureTime } from '../../../detectors/attribution/departure.ts';
 import { ATTRIBUTION_DEFAULTS } from '../../../detectors/attribution/options.ts';
 import { SampleRing } from '../../../detectors/attribution/ring.ts';
 import { SeriesTrack } from '../../../detectors/attribution/track.ts';
@@ -39,5 +39,36 @@ describe('departureTime', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('departure', () => {
+  const track = (values: (i: number) => number) => {
+    const t = new SeriesTrack(new SampleRing(ATTRIBUTION_DEFAULTS.historySize), ATTRIBUTION_DEFAULTS);
+    // An hour of samples every 10 s; the onset is at minute 50 (sample 300).
+    for (let i = 0; i < 360; i++) t.observe(i * 10_000, values(i), 0, undefined, 0);
+    return t;
+  };
+  // Baseline noise alternating ±1 around 10 (median 10, MAD 1).
+  const noise = (i: number) => 10 + (i % 2 ? 1 : -1);
+  const onset = 50 * MINUTE;
+
+  it('places a sharp step within a minute', () => {
+    const d = departure(track((i) => noise(i) + (i >= 290 ? 20 : 0)), onset, onset + 5 * MINUTE, 1)!;
+    expect(d.at).toBeGreaterThanOrEqual(289 * 10_000);
+    expect(d.at).toBeLessThanOrEqual(290 * 10_000);
+    expect(d.earliest).toBeLessThanOrEqual(d.at);
+    // Up to the crossing (the first sample of the step) the noise before it looks like a 1 σ shift too.
+    expect(d.latest - d.earliest).toBeLessThanOrEqual(60_000);
+  });
+
+  it('widens the interval over a noise excursion that runs into a slow ramp', () => {
+    // A small excursion from sample 270, a little above normal, then a ramp from sample 285.
+    const values = (i: number) => noise(i) + (i >= 270 && i < 285 ? 0.9 : 0) + (i >= 285 ? 0.2 * (i - 285) : 0);
+    const d = departure(track(values), onset, onset + 5 * MINUTE, 1)!;
+    expect(d.at).toBeLessThanOrEqual(272 * 10_000);
+    // The run start is the excursion, but a start as late as the ramp is about as likely.
+    expect(d.latest).toBeGreaterThanOrEqual(285 * 10_000);
+    expect(departureTime(track(values), onset, onset + 5 * MINUTE, 1)).toBe(d.at);
   });
 });

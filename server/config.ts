@@ -60,6 +60,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       alertThreshold: z.number().gt(0).lte(1).default(DEFAULT_PIPELINE_OPTIONS.alertThreshold),
       criticalScore: z.number().gt(0).lte(1).default(DEFAULT_PIPELINE_OPTIONS.criticalScore),
+      criticalDeviation: z.number().gt(0).default(DEFAULT_PIPELINE_OPTIONS.criticalDeviation),
       resolveAfterMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.resolveAfterMs),
       maxLatenessMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.maxLatenessMs),
       reemitEveryMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.reemitEveryMs),

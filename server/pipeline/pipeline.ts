@@ -21,6 +21,12 @@ export interface PipelineOptions {
   alertThreshold: number;
   /** Score at or above which an alert is critical rather than a warning. */
   criticalScore: number;
+  /**
+   * An alert is also critical, whatever its score, when the metric is this many half-widths of its
+   * normal band (a half-width is 4 σ for the default detector) away from the expected value and has
+   * at least doubled or halved: the score says how sure we are, this says how bad it is.
+   */
+  criticalDeviation: number;
   /** An alert resolves after its series has been normal this long. */
   resolveAfterMs: number;
   /** Points older than their series' newest point by more than this are rejected as late. */
@@ -39,6 +45,7 @@ export interface PipelineOptions {
 export const DEFAULT_PIPELINE_OPTIONS: Readonly<PipelineOptions> = Object.freeze({
   alertThreshold: 0.5,
   criticalScore: 0.95,
+  criticalDeviation: 3,
   resolveAfterMs: 5 * 60_000,
   maxLatenessMs: 5 * 60_000,
   reemitEveryMs: 60_000,
@@ -209,7 +216,8 @@ export class Pipeline {
       alert.upper = verdict.upper;
       const rising = score >= alert.score + 0.05;
       alert.score = Math.max(alert.score, score);
-      alert.severity = this.severityOf(alert.score);
+      // Severity only escalates within an alert: a page does not turn into a warning mid-incident.
+      if (alert.severity !== 'critical') alert.severity = this.severityOf(alert.score, point.value, verdict);
       alert.updatedAt = iso(point.timestamp);
       // Ranking is the expensive step: redo it when the anomaly grows or evidence has had time to accumulate.
       if (rising || point.timestamp - open.attributedAt >= this.options.reattributeEveryMs) {
@@ -271,7 +279,7 @@ export class Pipeline {
     const alert: Alert = {
       id: alertId(series.key, at),
       status: 'firing',
-      severity: this.severityOf(score),
+      severity: this.severityOf(score, observed, verdict),
       service: series.service,
       environment: series.environment,
       metric: series.metric,
@@ -379,9 +387,25 @@ export class Pipeline {
     into.push({ ...alert });
   }
 
-  private severityOf(score: number): Severity {
-    return score >= this.options.criticalScore ? 'critical' : 'warning';
+  private severityOf(score: number, observed: number, band: { expected: number; lower: number; upper: number }): Severity {
+    if (score >= this.options.criticalScore) return 'critical';
+    return isSevereDeviation(observed, band, this.options.criticalDeviation) ? 'critical' : 'warning';
   }
+}
+
+/**
+ * True when `observed` lies at least `spreads` times the band's half-width (on its side) from the
+ * expected value and has at least doubled or halved (for a non-positive expected value: moved by at
+ * least its size): an error rate 14× its usual level, latency 8×, traffic down to a third. A band of
+ * zero width (a constant series) says nothing about spread, so it never makes an alert critical.
+ */
+export function isSevereDeviation(observed: number, band: { expected: number; lower: number; upper: number }, spreads: number): boolean {
+  const { expected, lower, upper } = band;
+  const distance = Math.abs(observed - expected);
+  const halfWidth = observed >= expected ? upper - expected : expected - lower;
+  if (!(halfWidth > 0) || distance < spreads * halfWidth) return false;
+  if (expected > 0) return observed >= 2 * expected || observed <= expected / 2;
+  return distance >= Math.abs(expected);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createDefaultDetector, restoreDetector } from '../../../detectors/index.ts';
-import { DEFAULT_PIPELINE_OPTIONS, Pipeline, type DetectorFactory } from '../../../server/pipeline/pipeline.ts';
+import { DEFAULT_PIPELINE_OPTIONS, isSevereDeviation, Pipeline, type DetectorFactory } from '../../../server/pipeline/pipeline.ts';
 import type { Alert } from '../../../server/contract/alert.ts';
 import { aChange, metricRecords, stepSeries, T0 } from '../../support/factories.ts';
 import { LatestChangeAttributor } from '../../support/latest-change-attributor.ts';
@@ -28,6 +28,38 @@ describe('Pipeline', () => {
     expect(first.suspects[0]!.changeId).toBe('chg-1');
     expect(first.explanation).toMatch(/^checkout latency_p99 .* since \d\d:\d\d UTC; most likely deploy chg-1\.$/);
     expect(new Set(alerts.map((a) => a.id)).size).toBe(1);
+  });
+
+  it('makes an alert critical when the metric is far out and at least doubled, whatever the score, and never de-escalates it', () => {
+    // A criticalScore no score reaches: only the size of the deviation decides.
+    const options = { ...DEFAULT_PIPELINE_OPTIONS, criticalScore: 1.01 };
+    const severities = (factor: number, after?: number): Alert['severity'][] => {
+      const pipeline = new Pipeline(detectors, new LatestChangeAttributor(), options);
+      const points = stepSeries({ normal: 200, anomalous: 6, factor });
+      if (after !== undefined) points.push(...stepSeries({ start: points.at(-1)!.timestamp + 10_000, normal: 0, anomalous: 6, factor: after }));
+      return run(pipeline, metricRecords(points)).map((a) => a.severity);
+    };
+    const small = severities(1.3);
+    expect(small.length).toBeGreaterThan(0);
+    expect(small).not.toContain('critical');
+    const big = severities(14);
+    expect(big[0]).toBe('critical');
+    // 14× then 2×: still anomalous, smaller, and the alert stays critical.
+    const easing = severities(14, 2);
+    expect(easing.length).toBeGreaterThan(1);
+    expect(new Set(easing)).toEqual(new Set(['critical']));
+  });
+
+  it('judges a deviation by the spread on its side and never by a zero-width band', () => {
+    const band = { expected: 0.01, lower: 0.008, upper: 0.012 };
+    expect(isSevereDeviation(0.14, band, 3)).toBe(true); // 14×, 65 half-widths up
+    expect(isSevereDeviation(0.019, band, 3)).toBe(false); // 4.5 half-widths, not doubled
+    expect(isSevereDeviation(0.03, { expected: 0.01, lower: 0, upper: 0.02 }, 3)).toBe(false); // tripled, but 2 half-widths
+    expect(isSevereDeviation(30, { expected: 100, lower: 90, upper: 110 }, 3)).toBe(true); // traffic down to a third
+    expect(isSevereDeviation(60, { expected: 100, lower: 90, upper: 110 }, 3)).toBe(false); // 4 half-widths down, not halved
+    expect(isSevereDeviation(300, { expected: 100, lower: 90, upper: 200 }, 3)).toBe(false); // wide band above
+    expect(isSevereDeviation(1, { expected: 0, lower: 0, upper: 0 }, 3)).toBe(false); // constant series
+    expect(isSevereDeviation(-5, { expected: -1, lower: -1.1, upper: -0.9 }, 3)).toBe(true); // negative metric, moved by 4× its size
   });
 
   it('resolves after the series has been normal for resolveAfterMs of event time, and never before', () => {

@@ -90,21 +90,11 @@ export function fastTelemetryPoint(input: unknown): TelemetryPoint | undefined {
   return point;
 }
 
-/** A parsed object whose fields `fastTelemetryPoint` accepts as they are (timestamp not yet rounded). */
-export interface FastPointFields {
-  service: string;
-  metric: string;
-  value: number;
-  timestamp: number;
-  count?: number;
-  tags?: Record<string, string>;
-}
-
 /**
  * The checks of `fastTelemetryPoint` without building the point, for a caller that copies the
- * fields elsewhere (the fetch thread writes them into columns).
+ * fields elsewhere (the fetch thread writes them into columns). Its timestamp is not rounded yet.
  */
-export function isFastTelemetryPoint(input: unknown): input is FastPointFields {
+export function isFastTelemetryPoint(input: unknown): input is TelemetryPoint {
   if (typeof input !== 'object' || input === null) return false;
   const { service, metric, value, timestamp, count, tags } = input as Record<string, unknown>;
   if (!isCleanName(service) || !isCleanName(metric)) return false;

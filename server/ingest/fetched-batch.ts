@@ -9,7 +9,7 @@
  */
 import type { ChangeEvent, ServiceEntry, TelemetryPoint } from '../../detectors/events.ts';
 import { createError, type ChangewatchError, type ErrorCode } from '../errors.ts';
-import { fastTelemetryPoint, isFastTelemetryPoint, type FastPointFields } from '../contract/wire.ts';
+import { fastTelemetryPoint, isFastTelemetryPoint } from '../contract/wire.ts';
 import { parseJson, validateMany, type DecodedBatch, type EventKind } from './decode.ts';
 import { checkFutureSkew } from './skew.ts';
 
@@ -167,12 +167,12 @@ export class BatchEncoder {
     return [offsets.buffer, series.buffer, values.buffer, timestamps.buffer, counts.buffer, items.buffer] as ArrayBuffer[];
   }
 
-  private seriesId(point: TelemetryPoint | FastPointFields): number | undefined {
+  private seriesId(point: TelemetryPoint): number | undefined {
     return point.tags === undefined ? this.untagged.get(point.service)?.get(point.metric) : this.tagged.get(taggedKey(point));
   }
 
-  /** Adds a validated point (a `TelemetryPoint`, or fields `isFastTelemetryPoint` accepted). */
-  private addPoint(batch: FetchedBatch, offset: number, index: number, point: TelemetryPoint | FastPointFields): void {
+  /** Adds a validated point (from the schema, or as `isFastTelemetryPoint` accepted it: timestamp not rounded yet). */
+  private addPoint(batch: FetchedBatch, offset: number, index: number, point: TelemetryPoint): void {
     let id = this.seriesId(point);
     if (id === undefined) {
       id = this.seriesCount++;
@@ -200,7 +200,7 @@ export class BatchEncoder {
   }
 }
 
-function taggedKey(point: TelemetryPoint | FastPointFields): string {
+function taggedKey(point: TelemetryPoint): string {
   return point.service + '\u0000' + point.metric + '\u0000' + JSON.stringify(point.tags);
 }
 

@@ -61,6 +61,7 @@ export const configSchema = z.strictObject({
       alertThreshold: z.number().gt(0).lte(1).default(DEFAULT_PIPELINE_OPTIONS.alertThreshold),
       criticalScore: z.number().gt(0).lte(1).default(DEFAULT_PIPELINE_OPTIONS.criticalScore),
       criticalDeviation: z.number().gt(0).default(DEFAULT_PIPELINE_OPTIONS.criticalDeviation),
+      maxSeries: z.number().int().positive().default(DEFAULT_PIPELINE_OPTIONS.maxSeries),
       resolveAfterMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.resolveAfterMs),
       maxLatenessMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.maxLatenessMs),
       reemitEveryMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.reemitEveryMs),

@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   CW_EVENT_TOO_LARGE: { statusCode: 413, description: 'An incoming event exceeds the maximum accepted size.' },
   CW_EVENT_TIMESTAMP: { statusCode: 400, description: 'An incoming event has a missing, unparseable or implausible timestamp.' },
   CW_EVENT_LATE: { statusCode: 400, description: 'An incoming event arrived after its window was closed (beyond the allowed lateness).' },
+  CW_SERIES_LIMIT: { statusCode: 429, description: 'A point would start a new series while pipeline.maxSeries series are already tracked.' },
   CW_NOTIFY_FAILED: { statusCode: 502, description: 'A notification could not be delivered to its endpoint.' },
   CW_NOTIFY_DEAD: { statusCode: 502, description: 'A notification exhausted its attempts or maximum age and was marked dead.' },
   CW_NOTIFY_CIRCUIT_OPEN: { statusCode: 503, description: 'An endpoint circuit breaker is open after repeated failures; delivery is paused.' },

@@ -39,6 +39,12 @@ export interface PipelineOptions {
   silenceCheckEveryMs: number;
   /** Environment of telemetry that carries no `environment` tag. */
   defaultEnvironment: string;
+  /**
+   * Most series tracked at once; a point that would start another is refused (CW_SERIES_LIMIT).
+   * Each series costs about 12 KB of memory and 10 KB of every checkpoint, so a producer that puts a
+   * request id in a tag cannot grow the state until checkpoints fail.
+   */
+  maxSeries: number;
 }
 
 /** Defaults suited to telemetry sampled every few seconds to a minute. */
@@ -52,6 +58,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Readonly<PipelineOptions> = Object.freeze
   reattributeEveryMs: 30_000,
   silenceCheckEveryMs: 30_000,
   defaultEnvironment: 'prod',
+  maxSeries: 10_000,
 });
 
 /** How the pipeline makes and restores detectors; the detectors library provides both. */
@@ -178,6 +185,16 @@ export class Pipeline {
 
   private ingestPoint(point: TelemetryPoint): IngestResult {
     const series = this.seriesOf(point);
+    if (series === undefined) {
+      return {
+        alerts: [],
+        rejected: createError(
+          'CW_SERIES_LIMIT',
+          `${point.service} ${point.metric} would be a new series, but ${this.series.size} series are tracked already (pipeline.maxSeries); raise the limit or drop the tag that makes every point a series of its own`,
+          { service: point.service, metric: point.metric, maxSeries: this.options.maxSeries },
+        ),
+      };
+    }
     if (point.timestamp < series.lastTimestamp - this.options.maxLatenessMs) {
       return {
         alerts: [],
@@ -246,8 +263,8 @@ export class Pipeline {
     return { alerts };
   }
 
-  /** The point's series, created on its first point. */
-  private seriesOf(point: TelemetryPoint): Series {
+  /** The point's series, created on its first point; undefined when that would exceed `maxSeries`. */
+  private seriesOf(point: TelemetryPoint): Series | undefined {
     const tags = point.tags;
     const environment = tags?.environment ?? tags?.env ?? this.options.defaultEnvironment;
     // The key after service and metric; equal rests of one service and metric mean equal keys.
@@ -257,8 +274,10 @@ export class Pipeline {
     const indexed = byRest?.get(rest);
     if (indexed) return indexed;
     const key = `${point.service}\u0000${point.metric}\u0000${rest}`;
+    const known = this.series.get(key);
+    if (known === undefined && this.series.size >= this.options.maxSeries) return undefined;
     const series =
-      this.series.get(key) ??
+      known ??
       this.track({
         key,
         service: point.service,

@@ -5,6 +5,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { Alert, ClientToServerEvents, ServerToClientEvents } from '../../../server/contract/alert.ts';
 import { aChange, stepSeries } from '../../support/factories.ts';
 import { connectedProducer, eventually, TopicReader } from '../../support/kafka-helpers.ts';
+import { yamlFile } from '../../support/config-files.ts';
 import { startTestService, type TestService } from '../../support/service-harness.ts';
 
 const brokers = inject('kafkaBrokers');
@@ -84,6 +85,29 @@ describe('Kafka ingest (real broker)', () => {
     // The good points, including the one sharing an array with a bad item, all reached the pipeline.
     await eventually(() => service.core.stats(true).eventsProcessed === 5, 10_000, 'the good points');
     expect(service.core.stats(true).deadLettered).toBe(7);
+  });
+
+  it('dead-letters points the pipeline refuses (a new series over maxSeries) with the item index of its array', async () => {
+    const service = await startTestService(brokers, { env: { CHANGEWATCH_CONFIG: yamlFile('pipeline:\n  maxSeries: 1\n') } });
+    cleanup.push(() => service.stop());
+    const producer = await connectedProducer(brokers);
+    cleanup.push(() => producer.disconnect());
+    await eventually(() => service.ingest.ready, 20_000, 'the consumer to join its group');
+    const deadletters = await TopicReader.start(brokers, service.topics.deadletter);
+    cleanup.push(() => deadletters.stop());
+    const at = Date.now() - 60_000;
+    const tracked = { service: 'checkout', metric: 'latency_p99', value: 120, timestamp: at };
+    const extra = { service: 'checkout', metric: 'error_rate', value: 0.01, timestamp: at };
+    await producer.send({ topic: service.topics.telemetry, messages: [{ key: 'checkout', value: JSON.stringify([tracked, extra]) }] });
+
+    const [dead] = await deadletters.waitFor((m) => m.length >= 1);
+    expect(dead!.headers['changewatch-error-code']).toBe('CW_SERIES_LIMIT');
+    expect(dead!.headers['changewatch-item-index']).toBe('1');
+    expect(dead!.key).toBe('checkout');
+    expect(JSON.parse(dead!.value.toString())).toEqual(extra);
+    // Both points were handled (one refused by the pipeline); the first one started the only series.
+    expect(service.core.stats(true)).toMatchObject({ eventsProcessed: 2, deadLettered: 1 });
+    expect(service.core.pipeline.seriesCount).toBe(1);
   });
 
   it('keeps consuming when its fetch thread dies: a new one takes over, nothing is lost or processed twice', { timeout: 60_000 }, async () => {

@@ -62,6 +62,28 @@ describe('Pipeline', () => {
     expect(isSevereDeviation(-5, { expected: -1, lower: -1.1, upper: -0.9 }, 3)).toBe(true); // negative metric, moved by 4× its size
   });
 
+  it('refuses points that would start a series beyond maxSeries, keeps the others going, and keeps the limit after a restore', () => {
+    const options = { ...DEFAULT_PIPELINE_OPTIONS, maxSeries: 2 };
+    const pipeline = new Pipeline(detectors, new LatestChangeAttributor(), options);
+    const point = (metric: string, i: number) => ({ metric: { service: 'checkout', metric, value: 100 + (i % 3), timestamp: T0 + i * 10_000 } });
+    expect(pipeline.ingest(point('a', 0)).rejected).toBeUndefined();
+    expect(pipeline.ingest(point('b', 0)).rejected).toBeUndefined();
+    const refused = pipeline.ingest(point('c', 0)).rejected;
+    expect(refused?.code).toBe('CW_SERIES_LIMIT');
+    expect(refused?.message).toMatch(/^checkout c would be a new series, but 2 series are tracked already \(pipeline\.maxSeries\)/);
+    expect(pipeline.ingest(point('a', 1)).rejected).toBeUndefined();
+    expect(pipeline.seriesCount).toBe(2);
+
+    const restored = Pipeline.restore(pipeline.snapshot(), detectors, new LatestChangeAttributor(), options);
+    expect(restored.ingest(point('b', 2)).rejected).toBeUndefined();
+    expect(restored.ingest(point('d', 2)).rejected?.code).toBe('CW_SERIES_LIMIT');
+    // A lower limit after a restart keeps the series already tracked and refuses new ones.
+    const lowered = Pipeline.restore(pipeline.snapshot(), detectors, new LatestChangeAttributor(), { ...options, maxSeries: 1 });
+    expect(lowered.seriesCount).toBe(2);
+    expect(lowered.ingest(point('a', 3)).rejected).toBeUndefined();
+    expect(lowered.ingest(point('e', 3)).rejected?.code).toBe('CW_SERIES_LIMIT');
+  });
+
   it('resolves after the series has been normal for resolveAfterMs of event time, and never before', () => {
     const { pipeline } = newPipeline();
     const spike = stepSeries({ normal: 200, anomalous: 3 });

@@ -42,6 +42,9 @@ const STEADY_SECONDS = Number(values.seconds);
 const SERIES = 500;
 const ROUNDS = Number(values.rounds);
 
+// Consumer groups of this run only: with DATABASE_URL the checkpoints of earlier runs stay in the
+// database, and a group's checkpoint would make the service skip offsets a fresh broker reuses.
+const RUN = Date.now().toString(36);
 const broker = await startMockKafka();
 const kafka = new Kafka({ brokers: [broker.brokers], clientId: 'bench', logLevel: logLevel.NOTHING });
 const producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
@@ -94,7 +97,7 @@ async function rawConsume(round: number): Promise<number> {
 
 async function pipelineConsume(round: number): Promise<number> {
   const config = loadConfig({
-    env: { KAFKA_BROKERS: broker.brokers, PORT: '0', KAFKA_GROUP_ID: `bench-pipeline-${round}`, CHANGEWATCH_TOPIC_TELEMETRY: throughputTopic, CHANGEWATCH_TOPIC_CHANGES: 'bench.throughput.changes', CHANGEWATCH_TOPIC_ALERTS: 'bench.throughput.alerts', CHANGEWATCH_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'cw-bench-')), ...storeEnv() },
+    env: { KAFKA_BROKERS: broker.brokers, PORT: '0', KAFKA_GROUP_ID: `bench-pipeline-${RUN}-${round}`, CHANGEWATCH_TOPIC_TELEMETRY: throughputTopic, CHANGEWATCH_TOPIC_CHANGES: 'bench.throughput.changes', CHANGEWATCH_TOPIC_ALERTS: 'bench.throughput.alerts', CHANGEWATCH_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'cw-bench-')), ...storeEnv() },
   });
   const service = await startService(config, createLogger('silent'));
   while (service.core.stats(true).eventsProcessed === 0) await new Promise((r) => setTimeout(r, 1));
@@ -123,7 +126,7 @@ console.log(`throughput over ${EVENTS} events (median of ${ROUNDS}): raw ${Math.
 const latencyTopics = { telemetry: 'bench.latency.telemetry', changes: 'bench.latency.changes', alerts: 'bench.latency.alerts' };
 const service = await startServiceProcess({
   KAFKA_BROKERS: broker.brokers,
-  KAFKA_GROUP_ID: 'bench-latency',
+  KAFKA_GROUP_ID: `bench-latency-${RUN}`,
   CHANGEWATCH_TOPIC_TELEMETRY: latencyTopics.telemetry,
   CHANGEWATCH_TOPIC_CHANGES: latencyTopics.changes,
   CHANGEWATCH_TOPIC_ALERTS: latencyTopics.alerts,

@@ -116,7 +116,35 @@ export class KafkaIngest {
     // The first checkpoint is due one interval after start, not on the first batch.
     this.lastCheckpointAt = Date.now();
     await this.producer.connect();
+    await this.forgetPositionsPastTheEnd();
     this.fetcher.start();
+  }
+
+  /**
+   * A restored position past the end of its partition means the topic was recreated (or this is
+   * another cluster): its offsets start again from 0, and every new message would be skipped as
+   * already absorbed. Such positions are dropped, with a warning; the state itself is kept.
+   */
+  private async forgetPositionsPastTheEnd(): Promise<void> {
+    if (this.positions.size === 0) return;
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      for (const topic of this.kindByTopic.keys()) {
+        const ends = await admin.fetchTopicOffsets(topic).catch(() => []);
+        for (const { partition, high } of ends) {
+          const key = partitionKey(topic, partition);
+          const position = this.positions.get(key);
+          if (position === undefined || position <= Number(high)) continue;
+          this.positions.delete(key);
+          this.log.warn({ topic, partition, checkpointOffset: position, endOffset: Number(high) }, 'the checkpoint is past the end of this partition (was the topic recreated?): consuming it from its committed offset or its beginning');
+        }
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'could not compare the checkpoint with the end of each partition');
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   /** Produces records to an input topic, as POST /api/v1/events does for systems without Kafka access. */

@@ -4,7 +4,13 @@ import type { Producer } from 'kafkajs';
 import { io, type Socket } from 'socket.io-client';
 import type { Alert, ClientToServerEvents, ServerToClientEvents } from '../../../server/contract/alert.ts';
 import { aChange, stepSeries } from '../../support/factories.ts';
-import { connectedProducer, eventually, TopicReader } from '../../support/kafka-helpers.ts';
+import { connectedProducer, eventually, TopicReader, uniqueTopics } from '../../support/kafka-helpers.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { FileCheckpointStore } from '../../../server/ingest/file-checkpoint.ts';
+import { createPipeline } from '../../../server/pipeline/create.ts';
+import { DEFAULT_PIPELINE_OPTIONS } from '../../../server/pipeline/pipeline.ts';
 import { yamlFile } from '../../support/config-files.ts';
 import { startTestService, type TestService } from '../../support/service-harness.ts';
 
@@ -108,6 +114,24 @@ describe('Kafka ingest (real broker)', () => {
     // Both points were handled (one refused by the pipeline); the first one started the only series.
     expect(service.core.stats(true)).toMatchObject({ eventsProcessed: 2, deadLettered: 1 });
     expect(service.core.pipeline.seriesCount).toBe(1);
+  });
+
+  it('does not skip a recreated topic whose offsets start again below the checkpoint', async () => {
+    const topics = uniqueTopics('recreated');
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'cw-data-'));
+    const producer = await connectedProducer(brokers);
+    cleanup.push(() => producer.disconnect());
+    const series = stepSeries({ normal: 5, anomalous: 0, start: Date.now() - 120_000 });
+    await producer.send({ topic: topics.telemetry, messages: points(series.slice(0, 3)) });
+    // A checkpoint from before the topic was recreated: its offsets are far past today's ends.
+    const offsets = Object.fromEntries([0, 1, 2, 3].map((p) => [`${topics.telemetry}:${p}`, '1000000']));
+    new FileCheckpointStore(path.join(dataDir, 'checkpoints'), topics.groupId).save({ state: createPipeline(DEFAULT_PIPELINE_OPTIONS).snapshot(), offsets });
+
+    const service = await startTestService(brokers, { topics, dataDir });
+    cleanup.push(() => service.stop());
+    await eventually(() => service.core.stats(true).eventsProcessed === 3, 20_000, 'the points already on the recreated topic');
+    await producer.send({ topic: topics.telemetry, messages: points(series.slice(3)) });
+    await eventually(() => service.core.stats(true).eventsProcessed === 5, 10_000, 'the points sent after the start');
   });
 
   it('keeps consuming when its fetch thread dies: a new one takes over, nothing is lost or processed twice', { timeout: 60_000 }, async () => {

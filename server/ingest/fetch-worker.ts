@@ -33,7 +33,13 @@ let stopping = false;
 let wakeFetcher: (() => void) | undefined;
 
 consumer.on(consumer.events.GROUP_JOIN, () => post({ type: 'joined', joined: true }));
-consumer.on(consumer.events.CRASH, () => post({ type: 'joined', joined: false }));
+consumer.on(consumer.events.CRASH, ({ payload }) => {
+  post({ type: 'joined', joined: false });
+  post({ type: 'log', level: 'error', message: `Kafka consumer crashed${payload.restart ? '; kafkajs restarts it' : ''}`, fields: { err: String(payload.error?.message ?? payload.error) } });
+  // kafkajs gives up on errors it deems not retriable; a consumer that stays stopped would stall the
+  // service, so the thread ends and FetchThread starts a new one.
+  if (!payload.restart) setTimeout(() => process.exit(1), 100);
+});
 consumer.on(consumer.events.DISCONNECT, () => post({ type: 'joined', joined: false }));
 
 port.on('message', (message: ToFetchThread) => {

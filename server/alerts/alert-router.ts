@@ -3,8 +3,9 @@
  *
  *   core `alert` → persist → group (+ hysteresis) → mute → notify (outbox) → DeliveryWorker (retry)
  *
- * Every alert emission and every timer tick is handled one at a time on a queue, and each one's
- * store writes (alert, incident, outbox rows or suppression record) commit in one transaction. The
+ * Alert emissions, timer ticks and people's actions are handled one at a time on a queue. An
+ * emission's store writes (alert, incident, outbox rows or suppression record) commit in one
+ * transaction, together with those of the emissions that waited with it (up to 50). The
  * notification decision is a reconciliation of the stored incident against what its outbox already
  * holds, so after a crash the router resumes without paging twice or losing a page.
  */
@@ -22,6 +23,9 @@ import { FlapWindow } from './stages/hysteresis.ts';
 import { muteReason, type SilenceBook } from './stages/mute.ts';
 import { dueNotification, notifyStateFromOutbox, writeNotification, type NotifyState } from './stages/notify.ts';
 import { persistAlert, persistChange } from './stages/persist.ts';
+
+/** Most alert emissions committed in one transaction. */
+const MAX_GROUP = 50;
 
 /** What the router needs. */
 export interface AlertRouterOptions {
@@ -60,7 +64,13 @@ export class AlertRouter {
   private readonly now: () => number;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
-  private readonly onAlert = (alert: Alert): void => void this.run(() => this.route(alert)).catch(() => {});
+  /** Alert emissions not routed yet, oldest first (see `routeWaiting`). */
+  private readonly waiting: Alert[] = [];
+  private routingQueued = false;
+  private readonly onAlert = (alert: Alert): void => {
+    this.waiting.push(alert);
+    this.queueRouting();
+  };
   private readonly onChange = (change: ChangeEvent): void => void this.run(() => persistChange(this.options.store, change)).catch(() => {});
 
   private constructor(private readonly options: AlertRouterOptions) {
@@ -89,7 +99,11 @@ export class AlertRouter {
 
   /** Resolves once everything queued so far is done (tests, shutdown). */
   async idle(): Promise<void> {
-    await this.queue.catch(() => {});
+    // A routing step queues the next one while it runs, so wait until the queue stops growing.
+    for (let queue = this.queue; ; queue = this.queue) {
+      await queue.catch(() => {});
+      if (queue === this.queue && this.waiting.length === 0) return;
+    }
   }
 
   /** A person acknowledges an incident: recorded, audited, told to the pager and the dashboards. */
@@ -131,34 +145,82 @@ export class AlertRouter {
     if (this.tracked.size > 0) this.options.log.info({ incidents: this.tracked.size }, 'resumed incidents in progress');
   }
 
-  /** The persist → group → hysteresis → mute → notify chain for one alert emission. */
-  private async route(alert: Alert): Promise<void> {
-    const { store } = this.options;
-    if (this.detached.has(alert.id)) {
-      await persistAlert(store, alert);
-      if (alert.status === 'resolved') this.detached.delete(alert.id);
+  /** Queues one `routeWaiting` step unless one is queued already. */
+  private queueRouting(): void {
+    if (this.routingQueued) return;
+    this.routingQueued = true;
+    void this.run(() => this.routeWaiting()).catch(() => {});
+  }
+
+  /**
+   * Routes the waiting emissions, up to MAX_GROUP of them in one transaction (group commit): in an
+   * alert storm every emission is a handful of sequential store round trips, and BEGIN and COMMIT
+   * need not be paid for each. One step per group, so acknowledgements and timers interleave.
+   */
+  private async routeWaiting(): Promise<void> {
+    this.routingQueued = false;
+    const group = this.waiting.splice(0, MAX_GROUP);
+    if (this.waiting.length) this.queueRouting();
+    const announcements: Array<() => void> = [];
+    try {
+      await this.options.store.transaction(async (tx) => {
+        for (const alert of group) {
+          const announce = await this.route(tx, alert);
+          if (announce) announcements.push(announce);
+        }
+      });
+    } catch (err) {
+      if (group.length === 1) throw err;
+      // The in-memory incidents ran ahead of what was rolled back: reload them as a restart would,
+      // then route the group one emission per transaction, so one bad emission costs only itself.
+      this.options.log.warn({ err, emissions: group.length }, 'routing a group of alert emissions failed; routing them one by one');
+      this.tracked.clear();
+      this.incidentOfAlert.clear();
+      this.detached.clear();
+      await this.load();
+      for (const alert of group) {
+        try {
+          const announce = await this.options.store.transaction((tx) => this.route(tx, alert));
+          announce?.();
+        } catch (oneErr) {
+          this.options.log.error({ err: oneErr, alertId: alert.id }, 'alert router step failed');
+        }
+      }
       return;
     }
+    for (const announce of announcements) announce();
+  }
+
+  /**
+   * The persist → group → hysteresis → mute → notify chain for one alert emission, inside the
+   * caller's transaction. The router's own view of its incidents is updated at once (the next
+   * emission of the group needs it); what tells others (dashboards, delivery, automation) is
+   * returned, to be run once the transaction committed.
+   */
+  private async route(tx: Repositories, alert: Alert): Promise<(() => void) | undefined> {
+    if (this.detached.has(alert.id)) {
+      await persistAlert(tx, alert);
+      if (alert.status === 'resolved') this.detached.delete(alert.id);
+      return undefined;
+    }
     const now = this.now();
-    const outcome = await store.transaction(async (tx) => {
-      if (!(await persistAlert(tx, alert))) return undefined; // a replayed, older emission
-      const found = await this.incidentFor(tx, alert, now);
-      if (found === undefined) return undefined;
-      const { incident: previous, isNew } = found;
-      const alerts = await tx.alerts.getMany(previous.alertIds.includes(alert.id) ? previous.alertIds : [...previous.alertIds, alert.id]);
-      const incident = reconcileIncident(previous, alerts, new Date(now).toISOString());
-      await tx.incidents.upsert(incident);
-      if (incident.status === 'resolved' && previous.status !== 'resolved') this.flap.resolved(incident.groupKey, incident.id, now);
-      if (incident.status !== 'resolved') this.flap.forget(incident.groupKey);
-      const before = this.tracked.get(incident.id)?.state ?? notifyStateFromOutbox(await tx.outbox.list({ incidentId: incident.id, limit: 1000 }), now);
-      const state = await this.notifyIfDue(tx, incident, alerts, before, now);
-      return { previous, incident, isNew, state, enqueued: state.lastSentAt !== before.lastSentAt };
-    });
-    if (outcome === undefined) return;
-    this.settle(outcome.incident, outcome.state, now);
-    if (outcome.enqueued) this.options.onEnqueued();
-    this.options.onRouted?.(alert, outcome.incident);
-    if (outcome.isNew || changedVisibly(outcome.previous, outcome.incident)) this.options.core.publishIncident(outcome.incident);
+    if (!(await persistAlert(tx, alert))) return undefined; // a replayed, older emission
+    const found = await this.incidentFor(tx, alert, now);
+    if (found === undefined) return undefined;
+    const { incident: previous, isNew } = found;
+    const alerts = await tx.alerts.getMany(previous.alertIds.includes(alert.id) ? previous.alertIds : [...previous.alertIds, alert.id]);
+    const incident = reconcileIncident(previous, alerts, new Date(now).toISOString());
+    await tx.incidents.upsert(incident);
+    if (incident.status === 'resolved' && previous.status !== 'resolved') this.flap.resolved(incident.groupKey, incident.id, now);
+    if (incident.status !== 'resolved') this.flap.forget(incident.groupKey);
+    const before = this.tracked.get(incident.id)?.state ?? notifyStateFromOutbox(await tx.outbox.list({ incidentId: incident.id, limit: 1000 }), now);
+    const state = await this.notifyIfDue(tx, incident, alerts, before, now);
+    this.settle(incident, state, now);
+    return () => {
+      if (state.lastSentAt !== before.lastSentAt) this.options.onEnqueued();
+      this.options.onRouted?.(alert, incident);
+      if (isNew || changedVisibly(previous, incident)) this.options.core.publishIncident(incident);
+    };
   }
 
   /** The incident an alert belongs to: its current one, an open one of its group, a re-openable one, or a new one. */

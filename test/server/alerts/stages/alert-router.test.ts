@@ -120,6 +120,39 @@ describe.each(STORE_BACKENDS)('alert router on $name', { timeout: 60_000 }, (bac
     expect(await actions()).toEqual(['trigger', 'resolve', 'trigger']);
   });
 
+  it('routes an alert storm in groups to the same incidents and pages as one emission at a time, and a bad emission costs only itself', async () => {
+    // Eight services, each with three alerts that fire, update and resolve: 72 emissions.
+    const storm: Alert[] = [];
+    for (let i = 0; i < 8; i++) {
+      for (let j = 0; j < 3; j++) {
+        const alert = anAlert({ id: `alrt-${i}-${j}`, service: `svc-${i}`, metric: `m${j}` });
+        storm.push(alert, { ...alert, observed: 900, updatedAt: '2026-03-02T10:00:30.000Z' }, resolvedAlert(alert));
+      }
+    }
+    const outcome = async (store: Store) =>
+      (await store.incidents.list()).map((i) => ({ service: i.service, status: i.status, alertIds: [...i.alertIds].sort() })).sort((a, b) => a.service.localeCompare(b.service));
+    const pages = async (store: Store) => (await store.outbox.list()).map((row) => `${row.incidentId}:${row.action}`).sort();
+
+    const oneByOne = await setup(backend);
+    for (const alert of storm) await oneByOne.emit(alert);
+    const grouped = await setup(backend);
+    for (const alert of storm) grouped.core.emit('alert', alert);
+    await grouped.router.idle();
+    expect(await outcome(grouped.store)).toEqual(await outcome(oneByOne.store));
+    expect(await outcome(grouped.store)).toHaveLength(8);
+    expect(await pages(grouped.store)).toEqual(await pages(oneByOne.store));
+
+    // A store error on one emission (a NOT NULL column left empty) rolls its group back; the group
+    // is routed again one by one, so only the bad emission is lost.
+    const broken = await setup(backend);
+    const bad = { ...anAlert({ id: 'alrt-bad', service: 'svc-bad' }), startedAt: null } as unknown as Alert;
+    for (const alert of [...storm.slice(0, 10), bad, ...storm.slice(10)]) broken.core.emit('alert', alert);
+    await broken.router.idle();
+    expect(await outcome(broken.store)).toEqual(await outcome(oneByOne.store));
+    expect(await pages(broken.store)).toEqual(await pages(oneByOne.store));
+    expect(await broken.store.alerts.getMany(['alrt-bad'])).toEqual([]);
+  });
+
   it('holds the first page for groupWait so related alerts join it, and records who acknowledged and resolved', async () => {
     const { store, clock, core, router, emit, ticks, actions } = await setup(backend, { groupWaitMs: 30_000 });
     await emit(anAlert({ id: 'alrt-1' }));

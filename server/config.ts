@@ -62,6 +62,7 @@ export const configSchema = z.strictObject({
       criticalScore: z.number().gt(0).lte(1).default(DEFAULT_PIPELINE_OPTIONS.criticalScore),
       criticalDeviation: z.number().gt(0).default(DEFAULT_PIPELINE_OPTIONS.criticalDeviation),
       maxSeries: z.number().int().positive().default(DEFAULT_PIPELINE_OPTIONS.maxSeries),
+      seriesIdleMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.seriesIdleMs),
       resolveAfterMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.resolveAfterMs),
       maxLatenessMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.maxLatenessMs),
       reemitEveryMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.reemitEveryMs),

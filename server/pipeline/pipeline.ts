@@ -45,6 +45,12 @@ export interface PipelineOptions {
    * request id in a tag cannot grow the state until checkpoints fail.
    */
   maxSeries: number;
+  /**
+   * A series without a point for this long, by its service's event time, is forgotten (unless an
+   * anomaly alert on it is open; a "stopped reporting" alert resolves), so series of tags that come
+   * and go (pods, hosts) free their slot. A metric that reports less often starts learning again.
+   */
+  seriesIdleMs: number;
 }
 
 /** Defaults suited to telemetry sampled every few seconds to a minute. */
@@ -59,6 +65,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Readonly<PipelineOptions> = Object.freeze
   silenceCheckEveryMs: 30_000,
   defaultEnvironment: 'prod',
   maxSeries: 10_000,
+  seriesIdleMs: 24 * 3_600_000,
 });
 
 /** How the pipeline makes and restores detectors; the detectors library provides both. */
@@ -349,12 +356,43 @@ export class Pipeline {
     clock.watermark = Math.max(clock.watermark, now);
     if (clock.watermark - clock.checkedAt < this.options.silenceCheckEveryMs) return alerts;
     clock.checkedAt = clock.watermark;
+    this.forgetIdleSeries(clock, series, alerts);
     for (const other of clock.series) {
       if (other === series || other.open || !other.detector.silence || other.lastTimestamp >= clock.watermark) continue;
       const verdict = other.detector.silence(clock.watermark);
       if (verdict.score >= this.options.alertThreshold) alerts.push(this.openAlert(other, clock.watermark, other.lastValue, verdict.score, verdict, true));
     }
     return alerts;
+  }
+
+  /**
+   * Forgets the service's series idle for `seriesIdleMs` (never `current`, which just reported). One
+   * with an anomaly alert open is kept; one whose open alert says it stopped reporting is forgotten
+   * too, and that alert resolves saying so: the service's other series go on, so this one is gone
+   * (a pod replaced, a metric renamed), not down.
+   */
+  private forgetIdleSeries(clock: ServiceClock, current: Series, alerts: Alert[]): void {
+    const idleSince = clock.watermark - this.options.seriesIdleMs;
+    let kept = 0;
+    for (const other of clock.series) {
+      const forget = other !== current && other.lastTimestamp <= idleSince && (other.open === null || other.open.silent);
+      if (!forget) {
+        clock.series[kept++] = other;
+        continue;
+      }
+      if (other.open) {
+        const alert = other.open.alert;
+        alert.status = 'resolved';
+        alert.updatedAt = iso(Math.max(clock.watermark, Date.parse(alert.updatedAt)));
+        alert.resolvedAt = alert.updatedAt;
+        alert.explanation = `${alert.service} ${alert.metric} has not reported since ${formatClock(other.lastTimestamp)} while the service's other metrics did; it is no longer tracked.`;
+        alerts.push({ ...alert });
+      }
+      this.series.delete(other.key);
+      const byRest = this.seriesIndex.get(other.service)?.get(other.metric);
+      if (byRest) for (const [rest, indexed] of byRest) if (indexed === other) byRest.delete(rest);
+    }
+    clock.series.length = kept;
   }
 
   private ingestChange(change: ChangeEvent): Alert[] {

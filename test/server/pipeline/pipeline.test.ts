@@ -84,6 +84,36 @@ describe('Pipeline', () => {
     expect(lowered.ingest(point('e', 3)).rejected?.code).toBe('CW_SERIES_LIMIT');
   });
 
+  it('forgets a series idle for seriesIdleMs, freeing its slot and resolving its "stopped reporting" alert, but keeps one with an anomaly open', () => {
+    const options = { ...DEFAULT_PIPELINE_OPTIONS, maxSeries: 3, seriesIdleMs: 10 * 60_000 };
+    const pipeline = new Pipeline(detectors, new LatestChangeAttributor(), options);
+    const point = (metric: string, i: number, value = 100 + (i % 3)) => ({ metric: { service: 'checkout', metric, value, timestamp: T0 + i * 10_000 } });
+    // Three series learn for 200 points; then `spiky` jumps and stays up (an open alert) and `quiet` stops.
+    for (let i = 0; i < 200; i++) for (const metric of ['busy', 'quiet', 'spiky']) pipeline.ingest(point(metric, i));
+    for (let i = 200; i < 210; i++) {
+      pipeline.ingest(point('busy', i));
+      pipeline.ingest(point('spiky', i, 5_000));
+    }
+    expect(pipeline.openAlerts().map((a) => a.metric)).toContain('spiky');
+    expect(pipeline.ingest(point('new', 210)).rejected?.code).toBe('CW_SERIES_LIMIT');
+
+    // Ten minutes of event time later `quiet` is forgotten; `spiky`, idle as long but alerting, is not.
+    const emitted = [];
+    for (let i = 210; i < 275; i++) emitted.push(...pipeline.ingest(point('busy', i)).alerts);
+    expect(pipeline.seriesCount).toBe(2);
+    const quiet = emitted.filter((a) => a.metric === 'quiet');
+    expect(quiet[0]).toMatchObject({ status: 'firing' }); // stopped reporting
+    expect(quiet.at(-1)).toMatchObject({ status: 'resolved' });
+    expect(quiet.at(-1)!.explanation).toMatch(/^checkout quiet has not reported since \d\d:\d\d UTC while the service's other metrics did; it is no longer tracked\.$/);
+    expect(pipeline.openAlerts().map((a) => a.metric)).toContain('spiky');
+    expect(pipeline.ingest(point('new', 275)).rejected).toBeUndefined();
+    expect(pipeline.seriesCount).toBe(3);
+    // It survives a checkpoint as forgotten.
+    const restored = Pipeline.restore(pipeline.snapshot(), detectors, new LatestChangeAttributor(), options);
+    expect(restored.seriesCount).toBe(3);
+    expect(restored.ingest(point('quiet', 276)).rejected?.code).toBe('CW_SERIES_LIMIT');
+  });
+
   it('resolves after the series has been normal for resolveAfterMs of event time, and never before', () => {
     const { pipeline } = newPipeline();
     const spike = stepSeries({ normal: 200, anomalous: 3 });

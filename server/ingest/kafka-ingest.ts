@@ -205,12 +205,13 @@ export class KafkaIngest {
     const { topic, partition } = batch;
     const key = partitionKey(topic, partition);
     const from = this.positions.get(key) ?? 0;
+    // Even a batch that is all below the position carries series identities later batches refer to.
+    this.series.absorb(batch);
     if (batch.nextOffset <= from) return;
     const alerts: Message[] = [];
     const deadLetters: Message[] = [];
     const at: RefusedAt = { topic, partition, offset: 0, key: null, index: -1 };
 
-    this.series.absorb(batch);
     const columns = batch.points;
     for (let i = 0; i < columns.length; i++) {
       const offset = columns.offsets[i]!;

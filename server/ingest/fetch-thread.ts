@@ -8,8 +8,13 @@ import type { Logger } from '../log.ts';
 import type { FetchedBatch } from './fetched-batch.ts';
 import type { FetchWorkerSettings, FromFetchThread, PartitionOffset, ToFetchThread } from './fetch-protocol.ts';
 
-/** How long after an unexpected exit a new fetch thread is started. */
-const RESTART_DELAY_MS = 1_000;
+/**
+ * How long after an unexpected exit a new fetch thread is started: 1 s, doubling while threads keep
+ * dying before they join their group (a broker that is down), up to 30 s.
+ */
+export function restartDelayMs(failuresInARow: number): number {
+  return Math.min(30_000, 1_000 * 2 ** Math.max(0, failuresInARow - 1));
+}
 /** How long a graceful stop (leave the group, disconnect) may take before the thread is terminated. */
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -19,6 +24,8 @@ export class FetchThread {
   /** Counts fetch threads started; batches are passed on with the generation of the thread that fetched them. */
   private generation = 0;
   private joinedGroup = false;
+  /** Threads that exited before joining their group, in a row. */
+  private failuresInARow = 0;
   private stopped = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private nextRequestId = 1;
@@ -53,8 +60,9 @@ export class FetchThread {
       for (const { reject } of this.pending.values()) reject(new Error('the Kafka fetch thread exited'));
       this.pending.clear();
       if (this.stopped) return;
-      this.log.error({ code }, `the Kafka fetch thread exited; starting a new one in ${RESTART_DELAY_MS} ms`);
-      this.restartTimer = setTimeout(() => this.start(), RESTART_DELAY_MS);
+      const delay = restartDelayMs(++this.failuresInARow);
+      this.log.error({ code, failuresInARow: this.failuresInARow }, `the Kafka fetch thread exited; starting a new one in ${delay} ms`);
+      this.restartTimer = setTimeout(() => this.start(), delay);
     });
   }
 
@@ -102,6 +110,7 @@ export class FetchThread {
         break;
       case 'joined':
         this.joinedGroup = message.joined;
+        if (message.joined) this.failuresInARow = 0;
         break;
       case 'log':
         if (message.level === 'error') this.log.error(message.fields, message.message);

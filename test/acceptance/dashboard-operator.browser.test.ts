@@ -7,16 +7,16 @@
  * and the CD system gets the signed request while the dashboard shows the rollback sent.
  */
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { verifyWebhook } from '../../server/alerts/notifiers/standard-webhooks.ts';
 import { DASHBOARD_DIR } from '../../server/service.ts';
+import { launchChromium } from '../support/browser.ts';
 import { playIncident, startCdReceiver, startWithRollback } from '../support/guarded-rollback.ts';
 import { eventually } from '../support/kafka-helpers.ts';
 
 const brokers = inject('kafkaBrokers');
 const OPERATOR_TOKEN = 'cw_dashboard-e2e-operator-token';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 const cleanup: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
@@ -38,7 +38,7 @@ describe('the dashboard against the real service', () => {
     });
     cleanup.push(() => service.stop());
 
-    const browser: Browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const browser: Browser = await launchChromium();
     cleanup.push(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
     const pageErrors: string[] = [];

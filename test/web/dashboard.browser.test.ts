@@ -3,9 +3,10 @@
  * against a fake server: what an on-call engineer sees for a snapshot, live updates, an event storm,
  * expanded evidence, change failure rates and a server going away.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardSnapshot } from '../../web/src/lib/live-updates.ts';
+import { launchChromium } from '../support/browser.ts';
 import { startFakeDashboardServer, type FakeDashboardServer } from './support/fake-dashboard-server.ts';
 import { makeAlert, makeChange, makeChangeStats, makeStats, suspectFor } from './support/fixtures.ts';
 
@@ -90,7 +91,6 @@ const snapshot: DashboardSnapshot = {
   stats: makeStats(),
 };
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
 describe('dashboard in a browser', () => {
   let browser: Browser;
@@ -101,7 +101,7 @@ describe('dashboard in a browser', () => {
   beforeAll(async () => {
     server = await startFakeDashboardServer(() => snapshot);
     server.changeStats = makeChangeStats(now);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
@@ -299,7 +299,7 @@ describe('dashboard in a browser', () => {
 describe('dashboard without change statistics', () => {
   it('says the failure rates are unavailable instead of breaking', async () => {
     const server = await startFakeDashboardServer(() => snapshot);
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(server.url);

@@ -3,17 +3,17 @@
  * Chromium, against the fake server: signing in with an API token, deciding rollbacks, the kill
  * switch and its banner, freezes, incidents, and the errors the API answers with, shown inline.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardSnapshot } from '../../web/src/lib/live-updates.ts';
 import { TOKEN_STORAGE_KEY } from '../../web/src/lib/state/operator-session.svelte.ts';
+import { launchChromium, watchPage } from '../support/browser.ts';
 import { startFakeDashboardServer, type FakeDashboardServer } from './support/fake-dashboard-server.ts';
 import { makeAlert, makeAutomation, makeFreeze, makeIncident, makeRollback, makeStats } from './support/fixtures.ts';
 
 const now = Date.now();
 const OPERATOR_TOKEN = 'cw_operator-token-that-must-never-be-rendered';
 const VIEWER_TOKEN = 'cw_viewer-token';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
 /**
  * `expect.poll` with room for a busy 2-core machine (other test runs, 5,000 socket messages): the
@@ -84,17 +84,9 @@ describe('operator controls in a browser', () => {
     ]) {
       server.incidents.set(incident.id, incident);
     }
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      // Chromium logs every 4xx answer as "Failed to load resource"; those are the API answering as designed.
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
-    });
-    page.on('dialog', (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
+    watchPage(page, pageErrors, dialogs);
     await page.goto(server.url);
   });
 
@@ -371,7 +363,7 @@ describe('dashboard of a server that requires a token to read', () => {
     server.automation = automationFixture();
     server.tokens.set(VIEWER_TOKEN, { name: 'wallboard', role: 'viewer' });
     server.incidents.set('inc-1', makeIncident(now, 3, { title: 'checkout: error_ratio 20× normal' }));
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(server.url);

@@ -3,9 +3,10 @@
  * the fake server: the list of silences and what they mute, silencing an incident from its row
  * (prefilled matchers, duration, required comment), Expire now, and the errors, inline.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardSnapshot } from '../../web/src/lib/live-updates.ts';
+import { launchChromium, watchPage } from '../support/browser.ts';
 import { startFakeDashboardServer, type FakeDashboardServer } from './support/fake-dashboard-server.ts';
 import { makeAlert, makeAutomation, makeIncident, makeSilence, makeStats } from './support/fixtures.ts';
 
@@ -13,7 +14,6 @@ const now = Date.now();
 const HOUR = 60 * 60_000;
 const OPERATOR_TOKEN = 'cw_silence-operator-token';
 const VIEWER_TOKEN = 'cw_silence-viewer-token';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
 /** `expect.poll` with room for a busy 2-core machine; a poll that passes returns at once anyway. */
 const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000 });
@@ -56,17 +56,9 @@ describe('silences in a browser', () => {
     const later = makeSilence(now, -60, 1, { id: 'sil-later', matchers: { environment: ['staging'] }, createdBy: 'carol', comment: 'staging load test' });
     for (const silence of [bobs, later]) server.silences.set(silence.id, silence);
 
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      // Chromium logs every 4xx answer as "Failed to load resource"; those are the API answering as designed.
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
-    });
-    page.on('dialog', (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
+    watchPage(page, pageErrors, dialogs);
     await page.goto(server.url);
   });
 

@@ -73,16 +73,7 @@ export class SilenceBook {
 
   /** Creates a silence and records it (the record is what makes it durable). */
   async create(audit: AuditRepository, input: SilenceInput, actor: string): Promise<Silence> {
-    const createdAt = new Date(this.now()).toISOString();
-    const silence: Silence = {
-      id: `sil_${randomUUID()}`,
-      matchers: input.matchers,
-      startsAt: input.startsAt ?? createdAt,
-      endsAt: input.endsAt,
-      createdBy: actor,
-      comment: input.comment,
-      createdAt,
-    };
+    const silence = newSilence(input, actor, this.now());
     await audit.append({ actor, action: 'silence.create', target: `silence:${silence.id}`, reason: input.comment, evidence: silence });
     this.silences.set(silence.id, silence);
     return silence;
@@ -101,4 +92,18 @@ export class SilenceBook {
     const now = this.now();
     for (const [id, silence] of this.silences) if (Date.parse(silence.endsAt) <= now) this.silences.delete(id);
   }
+}
+
+/** A new silence from what a person asked for, starting now unless they said when. */
+export function newSilence(input: SilenceInput, actor: string, now: number): Silence {
+  const createdAt = new Date(now).toISOString();
+  return {
+    id: `sil_${randomUUID()}`,
+    matchers: input.matchers,
+    startsAt: input.startsAt ?? createdAt,
+    endsAt: input.endsAt,
+    createdBy: actor,
+    comment: input.comment,
+    createdAt,
+  };
 }

@@ -6,7 +6,6 @@
  * message } }` envelope, 401/403, the 400s of bad silences (validated with the server's own matcher
  * schema), 404s and the 409s of the real routes. Every API request is recorded.
  */
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +14,7 @@ import express, { type Request, type Response } from 'express';
 import { Server } from 'socket.io';
 import { z } from 'zod';
 import { muteMatchersSchema } from '../../../server/alerts/stages/config.ts';
-import type { Silence } from '../../../server/alerts/stages/mute.ts';
+import { newSilence, type Silence } from '../../../server/alerts/stages/mute.ts';
 import type {
   ChangeStatsResponse,
   ClientToServerEvents,
@@ -254,16 +253,7 @@ export async function startFakeDashboardServer(snapshot: () => DashboardSnapshot
       if (Date.parse(input.endsAt) <= Math.max(Date.now(), input.startsAt ? Date.parse(input.startsAt) : 0)) {
         throw new FakeApiError(400, 'CW_BAD_REQUEST', 'endsAt must be in the future and after startsAt');
       }
-      const createdAt = new Date().toISOString();
-      const silence: Silence = {
-        id: `sil_${randomUUID()}`,
-        matchers: input.matchers,
-        startsAt: input.startsAt ?? createdAt,
-        endsAt: input.endsAt,
-        createdBy: actor,
-        comment: input.comment,
-        createdAt,
-      };
+      const silence = newSilence(input, actor, Date.now());
       server.silences.set(silence.id, silence);
       return new FakeAnswer(201, { silence });
     }),

@@ -19,6 +19,7 @@ import type { EventKind } from './decode.ts';
 import { partitionKey, type CheckpointStore } from './checkpoint.ts';
 import { rejectError, SeriesTable, type FetchedBatch } from './fetched-batch.ts';
 import { FetchThread } from './fetch-thread.ts';
+import { PublishQueue } from './publish-queue.ts';
 
 /**
  * How many fetched messages may wait for processing before the fetch thread stops fetching. One
@@ -27,6 +28,13 @@ import { FetchThread } from './fetch-thread.ts';
  * fetch. Waiting batches are columns of numbers, about 50 bytes per point.
  */
 const MAX_QUEUED_MESSAGES = 40_000;
+
+/**
+ * How many produced alerts and dead letters may wait for the broker's acknowledgement before
+ * processing waits too: a broker that stops acknowledging holds the pipeline here instead of
+ * letting the queue grow without bound.
+ */
+const MAX_UNACKNOWLEDGED_MESSAGES = 10_000;
 
 /** Largest dead-letter payload kept whole; larger originals are truncated (and flagged) so the DLQ write itself cannot fail on size. */
 const MAX_DEAD_LETTER_BYTES = 900_000;
@@ -45,6 +53,7 @@ interface RefusedAt {
 export class KafkaIngest {
   private readonly kafka: Kafka;
   private readonly producer: Producer;
+  private readonly publisher: PublishQueue;
   private readonly fetcher: FetchThread;
   private readonly kindByTopic: Map<string, EventKind>;
   private readonly badInputLog: RateLimitedLog;
@@ -74,6 +83,7 @@ export class KafkaIngest {
     const { kafka: k } = config;
     this.kafka = new Kafka({ clientId: k.clientId, brokers: [...k.brokers], logLevel: logLevel.WARN, logCreator: kafkaLogCreator(log) });
     this.producer = this.kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
+    this.publisher = new PublishQueue(this.producer, log);
     this.kindByTopic = new Map<string, EventKind>([
       [k.topics.changes, 'change'],
       [k.topics.telemetry, 'metric'],
@@ -158,8 +168,13 @@ export class KafkaIngest {
     // Queued batches are left unprocessed: their offsets are not in `positions`, so they are
     // fetched again after a restart.
     this.stopping = true;
+    this.publisher.stopRetrying();
     await this.draining;
-    if (this.dirty) await this.checkpoint();
+    if (this.dirty) {
+      // With the broker gone, alerts of the last batches may be unacknowledged: no checkpoint then,
+      // and the restart processes those batches again from the last one.
+      await this.checkpoint().catch((err: unknown) => this.log.error({ err }, 'final checkpoint skipped: produced messages were not acknowledged'));
+    }
     await this.fetcher.stop();
     await this.producer.disconnect();
   }
@@ -238,10 +253,12 @@ export class KafkaIngest {
       this.refuse({ topic, partition, offset: reject.offset, key: reject.key, index: reject.index }, deadLetters, rejectError(reject), reject.original);
     }
 
-    await this.send(this.config.kafka.topics.alerts, alerts);
-    await this.send(this.config.kafka.topics.deadletter, deadLetters);
+    // Produced in the background; the checkpoint waits for the acknowledgement before it records these offsets.
+    this.publisher.add(this.config.kafka.topics.alerts, alerts);
+    this.publisher.add(this.config.kafka.topics.deadletter, deadLetters);
     this.positions.set(key, batch.nextOffset);
     this.dirty = true;
+    if (this.publisher.backlog > MAX_UNACKNOWLEDGED_MESSAGES) await this.publisher.flushed();
     if (Date.now() - this.lastCheckpointAt >= this.config.kafka.checkpointIntervalMs) await this.checkpoint();
   }
 
@@ -259,26 +276,13 @@ export class KafkaIngest {
     else this.badInputLog.warn(error.code, where, error.message);
   }
 
-  /** Produces, retrying through broker outages: alerts must reach the topic before their offsets are committed. */
-  private async send(topic: string, messages: Message[]): Promise<void> {
-    if (!messages.length) return;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.producer.send({ topic, messages });
-        return;
-      } catch (err) {
-        if (this.stopping) throw err;
-        this.log.error({ err, topic, attempt }, 'producing failed; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt)));
-      }
-    }
-  }
-
   /**
-   * Saves the state with the offsets it absorbed, then commits those offsets. A failed commit is
-   * only logged: the checkpoint holds the offsets, and the next commit catches up.
+   * Saves the state with the offsets it absorbed, then commits those offsets. Alerts and dead letters
+   * produced from those offsets are acknowledged first (at-least-once for the output too). A failed
+   * commit is only logged: the checkpoint holds the offsets, and the next commit catches up.
    */
   private async checkpoint(): Promise<void> {
+    await this.publisher.flushed();
     await this.checkpoints.save({ state: this.core.pipeline.snapshot(), offsets: this.consumedOffsets() });
     this.lastCheckpointAt = Date.now();
     this.dirty = false;

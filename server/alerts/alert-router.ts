@@ -58,6 +58,12 @@ interface TrackedIncident {
 export class AlertRouter {
   private readonly tracked = new Map<string, TrackedIncident>();
   private readonly incidentOfAlert = new Map<string, string>();
+  /**
+   * The newest stored emission of alerts of tracked incidents, so that routing an emission does not
+   * read all of its incident's alerts back from the store (in a storm that was most of the work).
+   * The router is the only writer of alerts; the cache is dropped whenever a transaction fails.
+   */
+  private readonly latest = new Map<string, Alert>();
   /** Alerts still firing in an incident a person resolved: ignored until they resolve. */
   private readonly detached = new Set<string>();
   private readonly flap: FlapWindow;
@@ -170,6 +176,7 @@ export class AlertRouter {
         }
       });
     } catch (err) {
+      this.latest.clear();
       if (group.length === 1) throw err;
       // The in-memory incidents ran ahead of what was rolled back: reload them as a restart would,
       // then route the group one emission per transaction, so one bad emission costs only itself.
@@ -199,7 +206,7 @@ export class AlertRouter {
    */
   private async route(tx: Repositories, alert: Alert): Promise<(() => void) | undefined> {
     if (this.detached.has(alert.id)) {
-      await persistAlert(tx, alert);
+      if ((await persistAlert(tx, alert)) && this.latest.has(alert.id)) this.latest.set(alert.id, alert);
       if (alert.status === 'resolved') this.detached.delete(alert.id);
       return undefined;
     }
@@ -208,7 +215,8 @@ export class AlertRouter {
     const found = await this.incidentFor(tx, alert, now);
     if (found === undefined) return undefined;
     const { incident: previous, isNew } = found;
-    const alerts = await tx.alerts.getMany(previous.alertIds.includes(alert.id) ? previous.alertIds : [...previous.alertIds, alert.id]);
+    this.latest.set(alert.id, alert);
+    const alerts = await this.alertsOf(tx, previous.alertIds.includes(alert.id) ? previous.alertIds : [...previous.alertIds, alert.id]);
     const incident = reconcileIncident(previous, alerts, new Date(now).toISOString());
     await tx.incidents.upsert(incident);
     if (incident.status === 'resolved' && previous.status !== 'resolved') this.flap.resolved(incident.groupKey, incident.id, now);
@@ -259,7 +267,7 @@ export class AlertRouter {
         if (incident.status === 'resolved' && settled && state.lastAction !== 'trigger' && state.lastAction !== 'acknowledge') this.untrack(incident);
         continue;
       }
-      const next = await this.options.store.transaction(async (tx) => this.notifyIfDue(tx, incident, await tx.alerts.getMany(incident.alertIds), state, now));
+      const next = await this.options.store.transaction(async (tx) => this.notifyIfDue(tx, incident, await this.alertsOf(tx, incident.alertIds), state, now));
       enqueued ||= next.lastSentAt !== state.lastSentAt;
       this.settle(incident, next, now);
     }
@@ -281,7 +289,7 @@ export class AlertRouter {
           : { ...previous, status: 'resolved', resolvedAt: at, updatedAt: at };
       await tx.incidents.upsert(incident);
       await tx.audit.append({ actor, action: `incident.${action}`, target: `incident:${incident.id}`, reason: reason || `${action}d through the API`, evidence: { incident } });
-      const alerts = await tx.alerts.getMany(incident.alertIds);
+      const alerts = await this.alertsOf(tx, incident.alertIds);
       const before = this.tracked.get(incident.id)?.state ?? notifyStateFromOutbox(await tx.outbox.list({ incidentId: incident.id, limit: 1000 }), now);
       // A person's decision is final at once: no flap window before a resolve they asked for.
       const paged = before.lastAction === 'trigger' || before.lastAction === 'acknowledge';
@@ -299,6 +307,13 @@ export class AlertRouter {
     return outcome.incident;
   }
 
+  /** The newest emission of each of `ids` (in that order), from the cache or else the store. */
+  private async alertsOf(tx: Repositories, ids: readonly string[]): Promise<Alert[]> {
+    const missing = ids.filter((id) => !this.latest.has(id));
+    if (missing.length) for (const alert of await tx.alerts.getMany(missing)) this.latest.set(alert.id, alert);
+    return ids.flatMap((id) => this.latest.get(id) ?? []);
+  }
+
   /** Keeps tracking an incident, or lets it go once its resolve is written (or was never needed). */
   private settle(incident: Incident, state: NotifyState, now: number): void {
     const done = incident.status === 'resolved' && this.flap.settled(incident.groupKey, now) && state.lastAction !== 'trigger' && state.lastAction !== 'acknowledge';
@@ -314,7 +329,10 @@ export class AlertRouter {
   private untrack(incident: Incident): void {
     this.tracked.delete(incident.id);
     this.flap.forget(incident.groupKey);
-    for (const alertId of incident.alertIds) this.incidentOfAlert.delete(alertId);
+    for (const alertId of incident.alertIds) {
+      this.incidentOfAlert.delete(alertId);
+      this.latest.delete(alertId);
+    }
   }
 }
 

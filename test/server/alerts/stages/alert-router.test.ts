@@ -1,6 +1,6 @@
 /** The wired stages on a real store (PGlite and PostgreSQL): flapping, human actions, silences, timers, restarts. */
 import { EventEmitter } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AlertRouter } from '../../../../server/alerts/alert-router.ts';
 import { notifyConfigSchema } from '../../../../server/alerts/notifiers/config.ts';
 import { generateWebhookSecret } from '../../../../server/alerts/notifiers/standard-webhooks.ts';
@@ -9,6 +9,7 @@ import { SilenceBook } from '../../../../server/alerts/stages/mute.ts';
 import type { Alert } from '../../../../server/contract/alert.ts';
 import type { Changewatch } from '../../../../server/core.ts';
 import { createLogger } from '../../../../server/log.ts';
+import { AlertRepository } from '../../../../server/store/repositories/alerts.ts';
 import type { Store } from '../../../../server/store/store.ts';
 import { PERSISTENT_STORE_BACKENDS, STORE_BACKENDS, type StoreBackend } from '../../store/backends.ts';
 import { anAlert } from './fixtures.ts';
@@ -201,6 +202,28 @@ describe.each(STORE_BACKENDS)('alert router on $name', { timeout: 60_000 }, (bac
 });
 
 describe.each(PERSISTENT_STORE_BACKENDS)('alert router restarts on $name', { timeout: 60_000 }, (backend) => {
+  it('reads back from the store only alerts it did not route itself (after a restart), and pages with their newest emission', async () => {
+    const cw = await setup(backend);
+    const reads = vi.spyOn(AlertRepository.prototype, 'getMany');
+    cleanup.push(async () => reads.mockRestore());
+    const first = anAlert({ id: 'alrt-1', metric: 'latency_p99' });
+    const second = anAlert({ id: 'alrt-2', metric: 'error_rate' });
+    for (const alert of [first, second, { ...first, observed: 900, updatedAt: '2026-03-02T10:00:30.000Z' }]) await cw.emit(alert);
+    expect(reads).not.toHaveBeenCalled();
+
+    await cw.restart();
+    reads.mockClear();
+    await cw.emit({ ...second, observed: 700, updatedAt: '2026-03-02T10:00:40.000Z' });
+    // alrt-1 was routed before the restart: read once, then known.
+    expect(reads.mock.calls.map(([ids]) => ids)).toEqual([['alrt-1']]);
+    const [incident] = await cw.store.incidents.list();
+    expect(incident!.alertIds).toEqual(['alrt-1', 'alrt-2']);
+    await cw.emit({ ...first, observed: 950, updatedAt: '2026-03-02T10:00:50.000Z' });
+    expect(reads).toHaveBeenCalledTimes(1);
+    const stored = await cw.store.alerts.getMany(['alrt-1', 'alrt-2']);
+    expect(stored.map((a) => a.observed)).toEqual([950, 700]);
+  });
+
   it('does not page again after a restart for an alert still firing in an incident a person resolved', async () => {
     const cw = await setup(backend);
     const alert = anAlert();

@@ -49,6 +49,9 @@ interface Candidate {
 
 /** Anomalies whose previous top suspect is remembered (for stickiness); the oldest are forgotten first. */
 const MAX_REMEMBERED_ANOMALIES = 1000;
+
+/** Stands in when nothing will read the timeline: no candidate change and no dependency (see `rank`). */
+const NO_TIMELINE: Timeline = Object.freeze({ start: Object.freeze({ at: NaN, earliest: NaN, latest: NaN }), dependencies: new Map<string, Departure>() });
 /** Suspects' confidences are rounded to this many decimals. */
 const CONFIDENCE_DECIMALS = 3;
 
@@ -167,14 +170,18 @@ export class ChangeAttributor implements Attributor, Observations {
   private rank(raw: AnomalyContext): Attribution {
     const anomaly = normalize(raw);
     const relations = this.relationsOf(anomaly.service);
-    const timeline = this.timelineOf(anomaly, relations);
-    const candidates: Candidate[] = [];
+    const possible: Array<[ChangeEvent, Relation]> = [];
     for (const [service, relation] of relations) {
-      for (const change of this.changes.get(service) ?? []) {
-        if (!this.isCandidate(change, anomaly)) continue;
-        const evidence = this.evidenceFor(change, relation, anomaly, timeline);
-        candidates.push({ change, evidence, logOdds: evidence.reduce((sum, e) => sum + e.weight, 0) });
-      }
+      for (const change of this.changes.get(service) ?? []) if (this.isCandidate(change, anomaly)) possible.push([change, relation]);
+    }
+    // Departure estimates sort sample rings, the costly part of ranking; with no candidate change and
+    // no dependency nothing reads them (most alerts in a quiet fleet), so they are not computed.
+    const needsTimeline = possible.length > 0 || [...relations.values()].some((r) => r.kind === 'dependency');
+    const timeline = needsTimeline ? this.timelineOf(anomaly, relations) : NO_TIMELINE;
+    const candidates: Candidate[] = [];
+    for (const [change, relation] of possible) {
+      const evidence = this.evidenceFor(change, relation, anomaly, timeline);
+      candidates.push({ change, evidence, logOdds: evidence.reduce((sum, e) => sum + e.weight, 0) });
     }
     const noChange = this.noChangeEvidence(anomaly, relations, timeline, candidates);
     const key = `${anomaly.service}\u0000${anomaly.metric}\u0000${anomaly.onset}`;

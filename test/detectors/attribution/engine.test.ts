@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createAttributor, restoreAttributor, type AnomalyContext, type Attributor } from '../../../detectors/attribution/index.ts';
+import { SampleRing } from '../../../detectors/attribution/ring.ts';
 import type { ChangeEvent } from '../../../detectors/events.ts';
 import { Random } from '../../../server/sim/random.ts';
 
@@ -231,5 +232,25 @@ describe('serialization', () => {
     const restored = restoreAttributor(JSON.parse(JSON.stringify(engine.toJSON())));
     expect(restored.attribute(anomaly('checkout'))).toEqual(engine.attribute(anomaly('checkout')));
     expect(restored.recentChanges(10)).toEqual(engine.recentChanges(10));
+  });
+});
+
+describe('cost', () => {
+  it('estimates departures (sorting sample rings) only when a candidate change or a dependency will read them', () => {
+    const engine = createAttributor();
+    feedErrors(engine, 'checkout', { fromMinute: 0 });
+    const sorts = vi.spyOn(SampleRing.prototype, 'rankOrder');
+    try {
+      const quiet = engine.attribute(anomaly('checkout'));
+      expect(quiet.suspects).toEqual([]);
+      expect(quiet.noChangeConfidence).toBe(1);
+      expect(sorts).not.toHaveBeenCalled();
+
+      engine.observeChange(change('chg-1', 'checkout', -3));
+      expect(engine.attribute(anomaly('checkout')).suspects[0]?.changeId).toBe('chg-1');
+      expect(sorts).toHaveBeenCalled();
+    } finally {
+      sorts.mockRestore();
+    }
   });
 });

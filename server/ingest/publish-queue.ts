@@ -5,12 +5,22 @@
 import type { Message, Producer } from 'kafkajs';
 import type { Logger } from '../log.ts';
 
+/**
+ * How long the queue collects messages before it sends a request (Kafka's `linger.ms`). kafkajs
+ * spends about as much CPU on a request of 18 alerts as on one of 170 (measured against the mock
+ * broker: 38 requests of 18 messages took 118–205 ms of CPU, 4 of 171 took 28–40 ms), so in an alert
+ * storm a short wait saves the pipeline's thread real work. Alerts reach dashboards over the socket
+ * without it; only the alerts topic sees them this much later.
+ */
+export const DEFAULT_LINGER_MS = 20;
+
 /** The part of a kafkajs producer the queue uses. */
 export type BatchSender = Pick<Producer, 'sendBatch'>;
 
 /**
  * Sends queued messages in the order they were queued: one request is in flight at a time, and
- * whatever is queued meanwhile goes out together in the next one. A failed request is retried, with
+ * whatever is queued meanwhile (and during the linger before each request) goes out together in the
+ * next one. A failed request is retried, with
  * backoff, before anything queued after it, so the order on each topic holds through broker outages.
  *
  * Nothing here commits offsets: the checkpoint calls `flushed()` and records offsets only once
@@ -28,6 +38,7 @@ export class PublishQueue {
     private readonly producer: BatchSender,
     private readonly log: Logger,
     private readonly maxBackoffMs = 5_000,
+    private readonly lingerMs = DEFAULT_LINGER_MS,
   ) {}
 
   /** Queues messages for `topic`; they are sent after everything queued before them. */
@@ -58,6 +69,7 @@ export class PublishQueue {
 
   private async sendAll(): Promise<void> {
     while (this.waiting.size) {
+      if (this.lingerMs > 0 && !this.stopping) await new Promise((r) => setTimeout(r, this.lingerMs));
       const topicMessages = [...this.waiting].map(([topic, messages]) => ({ topic, messages }));
       this.waiting = new Map();
       const count = topicMessages.reduce((n, t) => n + t.messages.length, 0);

@@ -175,7 +175,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
  * The state goes in as its JSON text (a JSON string): PostgreSQL's jsonb refuses the `\u0000` that
  * detector state strings contain, while an escaped copy of the text round-trips exactly.
  */
-function storeCheckpoints(store: Store, consumerGroup: string): CheckpointStore {
+export function storeCheckpoints(store: Store, consumerGroup: string): CheckpointStore {
   return {
     async load() {
       const saved = await store.checkpoints.load(consumerGroup);

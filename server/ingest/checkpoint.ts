@@ -14,6 +14,10 @@ export interface Checkpoint {
 /** Durable storage for the latest checkpoint of one consumer group. */
 export interface CheckpointStore {
   load(): Promise<Checkpoint | undefined>;
+  /**
+   * Stores `checkpoint`, replacing the previous one. Must serialize it before its first `await`:
+   * the caller goes on changing the pipeline state while the write is in progress.
+   */
   save(checkpoint: Checkpoint): Promise<void>;
 }
 

@@ -72,6 +72,8 @@ export class KafkaIngest {
   private stopping = false;
   private lastCheckpointAt = 0;
   private dirty = false;
+  /** The checkpoint being written and committed, while processing goes on (see `checkpoint`). */
+  private saving: Promise<void> | undefined;
   private producerConnected = false;
 
   constructor(
@@ -170,10 +172,12 @@ export class KafkaIngest {
     this.stopping = true;
     this.publisher.stopRetrying();
     await this.draining;
+    await this.saving;
     if (this.dirty) {
       // With the broker gone, alerts of the last batches may be unacknowledged: no checkpoint then,
       // and the restart processes those batches again from the last one.
       await this.checkpoint().catch((err: unknown) => this.log.error({ err }, 'final checkpoint skipped: produced messages were not acknowledged'));
+      await this.saving;
     }
     await this.fetcher.stop();
     await this.producer.disconnect();
@@ -259,7 +263,7 @@ export class KafkaIngest {
     this.positions.set(key, batch.nextOffset);
     this.dirty = true;
     if (this.publisher.backlog > MAX_UNACKNOWLEDGED_MESSAGES) await this.publisher.flushed();
-    if (Date.now() - this.lastCheckpointAt >= this.config.kafka.checkpointIntervalMs) await this.checkpoint();
+    if (!this.saving && Date.now() - this.lastCheckpointAt >= this.config.kafka.checkpointIntervalMs) await this.checkpoint();
   }
 
   /** Counts, dead-letters and logs one refused record. */
@@ -277,20 +281,32 @@ export class KafkaIngest {
   }
 
   /**
-   * Saves the state with the offsets it absorbed, then commits those offsets. Alerts and dead letters
-   * produced from those offsets are acknowledged first (at-least-once for the output too). A failed
-   * commit is only logged: the checkpoint holds the offsets, and the next commit catches up.
+   * Checkpoints the state with the offsets it absorbed, then commits those offsets. Alerts and dead
+   * letters produced from those offsets are acknowledged first (at-least-once for the output too).
+   * Returns once the checkpoint is captured: the store serializes it before its `save` yields, so
+   * the write (hundreds of ms for a large state in PostgreSQL) and the commit go on in `saving`
+   * while the pipeline processes the next batches. A failed write is logged and retried at the next
+   * interval; a failed commit is only logged: the checkpoint holds the offsets.
    */
   private async checkpoint(): Promise<void> {
     await this.publisher.flushed();
-    await this.checkpoints.save({ state: this.core.pipeline.snapshot(), offsets: this.consumedOffsets() });
+    const offsets = this.consumedOffsets();
+    const written = this.checkpoints.save({ state: this.core.pipeline.snapshot(), offsets });
     this.lastCheckpointAt = Date.now();
     this.dirty = false;
-    const offsets = [...this.positions].map(([key, offset]) => {
-      const cut = key.lastIndexOf(':');
-      return { topic: key.slice(0, cut), partition: Number(key.slice(cut + 1)), offset: String(offset) };
-    });
-    await this.fetcher.commit(offsets).catch((err: unknown) => this.log.warn({ err }, 'committing offsets failed; the checkpoint holds them'));
+    this.saving = written
+      .then(() => {
+        const committed = Object.entries(offsets).map(([key, offset]) => {
+          const cut = key.lastIndexOf(':');
+          return { topic: key.slice(0, cut), partition: Number(key.slice(cut + 1)), offset };
+        });
+        return this.fetcher.commit(committed).catch((err: unknown) => this.log.warn({ err }, 'committing offsets failed; the checkpoint holds them'));
+      })
+      .catch((err: unknown) => {
+        this.dirty = true;
+        this.log.error({ err }, 'saving a checkpoint failed; trying again at the next interval');
+      })
+      .finally(() => (this.saving = undefined));
   }
 }
 

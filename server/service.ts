@@ -24,7 +24,7 @@ import { createHttpApp } from './http/app.ts';
 import { Authenticator, readAccess, requireRole, socketReadAccess } from './http/auth.ts';
 import { createIncidentsRouter } from './http/incidents-routes.ts';
 import { attachSocketGateway } from './http/socket-gateway.ts';
-import { partitionKey, type CheckpointStore } from './ingest/checkpoint.ts';
+import { partitionKey, partitionOffsets, type CheckpointStore } from './ingest/checkpoint.ts';
 import { FileCheckpointStore } from './ingest/file-checkpoint.ts';
 import { KafkaIngest } from './ingest/kafka-ingest.ts';
 import type { Logger } from './log.ts';
@@ -184,12 +184,7 @@ export function storeCheckpoints(store: Store, consumerGroup: string): Checkpoin
       return { state: JSON.parse(saved.state as string) as PipelineSnapshot, offsets };
     },
     async save(checkpoint) {
-      const offsets = Object.entries(checkpoint.offsets).map(([key, offset]) => {
-        // Kafka topic names cannot contain ':', so the last one separates the partition.
-        const at = key.lastIndexOf(':');
-        return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)), offset };
-      });
-      await store.checkpoints.save(consumerGroup, JSON.stringify(checkpoint.state), offsets);
+      await store.checkpoints.save(consumerGroup, JSON.stringify(checkpoint.state), partitionOffsets(checkpoint.offsets));
     },
   };
 }

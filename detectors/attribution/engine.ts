@@ -52,6 +52,7 @@ const MAX_REMEMBERED_ANOMALIES = 1000;
 
 /** Stands in when nothing will read the timeline: no candidate change and no dependency (see `rank`). */
 const NO_TIMELINE: Timeline = Object.freeze({ start: Object.freeze({ at: NaN, earliest: NaN, latest: NaN }), dependencies: new Map<string, Departure>() });
+
 /** Suspects' confidences are rounded to this many decimals. */
 const CONFIDENCE_DECIMALS = 3;
 

@@ -25,3 +25,12 @@ export interface CheckpointStore {
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}:${partition}`;
 }
+
+/** `Checkpoint.offsets` as a list of topic, partition and offset (the inverse of `partitionKey`). */
+export function partitionOffsets(offsets: Record<string, string>): Array<{ topic: string; partition: number; offset: string }> {
+  return Object.entries(offsets).map(([key, offset]) => {
+    // Kafka topic names cannot contain ':', so the last one separates the partition.
+    const cut = key.lastIndexOf(':');
+    return { topic: key.slice(0, cut), partition: Number(key.slice(cut + 1)), offset };
+  });
+}

@@ -16,7 +16,7 @@ import type { Changewatch, DeadLetter } from '../core.ts';
 import type { Logger } from '../log.ts';
 import { RateLimitedLog } from '../log.ts';
 import type { EventKind } from './decode.ts';
-import { partitionKey, type CheckpointStore } from './checkpoint.ts';
+import { partitionKey, partitionOffsets, type CheckpointStore } from './checkpoint.ts';
 import { rejectError, SeriesTable, type FetchedBatch } from './fetched-batch.ts';
 import { FetchThread } from './fetch-thread.ts';
 import { PublishQueue } from './publish-queue.ts';
@@ -294,19 +294,19 @@ export class KafkaIngest {
     const written = this.checkpoints.save({ state: this.core.pipeline.snapshot(), offsets });
     this.lastCheckpointAt = Date.now();
     this.dirty = false;
-    this.saving = written
-      .then(() => {
-        const committed = Object.entries(offsets).map(([key, offset]) => {
-          const cut = key.lastIndexOf(':');
-          return { topic: key.slice(0, cut), partition: Number(key.slice(cut + 1)), offset };
-        });
-        return this.fetcher.commit(committed).catch((err: unknown) => this.log.warn({ err }, 'committing offsets failed; the checkpoint holds them'));
-      })
-      .catch((err: unknown) => {
-        this.dirty = true;
-        this.log.error({ err }, 'saving a checkpoint failed; trying again at the next interval');
-      })
-      .finally(() => (this.saving = undefined));
+    this.saving = this.commitOnceWritten(written, offsets).finally(() => (this.saving = undefined));
+  }
+
+  /** Waits for a checkpoint's write, then commits its offsets; never rejects. */
+  private async commitOnceWritten(written: Promise<void>, offsets: Record<string, string>): Promise<void> {
+    try {
+      await written;
+    } catch (err) {
+      this.dirty = true;
+      this.log.error({ err }, 'saving a checkpoint failed; trying again at the next interval');
+      return;
+    }
+    await this.fetcher.commit(partitionOffsets(offsets)).catch((err: unknown) => this.log.warn({ err }, 'committing offsets failed; the checkpoint holds them'));
   }
 }
 

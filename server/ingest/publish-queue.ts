@@ -14,14 +14,22 @@ import type { Logger } from '../log.ts';
  */
 export const DEFAULT_LINGER_MS = 20;
 
+/** Timing of a `PublishQueue`; the defaults suit the service, tests shorten them. */
+export interface PublishQueueOptions {
+  /** Longest wait between retries of a failed request (default 5 s). */
+  maxBackoffMs?: number;
+  /** Wait before each request, to collect what is queued meanwhile (default `DEFAULT_LINGER_MS`). */
+  lingerMs?: number;
+}
+
 /** The part of a kafkajs producer the queue uses. */
 export type BatchSender = Pick<Producer, 'sendBatch'>;
 
 /**
  * Sends queued messages in the order they were queued: one request is in flight at a time, and
  * whatever is queued meanwhile (and during the linger before each request) goes out together in the
- * next one. A failed request is retried, with
- * backoff, before anything queued after it, so the order on each topic holds through broker outages.
+ * next one. A failed request is retried, with backoff, before anything queued after it, so the order
+ * on each topic holds through broker outages.
  *
  * Nothing here commits offsets: the checkpoint calls `flushed()` and records offsets only once
  * everything produced from them is acknowledged.
@@ -34,12 +42,17 @@ export class PublishQueue {
   private abandoned: Error | undefined;
   private stopping = false;
 
+  private readonly maxBackoffMs: number;
+  private readonly lingerMs: number;
+
   constructor(
     private readonly producer: BatchSender,
     private readonly log: Logger,
-    private readonly maxBackoffMs = 5_000,
-    private readonly lingerMs = DEFAULT_LINGER_MS,
-  ) {}
+    options: PublishQueueOptions = {},
+  ) {
+    this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
+    this.lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS;
+  }
 
   /** Queues messages for `topic`; they are sent after everything queued before them. */
   add(topic: string, messages: readonly Message[]): void {

@@ -41,7 +41,7 @@ async function until(condition: () => boolean): Promise<void> {
 describe('PublishQueue', () => {
   it('keeps one request in flight and sends what was queued meanwhile together, in order', async () => {
     const sender = new HeldSender();
-    const queue = new PublishQueue(sender, createLogger('silent'), 1, 0);
+    const queue = new PublishQueue(sender, createLogger('silent'), { maxBackoffMs: 1, lingerMs: 0 });
     queue.add('alerts', messages('a1'));
     queue.add('alerts', messages('a2', 'a3'));
     queue.add('deadletter', messages('d1'));
@@ -56,7 +56,7 @@ describe('PublishQueue', () => {
 
   it('lingers before each request, so messages queued in a burst go out in one', async () => {
     const sender = new HeldSender();
-    const queue = new PublishQueue(sender, createLogger('silent'), 1, 20);
+    const queue = new PublishQueue(sender, createLogger('silent'), { maxBackoffMs: 1, lingerMs: 20 });
     queue.add('alerts', messages('a1'));
     await new Promise((r) => setTimeout(r, 5));
     queue.add('alerts', messages('a2'));
@@ -68,7 +68,7 @@ describe('PublishQueue', () => {
 
   it('flushed() waits until everything queued before it is acknowledged', async () => {
     const sender = new HeldSender();
-    const queue = new PublishQueue(sender, createLogger('silent'), 1, 0);
+    const queue = new PublishQueue(sender, createLogger('silent'), { maxBackoffMs: 1, lingerMs: 0 });
     queue.add('alerts', messages('a1'));
     let flushed = false;
     const waiting = queue.flushed().then(() => (flushed = true));
@@ -83,7 +83,7 @@ describe('PublishQueue', () => {
 
   it('retries a failed request before anything queued after it, so the order holds through an outage', async () => {
     const sender = new HeldSender();
-    const queue = new PublishQueue(sender, createLogger('silent'), 1, 0);
+    const queue = new PublishQueue(sender, createLogger('silent'), { maxBackoffMs: 1, lingerMs: 0 });
     queue.add('alerts', messages('a1'));
     queue.add('alerts', messages('a2'));
     await sender.next(new Error('broker down'));
@@ -97,7 +97,7 @@ describe('PublishQueue', () => {
 
   it('once stopping, gives a failed request up and every later flush rejects, so no checkpoint claims it', async () => {
     const sender = new HeldSender();
-    const queue = new PublishQueue(sender, createLogger('silent'), 1, 0);
+    const queue = new PublishQueue(sender, createLogger('silent'), { maxBackoffMs: 1, lingerMs: 0 });
     queue.add('alerts', messages('a1'));
     queue.stopRetrying();
     await sender.next(new Error('broker gone'));

@@ -79,6 +79,12 @@ export interface EnsembleOptions {
   cooldown: number;
   /** Factor applied to a score that does not exceed the recent peak. */
   cooldownDamping: number;
+  /**
+   * Weight of the surprise of the one-point views (spike, daily) against the views that accumulate
+   * evidence over several points (shift, variance): at 0.8 a lone odd point must be rarer than 1 in
+   * 100,000 to count as much as a sustained change rarer than 1 in 10,000.
+   */
+  pointWeight: number;
 }
 
 /** Defaults chosen for ops telemetry sampled every 10 s to 1 h; see docs/detectors.md for how. */
@@ -95,10 +101,13 @@ const DEFAULTS: EnsembleOptions = {
   tailDecay: 0.0003,
   cooldown: 100,
   cooldownDamping: 0.5,
+  pointWeight: 0.8,
 };
 
 /** The views, in the order of their calibration histograms. */
 const VIEWS = ['spike', 'shift', 'variance', 'daily'] as const;
+/** Views that judge one point on its own; their surprise is weighted by `pointWeight`. */
+const ONE_POINT_VIEW = [true, false, false, true] as const;
 /** Every view; the record view has no calibration histogram. */
 type View = (typeof VIEWS)[number] | 'record';
 const DAILY_VIEW = VIEWS.indexOf('daily');
@@ -249,7 +258,8 @@ class Ensemble implements Detector<EnsembleState> {
         if (n > CALIBRATION_START) tailLearn(s, so, c, co, stat, decay);
         continue;
       }
-      const u = tailObserve(s, so, c, co, stat, decay);
+      // The histogram learns the statistic as it is; only the evidence it yields is weighted.
+      const u = tailObserve(s, so, c, co, stat, decay) * (ONE_POINT_VIEW[i] ? options.pointWeight : 1);
       if (u > best) {
         best = u;
         view = VIEWS[i]!;

@@ -46,6 +46,27 @@ describe('ensemble', () => {
     expect(top.score).toBeGreaterThan(0.45);
   });
 
+  it('weighs a lone odd point below a sustained change (pointWeight)', () => {
+    const weighted = ensemble.create();
+    const unweighted = ensemble.create({ pointWeight: 1 });
+    feed(weighted, noise(1000));
+    feed(unweighted, noise(1000));
+    const spike = { timestamp: 1000 * MINUTE, value: 125 };
+    const [lone, full] = [weighted.update(spike), unweighted.update(spike)];
+    expect(lone.reason).toMatch(/a spike/);
+    expect(full.reason).toMatch(/a spike/);
+    expect(lone.score).toBeLessThan(full.score - 0.02);
+
+    // A shift's evidence accumulates over several points: it is not weighted.
+    const shifted = [ensemble.create(), ensemble.create({ pointWeight: 1 })].map((detector) => {
+      feed(detector, noise(1500));
+      const after = feed(detector, noise(60, 102.5, 1, 9, 1500));
+      return after.filter((score) => score.reason.includes('shifted')).map((score) => score.score);
+    });
+    expect(shifted[0]!.length).toBeGreaterThan(0);
+    expect(Math.max(...shifted[0]!)).toBeCloseTo(Math.max(...shifted[1]!), 6);
+  });
+
   it('flags a value that is normal overall but wrong for the time of day', () => {
     const detector = ensemble.create();
     const normal = seededNormal(5);

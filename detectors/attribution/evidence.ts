@@ -6,7 +6,7 @@ import type { ChangeEvent, EvidenceKind } from '../events.ts';
 import type { Departure } from './departure.ts';
 import type { AttributorOptions } from './options.ts';
 import { clock, duration, ratioText } from './format.ts';
-import { formatP, rankShiftBetween, rankShiftPValue } from './statistics.ts';
+import { formatP, median, rankShiftBetween, rankShiftPValue } from './statistics.ts';
 import type { SeriesTrack } from './track.ts';
 import type { AnomalyContext } from './types.ts';
 
@@ -229,21 +229,47 @@ export function priorEvidence(change: ChangeEvent): Evidence {
   return { weight, line: `${change.type} by ${who}, ${reviewed ? `reviewed by ${author.reviewedBy!.join(', ')}` : 'unreviewed'}${size}${kind}` };
 }
 
+/** Traffic at least this many times its earlier level is a surge, whatever the detector made of it. */
+const SURGE_MULTIPLE = 1.5;
+/** A surge is measured from this long before the onset (its ramp may start before the symptoms)... */
+const SURGE_RECENT_MS = 2 * MINUTE;
+/** ...against the traffic of this stretch before it, clear of the ramp. */
+const SURGE_BASELINE_FROM_MS = 35 * MINUTE;
+const SURGE_BASELINE_TO_MS = 10 * MINUTE;
+
 /**
  * "No change" evidence: traffic surged around the onset, on the alerted service or on a dependency it
- * shares with the surging callers (a surge saturates whatever it reaches).
+ * shares with the surging callers (a surge saturates whatever it reaches). A surge is either an
+ * anomalous episode of the service's request_rate or, when the detector did not score the rise that
+ * high, request_rate at `SURGE_MULTIPLE` times its level of half an hour before (rank test p < 0.001):
+ * a ramp of a few minutes is judged by its size, not only by how surprising each point was.
  */
 export function trafficSurgeEvidence(anomaly: AnomalyContext, services: readonly string[], observations: Observations): Evidence | null {
   for (const service of services) {
-    const surge = observations.track(service, 'request_rate')?.episodeAround(anomaly.onset - 15 * MINUTE, anomaly.onset + MINUTE);
-    if (!surge || surge.direction <= 0 || surge.start < anomaly.onset - EPISODE_RELEVANCE_MS) continue;
-    const multiple = surge.baseline ? surge.value / surge.baseline : NaN;
-    const size = Number.isFinite(multiple) ? ` to ${ratioText(multiple)} its usual level` : '';
+    const track = observations.track(service, 'request_rate');
+    if (!track) continue;
+    const surge = surgeOf(track, anomaly);
+    if (!surge) continue;
     // When the anomaly is the traffic itself, a change is an even poorer explanation than when traffic only coincides.
     const weight = service === anomaly.service && anomaly.metric === 'request_rate' && anomaly.observed > anomaly.expected ? 4.5 : 3;
-    return { weight, line: `request_rate of ${service} rose${size} from ${clock(surge.start)}: a traffic surge explains it` };
+    return { weight, line: `request_rate of ${service} rose${surge}: a traffic surge explains it` };
   }
   return null;
+}
+
+/** How a service's traffic surged around the onset, as the end of an evidence line, or null when it did not. */
+function surgeOf(track: SeriesTrack, anomaly: AnomalyContext): string | null {
+  const episode = track.episodeAround(anomaly.onset - 15 * MINUTE, anomaly.onset + MINUTE);
+  if (episode && episode.direction > 0 && episode.start >= anomaly.onset - EPISODE_RELEVANCE_MS) {
+    const multiple = episode.baseline ? episode.value / episode.baseline : NaN;
+    return `${Number.isFinite(multiple) ? ` to ${ratioText(multiple)} its usual level` : ''} from ${clock(episode.start)}`;
+  }
+  const before = track.history.valuesBetween(anomaly.onset - SURGE_BASELINE_FROM_MS, anomaly.onset - SURGE_BASELINE_TO_MS);
+  const recent = track.history.valuesBetween(anomaly.onset - SURGE_RECENT_MS, Math.max(anomaly.now, anomaly.onset) + 1);
+  if (recent.length < 3 || before.length < 3) return null;
+  const multiple = median(recent) / median(before);
+  if (!(multiple >= SURGE_MULTIPLE) || rankShiftPValue(before, recent) >= 0.001) return null;
+  return ` to ${ratioText(multiple)} its level of half an hour before (rank test p < 0.001)`;
 }
 
 /** When `service`'s alerted metric started the anomalous episode around the onset, if it had one. */

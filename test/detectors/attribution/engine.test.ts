@@ -202,6 +202,36 @@ describe('no change', () => {
     expect(result.summary).toMatch(/^no tracked change explains it \(0\.\d\d\): request_rate of frontend rose to 3\.0× its usual level/);
   });
 
+  it('judges a traffic ramp by its size when the detector never scored it anomalous', () => {
+    const engine = createAttributor();
+    shop(engine);
+    engine.observeChange(change('flag', 'payments', -2, { type: 'feature_flag' }));
+    const random = new Random(6);
+    for (let t = T0 - 60 * MINUTE; t <= T0 + 3 * MINUTE; t += STEP) {
+      // A 2.5× ramp over four minutes, ending two minutes before the latency alert; every point scores 0.4.
+      const ramp = Math.min(1, Math.max(0, (t - (T0 - 6 * MINUTE)) / (4 * MINUTE)));
+      const noise = 1 + 0.02 * random.normal();
+      engine.observePoint({ service: 'payments', metric: 'request_rate', value: 400 * (1 + 1.5 * ramp) * noise, timestamp: t }, ramp > 0 ? 0.4 : 0.02);
+      engine.observePoint({ service: 'payments', metric: 'latency_p99', value: (t >= T0 ? 900 : 300) * noise, timestamp: t }, t >= T0 ? 0.9 : 0.02);
+    }
+    const result = engine.attribute(anomaly('payments', { metric: 'latency_p99', observed: 900, expected: 300, now: T0 + 3 * MINUTE }));
+    expect(result.suspects[0]?.confidence ?? 0).toBeLessThan(0.5);
+    expect(result.summary).toMatch(/request_rate of payments rose to 2\.\d× its level of half an hour before \(rank test p < 0\.001\): a traffic surge explains it/);
+
+    // The same latency jump without the traffic: the flag is the suspect again.
+    const quiet = createAttributor();
+    shop(quiet);
+    quiet.observeChange(change('flag', 'payments', -2, { type: 'feature_flag' }));
+    for (let t = T0 - 60 * MINUTE; t <= T0 + 3 * MINUTE; t += STEP) {
+      quiet.observePoint({ service: 'payments', metric: 'request_rate', value: 400 * (1 + 0.02 * random.normal()), timestamp: t }, 0.02);
+      quiet.observePoint({ service: 'payments', metric: 'latency_p99', value: (t >= T0 ? 900 : 300) * (1 + 0.02 * random.normal()), timestamp: t }, t >= T0 ? 0.9 : 0.02);
+    }
+    const blamed = quiet.attribute(anomaly('payments', { metric: 'latency_p99', observed: 900, expected: 300, now: T0 + 3 * MINUTE }));
+    expect(blamed.suspects[0]!.changeId).toBe('flag');
+    expect(blamed.suspects[0]!.confidence).toBeGreaterThan(result.suspects[0]?.confidence ?? 0);
+    expect(blamed.summary).not.toMatch(/traffic surge/);
+  });
+
   it('says so when there is no candidate at all', () => {
     const engine = createAttributor();
     shop(engine);

@@ -259,17 +259,17 @@ export function trafficSurgeEvidence(anomaly: AnomalyContext, services: readonly
 
 /** How a service's traffic surged around the onset, as the end of an evidence line, or null when it did not. */
 function surgeOf(track: SeriesTrack, anomaly: AnomalyContext): string | null {
-  const episode = track.episodeAround(anomaly.onset - 15 * MINUTE, anomaly.onset + MINUTE);
-  if (episode && episode.direction > 0 && episode.start >= anomaly.onset - EPISODE_RELEVANCE_MS) {
-    const multiple = episode.baseline ? episode.value / episode.baseline : NaN;
-    return `${Number.isFinite(multiple) ? ` to ${ratioText(multiple)} its usual level` : ''} from ${clock(episode.start)}`;
-  }
   const before = track.history.valuesBetween(anomaly.onset - SURGE_BASELINE_FROM_MS, anomaly.onset - SURGE_BASELINE_TO_MS);
   const recent = track.history.valuesBetween(anomaly.onset - SURGE_RECENT_MS, Math.max(anomaly.now, anomaly.onset) + 1);
-  if (recent.length < 3 || before.length < 3) return null;
-  const multiple = median(recent) / median(before);
-  if (!(multiple >= SURGE_MULTIPLE) || rankShiftPValue(before, recent) >= 0.001) return null;
-  return ` to ${ratioText(multiple)} its level of half an hour before (rank test p < 0.001)`;
+  const measured = recent.length >= 3 && before.length >= 3 ? median(recent) / median(before) : NaN;
+  const episode = track.episodeAround(anomaly.onset - 15 * MINUTE, anomaly.onset + MINUTE);
+  if (episode && episode.direction > 0 && episode.start >= anomaly.onset - EPISODE_RELEVANCE_MS) {
+    // The episode keeps its last anomalous value, often taken early in a ramp: the measured multiple can be larger.
+    const multiple = Math.max(episode.baseline ? episode.value / episode.baseline : NaN, measured);
+    return `${Number.isFinite(multiple) ? ` to ${ratioText(multiple)} its usual level` : ''} from ${clock(episode.start)}`;
+  }
+  if (!(measured >= SURGE_MULTIPLE) || rankShiftPValue(before, recent) >= 0.001) return null;
+  return ` to ${ratioText(measured)} its level of half an hour before (rank test p < 0.001)`;
 }
 
 /** When `service`'s alerted metric started the anomalous episode around the onset, if it had one. */

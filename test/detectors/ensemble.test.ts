@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ensemble } from '../../detectors/ensemble.ts';
 import type { Detector, Point, Score } from '../../detectors/types.ts';
-import { MINUTE, dailyCycle, seededNormal } from './fixtures.ts';
+import { MINUTE, dailyCycle, seededNormal, seededRandom } from './fixtures.ts';
 
 function feed(detector: Detector, points: Point[]): Score[] {
   return points.map((point) => detector.update(point));
@@ -26,6 +26,28 @@ describe('ensemble', () => {
     const scores = feed(ensemble.create(), noise(5000)).map((s) => s.score);
     const alerts = scores.filter((score) => score >= 0.5).length;
     expect(alerts).toBeLessThanOrEqual(2);
+  });
+
+  it('stays as quiet when points arrive at irregular intervals, and judges a point after a gap against the level before it', () => {
+    // The same noise sampled every 10 s to 5 min at random, and every 155 s (the same mean interval): the
+    // views count points, not seconds; only records (after a day) and the daily profile read the clock.
+    const jitter = seededRandom(11);
+    let timestamp = 0;
+    const irregular = noise(5000).map((point) => ({ ...point, timestamp: (timestamp += 10_000 + jitter() * 290_000) }));
+    const regular = noise(5000).map((point, i) => ({ ...point, timestamp: (i + 1) * 155_000 }));
+    const detector = ensemble.create();
+    const alertsOf = (scores: Score[]) => scores.map((score) => score.score >= 0.5);
+    const irregularAlerts = alertsOf(feed(detector, irregular));
+    expect(irregularAlerts).toEqual(alertsOf(feed(ensemble.create(), regular)));
+    expect(irregularAlerts.filter(Boolean).length).toBeLessThanOrEqual(3);
+
+    // Six hours without a point: back at the same level is normal, back 10 σ higher is a change.
+    const resumed = timestamp + 6 * 3_600_000;
+    const same = ensemble.restore(JSON.parse(JSON.stringify(detector.toJSON())));
+    expect(same.update({ timestamp: resumed, value: 100.5 }).score).toBeLessThan(0.3);
+    const moved = detector.update({ timestamp: resumed, value: 110 });
+    expect(moved.score).toBeGreaterThan(0.5);
+    expect(moved.reason).toMatch(/^110 vs expected 10\d/);
   });
 
   it('flags a spike and says so in one line', () => {

@@ -44,7 +44,7 @@ import { LEVEL_SCALARS, levelInit, levelLearn, levelReset, levelSigma, levelValu
 import { CALIBRATION_START, HALF_SCORE_SURPRISE, scoreOfSurprise } from './internal/calibrated.ts';
 import { packState, unpackState, type PackedState } from './internal/packed-state.ts';
 import { clampMagnitude, safeScore } from './internal/sanitize.ts';
-import { TAIL_BINS, TAIL_SCALARS, tailInit, tailLearn, tailObserve } from './internal/tail.ts';
+import { TAIL_BINS, TAIL_SCALARS, tailInit, tailLearn, tailObserve, tailObserveSmoothed } from './internal/tail.ts';
 import type { Detector, DetectorDefinition, DetectorState, Point, Score } from './types.ts';
 
 /** How values are turned into the series the views model. */
@@ -259,7 +259,7 @@ class Ensemble implements Detector<EnsembleState> {
         continue;
       }
       // The histogram learns the statistic as it is; only the evidence it yields is weighted.
-      const u = tailObserve(s, so, c, co, stat, decay) * (ONE_POINT_VIEW[i] ? options.pointWeight : 1);
+      const u = tailObserveSmoothed(s, so, c, co, stat, decay) * (ONE_POINT_VIEW[i] ? options.pointWeight : 1);
       if (u > best) {
         best = u;
         view = VIEWS[i]!;

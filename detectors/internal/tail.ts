@@ -22,6 +22,11 @@ const LOG_RATIO = Math.log(RATIO);
 const LAST_EDGE = FIRST_EDGE * RATIO ** (TAIL_BINS - 2);
 /** Exponent of the power-law tail assumed beyond the largest value seen. */
 const EXTRAPOLATION_POWER = 2;
+/**
+ * Share of a histogram's mass, at its top, that `tailObserveSmoothed` fits with an exponential tail: the
+ * top 2 %, about 66 of the ≈ 3,300 points a calibration remembers.
+ */
+const SMOOTHED_SHARE = 0.02;
 /** Rescale the lazy weights before they lose Float32 range. */
 const RESCALE_AT = 1e12;
 
@@ -30,6 +35,10 @@ const TOTAL = 1;
 
 /** Upper edge of each bin (the last bin is open above; its entry repeats the last finite edge). */
 const UPPER_EDGES = Float64Array.from({ length: TAIL_BINS }, (_, k) => (k >= TAIL_BINS - 1 ? LAST_EDGE : FIRST_EDGE * RATIO ** k));
+/** A representative value of each bin for the fitted tail (the open last bin: half a bin above its edge). */
+const MIDPOINTS = Float64Array.from({ length: TAIL_BINS }, (_, k) =>
+  k === 0 ? UPPER_EDGES[0]! / 2 : k === TAIL_BINS - 1 ? LAST_EDGE * Math.sqrt(RATIO) : (UPPER_EDGES[k - 1]! + UPPER_EDGES[k]!) / 2,
+);
 
 /** The bin a value falls into. */
 function binOf(z: number): number {
@@ -50,22 +59,37 @@ export function tailInit(scalars: Float64Array, s: number, bins: Float32Array, b
  * Beyond the largest value seen it extrapolates a power-law tail, so bigger records keep scoring higher.
  */
 export function tailSurprise(scalars: Float64Array, s: number, bins: Float32Array, b: number, z: number): number {
-  return surpriseInBin(scalars, s, bins, b, z, binOf(z));
+  return surpriseInBin(scalars, s, bins, b, z, binOf(z), false);
 }
 
 /** `tailSurprise` then `tailLearn`, locating the bin once. */
 export function tailObserve(scalars: Float64Array, s: number, bins: Float32Array, b: number, z: number, decay: number): number {
   const k = binOf(z);
-  const surprise = surpriseInBin(scalars, s, bins, b, z, k);
+  const surprise = surpriseInBin(scalars, s, bins, b, z, k, false);
   learnInBin(scalars, s, bins, b, k, decay);
   return surprise;
 }
 
-function surpriseInBin(scalars: Float64Array, s: number, bins: Float32Array, b: number, z: number, k: number): number {
+/**
+ * `tailObserve` with a smoothed top: among the values seen so far, a value is never called rarer than an
+ * exponential tail fitted to the histogram's top `SMOOTHED_SHARE` says (peaks over threshold, as in SPOT).
+ * The top bins of a 3,300-point memory hold a handful of points each, so their own estimate jumps from
+ * bin to bin; beyond the largest value seen the power law applies as in `tailObserve`.
+ */
+export function tailObserveSmoothed(scalars: Float64Array, s: number, bins: Float32Array, b: number, z: number, decay: number): number {
+  const k = binOf(z);
+  const surprise = surpriseInBin(scalars, s, bins, b, z, k, true);
+  learnInBin(scalars, s, bins, b, k, decay);
+  return surprise;
+}
+
+function surpriseInBin(scalars: Float64Array, s: number, bins: Float32Array, b: number, z: number, k: number, smoothed: boolean): number {
   const weight = scalars[s + WEIGHT]!;
   const total = scalars[s + TOTAL]!;
   let above = 0;
   for (let j = k + 1; j < TAIL_BINS; j++) above += bins[b + j]!;
+  // Only a value in the top share of the history can be capped by the fitted tail.
+  const inFittedTop = smoothed && above < SMOOTHED_SHARE * total;
   const lower = k === 0 ? 0 : UPPER_EDGES[k - 1]!;
   const fraction = k === TAIL_BINS - 1 ? 1 : Math.min(1, (z - lower) / (UPPER_EDGES[k]! - lower));
   above += bins[b + k]! * (1 - fraction);
@@ -78,9 +102,30 @@ function surpriseInBin(scalars: Float64Array, s: number, bins: Float32Array, b: 
     while (top > 0 && bins[b + top]! < 0.5 * weight) top--;
     const largest = UPPER_EDGES[top]!;
     if (z > largest) tail *= (largest / z) ** EXTRAPOLATION_POWER;
-  }
+    else if (inFittedTop) tail = Math.max(tail, fittedTail(bins, b, z, total, weight));
+  } else if (inFittedTop) tail = Math.max(tail, fittedTail(bins, b, z, total, weight));
   const surprise = -Math.log10(tail);
   return surprise > 0 ? surprise : 0;
+}
+
+/**
+ * P(statistic ≥ z) from an exponential tail fitted to the histogram's top `SMOOTHED_SHARE`: the threshold
+ * is the lower edge of the highest bin at which that share is reached, the scale the mean excess over it.
+ * 0 when `z` lies below the threshold.
+ */
+function fittedTail(bins: Float32Array, b: number, z: number, total: number, weight: number): number {
+  let mass = 0;
+  let t = TAIL_BINS - 1;
+  for (; t > 0; t--) {
+    mass += bins[b + t]!;
+    if (mass >= SMOOTHED_SHARE * total) break;
+  }
+  const threshold = t === 0 ? 0 : UPPER_EDGES[t - 1]!;
+  if (!(z > threshold) || !(mass > 0)) return 0;
+  let excess = 0;
+  for (let j = t; j < TAIL_BINS; j++) excess += bins[b + j]! * (MIDPOINTS[j]! - threshold);
+  const meanExcess = Math.max(1e-9, excess / mass);
+  return ((mass + 0.5 * weight) / (total + 0.5 * weight)) * Math.exp(-(z - threshold) / meanExcess);
 }
 
 /** Adds `z` to the histogram, decaying older observations by `decay` per observation. */

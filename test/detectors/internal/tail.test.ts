@@ -41,7 +41,7 @@ describe('tail calibration', () => {
       return { scalars, bins };
     };
     // Observing a value also learns it, so each comparison starts from two fresh copies of the same state.
-    const surprises = (z: number) => {
+    const surprises = (z: number): [number, number] => {
       const [a, b] = [make(), make()];
       return [tailObserve(a.scalars, 0, a.bins, 0, z, 0), tailObserveSmoothed(b.scalars, 0, b.bins, 0, z, 0)];
     };

@@ -6,7 +6,8 @@
  * - **spike**: distance from a fast robust level (Huber EWMA, ~5 points) in robust σ;
  * - **shift**: a two-sided CUSUM of the distance from a slow robust level (~300 points), for level
  *   shifts and slow drifts; once a shift is flagged the slow level jumps to the new value;
- * - **variance**: short-term mean |z| over its long-run mean, for variance changes and bursts of spikes;
+ * - **variance**: short-term mean step between consecutive points over its long-run mean, for variance
+ *   changes and bursts of spikes;
  * - **daily**: distance from a half-hourly daily profile, used only when the profile explains the series
  *   clearly better than a plain level ("for this time of day");
  * - **record**: a value beyond everything the series has done so far, by more than 5 % of that range
@@ -67,9 +68,9 @@ export interface EnsembleOptions {
   cusumSlack: number;
   /** Per-point CUSUM input is clipped at ±this many σ so one spike cannot fake a shift. */
   cusumClip: number;
-  /** EWMA rate of the short-term mean |z| of the variance view. */
+  /** EWMA rate of the short-term mean step (|x − previous x|) of the variance view. */
   varianceRate: number;
-  /** EWMA rate of the long-term mean |z| it is compared to. */
+  /** EWMA rate of the long-term mean step it is compared to. */
   varianceLongRate: number;
   /** The daily profile of the daily view. */
   daily: ProfileRates;
@@ -123,8 +124,13 @@ const RECORD_MARGIN = 0.05;
 const RECORD_HISTORY_MS = 24 * 60 * 60 * 1000;
 /** Surprise of a record: unprecedented in the series' history, it scores as "rarer than 1 in 10,000". */
 const RECORD_SURPRISE = HALF_SCORE_SURPRISE;
-/** Variance view input is capped so one giant outlier reads as one outlier, not a variance change. */
-const VARIANCE_Z_CAP = 6;
+/**
+ * Variance view input is capped at this many long-run mean steps so one giant outlier reads as one outlier,
+ * not a variance change.
+ */
+const VARIANCE_STEP_CAP = 6;
+/** Mean step |x − previous x| of independent Gaussian noise, in σ (2/√π). */
+const MEAN_STEP_PER_SIGMA = 2 / Math.sqrt(Math.PI);
 /** Scores from here on open a cooldown. */
 const COOLDOWN_FROM = 0.3;
 /** Below this score the reason is a fixed phrase (formatting numbers for every point is wasted work). */
@@ -210,11 +216,11 @@ class Ensemble implements Detector<EnsembleState> {
     const step = Math.abs(x - s[PREVIOUS]!);
     if (step > 0 && (s[QUANTUM] === 0 || step < s[QUANTUM]!)) s[QUANTUM] = step;
     s[PREVIOUS] = x;
-    return this.observe(x, time, n);
+    return this.observe(x, time, n, step);
   }
 
-  /** Scores `x` against every view, then learns it. */
-  private observe(x: number, time: number, n: number): Score {
+  /** Scores `x` against every view, then learns it; `step` is its distance from the previous value. */
+  private observe(x: number, time: number, n: number, step: number): Score {
     const { s, c, options } = this;
     const quantum = s[QUANTUM]!;
     const fastLevel = levelValue(s, FAST);
@@ -232,9 +238,14 @@ class Ensemble implements Detector<EnsembleState> {
     const clipped = Math.max(-options.cusumClip, Math.min(options.cusumClip, zSlow));
     s[CUSUM_UP] = Math.max(0, s[CUSUM_UP]! + clipped - options.cusumSlack);
     s[CUSUM_DOWN] = Math.max(0, s[CUSUM_DOWN]! - clipped - options.cusumSlack);
-    const absZ = Math.min(Math.abs(z), VARIANCE_Z_CAP);
-    s[VARIANCE_SHORT] = s[VARIANCE_SHORT]! + options.varianceRate * (absZ - s[VARIANCE_SHORT]!);
-    const varianceRatio = s[VARIANCE_SHORT]! / (s[VARIANCE_LONG]! + 1e-9);
+    // The variance view measures noise by the steps between consecutive points (the von Neumann / Rice
+    // estimator): unlike residuals from a level, steps need no level model, so a wandering level or a
+    // trend does not read as noise, and the long-run mean step is a yardstick that does not adapt to the
+    // change being measured (|z| against the fast σ cancelled itself within about 50 points).
+    const longStep = s[VARIANCE_LONG]!;
+    const cappedStep = longStep > 0 ? Math.min(step, VARIANCE_STEP_CAP * longStep) : step;
+    s[VARIANCE_SHORT] = s[VARIANCE_SHORT]! + options.varianceRate * (cappedStep - s[VARIANCE_SHORT]!);
+    const varianceRatio = s[VARIANCE_SHORT]! / (longStep + 1e-9 * (1 + Math.abs(fastLevel)));
 
     const spikeStat = Math.abs(z);
     const shiftStat = Math.max(s[CUSUM_UP]!, s[CUSUM_DOWN]!);
@@ -242,7 +253,7 @@ class Ensemble implements Detector<EnsembleState> {
 
     levelLearn(s, FAST, x, options.fast, n, quantum);
     levelLearn(s, SLOW, x, options.slow, n, quantum);
-    s[VARIANCE_LONG] = s[VARIANCE_LONG]! + Math.max(options.varianceLongRate, 1 / n) * (absZ - s[VARIANCE_LONG]!);
+    s[VARIANCE_LONG] = longStep + Math.max(options.varianceLongRate, 1 / n) * (cappedStep - longStep);
     profileLearn(s, DAILY, c, DAILY_CELLS, time, x, x - fastLevel, options.daily, quantum);
 
     const decay = options.tailDecay;
@@ -422,7 +433,7 @@ class Ensemble implements Detector<EnsembleState> {
   toJSON(): DetectorState<EnsembleState> {
     return {
       method: this.method,
-      version: 2,
+      version: 3,
       options: structuredClone(this.options) as unknown as Record<string, unknown>,
       state: packState(this.s, this.c),
     };
@@ -476,6 +487,9 @@ export const ensemble: DetectorDefinition<EnsembleOptions, EnsembleState> = {
     if (!unpackState(state.state, scalars, c)) {
       throw new Error(`ensemble state v${state.version} does not match this version's layout; start a fresh detector`);
     }
+    // Versions 1 and 2 kept the variance view's means in |z|, not in steps of the metric: start both from
+    // the mean step that the fast level's spread implies, so the view reads "as usual" until it re-learns.
+    if (state.version < 3) s[VARIANCE_SHORT] = s[VARIANCE_LONG] = MEAN_STEP_PER_SIGMA * levelSigma(s, FAST, s[QUANTUM]!);
     return new Ensemble(withDefaults(state.options as Partial<EnsembleOptions>), s, c);
   },
 };

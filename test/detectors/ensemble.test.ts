@@ -176,11 +176,27 @@ describe('ensemble', () => {
     const scalars = Buffer.from(current.state.scalars, 'base64');
     const v1 = { ...current, version: 1, state: { ...current.state, scalars: scalars.subarray(0, scalars.length - 24).toString('base64') } };
     const restored = ensemble.restore(v1);
-    expect(restored.toJSON().version).toBe(2);
+    expect(restored.toJSON().version).toBe(3);
     feed(restored, bursty(2000, 100));
     expect(restored.update({ timestamp: 2100 * MINUTE, value: 150 }).reason).not.toMatch(/every value so far/);
     feed(restored, bursty(2101, 1500));
     expect(restored.update({ timestamp: 3601 * MINUTE, value: 160 }).reason).toMatch(/above every value so far/);
+  });
+
+  it('restores a version 2 checkpoint, whose variance view counted |z|, without a false variance alarm', () => {
+    const original = ensemble.create();
+    feed(original, noise(1000, 1000, 50));
+    const current = original.toJSON();
+    // Version 2 had the same layout; Float64 slots 6 and 7 held the variance view's short and long mean |z|.
+    const scalars = new Float64Array(new Uint8Array(Buffer.from(current.state.scalars, 'base64')).buffer);
+    scalars[6] = 0.8;
+    scalars[7] = 0.8;
+    const v2 = { ...current, version: 2, state: { ...current.state, scalars: Buffer.from(scalars.buffer).toString('base64') } };
+    const restored = ensemble.restore(v2);
+    expect(restored.toJSON().version).toBe(3);
+    const after = feed(restored, noise(300, 1000, 50, 4, 1000));
+    expect(after.filter((score) => score.reason.includes('variance'))).toEqual([]);
+    expect(Math.max(...after.map((score) => score.score))).toBeLessThan(0.5);
   });
 
   it('learns nothing from missing values', () => {

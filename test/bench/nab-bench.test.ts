@@ -57,4 +57,17 @@ describe('npm run bench:nab on a corpus in the NAB layout', () => {
     // The spike is the only event: a sound detector catches it without false alarms.
     expect(result.nab.standard).toBeGreaterThan(50);
   });
+
+  it('with --neighbours, scores the default ensemble beside twelve neighbouring configurations and reports their mean', () => {
+    const out = path.join(root, 'out-neighbours');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/nab.ts', '--data', root, '--out', out, '--neighbours'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stdout.trimEnd().split('\n');
+    const table = lines.slice(lines.indexOf('standard profile of the default ensemble and its neighbours:') + 1, -1);
+    expect(table).toHaveLength(14);
+    const scores = table.slice(0, 13).map((row) => Number(row.trim().split(/\s+/).at(-1)));
+    const result = JSON.parse(lines.at(-1)!) as { nab: Record<string, number> };
+    expect(scores[0]).toBeCloseTo(result.nab.standard!, 2);
+    expect(result.nab.standardNeighbourMean).toBeCloseTo(scores.reduce((a, b) => a + b, 0) / scores.length, 2);
+  });
 });

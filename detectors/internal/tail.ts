@@ -64,10 +64,7 @@ export function tailSurprise(scalars: Float64Array, s: number, bins: Float32Arra
 
 /** `tailSurprise` then `tailLearn`, locating the bin once. */
 export function tailObserve(scalars: Float64Array, s: number, bins: Float32Array, b: number, z: number, decay: number): number {
-  const k = binOf(z);
-  const surprise = surpriseInBin(scalars, s, bins, b, z, k, false);
-  learnInBin(scalars, s, bins, b, k, decay);
-  return surprise;
+  return observe(scalars, s, bins, b, z, decay, false);
 }
 
 /**
@@ -77,8 +74,12 @@ export function tailObserve(scalars: Float64Array, s: number, bins: Float32Array
  * bin to bin; beyond the largest value seen the power law applies as in `tailObserve`.
  */
 export function tailObserveSmoothed(scalars: Float64Array, s: number, bins: Float32Array, b: number, z: number, decay: number): number {
+  return observe(scalars, s, bins, b, z, decay, true);
+}
+
+function observe(scalars: Float64Array, s: number, bins: Float32Array, b: number, z: number, decay: number, smoothed: boolean): number {
   const k = binOf(z);
-  const surprise = surpriseInBin(scalars, s, bins, b, z, k, true);
+  const surprise = surpriseInBin(scalars, s, bins, b, z, k, smoothed);
   learnInBin(scalars, s, bins, b, k, decay);
   return surprise;
 }
@@ -97,13 +98,15 @@ function surpriseInBin(scalars: Float64Array, s: number, bins: Float32Array, b: 
   if (total === 0) return 0;
   // Half an observation of prior mass beyond every value keeps unseen values from having probability zero.
   let tail = (above + 0.5 * weight) / (total + 0.5 * weight);
+  let beyondLargest = false;
   if (above < 0.5 * weight) {
     let top = TAIL_BINS - 1;
     while (top > 0 && bins[b + top]! < 0.5 * weight) top--;
     const largest = UPPER_EDGES[top]!;
-    if (z > largest) tail *= (largest / z) ** EXTRAPOLATION_POWER;
-    else if (inFittedTop) tail = Math.max(tail, fittedTail(bins, b, z, total, weight));
-  } else if (inFittedTop) tail = Math.max(tail, fittedTail(bins, b, z, total, weight));
+    beyondLargest = z > largest;
+    if (beyondLargest) tail *= (largest / z) ** EXTRAPOLATION_POWER;
+  }
+  if (inFittedTop && !beyondLargest) tail = Math.max(tail, fittedTail(bins, b, z, total, weight));
   const surprise = -Math.log10(tail);
   return surprise > 0 ? surprise : 0;
 }

@@ -60,6 +60,12 @@ export interface Detector<S = unknown> {
 /** Hints about a series that let a factory pick sensible defaults (ratio vs gauge, latency, ...). */
 export interface SeriesHints {
   metric?: string;
+  /**
+   * The smallest change that matters for this series, overriding its kind's default
+   * (`DEFAULT_EFFECT_SIZES` in `metric-kind.ts`): `up`/`down` factors (null: that direction never pages)
+   * and a floor on the absolute change.
+   */
+  effectSize?: { up: number | null; down: number | null; minAbsolute: number };
 }
 
 /** How a registry creates and restores detectors of one method. */

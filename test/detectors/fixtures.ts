@@ -97,6 +97,10 @@ export function dailyCycle(_i: number, timestamp: number): number {
 /** One labelled fixture per registered method, built to show what that method is for. */
 export const FIXTURES: Record<string, () => LabelledSeries> = {
   ensemble: () => labelledSeries({ anomaly: (v) => v + 12 }),
+  // The default gauge has no effect size: its score is the ensemble's.
+  practical: () => labelledSeries({ anomaly: (v) => v + 12 }),
+  // A lasting level change: news for its first points, then the reference learns it.
+  effect: () => labelledSeries({ at: [1000, 1800, 2600], span: 300, labelled: 5, anomaly: (v) => v + 10 }),
   'robust-zscore': () => labelledSeries({ anomaly: (v, k) => (k === 0 ? v - 12 : v) }),
   cusum: () => labelledSeries({ at: [1500], span: 1500, labelled: 40, anomaly: (v) => v + 1.5 }),
   'variance-shift': () => labelledSeries({ at: [1500], span: 300, labelled: 100, anomaly: (v, _k, noise) => v + 6 * noise() }),

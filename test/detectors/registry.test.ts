@@ -2,12 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { ALERT_THRESHOLD, createDefaultDetector, registry, restoreDetector } from '../../detectors/index.ts';
 
 describe('registry and default detector', () => {
-  it('picks the detector from the metric name', () => {
-    expect(createDefaultDetector({ metric: 'error_rate' }).method).toBe('proportion');
-    expect(createDefaultDetector({ metric: 'request_rate' }).method).toBe('ensemble');
-    expect(createDefaultDetector({ metric: 'http_requests_total' }).toJSON().options.transform).toBe('rate');
-    expect(createDefaultDetector({ metric: 'latency_p99' }).toJSON().options.transform).toBe('log');
-    expect(createDefaultDetector().toJSON().options.transform).toBe('none');
+  it('picks the metric kind and the calibrated detector from the metric name', () => {
+    const options = (metric?: string) => createDefaultDetector({ metric }).toJSON();
+    expect(options('error_rate').method).toBe('practical');
+    expect(options('error_rate').options.kind).toBe('ratio');
+    expect((options('error_rate').state as { calibrated: { method: string } }).calibrated.method).toBe('proportion');
+    expect(options('request_rate').options.kind).toBe('rate');
+    expect(options('http_requests_total').options.kind).toBe('counter');
+    expect(options('latency_p99').options.kind).toBe('latency');
+    expect((options('latency_p99').state as { calibrated: { options: { transform: string } } }).calibrated.options.transform).toBe('log');
+    expect(options('cpu_utilization').options.kind).toBe('saturation');
+    expect(options('payload_bytes').options.kind).toBe('size');
+    expect(options().options.kind).toBe('gauge');
+  });
+
+  it('takes an effect size from the hints', () => {
+    const size = { up: 2, down: null, minAbsolute: 0 };
+    expect(createDefaultDetector({ metric: 'latency_p99', effectSize: size }).toJSON().options.size).toEqual(size);
   });
 
   it('restores every registered method and refuses unknown ones', () => {

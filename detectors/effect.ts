@@ -1,0 +1,425 @@
+/**
+ * Practical significance: has the metric's level moved by a size that matters, clearly beyond its noise?
+ *
+ * The calibrated detectors say how rare a value is among the series' own history, which takes weeks of
+ * history to say "1 in 10,000" and learns every incident as a little more normal. This detector asks the
+ * question an on-call engineer asks of a graph instead, and needs about 25 points to ask it:
+ *
+ * - **reference**: the level of roughly the last half hour of event time *before* the newest few points
+ *   (a Huber-clipped EWMA in time, fed with each point once it leaves the recent window), with its noise
+ *   (mean absolute deviation);
+ * - **recent level**: the median and the winsorized mean of the newest 3 and 5 points. The median needs
+ *   two of three points to agree, so one odd sample (a GC pause, a scrape that caught a burst) never moves
+ *   it; the mean of five is the most sensitive test for a step of moderate size;
+ * - **evidence** = min(statistical, practical): `z / zThreshold`, the recent level's distance from the
+ *   reference in units of its own standard error (its empirical spread when the series is autocorrelated),
+ *   and the size of the change against the kind's effect size (`metric-kind.ts`): `log(r) / log(up)` for
+ *   a factor `r`. Both must reach 1 for the score to reach 0.5: a rare wiggle of no size does not page,
+ *   and neither does a large-looking change inside the noise. `score = e / (1 + e)`.
+ *
+ * Latencies and rates are modelled on a log scale (multiplicative noise); ratios and utilizations as
+ * they are. With a `count` on error-ratio points, the noise is never taken below what that many events
+ * explain (binomial). Everything is O(1) per point with fixed-size state.
+ *
+ * @example
+ * ```ts
+ * const d = effect.create({ kind: 'latency' });
+ * for (let i = 0; i < 60; i++) d.update({ timestamp: i * 30_000, value: 200 * (1 + 0.03 * Math.sin(i)) });
+ * d.update({ timestamp: 60 * 30_000, value: 450 });
+ * d.update({ timestamp: 61 * 30_000, value: 455 }).reason; // "455 vs expected 201: 2.26× its level of the previous half hour, …"
+ * ```
+ */
+import { DEFAULT_EFFECT_SIZES, domainOf, type EffectSize, type MetricKind } from './metric-kind.ts';
+import { formatNumber } from './internal/format.ts';
+import { packState, unpackState, type PackedState } from './internal/packed-state.ts';
+import { clampMagnitude, safeScore } from './internal/sanitize.ts';
+import type { Detector, DetectorDefinition, DetectorState, Point, Score } from './types.ts';
+
+/** Options of the effect detector. */
+export interface EffectOptions {
+  /** The metric's kind: decides the scale (log for latencies and rates) and the default effect size. */
+  kind: MetricKind;
+  /** The smallest change that matters; defaults to the kind's (`DEFAULT_EFFECT_SIZES`). */
+  size: EffectSize;
+  /**
+   * Standard errors the recent level must be from the reference. At 5, a series of Gaussian noise crosses
+   * it about once in ten million points per direction: about once in 100 days at 10 s sampling, the
+   * false-page budget of the sensitivity contract (docs/detectors.md).
+   */
+  zThreshold: number;
+  /** Event time the reference level averages over, in ms (its EWMA time constant). */
+  referenceMs: number;
+  /** Points learned into the reference before any score is given. */
+  warmup: number;
+}
+
+/** Points in the recent window; the reference learns each point once it leaves the window. */
+const WINDOW = 5;
+/** The short window: the median of three needs two points to agree, so one odd point never moves it. */
+const SHORT = 3;
+/** Deviations are winsorized at this many σ before they enter a window mean (a blip counts as 3 σ, not 30). */
+const WINSOR_SIGMAS = 3;
+/** Standard deviation of the median of three Gaussian values, in σ. */
+const MEDIAN3_SD = 0.67;
+/** Mean absolute deviation to σ for Gaussian noise (√(π/2)). */
+const ABS_TO_SIGMA = 1.2533;
+/** The reference's EWMA rate is at least this per point: a reference of fewer than 5 points is noise. */
+const MAX_REFERENCE_RATE = 0.2;
+/** EWMA rate of the reference's noise (about 50 points): noise changes slowly. */
+const SPREAD_RATE = 0.02;
+/** EWMA rate of the empirical spread of each window statistic (about 100 points). */
+const EMPIRICAL_RATE = 0.01;
+/** On a log scale the noise is never taken below half a percent: steadier than that is quantization. */
+const LOG_NOISE_FLOOR = 0.005;
+/** Practical evidence given to a remembered burst's size: just short of paging. */
+const BELOW_PAGING = 0.9;
+/** Half-width, in σ, of the band shown for a kind without an effect size. */
+const BAND_SIGMAS = 4;
+/**
+ * An excursion that is over within this many points is a burst. A series that bursts and comes back (a
+ * cron job's CPU, a cache refresh's latency) is not paged again for a burst no larger than one it made
+ * within about a day; an excursion that lasts longer is a change and is never taken as a pattern.
+ */
+const BURST_POINTS = 6;
+/** A burst up to this factor of the remembered one (on the model scale) is the same pattern: bursts vary with noise. */
+const BURST_TOLERANCE = 1.25;
+/** Event time over which a remembered burst fades (its e-folding time): a daily job is remembered till its next run. */
+const BURST_MEMORY_MS = 36 * 3_600_000;
+/** EWMA rate of the mean count behind points. */
+const COUNT_RATE = 0.05;
+
+// Float64 slots.
+const N = 0;
+const LAST_TIME = 1;
+const INTERVAL = 2;
+const LOG_OFFSET = 3;
+const LEVEL = 4;
+const SPREAD = 5;
+const LEARNED = 6;
+const COUNT_MEAN = 7;
+const QUANTUM = 8;
+const FILL = 9;
+const POSITION = 10;
+const EMPIRICAL = 11; // three slots: median of 3, mean of 3, mean of 5
+/** The open excursion (evidence ≥ 1): its points, and its furthest recent level above and below the reference. */
+const EXCURSION_POINTS = 14;
+const EXCURSION_HIGH = 15;
+const EXCURSION_LOW = 16;
+/** The largest recent burst above and below the reference (model-scale deviations), and when each ended. */
+const BURST_HIGH = 17;
+const BURST_HIGH_AT = 18;
+const BURST_LOW = 19;
+const BURST_LOW_AT = 20;
+/** 1 once a utilization above 1.5 was seen: the series is in percent. */
+const PERCENT = BURST_LOW_AT + 1;
+const RING = PERCENT + 1;
+const SCALARS = RING + WINDOW;
+
+/** Serialized state of the effect detector. */
+export type EffectState = PackedState;
+
+const DEFAULTS: EffectOptions = {
+  kind: 'gauge',
+  size: DEFAULT_EFFECT_SIZES.gauge,
+  zThreshold: 5,
+  referenceMs: 30 * 60_000,
+  warmup: 20,
+};
+
+/** One window statistic's verdict. */
+interface Finding {
+  evidence: number;
+  /** Recent level (median of the window) on the model scale. */
+  recent: number;
+  z: number;
+  points: number;
+}
+
+/** The effect detector, with the size of the current change for callers that gate other evidence by it. */
+export class EffectDetector implements Detector<EffectState> {
+  readonly method = 'effect';
+  /**
+   * Size of the newest recent level's change against the kind's effect size (1: exactly that size), in
+   * whichever direction matters, whatever the noise; `Infinity` for kinds without an effect size, 0
+   * during warm-up. Set by every `update`.
+   */
+  practicalSize = 0;
+  private readonly log: boolean;
+  private readonly domain: { min: number; max: number };
+
+  constructor(
+    private readonly options: EffectOptions,
+    private readonly s: Float64Array,
+  ) {
+    this.log = options.kind === 'latency' || options.kind === 'rate' || options.kind === 'counter' || options.kind === 'size';
+    this.domain = domainOf(options.kind);
+  }
+
+  update(point: Point): Score {
+    const s = this.s;
+    const value = Number(point.value);
+    if (!Number.isFinite(value)) return this.quiet('no value (missing or not a number)');
+    const time = Number.isFinite(point.timestamp) ? point.timestamp : s[LAST_TIME]!;
+    const x = this.transform(clampMagnitude(value));
+    if (value > 1.5) s[PERCENT] = 1;
+    const n = ++s[N]!;
+    if (n > 1 && time > s[LAST_TIME]!) {
+      const elapsed = time - s[LAST_TIME]!;
+      s[INTERVAL] = s[INTERVAL] === 0 ? elapsed : s[INTERVAL]! + 0.05 * (elapsed - s[INTERVAL]!);
+    }
+    if (time > s[LAST_TIME]! || n === 1) s[LAST_TIME] = time;
+    const count = Number(point.count);
+    if (Number.isFinite(count) && count > 0) s[COUNT_MEAN] = s[COUNT_MEAN] === 0 ? count : s[COUNT_MEAN]! + COUNT_RATE * (count - s[COUNT_MEAN]!);
+
+    // The window holds the newest points; the one it pushes out is learned into the reference.
+    const fill = s[FILL]!;
+    const position = s[POSITION]!;
+    if (fill === WINDOW) this.learn(s[RING + position]!);
+    else s[FILL] = fill + 1;
+    const previous = s[RING + ((position + WINDOW - 1) % WINDOW)]!;
+    s[RING + position] = x;
+    s[POSITION] = (position + 1) % WINDOW;
+    if (n > 1) {
+      const step = Math.abs(x - previous);
+      if (step > 0 && (s[QUANTUM] === 0 || step < s[QUANTUM]!)) s[QUANTUM] = step;
+    }
+    return this.judge(value);
+  }
+
+  /** Scores the recent window against the reference. */
+  private judge(value: number): Score {
+    const s = this.s;
+    const { options } = this;
+    const level = s[LEVEL]!;
+    const sigma = this.sigma();
+    if (s[LEARNED]! < options.warmup) {
+      this.practicalSize = 0;
+      const shown = this.untransform(s[FILL]! > 0 ? this.newest(1)[0]! : this.transform(value));
+      return { score: 0, expected: shown, lower: this.clip(shown), upper: this.clip(shown), reason: 'warming up' };
+    }
+    const devs = this.newest(WINDOW).map((x) => x - level);
+    const medianShort = median3(devs[0]!, devs[1]!, devs[2]!);
+    const winsor = WINSOR_SIGMAS * sigma;
+    const clipped = devs.map((d) => Math.max(-winsor, Math.min(winsor, d)));
+    const meanShort = (clipped[0]! + clipped[1]! + clipped[2]!) / SHORT;
+    const meanLong = clipped.reduce((a, b) => a + b, 0) / WINDOW;
+    const statistics = [
+      { stat: medianShort, sd: MEDIAN3_SD * sigma, recent: medianShort, points: SHORT },
+      { stat: meanShort, sd: sigma / Math.sqrt(SHORT), recent: medianShort, points: SHORT },
+      { stat: meanLong, sd: sigma / Math.sqrt(WINDOW), recent: median5(devs), points: WINDOW },
+    ];
+    let best: Finding = { evidence: 0, recent: medianShort, z: 0, points: SHORT };
+    let excursion = 0;
+    this.practicalSize = Math.max(this.practical(level, medianShort, medianShort), this.practical(level, statistics[2]!.recent, statistics[2]!.recent));
+    for (let i = 0; i < statistics.length; i++) {
+      const { stat, sd, recent, points } = statistics[i]!;
+      const spread = Math.max(sd, s[EMPIRICAL + i]!);
+      const z = stat / spread;
+      const evidence = Math.min(Math.abs(z) / options.zThreshold, this.practical(level, recent, z));
+      if (evidence > best.evidence) best = { evidence, recent, z, points };
+      // Bursts are followed whether or not a remembered one keeps them from paging, so the memory stays fresh.
+      excursion = Math.max(excursion, Math.min(Math.abs(z) / options.zThreshold, this.practical(level, recent, z, false)));
+      // The statistic's own spread is learned while it is ordinary, so an autocorrelated series (whose
+      // window means wander more than independent noise would) needs a larger move, and incidents do not
+      // make the next one harder to see.
+      if (Math.abs(z) < 0.5 * options.zThreshold) s[EMPIRICAL + i] = s[EMPIRICAL + i]! + EMPIRICAL_RATE * (ABS_TO_SIGMA * Math.min(Math.abs(stat), 2 * spread) - s[EMPIRICAL + i]!);
+    }
+    this.followExcursion(excursion, medianShort);
+    const expected = this.untransform(level);
+    const [lower, upper] = this.band(level, sigma);
+    const score = safeScore(best.evidence / (1 + best.evidence));
+    if (best.evidence < 0.3) return { score, expected, lower, upper, reason: 'within the usual range' };
+    return { score, expected, lower, upper, reason: this.explain(value, expected, best) };
+  }
+
+  /**
+   * How large the change from `level` to `level + recent` is against the kind's effect size, 1 at
+   * exactly that size; `Infinity` for a kind without one (statistics decide alone); 0 for a direction
+   * that is never an incident.
+   */
+  private practical(level: number, recent: number, z: number, remembering = true): number {
+    const { size } = this.options;
+    if (size.up === null && size.down === null) return Infinity;
+    const before = this.untransform(level);
+    const now = this.untransform(level + recent);
+    const up = z > 0;
+    const factor = size.up !== null && up ? size.up : size.down !== null && !up ? size.down : null;
+    if (factor === null || !(before > 0) || !(now >= 0)) {
+      // From nothing (a level of 0), only the absolute floor can speak.
+      if (factor === null) return 0;
+      return size.minAbsolute > 0 ? Math.abs(now - before) / this.absoluteFloor() : up ? Infinity : 0;
+    }
+    const ratio = now / before;
+    let relative = Math.log(Math.max(ratio, 1e-12)) / Math.log(factor);
+    if (size.minAbsolute > 0) relative = Math.min(relative, Math.abs(now - before) / this.absoluteFloor());
+    // A burst no larger than one the series made and came back from lately is its pattern, not news.
+    // An excursion that outlasted a burst is a change, whatever the series did before.
+    const burst = remembering && this.s[EXCURSION_POINTS]! < BURST_POINTS ? this.rememberedBurst(up) : 0;
+    if (burst > 0 && Math.abs(recent) <= BURST_TOLERANCE * burst) relative = Math.min(relative, BELOW_PAGING);
+    return Math.max(0, relative);
+  }
+
+  /** The effect size's absolute floor in the series' units: a utilization seen above 1.5 is in percent. */
+  private absoluteFloor(): number {
+    const floor = this.options.size.minAbsolute;
+    return this.options.kind === 'saturation' && this.s[PERCENT] === 1 ? 100 * floor : floor;
+  }
+
+  /** The remembered burst on one side (a model-scale deviation, faded with time since it ended); 0 when none. */
+  private rememberedBurst(up: boolean): number {
+    const s = this.s;
+    const size = up ? s[BURST_HIGH]! : s[BURST_LOW]!;
+    if (size === 0) return 0;
+    const age = s[LAST_TIME]! - (up ? s[BURST_HIGH_AT]! : s[BURST_LOW_AT]!);
+    return size * Math.exp(-Math.max(0, age) / BURST_MEMORY_MS);
+  }
+
+  /** Follows the open excursion; when it ends within `BURST_POINTS`, remembers it as a burst. */
+  private followExcursion(evidence: number, recent: number): void {
+    const s = this.s;
+    if (evidence >= 1) {
+      s[EXCURSION_POINTS] = s[EXCURSION_POINTS]! + 1;
+      s[EXCURSION_HIGH] = Math.max(s[EXCURSION_HIGH]!, recent);
+      s[EXCURSION_LOW] = Math.min(s[EXCURSION_LOW]!, recent);
+      return;
+    }
+    if (s[EXCURSION_POINTS] === 0 || evidence >= 0.5) return;
+    if (s[EXCURSION_POINTS]! <= BURST_POINTS) {
+      const now = s[LAST_TIME]!;
+      if (s[EXCURSION_HIGH]! > this.rememberedBurst(true)) {
+        s[BURST_HIGH] = s[EXCURSION_HIGH]!;
+        s[BURST_HIGH_AT] = now;
+      }
+      if (-s[EXCURSION_LOW]! > this.rememberedBurst(false)) {
+        s[BURST_LOW] = -s[EXCURSION_LOW]!;
+        s[BURST_LOW_AT] = now;
+      }
+    }
+    s[EXCURSION_POINTS] = 0;
+    s[EXCURSION_HIGH] = 0;
+    s[EXCURSION_LOW] = 0;
+  }
+
+  /** The normal band: the effect size around the reference, or `BAND_SIGMAS` σ without one; clipped to the domain. */
+  private band(level: number, sigma: number): [number, number] {
+    const { size } = this.options;
+    const expected = this.untransform(level);
+    const lower = size.down !== null ? expected * size.down : this.untransform(level - BAND_SIGMAS * sigma);
+    let upper = size.up !== null ? expected * size.up : this.untransform(level + BAND_SIGMAS * sigma);
+    if (size.up !== null && size.minAbsolute > 0) upper = Math.max(upper, expected + this.absoluteFloor());
+    return [this.clip(Math.min(lower, expected)), this.clip(Math.max(upper, expected))];
+  }
+
+  private explain(value: number, expected: number, finding: Finding): string {
+    const now = this.untransform(this.s[LEVEL]! + finding.recent);
+    const ratio = expected > 0 ? now / expected : Infinity;
+    const how = `over its last ${finding.points} points, ${formatNumber(Math.abs(finding.z))} standard errors from it`;
+    if (this.options.size.up === null && this.options.size.down === null) {
+      return `${formatNumber(value)} vs expected ${formatNumber(expected)}: the level moved to ${formatNumber(now)} ${how}`;
+    }
+    const size = Number.isFinite(ratio) ? `${formatNumber(ratio)}× its level of the previous half hour` : 'up from nothing in the previous half hour';
+    return `${formatNumber(value)} vs expected ${formatNumber(expected)}: ${size} (${formatNumber(now)} ${how})`;
+  }
+
+  /** Learns a point that left the recent window into the reference level and its noise. */
+  private learn(x: number): void {
+    const s = this.s;
+    const learned = ++s[LEARNED]!;
+    if (learned === 1) {
+      s[LEVEL] = x;
+      return;
+    }
+    const interval = s[INTERVAL]! > 0 ? s[INTERVAL]! : this.options.referenceMs / 60;
+    const timeRate = Math.min(MAX_REFERENCE_RATE, 1 - Math.exp(-interval / this.options.referenceMs));
+    const rate = Math.max(timeRate, 1 / learned);
+    const deviation = x - s[LEVEL]!;
+    const limit = 3 * this.sigma();
+    const clipped = learned <= 10 ? deviation : Math.max(-limit, Math.min(limit, deviation));
+    s[LEVEL] = s[LEVEL]! + rate * clipped;
+    const size = learned <= 10 ? Math.abs(deviation) : Math.min(Math.abs(deviation), 2 * limit);
+    s[SPREAD] = s[SPREAD]! + Math.max(SPREAD_RATE, 1 / learned) * (size - s[SPREAD]!);
+  }
+
+  /** The per-point noise σ on the model scale, floored by quantization, scale and the binomial noise of counts. */
+  private sigma(): number {
+    const s = this.s;
+    let sigma = ABS_TO_SIGMA * s[SPREAD]! + 0.5 * s[QUANTUM]! + 1e-9 * (1 + Math.abs(s[LEVEL]!));
+    if (this.log) sigma = Math.max(sigma, LOG_NOISE_FLOOR);
+    if (this.options.kind === 'ratio' && s[COUNT_MEAN]! > 0) {
+      const events = s[COUNT_MEAN]!;
+      const p = Math.min(0.5, Math.max(s[LEVEL]!, 1 / events));
+      sigma = Math.max(sigma, Math.sqrt((p * (1 - p)) / events));
+    }
+    return sigma;
+  }
+
+  /** The newest `k` window values, newest first. */
+  private newest(k: number): number[] {
+    const s = this.s;
+    const fill = s[FILL]!;
+    const out: number[] = [];
+    for (let i = 1; i <= k; i++) out.push(s[RING + ((s[POSITION]! - Math.min(i, fill) + WINDOW) % WINDOW)]!);
+    return out;
+  }
+
+  private quiet(reason: string): Score {
+    this.practicalSize = 0;
+    const expected = this.s[LEARNED]! > 0 ? this.untransform(this.s[LEVEL]!) : NaN;
+    return { score: 0, expected, lower: expected, upper: expected, reason };
+  }
+
+  private transform(value: number): number {
+    if (!this.log) return value;
+    // The offset (1 % of the first non-zero magnitude) keeps zeros finite without assuming units.
+    if (this.s[LOG_OFFSET] === 0 && value !== 0) this.s[LOG_OFFSET] = 0.01 * Math.abs(value);
+    return Math.log(Math.max(value, 0) + (this.s[LOG_OFFSET] || 1));
+  }
+
+  private untransform(y: number): number {
+    if (!this.log) return y;
+    return Math.exp(Math.min(y, 700)) - (this.s[LOG_OFFSET] || 1);
+  }
+
+  private clip(x: number): number {
+    return Math.max(this.domain.min, Math.min(this.domain.max, x));
+  }
+
+  toJSON(): DetectorState<EffectState> {
+    return { method: this.method, version: 1, options: structuredClone(this.options) as unknown as Record<string, unknown>, state: packState(this.s, new Float32Array(0)) };
+  }
+}
+
+function median3(a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+}
+
+function median5(values: number[]): number {
+  const sorted = values.slice(0, WINDOW).sort((a, b) => a - b);
+  return sorted[2]!;
+}
+
+function withDefaults(options: Partial<EffectOptions> = {}): EffectOptions {
+  const kind = options.kind ?? DEFAULTS.kind;
+  return Object.freeze({ ...DEFAULTS, size: DEFAULT_EFFECT_SIZES[kind], ...options, kind });
+}
+
+/** Creates an effect detector (typed as such, so callers can read `practicalSize`). */
+export function createEffect(options?: Partial<EffectOptions>): EffectDetector {
+  return new EffectDetector(withDefaults(options), new Float64Array(SCALARS));
+}
+
+/** Restores an effect detector from its `toJSON()`. */
+export function restoreEffect(state: DetectorState<EffectState>): EffectDetector {
+  const s = new Float64Array(SCALARS);
+  if (!unpackState(state.state, s, new Float32Array(0))) throw new Error(`effect state v${state.version} does not match this version's layout; start a fresh detector`);
+  return new EffectDetector(withDefaults(state.options as Partial<EffectOptions>), s);
+}
+
+/** Registry entry for the effect detector. */
+export const effect: DetectorDefinition<EffectOptions, EffectState> = {
+  method: 'effect',
+  description: 'Level changes of a size that matters for the metric kind (latency +25 %, traffic −25 %, errors 1.5×), clearly beyond the noise, from about 25 points of history.',
+  defaults: DEFAULTS,
+  create: createEffect,
+  restore: restoreEffect,
+};

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_PIPELINE_OPTIONS } from './pipeline/pipeline.ts';
+import { DEFAULT_EFFECT_SIZES, METRIC_KINDS, type EffectSize, type MetricKind } from '../detectors/metric-kind.ts';
 import { serviceEntrySchema } from './contract/wire.ts';
 import { createError } from './errors.ts';
 import { notifyConfigSchema } from './alerts/notifiers/config.ts';
@@ -16,6 +17,26 @@ import { freezeConfigSchema } from './actions/freeze.ts';
 import { rollbackConfigSchema } from './actions/rollback-policy.ts';
 
 const positiveMs = z.number().int().positive();
+
+/**
+ * One metric kind's effect size, any field left out keeps the kind's default (`DEFAULT_EFFECT_SIZES`):
+ * `up` a factor above 1, `down` a factor in (0, 1), `null` for a direction that never pages.
+ */
+const effectSizeSchema = z.strictObject({
+  up: z.number().gt(1).nullable().optional(),
+  down: z.number().gt(0).lt(1).nullable().optional(),
+  minAbsolute: z.number().gte(0).optional(),
+});
+
+/** `pipeline.effectSizes`: per metric kind, the smallest sustained change that pages (docs/detectors.md). */
+const effectSizesSchema = z
+  .strictObject(Object.fromEntries(METRIC_KINDS.map((kind) => [kind, effectSizeSchema.optional()])) as Record<MetricKind, z.ZodOptional<typeof effectSizeSchema>>)
+  .default({})
+  .transform((given) => Object.fromEntries(METRIC_KINDS.map((kind) => [kind, { ...DEFAULT_EFFECT_SIZES[kind], ...stripUndefined(given[kind] ?? {}) }])) as Record<MetricKind, EffectSize>);
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, ".", "_" or "-"');
 
 /** The schema of the whole configuration; unknown keys are errors so that typos do not pass silently. */
@@ -69,6 +90,7 @@ export const configSchema = z.strictObject({
       reattributeEveryMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.reattributeEveryMs),
       silenceCheckEveryMs: positiveMs.default(DEFAULT_PIPELINE_OPTIONS.silenceCheckEveryMs),
       defaultEnvironment: z.string().min(1).default(DEFAULT_PIPELINE_OPTIONS.defaultEnvironment),
+      effectSizes: effectSizesSchema,
     })
     .prefault({}),
   /** The service catalog (more entries may arrive on the services topic). */

@@ -4,6 +4,7 @@
  * they run the same code.
  */
 import { createDefaultDetector, restoreDetector } from '../../detectors/index.ts';
+import { metricKindOf, type EffectSize, type MetricKind } from '../../detectors/metric-kind.ts';
 import { createAttributor, restoreAttributor } from '../../detectors/attribution/index.ts';
 import type { ServiceEntry } from '../../detectors/events.ts';
 import { Pipeline, type DetectorFactory, type PipelineOptions, type PipelineSnapshot } from './pipeline.ts';
@@ -11,10 +12,30 @@ import { Pipeline, type DetectorFactory, type PipelineOptions, type PipelineSnap
 /** The detector factory backed by the detectors library's registry. */
 export const defaultDetectors: DetectorFactory = { create: createDefaultDetector, restore: restoreDetector };
 
-/** Creates a pipeline with the given options and service catalog, or restores it from `snapshot`. */
-export function createPipeline(options: PipelineOptions, catalog: readonly ServiceEntry[] = [], snapshot?: PipelineSnapshot): Pipeline {
-  if (snapshot) return Pipeline.restore(snapshot, defaultDetectors, restoreAttributor(snapshot.attributor), options);
-  const pipeline = new Pipeline(defaultDetectors, createAttributor(), options);
+/** The default detectors with configured effect sizes (`pipeline.effectSizes`) for the kinds given. */
+export function detectorsWithEffectSizes(sizes: Partial<Record<MetricKind, EffectSize>> | undefined): DetectorFactory {
+  if (!sizes) return defaultDetectors;
+  return {
+    create: (hints) => {
+      const size = sizes[metricKindOf(hints.metric)];
+      return createDefaultDetector(size ? { ...hints, effectSize: size } : hints);
+    },
+    restore: restoreDetector,
+  };
+}
+
+/**
+ * Creates a pipeline with the given options and service catalog, or restores it from `snapshot`;
+ * `options.effectSizes` (from the config) overrides the metric kinds' default effect sizes for new series.
+ */
+export function createPipeline(
+  options: PipelineOptions & { effectSizes?: Partial<Record<MetricKind, EffectSize>> },
+  catalog: readonly ServiceEntry[] = [],
+  snapshot?: PipelineSnapshot,
+): Pipeline {
+  const detectors = detectorsWithEffectSizes(options.effectSizes);
+  if (snapshot) return Pipeline.restore(snapshot, detectors, restoreAttributor(snapshot.attributor), options);
+  const pipeline = new Pipeline(detectors, createAttributor(), options);
   for (const service of catalog) pipeline.ingest({ service: { name: service.name, dependsOn: [...service.dependsOn] } });
   return pipeline;
 }

@@ -71,6 +71,8 @@ const SPREAD_RATE = 0.02;
 const EMPIRICAL_RATE = 0.01;
 /** On a log scale the noise is never taken below half a percent: steadier than that is quantization. */
 const LOG_NOISE_FLOOR = 0.005;
+/** Below this clarity on every statistic the point is ordinary and the size of the change is not worked out. */
+const NEGLIGIBLE_CLARITY = 0.1;
 /** Practical evidence given to a remembered burst's size: just short of paging. */
 const BELOW_PAGING = 0.9;
 /** Half-width, in σ, of the band shown for a kind without an effect size. */
@@ -135,15 +137,10 @@ interface Finding {
   points: number;
 }
 
-/** The effect detector, with the size of the current change for callers that gate other evidence by it. */
+/** The effect detector. */
 export class EffectDetector implements Detector<EffectState> {
   readonly method = 'effect';
-  /**
-   * Size of the newest recent level's change against the kind's effect size (1: exactly that size), in
-   * whichever direction matters, whatever the noise; `Infinity` for kinds without an effect size, 0
-   * during warm-up. Set by every `update`.
-   */
-  practicalSize = 0;
+
   private readonly log: boolean;
   private readonly domain: { min: number; max: number };
 
@@ -153,7 +150,13 @@ export class EffectDetector implements Detector<EffectState> {
   ) {
     this.log = options.kind === 'latency' || options.kind === 'rate' || options.kind === 'counter' || options.kind === 'size';
     this.domain = domainOf(options.kind);
+    this.logUp = Math.log(options.size.up ?? Math.E);
+    this.logDown = Math.log(options.size.down ?? 1 / Math.E);
   }
+
+  /** Logarithms of the effect size's factors, worked out once. */
+  private readonly logUp: number;
+  private readonly logDown: number;
 
   update(point: Point): Score {
     const s = this.s;
@@ -193,69 +196,114 @@ export class EffectDetector implements Detector<EffectState> {
     const level = s[LEVEL]!;
     const sigma = this.sigma();
     if (s[LEARNED]! < options.warmup) {
-      this.practicalSize = 0;
-      const shown = this.untransform(s[FILL]! > 0 ? this.newest(1)[0]! : this.transform(value));
+      const shown = this.untransform(s[RING + ((s[POSITION]! + WINDOW - 1) % WINDOW)]!);
       return { score: 0, expected: shown, lower: this.clip(shown), upper: this.clip(shown), reason: 'warming up' };
     }
-    const devs = this.newest(WINDOW).map((x) => x - level);
-    const medianShort = median3(devs[0]!, devs[1]!, devs[2]!);
-    const winsor = WINSOR_SIGMAS * sigma;
-    const clipped = devs.map((d) => Math.max(-winsor, Math.min(winsor, d)));
-    const meanShort = (clipped[0]! + clipped[1]! + clipped[2]!) / SHORT;
-    const meanLong = clipped.reduce((a, b) => a + b, 0) / WINDOW;
-    const statistics = [
-      { stat: medianShort, sd: MEDIAN3_SD * sigma, recent: medianShort, points: SHORT },
-      { stat: meanShort, sd: sigma / Math.sqrt(SHORT), recent: medianShort, points: SHORT },
-      { stat: meanLong, sd: sigma / Math.sqrt(WINDOW), recent: median5(devs), points: WINDOW },
-    ];
-    let best: Finding = { evidence: 0, recent: medianShort, z: 0, points: SHORT };
-    let excursion = 0;
-    this.practicalSize = Math.max(this.practical(level, medianShort, medianShort), this.practical(level, statistics[2]!.recent, statistics[2]!.recent));
-    for (let i = 0; i < statistics.length; i++) {
-      const { stat, sd, recent, points } = statistics[i]!;
-      const spread = Math.max(sd, s[EMPIRICAL + i]!);
-      const z = stat / spread;
-      const evidence = Math.min(Math.abs(z) / options.zThreshold, this.practical(level, recent, z));
-      if (evidence > best.evidence) best = { evidence, recent, z, points };
-      // Bursts are followed whether or not a remembered one keeps them from paging, so the memory stays fresh.
-      excursion = Math.max(excursion, Math.min(Math.abs(z) / options.zThreshold, this.practical(level, recent, z, false)));
-      // The statistic's own spread is learned while it is ordinary, so an autocorrelated series (whose
-      // window means wander more than independent noise would) needs a larger move, and incidents do not
-      // make the next one harder to see.
-      if (Math.abs(z) < 0.5 * options.zThreshold) s[EMPIRICAL + i] = s[EMPIRICAL + i]! + EMPIRICAL_RATE * (ABS_TO_SIGMA * Math.min(Math.abs(stat), 2 * spread) - s[EMPIRICAL + i]!);
+    // The window's deviations from the reference, newest first (no arrays: this runs for every point).
+    const p = s[POSITION]!;
+    const d0 = s[RING + ((p + 4) % WINDOW)]! - level;
+    const d1 = s[RING + ((p + 3) % WINDOW)]! - level;
+    const d2 = s[RING + ((p + 2) % WINDOW)]! - level;
+    const d3 = s[RING + ((p + 1) % WINDOW)]! - level;
+    const d4 = s[RING + p]! - level;
+    const medianShort = median3(d0, d1, d2);
+    const medianLong = median5(d0, d1, d2, d3, d4);
+    const w = WINSOR_SIGMAS * sigma;
+    const meanShort = (winsorize(d0, w) + winsorize(d1, w) + winsorize(d2, w)) / SHORT;
+    const meanLong = (SHORT * meanShort + winsorize(d3, w) + winsorize(d4, w)) / WINDOW;
+    // Clarity first (cheap); the size of the change, judged on the robust recent level (a median), only
+    // when some statistic is clear enough for it to matter or a burst is being followed.
+    const c0 = this.clarity(0, medianShort, MEDIAN3_SD * sigma, medianShort);
+    const c1 = this.clarity(1, meanShort, sigma / Math.sqrt(SHORT), medianShort);
+    const c2 = this.clarity(2, meanLong, sigma / Math.sqrt(WINDOW), medianLong);
+    const best = this.best;
+    this.levelShown = this.untransform(level);
+    if (Math.max(c0, c1, c2) < NEGLIGIBLE_CLARITY && s[EXCURSION_POINTS] === 0) {
+      best.evidence = 0;
+    } else {
+      const sizeShort = this.practical(level, medianShort, true);
+      const sizeLong = this.practical(level, medianLong, true);
+      this.keep(Math.min(c0, sizeShort), medianShort, this.zs[0]!, SHORT, true);
+      this.keep(Math.min(c1, sizeShort), medianShort, this.zs[1]!, SHORT, false);
+      this.keep(Math.min(c2, sizeLong), medianLong, this.zs[2]!, WINDOW, false);
+      // Bursts are followed on their size before any remembered burst caps it, so the memory stays fresh
+      // (below half the threshold with no excursion open there is nothing to follow).
+      const clearest = Math.max(c0, c1, c2);
+      if (clearest >= 0.5 || s[EXCURSION_POINTS]! > 0) {
+        const unremembered = Math.min(clearest, Math.max(this.practical(level, medianShort, false), this.practical(level, medianLong, false)));
+        this.followExcursion(unremembered, medianShort);
+      }
     }
-    this.followExcursion(excursion, medianShort);
-    const expected = this.untransform(level);
+    const expected = this.levelShown;
     const [lower, upper] = this.band(level, sigma);
     const score = safeScore(best.evidence / (1 + best.evidence));
     if (best.evidence < 0.3) return { score, expected, lower, upper, reason: 'within the usual range' };
     return { score, expected, lower, upper, reason: this.explain(value, expected, best) };
   }
 
+  /** The strongest statistic of the current point. */
+  private readonly best: Finding = { evidence: 0, recent: 0, z: 0, points: SHORT };
+  /** The reference level in the metric's units, worked out once per point. */
+  private levelShown = 0;
+  /** The z of each window statistic at the current point. */
+  private readonly zs = new Float64Array(3);
+
+  /**
+   * How clearly window statistic `i` (its value `stat`, its standard error `sd` under independent noise,
+   * the median `recent` of its window) stands out: `|z| / zThreshold`, 0 when it disagrees with the
+   * robust level's direction (noise around it). Learns the statistic's own spread while it is ordinary.
+   */
+  private clarity(i: number, stat: number, sd: number, recent: number): number {
+    const s = this.s;
+    const threshold = this.options.zThreshold;
+    const spread = Math.max(sd, s[EMPIRICAL + i]!);
+    const z = stat / spread;
+    this.zs[i] = z;
+    // The statistic's own spread is learned while it is ordinary, so an autocorrelated series (whose
+    // window means wander more than independent noise would) needs a larger move, and incidents do not
+    // make the next one harder to see.
+    if (Math.abs(z) < 0.5 * threshold) s[EMPIRICAL + i] = s[EMPIRICAL + i]! + EMPIRICAL_RATE * (ABS_TO_SIGMA * Math.min(Math.abs(stat), 2 * spread) - s[EMPIRICAL + i]!);
+    return z * recent > 0 ? Math.abs(z) / threshold : 0;
+  }
+
+  /** Keeps a statistic's evidence in `best` when it is the strongest so far (`first` starts the point afresh). */
+  private keep(evidence: number, recent: number, z: number, points: number, first: boolean): void {
+    const best = this.best;
+    if (!first && evidence <= best.evidence) return;
+    best.evidence = evidence;
+    best.recent = recent;
+    best.z = z;
+    best.points = points;
+  }
+
   /**
    * How large the change from `level` to `level + recent` is against the kind's effect size, 1 at
    * exactly that size; `Infinity` for a kind without one (statistics decide alone); 0 for a direction
-   * that is never an incident.
+   * that is never an incident. With `remembering`, a burst no larger than one the series made lately
+   * counts just short of paging.
    */
-  private practical(level: number, recent: number, z: number, remembering = true): number {
+  private practical(level: number, recent: number, remembering: boolean): number {
     const { size } = this.options;
     if (size.up === null && size.down === null) return Infinity;
-    const before = this.untransform(level);
+    const before = this.levelShown;
     const now = this.untransform(level + recent);
-    const up = z > 0;
-    const factor = size.up !== null && up ? size.up : size.down !== null && !up ? size.down : null;
-    if (factor === null || !(before > 0) || !(now >= 0)) {
+    const up = recent > 0;
+    const factor = up ? size.up : size.down;
+    if (factor === null) return 0;
+    let relative: number;
+    if (!(before > 0) || !(now >= 0)) {
       // From nothing (a level of 0), only the absolute floor can speak.
-      if (factor === null) return 0;
-      return size.minAbsolute > 0 ? Math.abs(now - before) / this.absoluteFloor() : up ? Infinity : 0;
+      relative = size.minAbsolute > 0 ? Math.abs(now - before) / this.absoluteFloor() : up ? Infinity : 0;
+    } else {
+      relative = Math.log(Math.max(now / before, 1e-12)) / (up ? this.logUp : this.logDown);
+      if (size.minAbsolute > 0) relative = Math.min(relative, Math.abs(now - before) / this.absoluteFloor());
     }
-    const ratio = now / before;
-    let relative = Math.log(Math.max(ratio, 1e-12)) / Math.log(factor);
-    if (size.minAbsolute > 0) relative = Math.min(relative, Math.abs(now - before) / this.absoluteFloor());
-    // A burst no larger than one the series made and came back from lately is its pattern, not news.
-    // An excursion that outlasted a burst is a change, whatever the series did before.
-    const burst = remembering && this.s[EXCURSION_POINTS]! < BURST_POINTS ? this.rememberedBurst(up) : 0;
-    if (burst > 0 && Math.abs(recent) <= BURST_TOLERANCE * burst) relative = Math.min(relative, BELOW_PAGING);
+    // A burst no larger than one the series made and came back from lately is its pattern, not news;
+    // an excursion that outlasted a burst is a change, whatever the series did before.
+    if (remembering && this.s[EXCURSION_POINTS]! < BURST_POINTS) {
+      const burst = this.rememberedBurst(up);
+      if (burst > 0 && Math.abs(recent) <= BURST_TOLERANCE * burst) relative = Math.min(relative, BELOW_PAGING);
+    }
     return Math.max(0, relative);
   }
 
@@ -303,7 +351,7 @@ export class EffectDetector implements Detector<EffectState> {
   /** The normal band: the effect size around the reference, or `BAND_SIGMAS` σ without one; clipped to the domain. */
   private band(level: number, sigma: number): [number, number] {
     const { size } = this.options;
-    const expected = this.untransform(level);
+    const expected = this.levelShown;
     const lower = size.down !== null ? expected * size.down : this.untransform(level - BAND_SIGMAS * sigma);
     let upper = size.up !== null ? expected * size.up : this.untransform(level + BAND_SIGMAS * sigma);
     if (size.up !== null && size.minAbsolute > 0) upper = Math.max(upper, expected + this.absoluteFloor());
@@ -353,17 +401,7 @@ export class EffectDetector implements Detector<EffectState> {
     return sigma;
   }
 
-  /** The newest `k` window values, newest first. */
-  private newest(k: number): number[] {
-    const s = this.s;
-    const fill = s[FILL]!;
-    const out: number[] = [];
-    for (let i = 1; i <= k; i++) out.push(s[RING + ((s[POSITION]! - Math.min(i, fill) + WINDOW) % WINDOW)]!);
-    return out;
-  }
-
   private quiet(reason: string): Score {
-    this.practicalSize = 0;
     const expected = this.s[LEARNED]! > 0 ? this.untransform(this.s[LEVEL]!) : NaN;
     return { score: 0, expected, lower: expected, upper: expected, reason };
   }
@@ -393,9 +431,24 @@ function median3(a: number, b: number, c: number): number {
   return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
 }
 
-function median5(values: number[]): number {
-  const sorted = values.slice(0, WINDOW).sort((a, b) => a - b);
-  return sorted[2]!;
+/** The median of five values without sorting an array (a selection network). */
+function median5(a: number, b: number, c: number, d: number, e: number): number {
+  // Drop the smaller of the two pairs' minima and the larger of their maxima, then take the median of what is left.
+  if (a > b) [a, b] = [b, a];
+  if (c > d) [c, d] = [d, c];
+  if (a < c) {
+    a = e;
+    if (a > b) [a, b] = [b, a];
+  } else {
+    c = e;
+    if (c > d) [c, d] = [d, c];
+  }
+  if (a < c) return b < c ? b : c;
+  return d < a ? d : a;
+}
+
+function winsorize(x: number, limit: number): number {
+  return x > limit ? limit : x < -limit ? -limit : x;
 }
 
 function withDefaults(options: Partial<EffectOptions> = {}): EffectOptions {
@@ -403,7 +456,7 @@ function withDefaults(options: Partial<EffectOptions> = {}): EffectOptions {
   return Object.freeze({ ...DEFAULTS, size: DEFAULT_EFFECT_SIZES[kind], ...options, kind });
 }
 
-/** Creates an effect detector (typed as such, so callers can read `practicalSize`). */
+/** Creates an effect detector. */
 export function createEffect(options?: Partial<EffectOptions>): EffectDetector {
   return new EffectDetector(withDefaults(options), new Float64Array(SCALARS));
 }

@@ -40,7 +40,7 @@ export interface PracticalOptions {
 /** Serialized state: both detectors' states and the counter's last reading. */
 export interface PracticalState {
   calibrated: DetectorState;
-  effect: DetectorState<EffectState>;
+  effect: DetectorState<EffectState> | null;
   counter: { value: number; time: number } | null;
 }
 
@@ -56,7 +56,8 @@ class Practical implements Detector<PracticalState> {
   constructor(
     private readonly options: PracticalOptions,
     private readonly calibrated: Detector,
-    private readonly effect: EffectDetector,
+    /** Only kinds with an effect size have one: for the others it would be computed and never read. */
+    private readonly effect: EffectDetector | null,
     private counter: { value: number; time: number } | null,
   ) {
     this.domain = domainOf(options.kind);
@@ -65,19 +66,25 @@ class Practical implements Detector<PracticalState> {
   update(point: Point): Score {
     const seen = this.options.kind === 'counter' ? this.rateOf(point) : point;
     if (seen === undefined) {
-      const expected = this.effect.update({ timestamp: point.timestamp, value: NaN }).expected;
+      const expected = (this.effect ?? this.calibrated).update({ timestamp: point.timestamp, value: NaN }).expected;
       return { score: 0, expected, lower: expected, upper: expected, reason: this.counter ? 'counter reset or repeated timestamp' : 'warming up' };
     }
-    const byEffect = this.effect.update(seen);
     const byRarity = this.calibrated.update(seen);
-    // For a kind with an effect size, only a change of that size pages; rarity then says how sure we are.
     // For a gauge nothing says what size matters, and a z-score of unknown calibration would drown the
     // calibrated ranking, so rarity decides alone.
-    const sized = this.options.size.up !== null || this.options.size.down !== null;
-    if (sized && byEffect.score < HALF) return byEffect;
-    const rarity = Number.isFinite(byRarity.score) ? byRarity.score : 0;
-    if (sized && byEffect.score >= rarity) return byEffect;
-    return { ...byRarity, score: safeScore(rarity), lower: this.clip(byRarity.lower), upper: this.clip(byRarity.upper), expected: this.clip(byRarity.expected) };
+    if (this.effect === null) return this.clipped(byRarity);
+    // For a kind with an effect size, only a change of that size pages; rarity then says how sure we are.
+    const byEffect = this.effect.update(seen);
+    if (byEffect.score < HALF || byEffect.score >= byRarity.score) return byEffect;
+    return this.clipped(byRarity);
+  }
+
+  /** The verdict with its score made safe and its band clipped to the kind's domain (the same object when nothing changes). */
+  private clipped(verdict: Score): Score {
+    const { min, max } = this.domain;
+    const inside = verdict.lower >= min && verdict.upper <= max && verdict.expected >= min && verdict.expected <= max;
+    if (inside && Number.isFinite(verdict.score)) return verdict;
+    return { ...verdict, score: safeScore(verdict.score), lower: this.clip(verdict.lower), upper: this.clip(verdict.upper), expected: this.clip(verdict.expected) };
   }
 
   silence(now: number): Score {
@@ -107,7 +114,7 @@ class Practical implements Detector<PracticalState> {
       method: this.method,
       version: 1,
       options: structuredClone(this.options) as unknown as Record<string, unknown>,
-      state: { calibrated: this.calibrated.toJSON(), effect: this.effect.toJSON(), counter: this.counter && { ...this.counter } },
+      state: { calibrated: this.calibrated.toJSON(), effect: this.effect && this.effect.toJSON(), counter: this.counter && { ...this.counter } },
     };
   }
 }
@@ -124,6 +131,11 @@ function withDefaults(options: Partial<PracticalOptions> = {}): PracticalOptions
   return Object.freeze({ ...DEFAULTS, size: DEFAULT_EFFECT_SIZES[kind], ...options, kind });
 }
 
+/** True when the kind has an effect size in at least one direction. */
+function isSized(options: PracticalOptions): boolean {
+  return options.size.up !== null || options.size.down !== null;
+}
+
 function effectFor(options: PracticalOptions): Partial<EffectOptions> {
   return { ...options.effect, kind: options.kind, size: options.size };
 }
@@ -135,12 +147,12 @@ export const practical: DetectorDefinition<PracticalOptions, PracticalState> = {
   defaults: DEFAULTS,
   create: (partial) => {
     const options = withDefaults(partial);
-    return new Practical(options, calibratedFor(options), createEffect(effectFor(options)), null);
+    return new Practical(options, calibratedFor(options), isSized(options) ? createEffect(effectFor(options)) : null, null);
   },
   restore: (state) => {
     const options = withDefaults(state.options as Partial<PracticalOptions>);
     const saved = state.state;
     const calibrated = saved.calibrated.method === 'proportion' ? proportion.restore(saved.calibrated as never) : ensemble.restore(saved.calibrated as DetectorState<EnsembleState>);
-    return new Practical(options, calibrated, restoreEffect(saved.effect), saved.counter ? { ...saved.counter } : null);
+    return new Practical(options, calibrated, saved.effect && restoreEffect(saved.effect), saved.counter ? { ...saved.counter } : null);
   },
 };

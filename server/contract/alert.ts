@@ -28,7 +28,24 @@ export interface Alert {
   /** Event time of this emission, ISO-8601. */
   updatedAt: string;
   resolvedAt?: string;
+  /**
+   * The metric's latest value: the onset's when the alert opens, then the value of every point while it
+   * is open (in or out of the band), and the first normal value it resolved on. For per-version telemetry,
+   * the value of the whole (the versions' parts combined: summed for rates and counters, a count-weighted
+   * mean otherwise).
+   */
   observed: number;
+  /**
+   * The most extreme value since the onset, on the alert's side: the highest for an alert above its
+   * expected value, the lowest for one below. Set on every alert the pipeline emits; absent on alerts
+   * stored before it existed.
+   */
+  peak?: number;
+  /**
+   * What the detector expected at the latest anomalous point (and, once resolved, at the point it
+   * resolved on), and its normal band, clipped to the values the metric can take: error, failure and success ratios within [0, 1] (`…_pct`/`…_percent` within
+   * [0, 100]), latencies, durations, sizes, rates, counters and utilizations never below 0.
+   */
   expected: number;
   lower: number;
   upper: number;

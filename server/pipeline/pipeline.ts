@@ -5,6 +5,11 @@
  * It is synchronous and deterministic (event time only, never the wall clock), so the live Kafka
  * consumer and `changewatch replay` produce the same alerts for the same input, and its whole state
  * serializes for checkpoints.
+ *
+ * Points tagged with a `version` are parts of their series (a series is not split by version): the
+ * parts of one timestamp are buffered and combined into one point before the detector sees it (summed
+ * for rates and counters, a count-weighted mean otherwise: `metric-semantics.ts`), so a rollout that
+ * splits the traffic between two versions does not read as a drop. Attribution still sees every part.
  */
 import { createHash } from 'node:crypto';
 import type { ChangeEvent, TelemetryPoint } from '../../detectors/events.ts';
@@ -14,6 +19,7 @@ import type { Alert, Severity } from '../contract/alert.ts';
 import type { ReplayRecord } from '../contract/wire.ts';
 import { createError, type ChangewatchError } from '../errors.ts';
 import { formatClock, formatValue } from './format.ts';
+import { clipToDomain, metricDomain, metricSemantics, type MetricDomain, type MetricSemantics } from './metric-semantics.ts';
 
 /** Tunables of the alert state machine, all in event time. */
 export interface PipelineOptions {
@@ -104,10 +110,43 @@ interface Series {
   metric: string;
   environment: string;
   detector: Detector;
+  /** Newest event time of any point received, buffered parts included (lateness and silence go by it). */
   lastTimestamp: number;
+  /** The value the detector saw last (a combined one for per-version parts). */
   lastValue: number;
   open: OpenAlert | null;
+  /**
+   * Versions of the last combined group of per-version parts, in arrival order (and any that reported
+   * late for its timestamp): once each has reported for the buffered timestamp, the group is combined
+   * at once instead of waiting for the next timestamp. Empty for a series without version tags.
+   */
+  versions: string[];
+  /** Per-version parts of one timestamp waiting to be combined, in arrival order; null when none. */
+  pending: TelemetryPoint[] | null;
+  /** Event time of the last combined group; null before the first. */
+  combinedAt: number | null;
+  /** The detector's score of that group: parts arriving late for its timestamp reach attribution with it. */
+  combinedScore: number;
 }
+
+/** Fields of a series that checkpoints written before per-version combining lack. */
+type CombiningFields = 'versions' | 'pending' | 'combinedAt' | 'combinedScore';
+
+/**
+ * A deploy or rollback to `version` seen on a service: for `VERSION_ANNOUNCE_MS` around its time, its
+ * versioned series do not combine a timestamp's parts before that version has reported too, so the
+ * new version's first points are not left out of the sum (which would read as a drop).
+ */
+interface VersionAnnouncement {
+  version: string;
+  environment: string;
+  at: number;
+}
+
+/** How long (event time, either side of the change) a deployed version is waited for before it first reports. */
+const VERSION_ANNOUNCE_MS = 10 * 60_000;
+/** Announcements remembered per service; the oldest are dropped first. */
+const MAX_ANNOUNCEMENTS = 8;
 
 /**
  * A service's own event time: the newest point of any of its series. A series is silent when its
@@ -123,8 +162,11 @@ interface ServiceClock {
 /** Serialized pipeline state for checkpoints. */
 export interface PipelineSnapshot {
   version: 1;
-  series: Array<Omit<Series, 'detector' | 'open'> & { detector: DetectorState; open: Omit<OpenAlert, 'lastEmittedAt'> | null }>;
+  /** Series; the per-version combining fields are absent in checkpoints written before it existed. */
+  series: Array<Omit<Series, 'detector' | 'open' | CombiningFields> & Partial<Pick<Series, CombiningFields>> & { detector: DetectorState; open: Omit<OpenAlert, 'lastEmittedAt'> | null }>;
   clocks: Array<{ service: string; watermark: number; checkedAt: number }>;
+  /** Recently deployed versions by service (absent in older checkpoints). */
+  announced?: Array<VersionAnnouncement & { service: string }>;
   attributor: unknown;
 }
 
@@ -137,6 +179,8 @@ export class Pipeline {
    */
   private readonly seriesIndex = new Map<string, Map<string, Map<string, Series>>>();
   private readonly clocks = new Map<string, ServiceClock>();
+  /** Versions recently deployed, by service, that its versioned series wait for (see `VersionAnnouncement`). */
+  private readonly announced = new Map<string, VersionAnnouncement[]>();
 
   constructor(
     private readonly detectors: DetectorFactory,
@@ -173,8 +217,15 @@ export class Pipeline {
   snapshot(): PipelineSnapshot {
     return {
       version: 1,
-      series: [...this.series.values()].map((s) => ({ ...s, detector: s.detector.toJSON(), open: s.open && openJSON(s.open) })),
+      series: [...this.series.values()].map((s) => ({
+        ...s,
+        detector: s.detector.toJSON(),
+        open: s.open && openJSON(s.open),
+        versions: [...s.versions],
+        pending: s.pending && [...s.pending],
+      })),
       clocks: [...this.clocks].map(([service, c]) => ({ service, watermark: c.watermark, checkedAt: c.checkedAt })),
+      announced: [...this.announced].flatMap(([service, list]) => list.map((a) => ({ service, ...a }))),
       attributor: this.attributor.toJSON(),
     };
   }
@@ -183,9 +234,16 @@ export class Pipeline {
   static restore(snapshot: PipelineSnapshot, detectors: DetectorFactory, attributor: Attributor, options?: PipelineOptions): Pipeline {
     const pipeline = new Pipeline(detectors, attributor, options);
     for (const { service, watermark, checkedAt } of snapshot.clocks) pipeline.clocks.set(service, { watermark, checkedAt, series: [] });
-    for (const { detector, ...rest } of snapshot.series) {
+    for (const { detector, versions = [], pending = null, combinedAt = null, combinedScore = 0, ...rest } of snapshot.series) {
       const open = rest.open && { ...rest.open, lastEmittedAt: Date.parse(rest.open.lastEmitted.updatedAt) };
-      pipeline.track({ ...rest, open, detector: detectors.restore(detector) });
+      // An alert checkpointed before `peak` existed: its observed value is the most extreme one known.
+      if (open) open.alert.peak ??= open.alert.observed;
+      pipeline.track({ ...rest, open, detector: detectors.restore(detector), versions: [...versions], pending: pending && [...pending], combinedAt, combinedScore });
+    }
+    for (const { service, ...announcement } of snapshot.announced ?? []) {
+      const list = pipeline.announced.get(service) ?? [];
+      list.push(announcement);
+      pipeline.announced.set(service, list);
     }
     return pipeline;
   }
@@ -214,12 +272,79 @@ export class Pipeline {
     }
     const alerts = this.checkSilence(series, point.timestamp);
     series.lastTimestamp = Math.max(series.lastTimestamp, point.timestamp);
+    const version = point.tags?.version;
+    const pending = series.pending;
+    // A point of a later timestamp completes the buffered parts, so the detector still sees event-time order.
+    if (pending && point.timestamp > pending[0]!.timestamp) this.combine(series, alerts);
+    if (version === undefined) this.observe(series, point, null, alerts);
+    else this.buffer(series, point, version, alerts);
+    return { alerts };
+  }
+
+  /**
+   * Adds a per-version part to its series' buffered timestamp, and combines the group at once when every
+   * version expected there has reported. A part older than the buffered timestamp, or of a timestamp
+   * already combined, was too late to be part of its sum: the detector never sees it (it has moved on),
+   * attribution does, with its timestamp's score when that is the last combined one and 0 otherwise.
+   */
+  private buffer(series: Series, point: TelemetryPoint, version: string, alerts: Alert[]): void {
+    const pending = series.pending;
+    const at = pending ? pending[0]!.timestamp : series.combinedAt;
+    if (at !== null && point.timestamp <= at && !(pending && point.timestamp === at)) {
+      if (point.timestamp === series.combinedAt) {
+        // A version that joined after its timestamp was combined (it was not expected yet) is waited for from now on.
+        if (!series.versions.includes(version)) series.versions.push(version);
+        this.attributor.observePoint(point, series.combinedScore);
+      } else {
+        this.attributor.observePoint(point, 0);
+      }
+      return;
+    }
+    if (pending) pending.push(point);
+    else series.pending = [point];
+    if (this.groupComplete(series, series.pending!)) this.combine(series, alerts);
+  }
+
+  /** True when every version of the last combined group, and every version just deployed on the service, has a part in `parts`. */
+  private groupComplete(series: Series, parts: TelemetryPoint[]): boolean {
+    // The first group of a series has nothing to compare with: it waits for the next timestamp.
+    if (!series.versions.length) return false;
+    const has = (version: string) => parts.some((p) => p.tags!.version === version);
+    for (const version of series.versions) if (!has(version)) return false;
+    const at = parts[0]!.timestamp;
+    for (const a of this.announced.get(series.service) ?? []) {
+      if (Math.abs(at - a.at) > VERSION_ANNOUNCE_MS || (a.environment && a.environment !== series.environment)) continue;
+      if (!has(a.version)) return false;
+    }
+    return true;
+  }
+
+  /** Combines the buffered parts into one point and feeds it to the detector and the alert state machine. */
+  private combine(series: Series, alerts: Alert[]): void {
+    const parts = series.pending!;
+    series.pending = null;
+    const timestamp = parts[0]!.timestamp;
+    const versions: string[] = [];
+    for (const part of parts) if (!versions.includes(part.tags!.version!)) versions.push(part.tags!.version!);
+    const point = parts.length === 1 ? parts[0]! : { service: series.service, metric: series.metric, timestamp, ...combineParts(parts, metricSemantics(series.metric)) };
+    series.versions = versions;
+    series.combinedAt = timestamp;
+    series.combinedScore = this.observe(series, point, parts, alerts);
+  }
+
+  /**
+   * Feeds one point (a whole: unversioned, or the combination of `parts`) to the series' detector and
+   * alert state machine, and every original point to attribution; returns the detector's score.
+   */
+  private observe(series: Series, point: TelemetryPoint, parts: TelemetryPoint[] | null, alerts: Alert[]): number {
     series.lastValue = point.value;
     // A TelemetryPoint is a detector Point (timestamp, value, count); passing it as is saves an allocation per point.
     const verdict = series.detector.update(point);
     // A detector that misbehaves must not poison alerts: treat a non-finite score as normal.
     const score = Number.isFinite(verdict.score) ? verdict.score : 0;
-    this.attributor.observePoint(point, score);
+    // Attribution compares versions: it sees each version's own value, scored as the whole was.
+    if (parts) for (const part of parts) this.attributor.observePoint(part, score);
+    else this.attributor.observePoint(point, score);
 
     const anomalous = score >= this.options.alertThreshold;
     const open = series.open;
@@ -227,25 +352,31 @@ export class Pipeline {
       // A rare point still inside the normal band the alert would show (a burst of noise, a variance
       // change) does not page: every alert's observed value lies outside its expected range. This cut
       // false alarms on the attribution benchmark's quiet periods from 4.0 to 0.4 an hour.
-      if (anomalous && !withinBand(verdict, point.value)) alerts.push(this.openAlert(series, point.timestamp, point.value, score, verdict, false));
-      return { alerts };
+      if (anomalous) {
+        const band = clippedBand(series.metric, verdict);
+        if (!withinBand(band, point.value)) alerts.push(this.openAlert(series, point.timestamp, point.value, score, verdict, false));
+      }
+      return score;
     }
 
     const alert = open.alert;
+    // An open alert tells the current truth: observed follows the metric, peak keeps the worst of it.
+    alert.peak = extremeOf(alert, point.value);
+    alert.observed = point.value;
     if (anomalous) {
       open.normalSince = null;
-      alert.observed = point.value;
-      alert.expected = verdict.expected;
-      alert.lower = verdict.lower;
-      alert.upper = verdict.upper;
+      const band = clippedBand(series.metric, verdict);
+      alert.expected = band.expected;
+      alert.lower = band.lower;
+      alert.upper = band.upper;
       const rising = score >= alert.score + 0.05;
       alert.score = Math.max(alert.score, score);
       // Severity only escalates within an alert: a page does not turn into a warning mid-incident.
-      if (alert.severity !== 'critical') alert.severity = this.severityOf(alert.score, point.value, verdict);
+      if (alert.severity !== 'critical') alert.severity = this.severityOf(alert.score, point.value, band);
       alert.updatedAt = iso(point.timestamp);
       // Ranking is the expensive step: redo it when the anomaly grows or evidence has had time to accumulate.
       if (rising || point.timestamp - open.attributedAt >= this.options.reattributeEveryMs) {
-        this.applyAttribution(alert, point.timestamp, verdict.reason);
+        this.applyAttribution(alert, point.timestamp, point.value, verdict.reason);
         open.attributedAt = point.timestamp;
       }
     } else if (!withinBaseline(open.baseline, point.value)) {
@@ -255,19 +386,19 @@ export class Pipeline {
     } else {
       open.normalSince ??= point.timestamp;
       if (point.timestamp - open.normalSince >= this.options.resolveAfterMs) {
+        const expected = clipToDomain(verdict.expected, metricDomain(series.metric));
         alert.status = 'resolved';
-        alert.observed = point.value;
-        alert.expected = verdict.expected;
+        alert.expected = expected;
         alert.updatedAt = iso(point.timestamp);
         alert.resolvedAt = iso(point.timestamp);
-        alert.explanation = `${alert.service} ${alert.metric} is back to normal (${formatValue(point.value)}, expected ${formatValue(verdict.expected)}) since ${formatClock(open.normalSince)} after an anomaly that started at ${formatClock(Date.parse(alert.startedAt))}.`;
+        alert.explanation = `${alert.service} ${alert.metric} is back to normal (${formatValue(point.value)}, expected ${formatValue(expected)}) since ${formatClock(open.normalSince)} after an anomaly that started at ${formatClock(Date.parse(alert.startedAt))}.`;
         series.open = null;
         alerts.push({ ...alert });
-        return { alerts };
+        return score;
       }
     }
     this.emitIfChanged(open, point.timestamp, alerts);
-    return { alerts };
+    return score;
   }
 
   /** The point's series, created on its first point; undefined when that would exceed `maxSeries`. */
@@ -294,6 +425,10 @@ export class Pipeline {
         lastTimestamp: point.timestamp,
         lastValue: point.value,
         open: null,
+        versions: [],
+        pending: null,
+        combinedAt: null,
+        combinedScore: 0,
       });
     if (!byMetric) this.seriesIndex.set(point.service, (byMetric = new Map()));
     if (!byRest) byMetric.set(point.metric, (byRest = new Map()));
@@ -301,29 +436,33 @@ export class Pipeline {
     return series;
   }
 
-  private openAlert(series: Series, at: number, observed: number, score: number, verdict: { expected: number; lower: number; upper: number; reason: string }, silent: boolean): Alert {
+  /** Opens an alert on `series`; its band and baseline are the detector's clipped to the metric's domain. */
+  private openAlert(series: Series, at: number, observed: number, score: number, verdict: Band & { reason: string }, silent: boolean): Alert {
+    const domain = metricDomain(series.metric);
+    const band = clippedBand(series.metric, verdict);
     const alert: Alert = {
       id: alertId(series.key, at),
       status: 'firing',
-      severity: this.severityOf(score, observed, verdict),
+      severity: this.severityOf(score, observed, band),
       service: series.service,
       environment: series.environment,
       metric: series.metric,
       startedAt: iso(at),
       updatedAt: iso(at),
       observed,
-      expected: verdict.expected,
-      lower: verdict.lower,
-      upper: verdict.upper,
+      peak: observed,
+      expected: band.expected,
+      lower: band.lower,
+      upper: band.upper,
       score,
       detector: series.detector.method,
       explanation: '',
       suspects: [],
       noChangeConfidence: 1,
     };
-    this.applyAttribution(alert, at, silent ? `stopped reporting (${verdict.reason})` : verdict.reason);
+    this.applyAttribution(alert, at, observed, silent ? `stopped reporting (${verdict.reason})` : verdict.reason);
     const lastEmitted = structuredClone(alert);
-    series.open = { alert, baseline: baselineBand(verdict), normalSince: null, lastEmitted, lastEmittedAt: Date.parse(lastEmitted.updatedAt), attributedAt: at, silent };
+    series.open = { alert, baseline: baselineBand(verdict, domain), normalSince: null, lastEmitted, lastEmittedAt: Date.parse(lastEmitted.updatedAt), attributedAt: at, silent };
     return { ...alert };
   }
 
@@ -357,8 +496,18 @@ export class Pipeline {
     if (clock.watermark - clock.checkedAt < this.options.silenceCheckEveryMs) return alerts;
     clock.checkedAt = clock.watermark;
     this.forgetIdleSeries(clock, series, alerts);
+    const announced = this.announced.get(series.service);
+    if (announced?.some((a) => a.at < clock.watermark - VERSION_ANNOUNCE_MS)) {
+      const current = announced.filter((a) => a.at >= clock.watermark - VERSION_ANNOUNCE_MS);
+      if (current.length) this.announced.set(series.service, current);
+      else this.announced.delete(series.service);
+    }
     for (const other of clock.series) {
-      if (other === series || other.open || !other.detector.silence || other.lastTimestamp >= clock.watermark) continue;
+      if (other === series) continue;
+      // Parts buffered by a series that has not reported since, while its service moved on: no later
+      // timestamp will come to complete them, so they are combined now (before its silence is judged).
+      if (other.pending && clock.watermark - other.pending[0]!.timestamp >= this.options.silenceCheckEveryMs) this.combine(other, alerts);
+      if (other.open || !other.detector.silence || other.lastTimestamp >= clock.watermark) continue;
       const verdict = other.detector.silence(clock.watermark);
       if (verdict.score >= this.options.alertThreshold) alerts.push(this.openAlert(other, clock.watermark, other.lastValue, verdict.score, verdict, true));
     }
@@ -397,28 +546,48 @@ export class Pipeline {
 
   private ingestChange(change: ChangeEvent): Alert[] {
     this.attributor.observeChange(change);
+    this.announce(change);
     // A change can arrive after the anomaly it caused (slow producer, skewed clock): re-rank open alerts.
     const emitted: Alert[] = [];
     for (const s of this.series.values()) {
       if (!s.open) continue;
       const alert = s.open.alert;
       const now = Date.parse(alert.updatedAt);
-      this.applyAttribution(alert, now, null);
+      // The peak, not the current value, says which side the anomaly is on (the metric may be easing back).
+      this.applyAttribution(alert, now, alert.peak ?? alert.observed, null);
       s.open.attributedAt = now;
       this.emitIfChanged(s.open, now, emitted);
     }
     return emitted;
   }
 
-  /** Re-ranks suspects and rewrites the explanation; `reason` is the detector's phrase, or null to keep the current one. */
-  private applyAttribution(alert: Alert, now: number, reason: string | null): void {
+  /**
+   * Remembers a deploy or rollback's version so that its service's versioned series wait for its first
+   * parts. A rollback also withdraws the versions announced before it in its environment: they are going away.
+   */
+  private announce(change: ChangeEvent): void {
+    if ((change.type !== 'deploy' && change.type !== 'rollback') || typeof change.version !== 'string' || !Number.isFinite(change.timestamp)) return;
+    const environment = change.environment ?? '';
+    const list = (this.announced.get(change.service) ?? []).filter(
+      (a) => Math.abs(a.at - change.timestamp) <= VERSION_ANNOUNCE_MS && !(a.environment === environment && (change.type === 'rollback' || a.version === change.version)),
+    );
+    list.push({ version: change.version, environment, at: change.timestamp });
+    if (list.length > MAX_ANNOUNCEMENTS) list.splice(0, list.length - MAX_ANNOUNCEMENTS);
+    this.announced.set(change.service, list);
+  }
+
+  /**
+   * Re-ranks suspects and rewrites the explanation; `observed` is the value attribution takes the
+   * anomaly's side from, `reason` the detector's phrase, or null to keep the current one.
+   */
+  private applyAttribution(alert: Alert, now: number, observed: number, reason: string | null): void {
     const attribution = this.attributor.attribute({
       service: alert.service,
       environment: alert.environment,
       metric: alert.metric,
       onset: Date.parse(alert.startedAt),
       now,
-      observed: alert.observed,
+      observed,
       expected: alert.expected,
       score: alert.score,
     });
@@ -444,7 +613,7 @@ export class Pipeline {
     into.push({ ...alert });
   }
 
-  private severityOf(score: number, observed: number, band: { expected: number; lower: number; upper: number }): Severity {
+  private severityOf(score: number, observed: number, band: Band): Severity {
     if (score >= this.options.criticalScore) return 'critical';
     return isSevereDeviation(observed, band, this.options.criticalDeviation) ? 'critical' : 'warning';
   }
@@ -494,12 +663,59 @@ function alertId(seriesKey: string, onset: number): string {
   return `alrt-${createHash('sha256').update(`${seriesKey}@${onset}`).digest('hex').slice(0, 16)}`;
 }
 
-/** The onset's normal band, widened by half its width so ordinary noise around the old level counts as recovered. */
-function baselineBand(verdict: { expected: number; lower: number; upper: number }): { lower: number; upper: number } {
+/**
+ * The onset's normal band, widened by half its width so ordinary noise around the old level counts as
+ * recovered, then clipped to the metric's domain (an error ratio's band never reaches below 0).
+ */
+function baselineBand(verdict: Band, domain: MetricDomain): { lower: number; upper: number } {
   const lower = Number.isFinite(verdict.lower) ? verdict.lower : verdict.expected;
   const upper = Number.isFinite(verdict.upper) ? verdict.upper : verdict.expected;
   const margin = Math.max((upper - lower) / 2, Math.abs(verdict.expected) * 0.01);
-  return { lower: lower - margin, upper: upper + margin };
+  return { lower: clipToDomain(lower - margin, domain), upper: clipToDomain(upper + margin, domain) };
+}
+
+/** What the detector expected and its normal band. */
+interface Band {
+  expected: number;
+  lower: number;
+  upper: number;
+}
+
+/** The detector's expected value and band clipped to the values `metric` can take (`metricDomain`). */
+function clippedBand(metric: string, verdict: Band): Band {
+  const domain = metricDomain(metric);
+  return { expected: clipToDomain(verdict.expected, domain), lower: clipToDomain(verdict.lower, domain), upper: clipToDomain(verdict.upper, domain) };
+}
+
+/**
+ * The alert's peak after `value`: the most extreme value since the onset on the alert's side, the
+ * side its peak lies on from the expected value (above: the highest value, below: the lowest).
+ */
+function extremeOf(alert: Alert, value: number): number {
+  const peak = alert.peak ?? alert.observed;
+  return peak >= alert.expected ? Math.max(peak, value) : Math.min(peak, value);
+}
+
+/**
+ * One point's value and count from the per-version parts of one timestamp: `additive` parts are summed;
+ * `weighted` parts are averaged, weighted by their `count` when every part has one (and they are not
+ * all 0), else plainly. The count is the parts' total when every part has one.
+ */
+export function combineParts(parts: readonly Pick<TelemetryPoint, 'value' | 'count'>[], semantics: MetricSemantics): { value: number; count?: number } {
+  let sum = 0;
+  let weighted = 0;
+  let count = 0;
+  let counted = true;
+  for (const part of parts) {
+    sum += part.value;
+    if (part.count === undefined || !(part.count >= 0)) counted = false;
+    else {
+      count += part.count;
+      weighted += part.value * part.count;
+    }
+  }
+  const value = semantics === 'additive' ? sum : counted && count > 0 ? weighted / count : sum / parts.length;
+  return counted ? { value, count } : { value };
 }
 
 /** True when `value` lies inside the detector's normal band (a band that is not finite holds nothing). */

@@ -61,6 +61,13 @@ const SHORT = 3;
 const WINSOR_SIGMAS = 3;
 /** Standard deviation of the median of three Gaussian values, in σ. */
 const MEDIAN3_SD = 0.67;
+/** Standard deviation of the median of five Gaussian values, in σ. */
+const MEDIAN5_SD = 0.536;
+/**
+ * Typical interval from which the three-point statistics are used. Slower than this, waiting for a third
+ * agreeing point costs minutes; faster, five points take under four minutes and need three to agree.
+ */
+const SHORT_WINDOW_FROM_MS = 45_000;
 /** Mean absolute deviation to σ for Gaussian noise (√(π/2)). */
 const ABS_TO_SIGMA = 1.2533;
 /** The reference's EWMA rate is at least this per point: a reference of fewer than 5 points is noise. */
@@ -213,8 +220,11 @@ export class EffectDetector implements Detector<EffectState> {
     const meanLong = (SHORT * meanShort + winsorize(d3, w) + winsorize(d4, w)) / WINDOW;
     // Clarity first (cheap); the size of the change, judged on the robust recent level (a median), only
     // when some statistic is clear enough for it to matter or a burst is being followed.
-    const c0 = this.clarity(0, medianShort, MEDIAN3_SD * sigma, medianShort);
-    const c1 = this.clarity(1, meanShort, sigma / Math.sqrt(SHORT), medianShort);
+    // Where points come faster than `SHORT_WINDOW_FROM_MS`, three of five points must agree: that costs
+    // seconds and ignores a pair of odd samples; where they come slower, two of three must.
+    const short = s[INTERVAL]! >= SHORT_WINDOW_FROM_MS;
+    const c0 = short ? this.clarity(0, medianShort, MEDIAN3_SD * sigma, medianShort) : this.clarity(0, medianLong, MEDIAN5_SD * sigma, medianLong);
+    const c1 = short ? this.clarity(1, meanShort, sigma / Math.sqrt(SHORT), medianShort) : 0;
     const c2 = this.clarity(2, meanLong, sigma / Math.sqrt(WINDOW), medianLong);
     const best = this.best;
     this.levelShown = this.untransform(level);
@@ -223,8 +233,12 @@ export class EffectDetector implements Detector<EffectState> {
     } else {
       const sizeShort = this.practical(level, medianShort, true);
       const sizeLong = this.practical(level, medianLong, true);
-      this.keep(Math.min(c0, sizeShort), medianShort, this.zs[0]!, SHORT, true);
-      this.keep(Math.min(c1, sizeShort), medianShort, this.zs[1]!, SHORT, false);
+      if (short) {
+        this.keep(Math.min(c0, sizeShort), medianShort, this.zs[0]!, SHORT, true);
+        this.keep(Math.min(c1, sizeShort), medianShort, this.zs[1]!, SHORT, false);
+      } else {
+        this.keep(Math.min(c0, sizeLong), medianLong, this.zs[0]!, WINDOW, true);
+      }
       this.keep(Math.min(c2, sizeLong), medianLong, this.zs[2]!, WINDOW, false);
       // Bursts are followed on their size before any remembered burst caps it, so the memory stays fresh
       // (below half the threshold with no excursion open there is nothing to follow).

@@ -100,7 +100,8 @@ describe('the default detector: practical significance beside statistical rarity
     const latency: Case = { metric: 'latency_p99', interval: 30 * SECOND, history: 400, value: (i, _t, n) => 100 * (i >= 380 && i < 384 ? 1.3 : 1) * (1 + 0.05 * n()) };
     const { at } = firstAlert(latency, (v) => v * 8);
     expect(at).toBeGreaterThan(0);
-    expect(at).toBeLessThanOrEqual(2);
+    // Every 30 s, three of five points must agree: within 2 minutes.
+    expect(at).toBeLessThanOrEqual(3);
   });
 
   it('does not page single-point 3x blips in a series without any change', () => {

@@ -47,6 +47,12 @@ export interface FleetOptions {
   propagation: number;
   /** The services, default the dozen of DEFAULT_FLEET. */
   fleet: readonly ServiceSpec[];
+  /**
+   * Scale of the point-to-point noise, default 1: multiplies the relative jitter of traffic (2 %) and
+   * latency (4 %, 5 % per version), and error counts scatter `max(1, noise)` times as much as a
+   * binomial count would (overdispersion; never less than binomial).
+   */
+  noise: number;
 }
 
 /** Defaults of FleetOptions (seed and start have none). */
@@ -59,6 +65,7 @@ export const FLEET_DEFAULTS: Omit<FleetOptions, 'seed' | 'start'> = {
   propagationLagMs: 40_000,
   propagation: 0.5,
   fleet: DEFAULT_FLEET,
+  noise: 1,
 };
 
 /** Metrics a fault can degrade. */
@@ -376,8 +383,9 @@ export class FleetSimulator {
   }
 
   private emitPoints(time: number, out: FleetRecord[]): void {
-    const { cadenceMs } = this.options;
+    const { cadenceMs, noise } = this.options;
     const seconds = cadenceMs / 1000;
+    const overdispersion = Math.max(1, noise);
     const diurnal = 1 + 0.35 * Math.sin((2 * Math.PI * ((time / HOUR_MS) % 24 - 9)) / 24);
     for (const state of this.services.values()) {
       const { spec } = state;
@@ -387,7 +395,7 @@ export class FleetSimulator {
         state.rollout = undefined;
       }
       const shares = this.versionShares(state, time);
-      const requests = Math.max(1, Math.round(spec.baseRps * diurnal * this.trafficMultiple(name, time) * seconds * (1 + 0.02 * this.random.normal())));
+      const requests = Math.max(1, Math.round(spec.baseRps * diurnal * this.trafficMultiple(name, time) * seconds * (1 + 0.02 * noise * this.random.normal())));
       const shared = this.sharedExcess(name, time);
       let errors = 0;
       let served = 0;
@@ -398,7 +406,7 @@ export class FleetSimulator {
         const failureRate = Math.min(1, spec.baseErrorRate + own.error + shared.error);
         const versionRequests = Math.round(requests * share);
         const mean = versionRequests * failureRate;
-        const versionErrors = Math.max(0, Math.round(mean + Math.sqrt(mean * (1 - failureRate)) * this.random.normal()));
+        const versionErrors = Math.max(0, Math.round(mean + overdispersion * Math.sqrt(mean * (1 - failureRate)) * this.random.normal()));
         const versionLatency = spec.baseLatencyMs * (1 + 0.1 * (diurnal - 1)) * (1 + own.latency + shared.latency);
         errors += versionErrors;
         served += versionRequests;
@@ -406,12 +414,12 @@ export class FleetSimulator {
         if (spec.versioned) {
           const tags = { version };
           out.push({ metric: { service: name, metric: 'error_rate', value: versionErrors / versionRequests, count: versionRequests, timestamp: time, tags } });
-          out.push({ metric: { service: name, metric: 'latency_p99', value: round(versionLatency * Math.exp(0.05 * this.random.normal())), timestamp: time, tags } });
+          out.push({ metric: { service: name, metric: 'latency_p99', value: round(versionLatency * Math.exp(0.05 * noise * this.random.normal())), timestamp: time, tags } });
         }
       }
       out.push({ metric: { service: name, metric: 'request_rate', value: round(requests / seconds), timestamp: time } });
       out.push({ metric: { service: name, metric: 'error_rate', value: errors / served, count: served, timestamp: time } });
-      out.push({ metric: { service: name, metric: 'latency_p99', value: round(latency * Math.exp(0.04 * this.random.normal())), timestamp: time } });
+      out.push({ metric: { service: name, metric: 'latency_p99', value: round(latency * Math.exp(0.04 * noise * this.random.normal())), timestamp: time } });
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * Sums up scenario scores into the attribution benchmark's figures: accuracy per incident and per
  * alert against the naive rule, false attributions, a calibration table, detection delay and false
- * alarms on quiet periods.
+ * alarms on quiet periods; the headline figures of a seed, their mean and worst over seeds, and
+ * breakdowns by the conditions a scenario was generated under.
  */
 import type { ScenarioKind } from './scenarios.ts';
 import type { AlertVerdict, ScenarioScore } from './scoring.ts';
@@ -120,4 +121,128 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The headline figures of one suite (one seed), as the benchmark's JSON line reports them. */
+export interface HeadlineFigures {
+  /** Change-caused incidents detected / injected (NaN when none was injected). */
+  detected: number;
+  /** Every alert a change-caused incident raised (the JSON line's historical `top1`). */
+  top1: number;
+  /** The first alert of each detected change-caused incident. */
+  top1PerIncident: number;
+  top3: number;
+  baselineTop1: number;
+  /** Over every alert of the no-change incidents (the JSON line's historical `falseAttribution`). */
+  falseAttribution: number;
+  /** Over the first alert of each detected no-change incident (NaN when none was detected). */
+  falseAttributionPerIncident: number;
+  medianDelaySec: number;
+  /** NaN when the suite had no quiet period. */
+  falseAlarmsPerHour: number;
+}
+
+/** Headline figures where lower is worse; the others are worse when higher (baselineTop1 is neither). */
+const HIGHER_IS_BETTER = ['detected', 'top1', 'top1PerIncident', 'top3'] as const;
+const LOWER_IS_BETTER = ['falseAttribution', 'falseAttributionPerIncident', 'medianDelaySec', 'falseAlarmsPerHour'] as const;
+/** The figures that have a worst seed. */
+export type WorstFigures = Record<(typeof HIGHER_IS_BETTER)[number] | (typeof LOWER_IS_BETTER)[number], number>;
+
+/** A suite summary's headline figures. */
+export function headline(summary: SuiteSummary): HeadlineFigures {
+  const { injected, detected } = summary.changeIncidents;
+  return {
+    detected: injected ? detected / injected : NaN,
+    top1: judged(summary.perAlert, summary.perAlert.top1),
+    top1PerIncident: judged(summary.perIncident, summary.perIncident.top1),
+    top3: judged(summary.perAlert, summary.perAlert.top3),
+    baselineTop1: judged(summary.perAlert, summary.perAlert.baselineTop1),
+    falseAttribution: summary.falseAttributionPerAlert,
+    falseAttributionPerIncident: summary.noChangeIncidents.detected ? summary.falseAttribution : NaN,
+    medianDelaySec: summary.medianDelaySec,
+    falseAlarmsPerHour: summary.quietHours > 0 ? summary.falseAlarmsPerHour : NaN,
+  };
+}
+
+function judged(accuracy: Accuracy, value: number): number {
+  return accuracy.judged ? value : NaN;
+}
+
+/** Mean over seeds of every headline figure (NaN seeds left out), and the worst seed's value of each. */
+export function combineSeeds(perSeed: readonly HeadlineFigures[]): { mean: HeadlineFigures; worst: WorstFigures } {
+  const values = (key: keyof HeadlineFigures) => perSeed.map((f) => f[key]).filter((v) => !Number.isNaN(v));
+  const meanOf = (key: keyof HeadlineFigures) => {
+    const v = values(key);
+    return v.length ? mean(v) : NaN;
+  };
+  const extreme = (key: keyof HeadlineFigures, pick: (...v: number[]) => number) => {
+    const v = values(key);
+    return v.length ? pick(...v) : NaN;
+  };
+  const keys = Object.keys(headlineTemplate) as Array<keyof HeadlineFigures>;
+  const meanFigures = Object.fromEntries(keys.map((k) => [k, meanOf(k)])) as unknown as HeadlineFigures;
+  const worst = {} as WorstFigures;
+  for (const k of HIGHER_IS_BETTER) worst[k] = extreme(k, Math.min);
+  for (const k of LOWER_IS_BETTER) worst[k] = extreme(k, Math.max);
+  return { mean: meanFigures, worst };
+}
+
+const headlineTemplate: Record<keyof HeadlineFigures, true> = {
+  detected: true,
+  top1: true,
+  top1PerIncident: true,
+  top3: true,
+  baselineTop1: true,
+  falseAttribution: true,
+  falseAttributionPerIncident: true,
+  medianDelaySec: true,
+  falseAlarmsPerHour: true,
+};
+
+/** One bucket of a breakdown of the suite by a condition (sampling interval, history, noise, ...). */
+export interface BreakdownRow {
+  bucket: string;
+  scenarios: number;
+  /** Change-caused incidents injected and detected. */
+  changeInjected: number;
+  changeDetected: number;
+  /** Top-1 on the first alert of the detected change-caused incidents, and on all their alerts (NaN when none). */
+  top1PerIncident: number;
+  top1PerAlert: number;
+  /** Alerts the no-change incidents raised, and the share whose top suspect has ≥ 0.5 (NaN when none). */
+  noChangeAlerts: number;
+  falseAttribution: number;
+  quietHours: number;
+  falseAlarmsPerHour: number;
+  medianDelaySec: number;
+}
+
+/**
+ * Splits scores into buckets by `bucketOf` (null leaves a score out) and sums each bucket up; buckets
+ * come in the order of `order`, then as first seen, and empty ones are dropped.
+ */
+export function breakdown<T>(rows: ReadonlyArray<{ score: ScenarioScore; of: T }>, bucketOf: (of: T, score: ScenarioScore) => string | null, order: readonly string[] = []): BreakdownRow[] {
+  const groups = new Map<string, ScenarioScore[]>(order.map((b) => [b, []]));
+  for (const { score, of } of rows) {
+    const bucket = bucketOf(of, score);
+    if (bucket === null) continue;
+    if (!groups.has(bucket)) groups.set(bucket, []);
+    groups.get(bucket)!.push(score);
+  }
+  return [...groups].filter(([, scores]) => scores.length).map(([bucket, scores]) => {
+    const s = summarize(scores);
+    return {
+      bucket,
+      scenarios: scores.length,
+      changeInjected: s.changeIncidents.injected,
+      changeDetected: s.changeIncidents.detected,
+      top1PerIncident: judged(s.perIncident, s.perIncident.top1),
+      top1PerAlert: judged(s.perAlert, s.perAlert.top1),
+      noChangeAlerts: scores.reduce((n, score) => n + (score.truth === 'no_change' ? score.alerts.length : 0), 0),
+      falseAttribution: scores.some((score) => score.truth === 'no_change' && score.alerts.length) ? s.falseAttributionPerAlert : NaN,
+      quietHours: s.quietHours,
+      falseAlarmsPerHour: s.quietHours > 0 ? s.falseAlarmsPerHour : NaN,
+      medianDelaySec: s.medianDelaySec,
+    };
+  });
 }

@@ -103,4 +103,29 @@ describe('FleetSimulator', () => {
     const ids = new Set(changesOf(records).map((c: ChangeEvent) => c.id));
     for (const incident of incidents.filter((i) => i.causeChangeId && i.effectStart < START + 55 * MINUTE)) expect(ids).toContain(incident.causeChangeId);
   });
+
+  it('scales point-to-point noise with the noise option, and never scatters error counts less than a binomial count', () => {
+    const spread = (noise: number) => {
+      const points = pointsOf(new FleetSimulator({ seed: 12, start: START, meanChangeIntervalMs: 0, noise }).advance(START + 60 * MINUTE));
+      // Consecutive differences cancel the slow diurnal swing; what is left is the noise.
+      const steps = (metric: string, f: (v: number) => number, service = 'accounts') => {
+        const values = series(points, service, metric, START, START + 60 * MINUTE).map(f);
+        const diffs = values.slice(1).map((v, i) => v - values[i]!);
+        return Math.sqrt(mean(diffs.map((d) => d * d)));
+      };
+      return { latency: steps('latency_p99', Math.log), traffic: steps('request_rate', (v) => v), errors: steps('error_rate', (v) => v, 'notifications') };
+    };
+    const base = spread(1);
+    const noisy = spread(3);
+    const quiet = spread(0.5);
+    expect(noisy.latency / base.latency).toBeCloseTo(3, 0);
+    expect(noisy.traffic / base.traffic).toBeCloseTo(3, 0);
+    // Errors are whole counts (about 15 per point here), so rounding keeps the ratio a little under 3.
+    expect(noisy.errors / base.errors).toBeGreaterThan(2.5);
+    expect(noisy.errors / base.errors).toBeLessThan(3.3);
+    expect(quiet.latency / base.latency).toBeCloseTo(0.5, 1);
+    expect(quiet.errors / base.errors).toBeCloseTo(1, 1);
+    // The default is the fleet it always was.
+    expect(new FleetSimulator({ seed: 12, start: START, noise: 1 }).advance(START + 20 * MINUTE)).toEqual(new FleetSimulator({ seed: 12, start: START }).advance(START + 20 * MINUTE));
+  });
 });

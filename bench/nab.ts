@@ -1,22 +1,33 @@
 /**
- * `npm run bench:nab -- [--data DIR] [--out DIR] [--method NAME] [--neighbours]`: scores the default detector
- * (or a registered method) on a NAB-layout corpus, prints our three profile scores beside the scoreboard and
- * the standard profile's windows and false positives per category, and ends with one JSON line
- * `{"nab":{"standard":…,"reward_low_FP_rate":…,"reward_low_FN_rate":…}}`. With `--neighbours` it also
- * scores the default ensemble with each of its main options moved to a neighbouring value
- * (`NEIGHBOURS`) and adds the standard score's mean over those configurations to the JSON line as
- * `standardNeighbourMean`: a change that only helps one configuration is fitting noise, not a plateau.
+ * `npm run bench:nab -- [--data DIR] [--out DIR] [--method NAME] [--neighbours] [--no-loco]`: scores the
+ * default detector (or a registered method) on a NAB-layout corpus, prints our three profile scores beside the
+ * scoreboard and the standard profile's windows and false positives per category, then the leave-one-category-
+ * out table, and ends with one JSON line
+ * `{"nab":{"standard":…,"reward_low_FP_rate":…,"reward_low_FN_rate":…,"loco":{"standard":…,"defaultConfig":…}}}`.
+ *
+ * With `--neighbours` it also scores each configuration of `bench/nab/candidates.ts` (the default detector
+ * and the default ensemble with each of its main options moved to a neighbouring value) and adds the standard
+ * score's mean over them to the JSON line as `standardNeighbourMean`: a change that only helps one
+ * configuration is fitting noise, not a plateau.
+ *
+ * LOCO, leave one category out (`bench/nab/loco.ts`; skipped with `--no-loco`): for each category, the
+ * configuration among those candidates and the threshold are chosen on the other categories, and the held-out
+ * category is scored with them unchanged. The pooled held-out standard score is `loco.standard`; the same with
+ * the default configuration alone (only its threshold fitted elsewhere) is `loco.defaultConfig`, which isolates
+ * threshold transfer from the choice of configuration. The other two profiles are printed, not in the JSON.
+ * With `--method` the method is the only candidate (both figures are then the same).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ensemble, type EnsembleOptions } from '../detectors/ensemble.ts';
 import { createDefaultDetector, registry } from '../detectors/index.ts';
 import type { Detector } from '../detectors/types.ts';
 import { readCorpus, readProfiles } from './nab/corpus.ts';
 import { breakdownByCategory } from './nab/breakdown.ts';
+import { CANDIDATES, type CandidateFactory } from './nab/candidates.ts';
+import { candidate, leaveOneCategoryOut, type Candidate, type LocoResult } from './nab/loco.ts';
 import { runCorpus, writeResults } from './nab/run.ts';
 import { scoreCorpus, type ProfileScore } from './nab/scorer.ts';
 
@@ -29,28 +40,12 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: path.join(os.tmpdir(), 'changewatch-nab') },
     method: { type: 'string' },
     neighbours: { type: 'boolean', default: false },
+    // LOCO runs by default (about 20 s more on NAB with 13 candidates); `--loco` is accepted for symmetry.
+    loco: { type: 'boolean', default: true },
+    'no-loco': { type: 'boolean', default: false },
   },
 });
 
-/**
- * The default ensemble and twelve neighbours: each main option of `detectors/ensemble.ts` moved down and
- * up to a value an engineer could as well have chosen (docs/detectors.md reports means over this set).
- */
-const NEIGHBOURS: Array<[string, Partial<EnsembleOptions>]> = [
-  ['defaults', {}],
-  ['warm-up 50', { warmup: 50 }],
-  ['warm-up 200', { warmup: 200 }],
-  ['cooldown 50', { cooldown: 50 }],
-  ['cooldown 200', { cooldown: 200 }],
-  ['fast level rate 0.1', { fast: { ...ensemble.defaults.fast, level: 0.1 } }],
-  ['fast level rate 0.4', { fast: { ...ensemble.defaults.fast, level: 0.4 } }],
-  ['slow level rate 0.01', { slow: { ...ensemble.defaults.slow, level: 0.01 } }],
-  ['slow level rate 0.001', { slow: { ...ensemble.defaults.slow, level: 0.001 } }],
-  ['CUSUM slack 0.75', { cusumSlack: 0.75 }],
-  ['CUSUM slack 1.25', { cusumSlack: 1.25 }],
-  ['calibration decay 0.0005', { tailDecay: 0.0005 }],
-  ['calibration decay 0.0002', { tailDecay: 0.0002 }],
-];
 const dataDir = path.resolve(args.data!);
 const outDir = path.resolve(args.out!);
 
@@ -97,15 +92,70 @@ for (const c of breakdownByCategory(files, scores, standard.threshold)) {
 }
 const round = (x: number) => Math.round(x * 100) / 100;
 const line: Record<string, number> = Object.fromEntries(PROFILES.map((p) => [p, round(ours[p].normalized)]));
+
+/** Outputs of each candidate over the corpus, computed once: the default's are the main run's. */
+const candidateRuns = new Map<string, Float64Array[]>();
+const candidates: CandidateFactory[] = args.method ? [[args.method, detectorFactory()]] : CANDIDATES;
+function runCandidate([name, create]: CandidateFactory): Float64Array[] {
+  let run = candidateRuns.get(name);
+  if (!run) {
+    run = (args.method ? name === args.method : name === 'defaults') ? scores : runCorpus(files, create);
+    candidateRuns.set(name, run);
+  }
+  return run;
+}
+
 if (args.neighbours) {
-  console.log('standard profile of the default ensemble and its neighbours:');
-  const neighbourScores = NEIGHBOURS.map(([name, options]) => {
-    const standardScore = scoreCorpus(files, runCorpus(files, () => ensemble.create(options)), profiles.standard!).normalized;
-    console.log(`  ${name.padEnd(28)} ${standardScore.toFixed(2).padStart(6)}`);
+  console.log('standard profile of the default detector and its neighbours:');
+  const neighbourScores = CANDIDATES.map((entry) => {
+    const standardScore = scoreCorpus(files, runCandidate(entry), profiles.standard!).normalized;
+    console.log(`  ${entry[0].padEnd(28)} ${standardScore.toFixed(2).padStart(6)}`);
     return standardScore;
   });
   const mean = neighbourScores.reduce((sum, x) => sum + x, 0) / neighbourScores.length;
   console.log(`  ${'mean'.padEnd(28)} ${mean.toFixed(2).padStart(6)}  (min ${Math.min(...neighbourScores).toFixed(2)}, max ${Math.max(...neighbourScores).toFixed(2)})`);
   line.standardNeighbourMean = round(mean);
 }
-console.log(JSON.stringify({ nab: line }));
+
+let loco: Record<string, number> | undefined;
+if (args.loco && !args['no-loco']) {
+  const locoStarted = performance.now();
+  const outputs = candidates.map(runCandidate);
+  const runSeconds = (performance.now() - locoStarted) / 1000;
+  const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : Number.isNaN(x) ? 'n/a' : String(x));
+  const threshold = (x: number) => (Number.isFinite(x) ? x.toPrecision(7) : 'none');
+  const printTable = (result: LocoResult, defaults: LocoResult) => {
+    console.log(
+      `  ${'held-out category'.padEnd(24)} ${'chosen on the others'.padEnd(26)} ${'threshold'.padStart(10)} ${'fit'.padStart(6)} ${'held-out'.padStart(8)} ${'windows'.padStart(7)} ${'FP'.padStart(4)}` +
+        `  | default: ${'threshold'.padStart(10)} ${'held-out'.padStart(8)} ${'windows'.padStart(7)} ${'FP'.padStart(4)}`,
+    );
+    result.categories.forEach((c, i) => {
+      const d = defaults.categories[i]!;
+      console.log(
+        `  ${c.category.padEnd(24)} ${c.chosen.padEnd(26)} ${threshold(c.threshold).padStart(10)} ${fmt(c.fitted).padStart(6)} ${fmt(c.normalized).padStart(8)} ${`${c.detected}/${c.windows}`.padStart(7)} ${String(c.falsePositiveRows).padStart(4)}` +
+          `  |          ${threshold(d.threshold).padStart(10)} ${fmt(d.normalized).padStart(8)} ${`${d.detected}/${d.windows}`.padStart(7)} ${String(d.falsePositiveRows).padStart(4)}`,
+      );
+    });
+  };
+  const defaultLabel = args.method ?? 'defaults';
+  const runs: Candidate[] = candidates.map(([name], i) => candidate(files, name, outputs[i]!));
+  const defaultRun = runs.find((r) => r.label === defaultLabel)!;
+  console.log(`leave-one-category-out over ${runs.length} configuration(s): configuration and threshold chosen on the other categories, held-out category scored unchanged`);
+  const summary: Record<string, { all: LocoResult; defaults: LocoResult }> = {};
+  for (const profile of PROFILES) {
+    const all = leaveOneCategoryOut(files, runs, profiles[profile]!);
+    const defaults = leaveOneCategoryOut(files, [defaultRun], profiles[profile]!);
+    summary[profile] = { all, defaults };
+    if (profile === 'standard') {
+      console.log('standard profile (fit: the chosen configuration on the other categories at its threshold; held-out: the held-out windows at that threshold, n/a without windows):');
+      printTable(all, defaults);
+    }
+    console.log(
+      `  ${profile.padEnd(20)} LOCO ${fmt(all.normalized, 2).padStart(6)} (configuration and threshold fitted elsewhere), ` +
+        `${fmt(defaults.normalized, 2).padStart(6)} (${defaultLabel}, threshold fitted elsewhere), full corpus ${fmt(ours[profile].normalized, 2).padStart(6)}`,
+    );
+  }
+  console.log(`  (candidate runs ${runSeconds.toFixed(1)} s, LOCO scoring ${((performance.now() - locoStarted) / 1000 - runSeconds).toFixed(1)} s)`);
+  loco = { standard: round(summary.standard!.all.normalized), defaultConfig: round(summary.standard!.defaults.normalized) };
+}
+console.log(JSON.stringify({ nab: loco ? { ...line, loco } : line }));

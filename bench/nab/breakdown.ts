@@ -16,11 +16,16 @@ export interface CategoryOutcome {
   falsePositiveRows: number;
 }
 
+/** The category of a corpus file: the folder of `<category>/<file>.csv` (`.` for a file at the top). */
+export function categoryOf(name: string): string {
+  return name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : '.';
+}
+
 /** Counts detected windows and false-positive rows per category at `threshold`, categories sorted by name. */
 export function breakdownByCategory(files: CorpusFile[], scores: ArrayLike<number>[], threshold: number): CategoryOutcome[] {
   const byCategory = new Map<string, CategoryOutcome>();
   files.forEach((file, f) => {
-    const category = file.name.includes('/') ? file.name.slice(0, file.name.lastIndexOf('/')) : '.';
+    const category = categoryOf(file.name);
     let outcome = byCategory.get(category);
     if (!outcome) {
       outcome = { category, files: 0, windows: 0, detected: 0, falsePositiveRows: 0 };

@@ -51,19 +51,38 @@ describe('npm run bench:nab on a corpus in the NAB layout', () => {
       }
     }
 
-    const last = run.stdout.trimEnd().split('\n').at(-1)!;
-    const result = JSON.parse(last) as { nab: Record<string, number> };
-    expect(Object.keys(result.nab)).toEqual(['standard', 'reward_low_FP_rate', 'reward_low_FN_rate']);
+    const lines = run.stdout.trimEnd().split('\n');
+    const result = JSON.parse(lines.at(-1)!) as { nab: Record<string, number> & { loco: Record<string, number> } };
+    expect(Object.keys(result.nab)).toEqual(['standard', 'reward_low_FP_rate', 'reward_low_FN_rate', 'loco']);
     // The spike is the only event: a sound detector catches it without false alarms.
     expect(result.nab.standard).toBeGreaterThan(50);
+
+    // Leave one category out, by default: one row per category, and the pooled scores in the JSON line.
+    expect(Object.keys(result.nab.loco)).toEqual(['standard', 'defaultConfig']);
+    const header = lines.findIndex((line) => line.trim().startsWith('held-out category'));
+    expect(header).toBeGreaterThan(0);
+    expect(lines.slice(header + 1, header + 3).map((line) => line.trim().split(/\s+/)[0])).toEqual(['catA', 'catB']);
+    // Held out, catA's threshold comes from catB alone, where any detection is a false alarm: firing
+    // nowhere is best there, so catA's window is missed and the pooled LOCO score cannot be above 0.
+    expect(lines[header + 1]).toMatch(/\bnone\b.*\s0\/1\s/);
+    expect(result.nab.loco.standard).toBeLessThanOrEqual(0);
+    expect(result.nab.loco.defaultConfig).toBeLessThanOrEqual(0);
   });
 
-  it('with --neighbours, scores the default ensemble beside twelve neighbouring configurations and reports their mean', () => {
+  it('with --no-loco, skips leave-one-category-out', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/nab.ts', '--data', root, '--out', path.join(root, 'out-no-loco'), '--no-loco'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).not.toContain('leave-one-category-out');
+    const result = JSON.parse(run.stdout.trimEnd().split('\n').at(-1)!) as { nab: Record<string, number> };
+    expect(Object.keys(result.nab)).toEqual(['standard', 'reward_low_FP_rate', 'reward_low_FN_rate']);
+  });
+
+  it('with --neighbours, scores the default detector beside twelve neighbouring configurations and reports their mean', () => {
     const out = path.join(root, 'out-neighbours');
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/nab.ts', '--data', root, '--out', out, '--neighbours'], { cwd: repoRoot, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/nab.ts', '--data', root, '--out', out, '--neighbours', '--no-loco'], { cwd: repoRoot, encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
-    const table = lines.slice(lines.indexOf('standard profile of the default ensemble and its neighbours:') + 1, -1);
+    const table = lines.slice(lines.indexOf('standard profile of the default detector and its neighbours:') + 1, -1);
     expect(table).toHaveLength(14);
     const scores = table.slice(0, 13).map((row) => Number(row.trim().split(/\s+/).at(-1)));
     const result = JSON.parse(lines.at(-1)!) as { nab: Record<string, number> };

@@ -85,9 +85,12 @@ const BELOW_PAGING = 0.9;
 /** Half-width, in σ, of the band shown for a kind without an effect size. */
 const BAND_SIGMAS = 4;
 /**
- * An excursion that is over within this many points is a burst. A series that bursts and comes back (a
- * cron job's CPU, a cache refresh's latency) is not paged again for a burst no larger than one it made
- * within about a day; an excursion that lasts longer is a change and is never taken as a pattern.
+ * An excursion that is over within this many points is a burst. A utilization that bursts and comes
+ * back (a cron job's CPU, a backup's disk) is not paged again for a burst no larger than one it made
+ * within about a day; an excursion that lasts longer is a change and is never taken as a pattern. Only
+ * saturation metrics remember bursts: batch work moves utilization in bursts on purpose, while a burst
+ * of latency, errors or traffic is a symptom each time (and a remembered pair of odd samples would
+ * otherwise delay the page of the next real step).
  */
 const BURST_POINTS = 6;
 /** A burst up to this factor of the remembered one (on the model scale) is the same pattern: bursts vary with noise. */
@@ -314,7 +317,7 @@ export class EffectDetector implements Detector<EffectState> {
     }
     // A burst no larger than one the series made and came back from lately is its pattern, not news;
     // an excursion that outlasted a burst is a change, whatever the series did before.
-    if (remembering && this.s[EXCURSION_POINTS]! < BURST_POINTS) {
+    if (remembering && this.options.kind === 'saturation' && this.s[EXCURSION_POINTS]! < BURST_POINTS) {
       const burst = this.rememberedBurst(up);
       if (burst > 0 && Math.abs(recent) <= BURST_TOLERANCE * burst) relative = Math.min(relative, BELOW_PAGING);
     }

@@ -5,7 +5,13 @@
 import { Kafka, logLevel, Partitioners, type Message, type Producer } from 'kafkajs';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { FleetSimulator, type FleetRecord } from '../sim/fleet.ts';
+import { FleetSimulator, type FleetRecord, type IncidentTruth } from '../sim/fleet.ts';
+
+/** Ground truth of an incident the simulator injected, once it is live. */
+export interface InjectedIncident extends IncidentTruth {
+  /** Event time of the injection: the causing change's timestamp, or the start of a fault no change caused. */
+  injectedAt: number;
+}
 
 /** Options of a live simulation. */
 export interface LiveSimulatorOptions {
@@ -21,6 +27,11 @@ export interface LiveSimulatorOptions {
    * many ms after start, so a demo shows the whole guarded-rollback flow within minutes.
    */
   aiIncidentAfterMs?: number;
+  /**
+   * Called once per injected incident as it goes live: when the records carrying its causing change
+   * are produced, or when a fault no change caused starts (the demo's scorecard keeps score with it).
+   */
+  onIncident?: (incident: InjectedIncident) => void;
   log: Logger;
 }
 
@@ -57,14 +68,20 @@ export async function startLiveSimulator(options: LiveSimulatorOptions): Promise
       durationMs: 20 * 60_000,
     });
   }
-  const backfill = fleet.advance(now);
+  const announcer = options.onIncident ? new IncidentAnnouncer(options.onIncident) : undefined;
+  const advance = (until: number): FleetRecord[] => {
+    const records = fleet.advance(until);
+    announcer?.announce(fleet.incidents(), records, until);
+    return records;
+  };
+  const backfill = advance(now);
   await produce(producer, options.topics, backfill);
   let busy = false;
   const timer = setInterval(() => {
     // Skip a tick rather than pile up sends when the broker is slow.
     if (busy) return;
     busy = true;
-    produce(producer, options.topics, fleet.advance(Date.now()))
+    produce(producer, options.topics, advance(Date.now()))
       .catch((err: unknown) => options.log.error({ err }, 'simulator failed to produce'))
       .finally(() => (busy = false));
   }, 1_000);
@@ -75,6 +92,33 @@ export async function startLiveSimulator(options: LiveSimulatorOptions): Promise
       await producer.disconnect();
     },
   };
+}
+
+/**
+ * Tells which of the fleet's incidents went live in a batch of records: a change-caused one when its
+ * change is among them, any other when its fault has started by the batch's end. Each is told once.
+ */
+export class IncidentAnnouncer {
+  private readonly told = new Set<string>();
+
+  constructor(private readonly tell: (incident: InjectedIncident) => void) {}
+
+  /** `truths` is every incident so far (`fleet.incidents()`), `records` what `fleet.advance(until)` returned. */
+  announce(truths: readonly IncidentTruth[], records: readonly FleetRecord[], until: number): void {
+    let shipped: Map<string, number> | undefined;
+    for (const truth of truths) {
+      if (this.told.has(truth.id)) continue;
+      let injectedAt: number | undefined;
+      if (truth.causeChangeId === null) injectedAt = truth.effectStart <= until ? truth.effectStart : undefined;
+      else {
+        shipped ??= new Map(records.flatMap((r) => ('change' in r ? [[r.change.id, r.change.timestamp] as const] : [])));
+        injectedAt = shipped.get(truth.causeChangeId);
+      }
+      if (injectedAt === undefined) continue;
+      this.told.add(truth.id);
+      this.tell({ ...truth, injectedAt });
+    }
+  }
 }
 
 /** Sends records to their topics keyed by service, catalog and changes before telemetry. */

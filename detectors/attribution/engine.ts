@@ -219,10 +219,17 @@ export class ChangeAttributor implements Attributor, Observations {
     const evidence: Evidence[] = [withKind(timingEvidence(change, anomaly, this.options), 'timing'), withKind(topologyEvidence(change, relation, anomaly, timeline, this), 'topology')];
     const split = versionSplitEvidence(change, anomaly, this);
     if (split) evidence.push(withKind(split, 'version_split'));
+    // A clear version split on the changed service outweighs the suspicion that symptoms came from below.
+    const convicted = split !== null && split.weight > 0;
+    if (relation.kind === 'dependency' && !convicted) {
+      // A dependency that moved is judged as its own alert would judge it: did something below it move first?
+      const started = timeline.dependencies.get(change.service);
+      const upstream = started ? upstreamFirstEvidence(change.service, started, this.dependenciesOf(change.service), timeline) : null;
+      if (upstream) evidence.push(withKind(upstream, 'topology'));
+    }
     if (relation.kind === 'same') {
-      const upstream = upstreamFirstEvidence(anomaly, timeline);
-      // A clear version split on the service itself outweighs the suspicion that symptoms came from below.
-      if (upstream && !(split && split.weight > 0)) evidence.push(withKind(upstream, 'topology'));
+      const upstream = convicted ? null : upstreamFirstEvidence(anomaly.service, timeline.start, null, timeline);
+      if (upstream) evidence.push(withKind(upstream, 'topology'));
       const moving = alreadyMovingEvidence(change, anomaly, timeline, this.options.departureToleranceMs);
       if (moving) evidence.push(withKind(moving, 'timing'));
     }
@@ -249,6 +256,24 @@ export class ChangeAttributor implements Attributor, Observations {
     }
     if (!candidates.length) evidence.push({ weight: 0, line: `no change on ${anomaly.service} or its dependencies in the last ${Math.round(this.options.lookbackMs / 3_600_000)} h` });
     return evidence;
+  }
+
+  /** Every service `service` depends on, directly or not, up to `maxHops` (cycles cut). */
+  private dependenciesOf(service: string): Set<string> {
+    const reached = new Set<string>();
+    let frontier = [service];
+    for (let hops = 1; hops <= this.options.maxHops && frontier.length; hops++) {
+      const next: string[] = [];
+      for (const current of frontier) {
+        for (const dependency of this.dependsOn.get(current) ?? []) {
+          if (dependency === service || reached.has(dependency)) continue;
+          reached.add(dependency);
+          next.push(dependency);
+        }
+      }
+      frontier = next;
+    }
+    return reached;
   }
 
   /** The alerted service, its dependencies (by hops) and callers; cycles are cut by visiting each service once. */

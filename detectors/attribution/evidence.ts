@@ -108,12 +108,21 @@ export function topologyEvidence(change: ChangeEvent, relation: Relation, anomal
   }
 }
 
-/** For a change on the alerted service: a dependency that moved first suggests the symptoms travelled up from it. */
-export function upstreamFirstEvidence(anomaly: AnomalyContext, timeline: Timeline): Evidence | null {
+/**
+ * Symptoms from below: a change on `service` (the alerted service, or a dependency of it that moved)
+ * is a poor explanation when one of `service`'s own dependencies started to move before `service`
+ * did: the trouble more likely travelled up through it. The same test is applied wherever the change
+ * sits, so a change on an intermediate service is not blamed from a caller's alert for symptoms its
+ * own alert would attribute further down. `below` lists the dependencies of `service` (any depth).
+ */
+export function upstreamFirstEvidence(service: string, started: Departure, below: ReadonlySet<string> | null, timeline: Timeline): Evidence | null {
   let first: [string, number] | null = null;
-  for (const [service, departed] of timeline.dependencies) if (departed.at < timeline.start.at - SAME_TIME_MS && (!first || departed.at < first[1])) first = [service, departed.at];
+  for (const [dependency, departed] of timeline.dependencies) {
+    if (below && !below.has(dependency)) continue;
+    if (departed.at < started.at - SAME_TIME_MS && (!first || departed.at < first[1])) first = [dependency, departed.at];
+  }
   if (!first) return null;
-  return { weight: -2, line: `${first[0]}, a dependency, moved first (${clock(first[1])}): the symptoms may have travelled up to ${anomaly.service}` };
+  return { weight: -2, line: `${first[0]}, a dependency${below ? ` of ${service}` : ''}, moved first (${clock(first[1])}): the symptoms may have travelled up to ${service}` };
 }
 
 /**

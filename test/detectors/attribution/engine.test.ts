@@ -95,6 +95,23 @@ describe('topology', () => {
     expect(caller?.confidence ?? 0).toBeLessThan(0.1);
   });
 
+  it("judges a change on an intermediate dependency as that dependency's own alert would: something below it moved first", () => {
+    const engine = createAttributor();
+    shop(engine);
+    engine.observeChange(change('payments-deploy', 'payments', -8));
+    engine.observeChange(change('checkout-deploy', 'checkout', -2));
+    feedErrors(engine, 'payments', { fromMinute: -5 });
+    feedErrors(engine, 'checkout', { fromMinute: -1, seed: 2 });
+    feedErrors(engine, 'frontend', { fromMinute: 0, seed: 3 });
+    // From the caller's alert, checkout's later change would otherwise win on timing and distance.
+    const result = engine.attribute(anomaly('frontend'));
+    expect(result.suspects[0]!.changeId).toBe('payments-deploy');
+    const intermediate = result.suspects.find((s) => s.changeId === 'checkout-deploy');
+    expect(intermediate?.evidence.join(' ') ?? '').toMatch(/payments, a dependency of checkout, moved first .*: the symptoms may have travelled up to checkout/);
+    // The same verdict as checkout's own alert gives.
+    expect(engine.attribute(anomaly('checkout', { onset: T0 - MINUTE })).suspects[0]!.changeId).toBe('payments-deploy');
+  });
+
   it('discounts a change on a dependency whose own metrics did not move', () => {
     const engine = createAttributor();
     shop(engine);

@@ -78,10 +78,18 @@ const SPREAD_RATE = 0.02;
 const EMPIRICAL_RATE = 0.01;
 /** On a log scale the noise is never taken below half a percent: steadier than that is quantization. */
 const LOG_NOISE_FLOOR = 0.005;
+/** EWMA rate of the slow statistic: about ten points of memory. */
+const DRIFT_RATE = 0.2;
+/** Standard deviation of that EWMA of independent noise, in σ: √(rate / (2 − rate)). */
+const DRIFT_SD = Math.sqrt(DRIFT_RATE / (2 - DRIFT_RATE));
+/** Points the slow statistic summarizes, for the reason ("over its last 10 points"). */
+const DRIFT_POINTS = 10;
 /** Below this clarity on every statistic the point is ordinary and the size of the change is not worked out. */
 const NEGLIGIBLE_CLARITY = 0.1;
 /** Practical evidence given to a remembered burst's size: just short of paging. */
 const BELOW_PAGING = 0.9;
+/** Offset of the ratio scale: a tenth of a percent, the ratio effect size's own floor. */
+const RATIO_OFFSET = 0.001;
 /** Half-width, in σ, of the band shown for a kind without an effect size. */
 const BAND_SIGMAS = 4;
 /**
@@ -124,7 +132,14 @@ const BURST_LOW = 19;
 const BURST_LOW_AT = 20;
 /** 1 once a utilization above 1.5 was seen: the series is in percent. */
 const PERCENT = BURST_LOW_AT + 1;
-const RING = PERCENT + 1;
+/** EWMA of the winsorized deviations from the reference (the slow statistic), and its empirical spread. */
+const DRIFT = PERCENT + 1;
+const DRIFT_EMPIRICAL = DRIFT + 1;
+/** An error ratio's scale, chosen at its first point: 0 not yet, `COUNTED` as it is, `UNCOUNTED` on a log scale. */
+const RATIO_SCALE = DRIFT_EMPIRICAL + 1;
+const COUNTED = 1;
+const UNCOUNTED = 2;
+const RING = RATIO_SCALE + 1;
 const SCALARS = RING + WINDOW;
 
 /** Serialized state of the effect detector. */
@@ -151,14 +166,15 @@ interface Finding {
 export class EffectDetector implements Detector<EffectState> {
   readonly method = 'effect';
 
-  private readonly log: boolean;
+  /** The scale values are modelled on (decided at the first point for ratios). */
+  private scale: 'log' | 'sqrt' | 'none';
   private readonly domain: { min: number; max: number };
 
   constructor(
     private readonly options: EffectOptions,
     private readonly s: Float64Array,
   ) {
-    this.log = options.kind === 'latency' || options.kind === 'rate' || options.kind === 'counter' || options.kind === 'size';
+    this.scale = options.kind === 'saturation' || options.kind === 'gauge' ? 'none' : options.kind === 'ratio' && s[RATIO_SCALE] === COUNTED ? 'sqrt' : 'log';
     this.domain = domainOf(options.kind);
     this.logUp = Math.log(options.size.up ?? Math.E);
     this.logDown = Math.log(options.size.down ?? 1 / Math.E);
@@ -173,6 +189,7 @@ export class EffectDetector implements Detector<EffectState> {
     const value = Number(point.value);
     if (!Number.isFinite(value)) return this.quiet('no value (missing or not a number)');
     const time = Number.isFinite(point.timestamp) ? point.timestamp : s[LAST_TIME]!;
+    if (this.options.kind === 'ratio' && s[RATIO_SCALE] === 0) this.chooseRatioScale(point);
     const x = this.transform(clampMagnitude(value));
     if (value > 1.5) s[PERCENT] = 1;
     const n = ++s[N]!;
@@ -229,9 +246,13 @@ export class EffectDetector implements Detector<EffectState> {
     const c0 = short ? this.clarity(0, medianShort, MEDIAN3_SD * sigma, medianShort) : this.clarity(0, medianLong, MEDIAN5_SD * sigma, medianLong);
     const c1 = short ? this.clarity(1, meanShort, sigma / Math.sqrt(SHORT), medianShort) : 0;
     const c2 = this.clarity(2, meanLong, sigma / Math.sqrt(WINDOW), medianLong);
+    // The slow statistic: an EWMA of the deviations (about ten points), which keeps adding up a change
+    // too small for five points to show, such as an error ratio with few errors behind each point.
+    s[DRIFT] = s[DRIFT]! + DRIFT_RATE * (winsorize(d0, w) - s[DRIFT]!);
+    const c3 = this.clarity(3, s[DRIFT]!, sigma * DRIFT_SD, medianLong);
     const best = this.best;
     this.levelShown = this.untransform(level);
-    if (Math.max(c0, c1, c2) < NEGLIGIBLE_CLARITY && s[EXCURSION_POINTS] === 0) {
+    if (Math.max(c0, c1, c2, c3) < NEGLIGIBLE_CLARITY && s[EXCURSION_POINTS] === 0) {
       best.evidence = 0;
     } else {
       const sizeShort = this.practical(level, medianShort, true);
@@ -243,9 +264,10 @@ export class EffectDetector implements Detector<EffectState> {
         this.keep(Math.min(c0, sizeLong), medianLong, this.zs[0]!, WINDOW, true);
       }
       this.keep(Math.min(c2, sizeLong), medianLong, this.zs[2]!, WINDOW, false);
+      this.keep(Math.min(c3, sizeLong), medianLong, this.zs[3]!, DRIFT_POINTS, false);
       // Bursts are followed on their size before any remembered burst caps it, so the memory stays fresh
       // (below half the threshold with no excursion open there is nothing to follow).
-      const clearest = Math.max(c0, c1, c2);
+      const clearest = Math.max(c0, c1, c2, c3);
       if (clearest >= 0.5 || s[EXCURSION_POINTS]! > 0) {
         const unremembered = Math.min(clearest, Math.max(this.practical(level, medianShort, false), this.practical(level, medianLong, false)));
         this.followExcursion(unremembered, medianShort);
@@ -263,7 +285,7 @@ export class EffectDetector implements Detector<EffectState> {
   /** The reference level in the metric's units, worked out once per point. */
   private levelShown = 0;
   /** The z of each window statistic at the current point. */
-  private readonly zs = new Float64Array(3);
+  private readonly zs = new Float64Array(4);
 
   /**
    * How clearly window statistic `i` (its value `stat`, its standard error `sd` under independent noise,
@@ -273,13 +295,14 @@ export class EffectDetector implements Detector<EffectState> {
   private clarity(i: number, stat: number, sd: number, recent: number): number {
     const s = this.s;
     const threshold = this.options.zThreshold;
-    const spread = Math.max(sd, s[EMPIRICAL + i]!);
+    const slot = i < 3 ? EMPIRICAL + i : DRIFT_EMPIRICAL;
+    const spread = Math.max(sd, s[slot]!);
     const z = stat / spread;
     this.zs[i] = z;
     // The statistic's own spread is learned while it is ordinary, so an autocorrelated series (whose
     // window means wander more than independent noise would) needs a larger move, and incidents do not
     // make the next one harder to see.
-    if (Math.abs(z) < 0.5 * threshold) s[EMPIRICAL + i] = s[EMPIRICAL + i]! + EMPIRICAL_RATE * (ABS_TO_SIGMA * Math.min(Math.abs(stat), 2 * spread) - s[EMPIRICAL + i]!);
+    if (Math.abs(z) < 0.5 * threshold) s[slot] = s[slot]! + EMPIRICAL_RATE * (ABS_TO_SIGMA * Math.min(Math.abs(stat), 2 * spread) - s[slot]!);
     return z * recent > 0 ? Math.abs(z) / threshold : 0;
   }
 
@@ -303,7 +326,8 @@ export class EffectDetector implements Detector<EffectState> {
     const { size } = this.options;
     if (size.up === null && size.down === null) return Infinity;
     const before = this.levelShown;
-    const now = this.untransform(level + recent);
+    // Clipped to the domain: a drop to zero on a log scale comes back as -1e-17, not as zero.
+    const now = this.clip(this.untransform(level + recent));
     const up = recent > 0;
     const factor = up ? size.up : size.down;
     if (factor === null) return 0;
@@ -376,13 +400,17 @@ export class EffectDetector implements Detector<EffectState> {
   }
 
   private explain(value: number, expected: number, finding: Finding): string {
-    const now = this.untransform(this.s[LEVEL]! + finding.recent);
+    const now = this.clip(this.untransform(this.s[LEVEL]! + finding.recent));
     const ratio = expected > 0 ? now / expected : Infinity;
     const how = `over its last ${finding.points} points, ${formatNumber(Math.abs(finding.z))} standard errors from it`;
     if (this.options.size.up === null && this.options.size.down === null) {
       return `${formatNumber(value)} vs expected ${formatNumber(expected)}: the level moved to ${formatNumber(now)} ${how}`;
     }
-    const size = Number.isFinite(ratio) ? `${formatNumber(ratio)}× its level of the previous half hour` : 'up from nothing in the previous half hour';
+    const size = !Number.isFinite(ratio)
+      ? 'up from nothing in the previous half hour'
+      : ratio < 0.01
+        ? 'down to nothing from its level of the previous half hour'
+        : `${formatNumber(ratio)}× its level of the previous half hour`;
     return `${formatNumber(value)} vs expected ${formatNumber(expected)}: ${size} (${formatNumber(now)} ${how})`;
   }
 
@@ -405,16 +433,27 @@ export class EffectDetector implements Detector<EffectState> {
     s[SPREAD] = s[SPREAD]! + Math.max(SPREAD_RATE, 1 / learned) * (size - s[SPREAD]!);
   }
 
+  /**
+   * Picks the scale of an error ratio at its first point. With a `count`, the noise is binomial: the ratio
+   * is modelled on its square root, where that noise has the same size at every level (1 / (2√n)) and is
+   * nearly symmetric even with a handful of errors per point. Without one, the noise is the producer's,
+   * usually multiplicative: the ratio is modelled on log(ratio + 0.1 %), additive near zero where a
+   * change is counted in single requests.
+   */
+  private chooseRatioScale(point: Point): void {
+    const counted = Number.isFinite(Number(point.count)) && Number(point.count) > 0;
+    this.s[RATIO_SCALE] = counted ? COUNTED : UNCOUNTED;
+    this.scale = counted ? 'sqrt' : 'log';
+    if (!counted) this.s[LOG_OFFSET] = RATIO_OFFSET;
+  }
+
   /** The per-point noise σ on the model scale, floored by quantization, scale and the binomial noise of counts. */
   private sigma(): number {
     const s = this.s;
     let sigma = ABS_TO_SIGMA * s[SPREAD]! + 0.5 * s[QUANTUM]! + 1e-9 * (1 + Math.abs(s[LEVEL]!));
-    if (this.log) sigma = Math.max(sigma, LOG_NOISE_FLOOR);
-    if (this.options.kind === 'ratio' && s[COUNT_MEAN]! > 0) {
-      const events = s[COUNT_MEAN]!;
-      const p = Math.min(0.5, Math.max(s[LEVEL]!, 1 / events));
-      sigma = Math.max(sigma, Math.sqrt((p * (1 - p)) / events));
-    }
+    if (this.scale === 'log') sigma = Math.max(sigma, LOG_NOISE_FLOOR);
+    // The binomial noise of the events behind each point, on the square-root scale: 1 / (2√n).
+    if (this.scale === 'sqrt' && s[COUNT_MEAN]! > 0) sigma = Math.max(sigma, 0.5 / Math.sqrt(s[COUNT_MEAN]!));
     return sigma;
   }
 
@@ -424,14 +463,16 @@ export class EffectDetector implements Detector<EffectState> {
   }
 
   private transform(value: number): number {
-    if (!this.log) return value;
+    if (this.scale === 'none') return value;
+    if (this.scale === 'sqrt') return Math.sqrt(Math.max(value, 0));
     // The offset (1 % of the first non-zero magnitude) keeps zeros finite without assuming units.
     if (this.s[LOG_OFFSET] === 0 && value !== 0) this.s[LOG_OFFSET] = 0.01 * Math.abs(value);
     return Math.log(Math.max(value, 0) + (this.s[LOG_OFFSET] || 1));
   }
 
   private untransform(y: number): number {
-    if (!this.log) return y;
+    if (this.scale === 'none') return y;
+    if (this.scale === 'sqrt') return y > 0 ? y * y : 0;
     return Math.exp(Math.min(y, 700)) - (this.s[LOG_OFFSET] || 1);
   }
 
@@ -488,7 +529,7 @@ export function restoreEffect(state: DetectorState<EffectState>): EffectDetector
 /** Registry entry for the effect detector. */
 export const effect: DetectorDefinition<EffectOptions, EffectState> = {
   method: 'effect',
-  description: 'Level changes of a size that matters for the metric kind (latency +25 %, traffic −25 %, errors 1.5×), clearly beyond the noise, from about 25 points of history.',
+  description: 'Level changes of a size that matters for the metric kind (latency +25 %, traffic −25 %, errors 1.3×), clearly beyond the noise, from about 25 points of history.',
   defaults: DEFAULTS,
   create: createEffect,
   restore: restoreEffect,

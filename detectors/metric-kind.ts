@@ -54,8 +54,9 @@ export interface EffectSize {
  * - latency: +25 % on a percentile is what users notice and what latency SLOs are usually budgeted in;
  *   getting faster is not an incident, but a drop to 60 % of the level usually means requests are
  *   short-circuited (failing fast, served from an error path), so it is reported too;
- * - ratio: an error ratio 1.5× its level and up by at least 0.1 percentage point (one more failed request
- *   in a thousand); fewer errors is never an incident;
+ * - ratio: an error ratio 1.3× its level and up by at least 0.1 percentage point (one more failed request
+ *   in a thousand): the contract pages a 1.5× step within 5 points, and a size at 1.3× leaves room for
+ *   the noise of the recent level's estimate; fewer errors is never an incident;
  * - rate and counter: traffic down by a quarter (a region, a client or a route lost) or up by 30 %
  *   (capacity planning's usual headroom);
  * - saturation: a utilization 25 % above its level and up by at least 0.2 of its capacity (twenty points
@@ -67,7 +68,7 @@ export interface EffectSize {
  */
 export const DEFAULT_EFFECT_SIZES: Readonly<Record<MetricKind, Readonly<EffectSize>>> = Object.freeze({
   latency: Object.freeze({ up: 1.25, down: 0.6, minAbsolute: 0 }),
-  ratio: Object.freeze({ up: 1.5, down: null, minAbsolute: 0.001 }),
+  ratio: Object.freeze({ up: 1.3, down: null, minAbsolute: 0.001 }),
   rate: Object.freeze({ up: 1.3, down: 0.75, minAbsolute: 0 }),
   counter: Object.freeze({ up: 1.3, down: 0.75, minAbsolute: 0 }),
   saturation: Object.freeze({ up: 1.25, down: 0.5, minAbsolute: 0.2 }),

@@ -22,6 +22,20 @@ export const TARGETS = {
 } as const;
 
 /**
+ * Poisson standard errors a counted error ratio's step must be from its level, over the points its budget
+ * allows, to be resolvable in time: five (the detector's threshold) plus 2.33 (so that 99 % of cases clear
+ * it). With λ errors expected behind each point, k points of a step to f·λ are (f − 1)·√(kλ) standard
+ * errors away: a doubling in 3 points needs λ ≥ 18, a 1.5× step in 5 points λ ≥ 43.
+ */
+export const RESOLVABLE_STANDARD_ERRORS = 7.33;
+
+/** True when a counted error ratio's step of `factor` can be told from its noise within `points` points. */
+export function resolvable(spec: CaseSpec, factor: number, points: number): boolean {
+  if (spec.kind !== 'ratio-counted') return true;
+  return (factor - 1) * Math.sqrt(points * spec.base * spec.requests) >= RESOLVABLE_STANDARD_ERRORS;
+}
+
+/**
  * The target a change case counts toward, if any (bad rollouts, 30 % noise and other shapes count toward none).
  * Steps of 2× count on latency both ways (the latency effect size reports a drop below 60 % too), error
  * ratios up and traffic down; 1.5× steps only in the direction that matters (a latency at 67 % of its level
@@ -37,9 +51,11 @@ export function targetOf(spec: CaseSpec): 'step2x' | 'step1_5x' | null {
   const f = shape.factor;
   const qualifies = spec.kind === 'latency' || (ratio && f > 1) || (traffic && f < 1);
   if (!qualifies) return null;
-  if (f >= 2 || f <= 0.5) return 'step2x';
+  // An error ratio with counts can only be judged on the errors it has (`resolvable`): the cases that no
+  // test could resolve in time stay in their rows (and in the table) but not in the targets.
+  if (f >= 2 || f <= 0.5) return resolvable(spec, f, 3) ? 'step2x' : null;
   const latencyDown = spec.kind === 'latency' && f < 1;
-  if (!latencyDown && (Math.abs(f - 1.5) < 1e-9 || Math.abs(f - 1 / 1.5) < 1e-9)) return 'step1_5x';
+  if (!latencyDown && (Math.abs(f - 1.5) < 1e-9 || Math.abs(f - 1 / 1.5) < 1e-9)) return resolvable(spec, f, 5) ? 'step1_5x' : null;
   return null;
 }
 

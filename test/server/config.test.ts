@@ -44,7 +44,7 @@ describe('loadConfig', () => {
     const config = loadConfig({ file: yamlFile('pipeline:\n  effectSizes:\n    latency: { up: 1.5 }\n    rate: { down: null }\n'), env: {} });
     expect(config.pipeline.effectSizes.latency).toEqual({ up: 1.5, down: 0.6, minAbsolute: 0 });
     expect(config.pipeline.effectSizes.rate).toEqual({ up: 1.3, down: null, minAbsolute: 0 });
-    expect(config.pipeline.effectSizes.ratio).toEqual({ up: 1.5, down: null, minAbsolute: 0.001 });
+    expect(config.pipeline.effectSizes.ratio).toEqual({ up: 1.3, down: null, minAbsolute: 0.001 });
     const problems = problemsOf(() => loadConfig({ file: yamlFile('pipeline:\n  effectSizes:\n    latency: { up: 0.8 }\n    ratio: { down: 2, minAbsolute: -1 }\n    temperature: {}\n'), env: {} }));
     expect(problems.some((p) => p.startsWith('pipeline.effectSizes.latency.up:'))).toBe(true);
     expect(problems.some((p) => p.startsWith('pipeline.effectSizes.ratio.down:'))).toBe(true);

@@ -2,18 +2,10 @@
  * Seeded synthetic series with labelled anomalies, shared by the detector tests.
  */
 import type { Point } from '../../detectors/types.ts';
+import { mulberry32 } from '../../bench/sensitivity/rng.ts';
 
-/** A deterministic uniform [0, 1) generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic uniform [0, 1) generator (mulberry32, the sensitivity benchmark's). */
+export const seededRandom: (seed: number) => () => number = mulberry32;
 
 /** A standard normal generator (Box-Muller) on top of `seededRandom`. */
 export function seededNormal(seed: number): () => number {

@@ -33,6 +33,7 @@ import { DEFAULT_EFFECT_SIZES, domainOf, type EffectSize, type MetricKind } from
 import { formatNumber } from './internal/format.ts';
 import { packState, unpackState, type PackedState } from './internal/packed-state.ts';
 import { clampMagnitude, safeScore } from './internal/sanitize.ts';
+import { silenceScore } from './internal/silence.ts';
 import type { Detector, DetectorDefinition, DetectorState, Point, Score } from './types.ts';
 
 /** Options of the effect detector. */
@@ -202,13 +203,14 @@ export class EffectDetector implements Detector<EffectState> {
     if (Number.isFinite(count) && count > 0) s[COUNT_MEAN] = s[COUNT_MEAN] === 0 ? count : s[COUNT_MEAN]! + COUNT_RATE * (count - s[COUNT_MEAN]!);
 
     // The window holds the newest points; the one it pushes out is learned into the reference.
-    const fill = s[FILL]!;
-    const position = s[POSITION]!;
+    // Slots as small integers (the state keeps them as doubles), so the ring is indexed on the fast path.
+    const fill = s[FILL]! | 0;
+    const position = s[POSITION]! | 0;
     if (fill === WINDOW) this.learn(s[RING + position]!);
     else s[FILL] = fill + 1;
-    const previous = s[RING + ((position + WINDOW - 1) % WINDOW)]!;
+    const previous = s[RING + (position === 0 ? WINDOW - 1 : position - 1)]!;
     s[RING + position] = x;
-    s[POSITION] = (position + 1) % WINDOW;
+    s[POSITION] = position === WINDOW - 1 ? 0 : position + 1;
     if (n > 1) {
       const step = Math.abs(x - previous);
       if (step > 0 && (s[QUANTUM] === 0 || step < s[QUANTUM]!)) s[QUANTUM] = step;
@@ -227,7 +229,7 @@ export class EffectDetector implements Detector<EffectState> {
       return { score: 0, expected: shown, lower: this.clip(shown), upper: this.clip(shown), reason: 'warming up' };
     }
     // The window's deviations from the reference, newest first (no arrays: this runs for every point).
-    const p = s[POSITION]!;
+    const p = s[POSITION]! | 0;
     const d0 = s[RING + ((p + 4) % WINDOW)]! - level;
     const d1 = s[RING + ((p + 3) % WINDOW)]! - level;
     const d2 = s[RING + ((p + 2) % WINDOW)]! - level;
@@ -274,7 +276,9 @@ export class EffectDetector implements Detector<EffectState> {
       }
     }
     const expected = this.levelShown;
-    const [lower, upper] = this.band(level, sigma);
+    this.band(level, sigma);
+    const lower = this.bandLower;
+    const upper = this.bandUpper;
     const score = safeScore(best.evidence / (1 + best.evidence));
     if (best.evidence < 0.3) return { score, expected, lower, upper, reason: 'within the usual range' };
     return { score, expected, lower, upper, reason: this.explain(value, expected, best) };
@@ -282,6 +286,12 @@ export class EffectDetector implements Detector<EffectState> {
 
   /** The strongest statistic of the current point. */
   private readonly best: Finding = { evidence: 0, recent: 0, z: 0, points: SHORT };
+  /** The reference's EWMA rate per point and the typical interval it was worked out for (derived, not state). */
+  private timeRate = 0;
+  private rateInterval = -1;
+  /** The normal band of the current point (`band`), kept in fields to spare an array per point. */
+  private bandLower = 0;
+  private bandUpper = 0;
   /** The reference level in the metric's units, worked out once per point. */
   private levelShown = 0;
   /** The z of each window statistic at the current point. */
@@ -389,14 +399,15 @@ export class EffectDetector implements Detector<EffectState> {
     s[EXCURSION_LOW] = 0;
   }
 
-  /** The normal band: the effect size around the reference, or `BAND_SIGMAS` σ without one; clipped to the domain. */
-  private band(level: number, sigma: number): [number, number] {
+  /** Works out the normal band into `bandLower`/`bandUpper`: the effect size around the reference, or `BAND_SIGMAS` σ without one; clipped to the domain. */
+  private band(level: number, sigma: number): void {
     const { size } = this.options;
     const expected = this.levelShown;
     const lower = size.down !== null ? expected * size.down : this.untransform(level - BAND_SIGMAS * sigma);
     let upper = size.up !== null ? expected * size.up : this.untransform(level + BAND_SIGMAS * sigma);
     if (size.up !== null && size.minAbsolute > 0) upper = Math.max(upper, expected + this.absoluteFloor());
-    return [this.clip(Math.min(lower, expected)), this.clip(Math.max(upper, expected))];
+    this.bandLower = this.clip(Math.min(lower, expected));
+    this.bandUpper = this.clip(Math.max(upper, expected));
   }
 
   private explain(value: number, expected: number, finding: Finding): string {
@@ -423,8 +434,12 @@ export class EffectDetector implements Detector<EffectState> {
       return;
     }
     const interval = s[INTERVAL]! > 0 ? s[INTERVAL]! : this.options.referenceMs / 60;
-    const timeRate = Math.min(MAX_REFERENCE_RATE, 1 - Math.exp(-interval / this.options.referenceMs));
-    const rate = Math.max(timeRate, 1 / learned);
+    // The rate follows the typical interval, which moves slowly: work the exponential out again only when it moved.
+    if (Math.abs(interval - this.rateInterval) > 0.01 * interval) {
+      this.rateInterval = interval;
+      this.timeRate = Math.min(MAX_REFERENCE_RATE, 1 - Math.exp(-interval / this.options.referenceMs));
+    }
+    const rate = Math.max(this.timeRate, 1 / learned);
     const deviation = x - s[LEVEL]!;
     const limit = 3 * this.sigma();
     const clipped = learned <= 10 ? deviation : Math.max(-limit, Math.min(limit, deviation));
@@ -455,6 +470,13 @@ export class EffectDetector implements Detector<EffectState> {
     // The binomial noise of the events behind each point, on the square-root scale: 1 / (2√n).
     if (this.scale === 'sqrt' && s[COUNT_MEAN]! > 0) sigma = Math.max(sigma, 0.5 / Math.sqrt(s[COUNT_MEAN]!));
     return sigma;
+  }
+
+  /** Scores the silence since the last point: 0.5 after 10 typical intervals without one (`internal/silence.ts`). */
+  silence(now: number): Score {
+    const s = this.s;
+    const expected = s[LEARNED]! > 0 ? this.untransform(s[LEVEL]!) : NaN;
+    return silenceScore(now, s[LAST_TIME]!, s[INTERVAL]!, expected, s[LEARNED]! >= this.options.warmup);
   }
 
   private quiet(reason: string): Score {

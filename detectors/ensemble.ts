@@ -44,7 +44,8 @@ import {
 import { LEVEL_SCALARS, levelInit, levelLearn, levelReset, levelSigma, levelValue, type LevelRates } from './internal/robust-level.ts';
 import { CALIBRATION_START, HALF_SCORE_SURPRISE, scoreOfSurprise } from './internal/calibrated.ts';
 import { packState, unpackState, type PackedState } from './internal/packed-state.ts';
-import { clampMagnitude, safeScore } from './internal/sanitize.ts';
+import { clampMagnitude } from './internal/sanitize.ts';
+import { silenceScore } from './internal/silence.ts';
 import { TAIL_BINS, TAIL_SCALARS, tailInit, tailLearn, tailObserve, tailObserveSmoothed } from './internal/tail.ts';
 import type { Detector, DetectorDefinition, DetectorState, Point, Score } from './types.ts';
 
@@ -137,8 +138,6 @@ const COOLDOWN_FROM = 0.3;
 const EXPLAINED_SCORE = 0.3;
 /** EWMA rate of the typical interval between points. */
 const INTERVAL_RATE = 0.05;
-/** `silence` scores 0.5 after this many typical intervals without a point. */
-const SILENT_INTERVALS = 10;
 /** Half-width of the shown normal band, in σ. */
 const BAND_SIGMAS = 4;
 
@@ -378,19 +377,7 @@ class Ensemble implements Detector<EnsembleState> {
   silence(now: number): Score {
     const s = this.s;
     const expected = s[N]! > 0 ? this.untransform(levelValue(s, FAST)) : NaN;
-    const interval = s[INTERVAL]!;
-    const silent = now - s[LAST_TIME]!;
-    if (s[N]! <= this.options.warmup || !(interval > 0) || !(silent > interval)) {
-      return { score: 0, expected, lower: expected, upper: expected, reason: 'reporting' };
-    }
-    const missed = silent / interval;
-    return {
-      score: safeScore(missed / (missed + SILENT_INTERVALS)),
-      expected,
-      lower: expected,
-      upper: expected,
-      reason: `no point for ${formatNumber(silent / 1000)} s, about ${formatNumber(missed)} usual intervals`,
-    };
+    return silenceScore(now, s[LAST_TIME]!, s[INTERVAL]!, expected, s[N]! > this.options.warmup);
   }
 
   /** A score for a point that carries no usable value: nothing is learned from it. */

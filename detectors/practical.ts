@@ -1,51 +1,46 @@
 /**
- * The default detector: statistical rarity and practical significance together.
+ * The default detector: practical significance where the metric's kind says what size of change matters,
+ * statistical rarity where it does not.
  *
- * Two detectors see every point of the series:
- * - a **calibrated** one (the `ensemble`, or the `proportion` test for error ratios) says how rare the
- *   value is among the series' own history; it knows spikes, variance changes and time-of-day patterns,
- *   but it needs long history to be sure and it learns each incident as a little more normal;
- * - the **effect** detector (`effect.ts`) says whether the level moved by a size that matters for the
- *   metric's kind, clearly beyond its noise, from about 25 points of history.
+ * - For latencies, error ratios, rates, counters and utilizations (kinds with an effect size,
+ *   `metric-kind.ts`) the **effect** detector (`effect.ts`) decides: has the level moved by a size that
+ *   matters for the kind, clearly beyond its noise? Its evidence is both statistical (standard errors
+ *   from the recent level of the series) and practical (the size against the effect size), from about 25
+ *   points of history, with no memory of earlier incidents to make the next one look normal.
+ * - For sizes and other gauges, whose unit says nothing about what size matters, the **calibrated**
+ *   `ensemble` decides: how rare is the value among the series' own history?
  *
- * `score = max(effect, calibrated × min(1, size)²)`, where `size` is the recent level's change against the
- * kind's effect size (1 at exactly that size). So a change of operational size alerts quickly even on
- * short history or after earlier incidents (the effect detector), and a statistically rare wiggle that
- * changes nothing that matters cannot page (its calibrated score is damped by the square of how far it
- * falls short of the size). For a `gauge`, whose unit says nothing about what size matters, the size is
- * unknown and both scores count as they are.
+ * Until 2026-12-02 the sized kinds ran the calibrated detector (the ensemble, or the `proportion` test for
+ * error ratios) beside the effect detector, and took the larger score once the effect detector paged. On
+ * the sensitivity grid (`npm run bench:sensitivity -- --quick`) that changed no detection and no false
+ * alarm, while it doubled the CPU per point and tripled the state per series, so it was removed.
  *
  * Counters are turned into per-second rates first (a decrease is a reset). Bands are clipped to the
  * kind's domain: ratios in [0, 1], latencies, rates and utilizations never below 0.
  */
-import { createEffect, restoreEffect, type EffectDetector, type EffectOptions, type EffectState } from './effect.ts';
+import { createEffect, restoreEffect, type EffectOptions, type EffectState } from './effect.ts';
 import { ensemble, type EnsembleOptions, type EnsembleState } from './ensemble.ts';
 import { DEFAULT_EFFECT_SIZES, domainOf, type EffectSize, type MetricKind } from './metric-kind.ts';
-import { proportion } from './proportion.ts';
 import { safeScore } from './internal/sanitize.ts';
 import type { Detector, DetectorDefinition, DetectorState, Point, Score } from './types.ts';
 
 /** Options of the practical detector. */
 export interface PracticalOptions {
-  /** The metric's kind (`metricKindOf`); decides the calibrated detector, the scale and the effect size. */
+  /** The metric's kind (`metricKindOf`); decides which detector runs, its scale and the effect size. */
   kind: MetricKind;
   /** The smallest change that matters; defaults to the kind's. */
   size: EffectSize;
   /** Options passed to the effect detector (beyond kind and size). */
   effect: Partial<Omit<EffectOptions, 'kind' | 'size'>>;
-  /** Options passed to the ensemble, for kinds that use it. */
+  /** Options passed to the ensemble, for kinds without an effect size. */
   ensemble: Partial<EnsembleOptions>;
 }
 
-/** Serialized state: both detectors' states and the counter's last reading. */
+/** Serialized state: the inner detector's state and the counter's last reading. */
 export interface PracticalState {
-  calibrated: DetectorState;
-  effect: DetectorState<EffectState> | null;
+  inner: DetectorState;
   counter: { value: number; time: number } | null;
 }
-
-/** The score of evidence exactly at the effect detector's threshold. */
-const HALF = 0.5;
 
 const DEFAULTS: PracticalOptions = { kind: 'gauge', size: DEFAULT_EFFECT_SIZES.gauge, effect: {}, ensemble: {} };
 
@@ -55,9 +50,8 @@ class Practical implements Detector<PracticalState> {
 
   constructor(
     private readonly options: PracticalOptions,
-    private readonly calibrated: Detector,
-    /** Only kinds with an effect size have one: for the others it would be computed and never read. */
-    private readonly effect: EffectDetector | null,
+    /** The effect detector for kinds with an effect size, the ensemble for the others. */
+    private readonly inner: Detector,
     private counter: { value: number; time: number } | null,
   ) {
     this.domain = domainOf(options.kind);
@@ -66,30 +60,22 @@ class Practical implements Detector<PracticalState> {
   update(point: Point): Score {
     const seen = this.options.kind === 'counter' ? this.rateOf(point) : point;
     if (seen === undefined) {
-      const expected = (this.effect ?? this.calibrated).update({ timestamp: point.timestamp, value: NaN }).expected;
+      const expected = this.inner.update({ timestamp: point.timestamp, value: NaN }).expected;
       return { score: 0, expected, lower: expected, upper: expected, reason: this.counter ? 'counter reset or repeated timestamp' : 'warming up' };
     }
-    const byRarity = this.calibrated.update(seen);
-    // For a gauge nothing says what size matters, and a z-score of unknown calibration would drown the
-    // calibrated ranking, so rarity decides alone.
-    if (this.effect === null) return this.clipped(byRarity);
-    // For a kind with an effect size, only a change of that size pages; rarity then says how sure we are.
-    const byEffect = this.effect.update(seen);
-    if (byEffect.score < HALF || byEffect.score >= byRarity.score) return byEffect;
-    return this.clipped(byRarity);
+    return this.clipped(this.inner.update(seen));
+  }
+
+  silence(now: number): Score {
+    return this.inner.silence?.(now) ?? { score: 0, expected: NaN, lower: NaN, upper: NaN, reason: 'reporting' };
   }
 
   /** The verdict with its score made safe and its band clipped to the kind's domain (the same object when nothing changes). */
   private clipped(verdict: Score): Score {
     const { min, max } = this.domain;
     const inside = verdict.lower >= min && verdict.upper <= max && verdict.expected >= min && verdict.expected <= max;
-    if (inside && Number.isFinite(verdict.score)) return verdict;
+    if (inside && verdict.score >= 0 && verdict.score <= 1) return verdict;
     return { ...verdict, score: safeScore(verdict.score), lower: this.clip(verdict.lower), upper: this.clip(verdict.upper), expected: this.clip(verdict.expected) };
-  }
-
-  silence(now: number): Score {
-    const verdict = this.calibrated.silence?.(now);
-    return verdict ?? { score: 0, expected: NaN, lower: NaN, upper: NaN, reason: 'reporting' };
   }
 
   /** The counter's per-second rate since its previous reading; undefined for the first reading and repeated timestamps. */
@@ -112,23 +98,11 @@ class Practical implements Detector<PracticalState> {
   toJSON(): DetectorState<PracticalState> {
     return {
       method: this.method,
-      version: 1,
+      version: 2,
       options: structuredClone(this.options) as unknown as Record<string, unknown>,
-      state: { calibrated: this.calibrated.toJSON(), effect: this.effect && this.effect.toJSON(), counter: this.counter && { ...this.counter } },
+      state: { inner: this.inner.toJSON(), counter: this.counter && { ...this.counter } },
     };
   }
-}
-
-/** The calibrated detector each kind uses: the proportion test for ratios, else the ensemble on the kind's scale. */
-function calibratedFor(options: PracticalOptions): Detector {
-  if (options.kind === 'ratio') return proportion.create();
-  const transform = options.kind === 'latency' || options.kind === 'size' ? 'log' : 'none';
-  return ensemble.create({ transform, ...options.ensemble });
-}
-
-function withDefaults(options: Partial<PracticalOptions> = {}): PracticalOptions {
-  const kind = options.kind ?? DEFAULTS.kind;
-  return Object.freeze({ ...DEFAULTS, size: DEFAULT_EFFECT_SIZES[kind], ...options, kind });
 }
 
 /** True when the kind has an effect size in at least one direction. */
@@ -136,23 +110,31 @@ function isSized(options: PracticalOptions): boolean {
   return options.size.up !== null || options.size.down !== null;
 }
 
-function effectFor(options: PracticalOptions): Partial<EffectOptions> {
-  return { ...options.effect, kind: options.kind, size: options.size };
+/** The inner detector of a kind: the effect detector when it has an effect size, else the ensemble on the kind's scale. */
+function innerFor(options: PracticalOptions): Detector {
+  if (isSized(options)) return createEffect({ ...options.effect, kind: options.kind, size: options.size });
+  return ensemble.create({ transform: options.kind === 'size' ? 'log' : 'none', ...options.ensemble });
+}
+
+function withDefaults(options: Partial<PracticalOptions> = {}): PracticalOptions {
+  const kind = options.kind ?? DEFAULTS.kind;
+  return Object.freeze({ ...DEFAULTS, size: DEFAULT_EFFECT_SIZES[kind], ...options, kind });
 }
 
 /** Registry entry for the practical (default) detector. */
 export const practical: DetectorDefinition<PracticalOptions, PracticalState> = {
   method: 'practical',
-  description: 'Statistical rarity (ensemble or proportion test) and practical significance (effect size by metric kind) combined: a change that matters alerts quickly, a rare wiggle that does not cannot page.',
+  description: 'Practical significance (a change of the metric kind\'s effect size, clearly beyond its noise) for latencies, ratios, rates, counters and utilizations; statistical rarity (the ensemble) for sizes and other gauges.',
   defaults: DEFAULTS,
   create: (partial) => {
     const options = withDefaults(partial);
-    return new Practical(options, calibratedFor(options), isSized(options) ? createEffect(effectFor(options)) : null, null);
+    return new Practical(options, innerFor(options), null);
   },
   restore: (state) => {
+    if (state.version !== 2) throw new Error(`practical state v${state.version} does not match this version's layout; start a fresh detector`);
     const options = withDefaults(state.options as Partial<PracticalOptions>);
     const saved = state.state;
-    const calibrated = saved.calibrated.method === 'proportion' ? proportion.restore(saved.calibrated as never) : ensemble.restore(saved.calibrated as DetectorState<EnsembleState>);
-    return new Practical(options, calibrated, saved.effect && restoreEffect(saved.effect), saved.counter ? { ...saved.counter } : null);
+    const inner = saved.inner.method === 'effect' ? restoreEffect(saved.inner as DetectorState<EffectState>) : ensemble.restore(saved.inner as DetectorState<EnsembleState>);
+    return new Practical(options, inner, saved.counter ? { ...saved.counter } : null);
   },
 };

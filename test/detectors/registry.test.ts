@@ -2,18 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { ALERT_THRESHOLD, createDefaultDetector, registry, restoreDetector } from '../../detectors/index.ts';
 
 describe('registry and default detector', () => {
-  it('picks the metric kind and the calibrated detector from the metric name', () => {
-    const options = (metric?: string) => createDefaultDetector({ metric }).toJSON();
-    expect(options('error_rate').method).toBe('practical');
-    expect(options('error_rate').options.kind).toBe('ratio');
-    expect((options('error_rate').state as { calibrated: { method: string } }).calibrated.method).toBe('proportion');
-    expect(options('request_rate').options.kind).toBe('rate');
-    expect(options('http_requests_total').options.kind).toBe('counter');
-    expect(options('latency_p99').options.kind).toBe('latency');
-    expect((options('latency_p99').state as { calibrated: { options: { transform: string } } }).calibrated.options.transform).toBe('log');
-    expect(options('cpu_utilization').options.kind).toBe('saturation');
-    expect(options('payload_bytes').options.kind).toBe('size');
-    expect(options().options.kind).toBe('gauge');
+  it('picks the metric kind, and with it the inner detector, from the metric name', () => {
+    const state = (metric?: string) => createDefaultDetector({ metric }).toJSON();
+    const inner = (metric?: string) => (state(metric).state as { inner: { method: string; options: Record<string, unknown> } }).inner;
+    expect(state('error_rate').method).toBe('practical');
+    expect(state('error_rate').options.kind).toBe('ratio');
+    expect(inner('error_rate').method).toBe('effect');
+    expect(state('request_rate').options.kind).toBe('rate');
+    expect(state('http_requests_total').options.kind).toBe('counter');
+    expect(state('latency_p99').options.kind).toBe('latency');
+    expect(state('cpu_utilization').options.kind).toBe('saturation');
+    // Without an effect size, the calibrated ensemble decides (on a log scale for sizes).
+    expect(state('payload_bytes').options.kind).toBe('size');
+    expect(inner('payload_bytes')).toMatchObject({ method: 'ensemble', options: { transform: 'log' } });
+    expect(state().options.kind).toBe('gauge');
+    expect(inner()).toMatchObject({ method: 'ensemble', options: { transform: 'none' } });
   });
 
   it('takes an effect size from the hints', () => {

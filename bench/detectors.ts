@@ -1,5 +1,6 @@
 /**
- * `npm run bench:detectors`: throughput of the default detector on one core over 100,000 distinct series,
+ * `npm run bench:detectors`: throughput of the default detector (for a utilization metric, so the effect
+ * detector; the plain ensemble is measured in the same run as a reference) on one core over 100,000 distinct series,
  * its state size per series measured from heap and array-buffer use, and the size of the checkpoint the
  * pipeline writes for a series (`JSON.stringify(detector.toJSON())`). Ends with one JSON line
  * `{"detectors":{"pointsPerSec":…,"bytesPerSeries":…,"checkpointBytesPerSeries":…,"series":100000}}`.
@@ -10,6 +11,7 @@
  * wall-clock time also counts other processes' turns. Both are printed; the JSON line carries CPU-based.
  */
 import { createDefaultDetector } from '../detectors/index.ts';
+import { ensemble } from '../detectors/ensemble.ts';
 import type { Detector } from '../detectors/types.ts';
 
 const SERIES = 100_000;
@@ -38,11 +40,12 @@ for (let i = 0; i < NOISE.length; i++) {
 const LEVELS = Float64Array.from({ length: SERIES }, (_, i) => 10 + (i % 1000));
 
 const before = memoryInUse();
-const detectors: Detector[] = new Array(SERIES);
+const DETECTORS: Detector[] = new Array(SERIES);
+const detectors = DETECTORS;
 for (let i = 0; i < SERIES; i++) detectors[i] = createDefaultDetector({ metric: 'cpu_utilization' });
 const bytesPerSeries = (memoryInUse() - before) / SERIES;
 
-function feed(fromRound: number, rounds: number): number {
+function feed(fromRound: number, rounds: number, detectors: Detector[] = DETECTORS): number {
   let checksum = 0;
   for (let round = fromRound; round < fromRound + rounds; round++) {
     const timestamp = round * MINUTE;
@@ -72,7 +75,7 @@ for (let i = 0; i < CHECKPOINT_SAMPLE; i++) checkpointChars += JSON.stringify(de
 const checkpointBytesPerSeries = Math.round(checkpointChars / CHECKPOINT_SAMPLE);
 const pointsPerSec = Math.round(points / cpuSeconds);
 
-console.log(`default detector (ensemble), ${SERIES} series, round-robin`);
+console.log(`default detector for cpu_utilization (practical: the effect detector), ${SERIES} series, round-robin`);
 console.log(`state: ${Math.round(bytesPerSeries)} bytes per series (heap + array buffers after GC, fresh detectors)`);
 console.log(`checkpoint: ${checkpointBytesPerSeries} bytes of JSON per series (mean of ${CHECKPOINT_SAMPLE}, after ${WARM_ROUNDS + MEASURED_ROUNDS} points)`);
 console.log(`warm-up: ${WARM_ROUNDS} rounds in ${warmSeconds.toFixed(1)} s`);
@@ -80,4 +83,13 @@ console.log(
   `measured: ${points} points in ${cpuSeconds.toFixed(2)} s of CPU = ${pointsPerSec.toLocaleString('en-US')} points/s ` +
     `(${seconds.toFixed(2)} s wall = ${Math.round(points / seconds).toLocaleString('en-US')} points/s; checksum ${checksum.toFixed(3)})`,
 );
-console.log(JSON.stringify({ detectors: { pointsPerSec, bytesPerSeries: Math.round(bytesPerSeries), checkpointBytesPerSeries, series: SERIES } }));
+// The same rounds on the plain ensemble in this run: this machine's speed changes from run to run, the ratio much less.
+const reference: Detector[] = Array.from({ length: SERIES }, () => ensemble.create());
+feed(0, WARM_ROUNDS, reference);
+const referenceCpu = process.cpuUsage();
+feed(WARM_ROUNDS, MEASURED_ROUNDS, reference);
+const referenceUsed = process.cpuUsage(referenceCpu);
+const referencePointsPerSec = Math.round(points / ((referenceUsed.user + referenceUsed.system) / 1e6));
+const ratio = Math.round((pointsPerSec / referencePointsPerSec) * 100) / 100;
+console.log(`reference (the plain ensemble, same rounds, this run): ${referencePointsPerSec.toLocaleString('en-US')} points/s; ratio ${ratio}`);
+console.log(JSON.stringify({ detectors: { pointsPerSec, referencePointsPerSec, ratio, bytesPerSeries: Math.round(bytesPerSeries), checkpointBytesPerSeries, series: SERIES } }));

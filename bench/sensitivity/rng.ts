@@ -3,6 +3,7 @@
  * (per seed, per case, per point) and the few distributions the generator needs. No `Math.random`, so a
  * run is reproducible from its seeds.
  */
+import { seededRandom } from '../../server/alerts/delivery/backoff.ts';
 
 /** A uniform draw in [0, 1). */
 export type Rng = () => number;
@@ -18,17 +19,8 @@ export function hashSeed(...parts: Array<number | string>): number {
   return h >>> 0;
 }
 
-/** The mulberry32 generator seeded with `seed`: fast, 32-bit state, good enough for Monte Carlo. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The mulberry32 generator seeded with `seed`: fast, 32-bit state, good enough for Monte Carlo (the delivery backoff's). */
+export const mulberry32: (seed: number) => Rng = seededRandom;
 
 /** One of `items`, uniformly. */
 export function pick<T>(rng: Rng, items: readonly T[]): T {

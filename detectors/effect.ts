@@ -8,18 +8,22 @@
  * - **reference**: the level of roughly the last half hour of event time *before* the newest few points
  *   (a Huber-clipped EWMA in time, fed with each point once it leaves the recent window), with its noise
  *   (mean absolute deviation);
- * - **recent level**: the median and the winsorized mean of the newest 3 and 5 points. The median needs
- *   two of three points to agree, so one odd sample (a GC pause, a scrape that caught a burst) never moves
- *   it; the mean of five is the most sensitive test for a step of moderate size;
+ * - **recent level**: the median and the winsorized mean of the newest 3 and 5 points (5 only where points
+ *   come faster than every 45 s), and an EWMA of the deviations over about ten points. The median needs
+ *   two of three (three of five) points to agree, so one odd sample (a GC pause, a scrape that caught a
+ *   burst) never moves it; the mean of five is the most sensitive test for a step of moderate size; the
+ *   EWMA adds up changes too small for five points, such as an error ratio with few errors per point;
  * - **evidence** = min(statistical, practical): `z / zThreshold`, the recent level's distance from the
  *   reference in units of its own standard error (its empirical spread when the series is autocorrelated),
  *   and the size of the change against the kind's effect size (`metric-kind.ts`): `log(r) / log(up)` for
  *   a factor `r`. Both must reach 1 for the score to reach 0.5: a rare wiggle of no size does not page,
  *   and neither does a large-looking change inside the noise. `score = e / (1 + e)`.
  *
- * Latencies and rates are modelled on a log scale (multiplicative noise); ratios and utilizations as
- * they are. With a `count` on error-ratio points, the noise is never taken below what that many events
- * explain (binomial). Everything is O(1) per point with fixed-size state.
+ * Latencies, rates, counters and error ratios without counts are modelled on a log scale (multiplicative
+ * noise); error ratios with counts on their square root, where binomial noise is 1/(2√n) at every level
+ * and never taken below that; utilizations as they are. Utilizations also remember bursts they came back
+ * from, so a nightly job's repeat does not page again. A metric that stops reporting scores 0.5 after ten
+ * typical intervals (`silence`). Everything is O(1) per point with fixed-size state.
  *
  * @example
  * ```ts

@@ -125,23 +125,24 @@ const COUNT_MEAN = 7;
 const QUANTUM = 8;
 const FILL = 9;
 const POSITION = 10;
-const EMPIRICAL = 11; // three slots: median of 3, mean of 3, mean of 5
+/** The empirical spread of each statistic: the short median, the short mean, the long mean, the EWMA. */
+const EMPIRICAL = 11;
+const STATISTICS = 4;
 /** The open excursion (evidence ≥ 1): its points, and its furthest recent level above and below the reference. */
-const EXCURSION_POINTS = 14;
-const EXCURSION_HIGH = 15;
-const EXCURSION_LOW = 16;
+const EXCURSION_POINTS = EMPIRICAL + STATISTICS;
+const EXCURSION_HIGH = EXCURSION_POINTS + 1;
+const EXCURSION_LOW = EXCURSION_POINTS + 2;
 /** The largest recent burst above and below the reference (model-scale deviations), and when each ended. */
-const BURST_HIGH = 17;
-const BURST_HIGH_AT = 18;
-const BURST_LOW = 19;
-const BURST_LOW_AT = 20;
+const BURST_HIGH = EXCURSION_POINTS + 3;
+const BURST_HIGH_AT = BURST_HIGH + 1;
+const BURST_LOW = BURST_HIGH + 2;
+const BURST_LOW_AT = BURST_HIGH + 3;
 /** 1 once a utilization above 1.5 was seen: the series is in percent. */
 const PERCENT = BURST_LOW_AT + 1;
-/** EWMA of the winsorized deviations from the reference (the slow statistic), and its empirical spread. */
+/** EWMA of the winsorized deviations from the reference (the slow statistic). */
 const DRIFT = PERCENT + 1;
-const DRIFT_EMPIRICAL = DRIFT + 1;
-/** An error ratio's scale, chosen at its first point: 0 not yet, `COUNTED` as it is, `UNCOUNTED` on a log scale. */
-const RATIO_SCALE = DRIFT_EMPIRICAL + 1;
+/** An error ratio's scale, chosen at its first point: 0 not yet, `COUNTED` on its square root, `UNCOUNTED` on a log scale. */
+const RATIO_SCALE = DRIFT + 1;
 const COUNTED = 1;
 const UNCOUNTED = 2;
 const RING = RATIO_SCALE + 1;
@@ -257,8 +258,9 @@ export class EffectDetector implements Detector<EffectState> {
     s[DRIFT] = s[DRIFT]! + DRIFT_RATE * (winsorize(d0, w) - s[DRIFT]!);
     const c3 = this.clarity(3, s[DRIFT]!, sigma * DRIFT_SD, medianLong);
     const best = this.best;
+    const clearest = Math.max(c0, c1, c2, c3);
     this.levelShown = this.untransform(level);
-    if (Math.max(c0, c1, c2, c3) < NEGLIGIBLE_CLARITY && s[EXCURSION_POINTS] === 0) {
+    if (clearest < NEGLIGIBLE_CLARITY && s[EXCURSION_POINTS] === 0) {
       best.evidence = 0;
     } else {
       const sizeShort = this.practical(level, medianShort, true);
@@ -273,7 +275,6 @@ export class EffectDetector implements Detector<EffectState> {
       this.keep(Math.min(c3, sizeLong), medianLong, this.zs[3]!, DRIFT_POINTS, false);
       // Bursts are followed on their size before any remembered burst caps it, so the memory stays fresh
       // (below half the threshold with no excursion open there is nothing to follow).
-      const clearest = Math.max(c0, c1, c2, c3);
       if (clearest >= 0.5 || s[EXCURSION_POINTS]! > 0) {
         const unremembered = Math.min(clearest, Math.max(this.practical(level, medianShort, false), this.practical(level, medianLong, false)));
         this.followExcursion(unremembered, medianShort);
@@ -299,7 +300,7 @@ export class EffectDetector implements Detector<EffectState> {
   /** The reference level in the metric's units, worked out once per point. */
   private levelShown = 0;
   /** The z of each window statistic at the current point. */
-  private readonly zs = new Float64Array(4);
+  private readonly zs = new Float64Array(STATISTICS);
 
   /**
    * How clearly window statistic `i` (its value `stat`, its standard error `sd` under independent noise,
@@ -309,7 +310,7 @@ export class EffectDetector implements Detector<EffectState> {
   private clarity(i: number, stat: number, sd: number, recent: number): number {
     const s = this.s;
     const threshold = this.options.zThreshold;
-    const slot = i < 3 ? EMPIRICAL + i : DRIFT_EMPIRICAL;
+    const slot = EMPIRICAL + i;
     const spread = Math.max(sd, s[slot]!);
     const z = stat / spread;
     this.zs[i] = z;

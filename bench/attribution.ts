@@ -8,7 +8,7 @@
  * pooled: figures by scenario kind, stability, calibration, and detection and attribution broken
  * down by the conditions the scenarios were generated under.
  *
- * Conditions (server/sim/scenarios.ts): by default every scenario draws its own from its seed —
+ * Conditions (tooling/sim/scenarios.ts): by default every scenario draws its own from its seed —
  * sampling interval 10 s / 30 s / 1 min / 2 min / 5 min, 1 h to 3 days of history before the
  * incident, noise ×0.5–3, which services report per-version telemetry, and the incident's shape
  * (step or 2–20 min ramp, size, 15 min to 2 h long). `--fixed` gives the original suite (10 s points,
@@ -33,12 +33,12 @@
  * every seed's figures. A figure with nothing to judge (no quiet period, say) is null.
  */
 import { parseArgs } from 'node:util';
-import type { IncidentTruth } from '../server/sim/fleet.ts';
+import type { IncidentTruth } from '../tooling/sim/fleet.ts';
 import { replayRecords } from '../server/pipeline/replay.ts';
-import { buildSuiteScenario, CADENCES_MS, describeConditions, type ConditionsMode, type ScenarioConditions } from '../server/sim/scenarios.ts';
-import { scoreScenario, type ScenarioScore } from '../server/sim/scoring.ts';
-import { breakdown, combineSeeds, headline, summarize, type Accuracy, type BreakdownRow, type HeadlineFigures } from '../server/sim/summary.ts';
-import { DEFAULT_FLEET } from '../server/sim/topology.ts';
+import { buildSuiteScenario, CADENCES_MS, describeConditions, type ConditionsMode, type ScenarioConditions } from '../tooling/sim/scenarios.ts';
+import { scoreScenario, type ScenarioScore } from '../tooling/sim/scoring.ts';
+import { breakdown, combineSeeds, headline, summarize, type Accuracy, type BreakdownRow, type HeadlineFigures } from '../tooling/sim/summary.ts';
+import { DEFAULT_FLEET } from '../tooling/sim/topology.ts';
 
 /** The benchmark's seeds; 42 was the only one before, attribution was calibrated on 3 / 11 / 23 (docs/attribution.md). */
 const BENCH_SEEDS = [42, 3, 11, 23, 7];

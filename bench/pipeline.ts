@@ -12,14 +12,15 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { io } from 'socket.io-client';
 import { median, quantile } from 'simple-statistics';
-import type { TelemetryPoint } from '../detectors/events.ts';
-import type { Alert, ClientToServerEvents, ServerToClientEvents } from '../server/contract/alert.ts';
+import type { TelemetryPoint } from '../contract/events.ts';
+import type { Alert } from '../contract/alert.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from '../contract/socket.ts';
 import type { Socket } from 'socket.io-client';
 import { loadConfig } from '../server/config.ts';
-import { startMockKafka } from '../server/dev/mock-kafka.ts';
+import { startMockKafka } from '../tooling/dev/mock-kafka.ts';
 import { createLogger } from '../server/log.ts';
 import { startService } from '../server/service.ts';
-import { startServiceProcess, stopServiceProcess } from '../server/dev/service-process.ts';
+import { startServiceProcess, stopServiceProcess } from '../tooling/dev/service-process.ts';
 
 /** The store to measure with: PostgreSQL when DATABASE_URL is set, else the embedded PGlite (the default setup). */
 function storeEnv(): Record<string, string> {

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FleetSimulator } from '../server/sim/fleet.ts';
+import { FleetSimulator } from '../tooling/sim/fleet.ts';
 
 const { values } = parseArgs({ options: { hours: { type: 'string', default: '48' } } });
 const dir = mkdtempSync(path.join(tmpdir(), 'cw-bench-replay-'));

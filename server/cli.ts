@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.ts';
 import { isChangewatchError } from './errors.ts';
-import { parseJson, validateRecord } from './ingest/decode.ts';
+import { parseJson, validateRecord } from './wire/decode.ts';
 import { createPipeline } from './pipeline/create.ts';
 
 const USAGE = `usage: changewatch replay <events.jsonl> [--output alerts.jsonl] [--config file]

@@ -8,11 +8,11 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_PIPELINE_OPTIONS } from './pipeline/pipeline.ts';
 import { DEFAULT_EFFECT_SIZES, METRIC_KINDS, type EffectSize, type MetricKind } from '../detectors/metric-kind.ts';
-import { serviceEntrySchema } from './contract/wire.ts';
+import { serviceEntrySchema } from './wire/schemas.ts';
 import { createError } from './errors.ts';
 import { notifyConfigSchema } from './alerts/notifiers/config.ts';
 import { incidentsConfigSchema, maintenanceWindowSchema } from './alerts/stages/config.ts';
-import { authConfigSchema } from './http/auth.ts';
+import { authConfigSchema } from './auth-config.ts';
 import { freezeConfigSchema } from './actions/freeze.ts';
 import { rollbackConfigSchema } from './actions/rollback-policy.ts';
 

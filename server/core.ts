@@ -4,10 +4,10 @@
  * stages) what happened. Edges only decode and encode; everything they share lives here.
  */
 import { EventEmitter } from 'node:events';
-import type { ChangeEvent } from '../detectors/events.ts';
-import type { Alert, ServerStats } from './contract/alert.ts';
-import type { Incident } from './contract/incident.ts';
-import type { ReplayRecord } from './contract/wire.ts';
+import type { ChangeEvent } from '../contract/events.ts';
+import type { Alert, ServerStats } from '../contract/alert.ts';
+import type { Incident } from '../contract/incident.ts';
+import type { ReplayRecord } from './wire/schemas.ts';
 import { createError, type ChangewatchError } from './errors.ts';
 import { AlertBook } from './alerts/alert-book.ts';
 import type { IngestResult, Pipeline } from './pipeline/pipeline.ts';

@@ -18,7 +18,7 @@ import { createNotifiers } from './alerts/notifiers/index.ts';
 import { SilenceBook } from './alerts/stages/mute.ts';
 import type { Config } from './config.ts';
 import { Changewatch } from './core.ts';
-import type { AutomationSnapshot } from './contract/automation.ts';
+import type { AutomationSnapshot } from '../contract/automation.ts';
 import { createActionsRouter } from './http/actions-routes.ts';
 import { createHttpApp } from './http/app.ts';
 import { Authenticator, readAccess, requireRole, socketReadAccess } from './http/auth.ts';

@@ -6,7 +6,7 @@
  * so the changed series and its no-change twin are identical before the onset and share their noise
  * after it: the only difference between them is the change. A stream can be forked at the onset.
  */
-import type { ReplayRecord } from '../../server/contract/wire.ts';
+import type { ReplayRecord } from '../../server/wire/schemas.ts';
 import type { CaseSpec } from './grid.ts';
 import { binomial, normalQuantile } from './rng.ts';
 

@@ -9,7 +9,7 @@
  * the onset. Alerts opened before the onset are false alarms, counted once, on the twin (whose history
  * is the same).
  */
-import type { Alert } from '../../server/contract/alert.ts';
+import type { Alert } from '../../contract/alert.ts';
 import { createPipeline } from '../../server/pipeline/create.ts';
 import { DEFAULT_PIPELINE_OPTIONS, type Pipeline } from '../../server/pipeline/pipeline.ts';
 import { CaseStream, type Emission } from './generate.ts';

@@ -1,8 +1,8 @@
 /**
  * Change failure rate by author type and per AI agent: changes linked to an incident ÷ changes.
  */
-import type { ChangeStatsResponse, ChangeFailureStats } from '../../server/contract/alert.ts';
-import { AUTHOR_TYPES, type ChangeEvent } from '../events.ts';
+import type { ChangeStatsResponse, ChangeFailureStats } from '../../contract/alert.ts';
+import { AUTHOR_TYPES, type ChangeEvent } from '../../contract/events.ts';
 
 /** What change statistics need to know about an incident: its suspects (an alert qualifies). */
 export interface IncidentVerdict {

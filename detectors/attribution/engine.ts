@@ -7,7 +7,7 @@
  * over all candidates plus "none" gives confidences that sum to one, and two calibration parameters
  * (a scale and the prior log-odds of "none") make them mean what they say.
  */
-import type { ChangeEvent, EvidenceKind, ServiceEntry, Suspect, TelemetryPoint } from '../events.ts';
+import type { ChangeEvent, EvidenceKind, ServiceEntry, Suspect, TelemetryPoint } from '../../contract/events.ts';
 import { departure, type Departure } from './departure.ts';
 import { clock } from './format.ts';
 import {

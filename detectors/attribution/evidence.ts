@@ -2,7 +2,7 @@
  * The kinds of evidence attribution weighs, each a log-likelihood ratio ("how much more likely is
  * what we see if this change caused the anomaly than if it did not") with one readable line.
  */
-import type { ChangeEvent, EvidenceKind } from '../events.ts';
+import type { ChangeEvent, EvidenceKind } from '../../contract/events.ts';
 import type { Departure } from './departure.ts';
 import type { AttributorOptions } from './options.ts';
 import { clock, duration, ratioText } from './format.ts';

@@ -5,7 +5,7 @@
  * pipeline opens or updates an anomaly, ranks the recent changes that may have caused it. It is pure
  * and deterministic, and its state serializes to JSON for checkpoints.
  */
-import type { ChangeEvent, ServiceEntry, Suspect, TelemetryPoint } from '../events.ts';
+import type { ChangeEvent, ServiceEntry, Suspect, TelemetryPoint } from '../../contract/events.ts';
 
 /** What the pipeline knows about an anomaly when it asks who caused it. */
 export interface AnomalyContext {

@@ -2,7 +2,7 @@
  * Version split: when telemetry carries `tags.version`, the new version's series against the
  * previous version's over the same minutes — the strongest evidence attribution has.
  */
-import type { ChangeEvent } from '../events.ts';
+import type { ChangeEvent } from '../../contract/events.ts';
 import type { Evidence, Observations } from './evidence.ts';
 import { ratioText } from './format.ts';
 import type { SampleRing } from './ring.ts';

@@ -7,9 +7,9 @@
  * Silences and maintenance windows mute notifications only: a rollback still needs its guardrails
  * and (unless `automatic`) a human, and the kill switch is the one control that stops it.
  */
-import type { Alert } from '../contract/alert.ts';
-import type { AutomationSnapshot, RollbackView } from '../contract/automation.ts';
-import type { Incident } from '../contract/incident.ts';
+import type { Alert } from '../../contract/alert.ts';
+import type { AutomationSnapshot, RollbackView } from '../../contract/automation.ts';
+import type { Incident } from '../../contract/incident.ts';
 import type { Logger } from '../log.ts';
 import type { FreezeService } from './freeze.ts';
 import type { KillSwitch } from './kill-switch.ts';

@@ -10,11 +10,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { AUTHOR_TYPES, type AuthorType } from '../../detectors/events.ts';
+import { AUTHOR_TYPES, type AuthorType } from '../../contract/events.ts';
 import { createError } from '../errors.ts';
 import type { ActionRecord } from '../store/repositories/actions.ts';
 import type { Store } from '../store/store.ts';
-import type { Freeze } from '../contract/automation.ts';
+import type { Freeze } from '../../contract/automation.ts';
 import { formatConfidence, topSuspect, type RollbackCandidate } from './rollback-policy.ts';
 
 /** What a freeze covers. */

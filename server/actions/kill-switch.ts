@@ -3,7 +3,7 @@
  * append-only audit log, so every flip is recorded with who and why by construction, survives
  * restarts, and there is no second copy of the state to drift from the record.
  */
-import type { KillSwitchState } from '../contract/automation.ts';
+import type { KillSwitchState } from '../../contract/automation.ts';
 import type { AuditRepository } from '../store/repositories/audit.ts';
 
 /** Where the kill switch stands (defined in the contract). */

@@ -6,7 +6,7 @@
  * decision.
  */
 import { z } from 'zod';
-import { CHANGE_TYPES, AUTHOR_TYPES, type EvidenceKind, type Suspect } from '../../detectors/events.ts';
+import { CHANGE_TYPES, AUTHOR_TYPES, type EvidenceKind, type Suspect } from '../../contract/events.ts';
 
 /** What changewatch does when a change is implicated. */
 export const ROLLBACK_MODES = ['off', 'dry-run', 'require-approval', 'automatic'] as const;

@@ -17,9 +17,9 @@
  * before every attempt.
  */
 import { randomUUID } from 'node:crypto';
-import type { ChangeAuthor, EvidenceKind } from '../../detectors/events.ts';
+import type { ChangeAuthor, EvidenceKind } from '../../contract/events.ts';
 import type { DeliveryOutcome } from '../alerts/notifiers/types.ts';
-import type { RollbackStatus, RollbackView } from '../contract/automation.ts';
+import type { RollbackStatus, RollbackView } from '../../contract/automation.ts';
 import { fullJitterDelay, type BackoffPolicy, type RandomSource } from '../alerts/delivery/backoff.ts';
 import { createError } from '../errors.ts';
 import type { ActionRecord, ActionStatus } from '../store/repositories/actions.ts';

@@ -7,7 +7,7 @@ import { post } from '../alerts/notifiers/http.ts';
 import { Redactor, urlSecrets } from '../alerts/notifiers/redact.ts';
 import { signWebhook } from '../alerts/notifiers/standard-webhooks.ts';
 import type { DeliveryOutcome } from '../alerts/notifiers/types.ts';
-import type { EvidenceKind } from '../../detectors/events.ts';
+import type { EvidenceKind } from '../../contract/events.ts';
 
 /** The body the CD system receives. */
 export interface RollbackWebhookBody {

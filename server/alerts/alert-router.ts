@@ -9,9 +9,9 @@
  * notification decision is a reconciliation of the stored incident against what its outbox already
  * holds, so after a crash the router resumes without paging twice or losing a page.
  */
-import type { ChangeEvent } from '../../detectors/events.ts';
-import type { Alert } from '../contract/alert.ts';
-import type { Incident } from '../contract/incident.ts';
+import type { ChangeEvent } from '../../contract/events.ts';
+import type { Alert } from '../../contract/alert.ts';
+import type { Incident } from '../../contract/incident.ts';
 import type { Changewatch } from '../core.ts';
 import { createError } from '../errors.ts';
 import type { Logger } from '../log.ts';

@@ -5,11 +5,11 @@
  * since it names people). The acting token's name is what the audit log records.
  */
 import express, { type ErrorRequestHandler, type Request, type Router } from 'express';
-import { AUTHOR_TYPES, type AuthorType } from '../../detectors/events.ts';
+import { AUTHOR_TYPES, type AuthorType } from '../../contract/events.ts';
 import type { FreezeService } from '../actions/freeze.ts';
 import type { KillSwitch } from '../actions/kill-switch.ts';
 import { toRollbackView, type RollbackService } from '../actions/rollback-service.ts';
-import type { AutomationSnapshot } from '../contract/automation.ts';
+import type { AutomationSnapshot } from '../../contract/automation.ts';
 import { createError, isChangewatchError } from '../errors.ts';
 import { ACTION_STATUSES, type ActionStatus } from '../store/repositories/actions.ts';
 import type { AuditRepository } from '../store/repositories/audit.ts';

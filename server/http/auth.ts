@@ -6,13 +6,10 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { z } from 'zod';
+import { ROLES, authConfigSchema, type AuthConfig, type Role } from '../auth-config.ts';
 import { createError, type ChangewatchError } from '../errors.ts';
 
-/** Roles, lowest first. */
-export const ROLES = ['viewer', 'operator', 'admin'] as const;
-/** What a token may do: `viewer` reads, `operator` acts (approve, deny, lift, kill switch), `admin` everything. */
-export type Role = (typeof ROLES)[number];
+export { ROLES, authConfigSchema, type AuthConfig, type Role };
 
 /** Who is calling: a named token and its role, or an anonymous reader. */
 export interface Actor {
@@ -21,33 +18,6 @@ export interface Actor {
   /** `undefined` for an anonymous reader. */
   role?: Role;
 }
-
-/** The `auth:` block of the YAML config. */
-export const authConfigSchema = z
-  .object({
-    /** Reads (dashboard, socket, GET routes) need no token while true (NOC screens); mutations always do. */
-    anonymousRead: z.boolean().default(true),
-    tokens: z
-      .array(
-        z
-          .object({
-            name: z.string().min(1),
-            role: z.enum(ROLES),
-            /** Hex SHA-256 of the token (e.g. `printf %s "$TOKEN" | sha256sum`). */
-            sha256: z
-              .string()
-              .regex(/^[0-9a-fA-F]{64}$/, 'sha256 must be the 64-hex-digit SHA-256 of the token, not the token itself')
-              .transform((hex) => hex.toLowerCase()),
-          })
-          .strict(),
-      )
-      .default([])
-      .refine((tokens) => new Set(tokens.map((token) => token.name)).size === tokens.length, 'token names must be unique'),
-  })
-  .strict();
-
-/** The parsed `auth:` block. */
-export type AuthConfig = z.infer<typeof authConfigSchema>;
 
 /** Name of the admin token generated when none is configured. */
 export const GENERATED_TOKEN_NAME = 'generated-admin';

@@ -6,7 +6,7 @@
  */
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { ALERT_STATUSES, SEVERITIES } from '../contract/alert.ts';
+import { ALERT_STATUSES, SEVERITIES } from '../../contract/alert.ts';
 import type { AlertRouter } from '../alerts/alert-router.ts';
 import { muteMatchersSchema } from '../alerts/stages/config.ts';
 import type { SilenceBook } from '../alerts/stages/mute.ts';

@@ -4,8 +4,9 @@
  */
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import type { ClientToServerEvents, ServerStats, ServerToClientEvents } from '../contract/alert.ts';
-import type { AutomationSnapshot } from '../contract/automation.ts';
+import type { ServerStats } from '../../contract/alert.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../contract/socket.ts';
+import type { AutomationSnapshot } from '../../contract/automation.ts';
 import type { Changewatch } from '../core.ts';
 
 /** The typed socket.io server of changewatch. */

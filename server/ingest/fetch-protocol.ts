@@ -3,7 +3,7 @@
  * owns the kafkajs consumer: it joins the group, fetches, decodes and validates, and hands over
  * `FetchedBatch`es; the pipeline thread processes them and says when offsets may be committed.
  */
-import type { EventKind } from './decode.ts';
+import type { EventKind } from '../wire/decode.ts';
 import type { FetchedBatch } from './fetched-batch.ts';
 
 /** What the fetch thread starts with (`workerData`). */

@@ -7,11 +7,11 @@
  * The encoder runs where the messages are fetched, the reader where the pipeline runs; both are pure
  * (no I/O, no threads), so they are tested directly.
  */
-import type { ChangeEvent, ServiceEntry, TelemetryPoint } from '../../detectors/events.ts';
+import type { ChangeEvent, ServiceEntry, TelemetryPoint } from '../../contract/events.ts';
 import { createError, type ChangewatchError, type ErrorCode } from '../errors.ts';
-import { fastTelemetryPoint, isFastTelemetryPoint } from '../contract/wire.ts';
-import { parseJson, validateMany, type DecodedBatch, type EventKind } from './decode.ts';
-import { checkFutureSkew } from './skew.ts';
+import { fastTelemetryPoint, isFastTelemetryPoint } from '../wire/schemas.ts';
+import { parseJson, validateMany, type DecodedBatch, type EventKind } from '../wire/decode.ts';
+import { checkFutureSkew } from '../wire/skew.ts';
 
 /** One Kafka message as the encoder needs it (kafkajs's KafkaMessage fits). */
 export interface RawMessage {

@@ -8,14 +8,14 @@
  * core in order, produces alerts and dead letters, checkpoints, and tells the fetch thread to commit.
  */
 import { Kafka, logLevel, Partitioners, type LogEntry, type Message, type Producer } from 'kafkajs';
-import type { ChangeEvent, ServiceEntry, TelemetryPoint } from '../../detectors/events.ts';
+import type { ChangeEvent, ServiceEntry, TelemetryPoint } from '../../contract/events.ts';
 import type { Config } from '../config.ts';
-import type { ReplayRecord } from '../contract/wire.ts';
+import type { ReplayRecord } from '../wire/schemas.ts';
 import type { ChangewatchError } from '../errors.ts';
 import type { Changewatch, DeadLetter } from '../core.ts';
 import type { Logger } from '../log.ts';
 import { RateLimitedLog } from '../log.ts';
-import type { EventKind } from './decode.ts';
+import type { EventKind } from '../wire/decode.ts';
 import { partitionKey, partitionOffsets, type CheckpointStore } from './checkpoint.ts';
 import { rejectError, SeriesTable, type FetchedBatch } from './fetched-batch.ts';
 import { FetchThread } from './fetch-thread.ts';

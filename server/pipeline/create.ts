@@ -6,7 +6,7 @@
 import { createDefaultDetector, restoreDetector } from '../../detectors/index.ts';
 import { metricKindOf, type EffectSize, type MetricKind } from '../../detectors/metric-kind.ts';
 import { createAttributor, restoreAttributor } from '../../detectors/attribution/index.ts';
-import type { ServiceEntry } from '../../detectors/events.ts';
+import type { ServiceEntry } from '../../contract/events.ts';
 import { Pipeline, type DetectorFactory, type PipelineOptions, type PipelineSnapshot } from './pipeline.ts';
 
 /** The detector factory backed by the detectors library's registry. */

@@ -12,11 +12,11 @@
  * splits the traffic between two versions does not read as a drop. Attribution still sees every part.
  */
 import { createHash } from 'node:crypto';
-import type { ChangeEvent, TelemetryPoint } from '../../detectors/events.ts';
+import type { ChangeEvent, TelemetryPoint } from '../../contract/events.ts';
 import type { Detector, DetectorState, SeriesHints } from '../../detectors/types.ts';
 import type { Attribution, Attributor } from '../../detectors/attribution/types.ts';
-import type { Alert, Severity } from '../contract/alert.ts';
-import type { ReplayRecord } from '../contract/wire.ts';
+import type { Alert, Severity } from '../../contract/alert.ts';
+import type { ReplayRecord } from '../wire/schemas.ts';
 import { createError, type ChangewatchError } from '../errors.ts';
 import { formatClock, formatValue } from './format.ts';
 import { clipToDomain, metricDomain, metricSemantics, type MetricDomain, type MetricSemantics } from './metric-semantics.ts';

@@ -2,9 +2,9 @@
  * Replay: runs recorded events through the same pipeline as the live service, in memory, and
  * returns every alert emission. Deterministic: the same input gives the same output, byte for byte.
  */
-import type { ServiceEntry } from '../../detectors/events.ts';
-import type { Alert } from '../contract/alert.ts';
-import type { ReplayRecord } from '../contract/wire.ts';
+import type { ServiceEntry } from '../../contract/events.ts';
+import type { Alert } from '../../contract/alert.ts';
+import type { ReplayRecord } from '../wire/schemas.ts';
 import { createPipeline } from './create.ts';
 import { DEFAULT_PIPELINE_OPTIONS, type PipelineOptions } from './pipeline.ts';
 

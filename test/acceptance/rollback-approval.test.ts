@@ -8,8 +8,8 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { verifyWebhook } from '../../server/alerts/notifiers/standard-webhooks.ts';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../server/contract/alert.ts';
-import type { AutomationSnapshot, Freeze, RollbackView } from '../../server/contract/automation.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../contract/socket.ts';
+import type { AutomationSnapshot, Freeze, RollbackView } from '../../contract/automation.ts';
 import type { RunningService } from '../../server/service.ts';
 import * as scenario from '../support/guarded-rollback.ts';
 import { eventually, type uniqueTopics } from '../support/kafka-helpers.ts';

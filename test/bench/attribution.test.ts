@@ -9,9 +9,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { replayRecords } from '../../server/pipeline/replay.ts';
-import { buildScenarioSuite } from '../../server/sim/scenarios.ts';
-import { scoreScenario, type ScenarioScore } from '../../server/sim/scoring.ts';
-import { summarize } from '../../server/sim/summary.ts';
+import { buildScenarioSuite } from '../../tooling/sim/scenarios.ts';
+import { scoreScenario, type ScenarioScore } from '../../tooling/sim/scoring.ts';
+import { summarize } from '../../tooling/sim/summary.ts';
 
 // Several passes through every scenario kind per seed; seed 23 is a hard one (culprits that are config changes, followed by decoys).
 const SEEDS = [3, 11, 23];

@@ -9,7 +9,7 @@ import { allRows, drawCase, drawQuiet, type CaseSpec } from '../../bench/sensiti
 import { summarize } from '../../bench/sensitivity/report.ts';
 import { binomial } from '../../bench/sensitivity/rng.ts';
 import { runGrid } from '../../bench/sensitivity/run.ts';
-import type { TelemetryPoint } from '../../detectors/events.ts';
+import type { TelemetryPoint } from '../../contract/events.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const floorsFile = path.join(repoRoot, 'test/bench/sensitivity-floors.json');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createDefaultDetector, restoreDetector } from '../../detectors/index.ts';
-import type { Alert } from '../../server/contract/alert.ts';
+import type { Alert } from '../../contract/alert.ts';
 import { Changewatch, type DeadLetter } from '../../server/core.ts';
 import { createError } from '../../server/errors.ts';
 import { DEFAULT_PIPELINE_OPTIONS, Pipeline, type DetectorFactory } from '../../server/pipeline/pipeline.ts';

@@ -1,8 +1,8 @@
 /**
  * Small factories for test events: valid by default, overridable field by field.
  */
-import type { ChangeEvent, TelemetryPoint } from '../../detectors/events.ts';
-import type { ReplayRecord } from '../../server/contract/wire.ts';
+import type { ChangeEvent, TelemetryPoint } from '../../contract/events.ts';
+import type { ReplayRecord } from '../../server/wire/schemas.ts';
 
 /** A fixed start of event time for tests: 2026-03-02T00:00:00Z. */
 export const T0 = Date.UTC(2026, 2, 2);

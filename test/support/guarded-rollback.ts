@@ -9,7 +9,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { TelemetryPoint } from '../../detectors/events.ts';
+import type { TelemetryPoint } from '../../contract/events.ts';
 import { generateWebhookSecret } from '../../server/alerts/notifiers/standard-webhooks.ts';
 import { loadConfig } from '../../server/config.ts';
 import { hashToken, type Role } from '../../server/http/auth.ts';

@@ -2,7 +2,7 @@
  * vitest global setup: one real mock Kafka cluster (kcat) for the whole run, shared through `inject('kafkaBrokers')`.
  */
 import type { TestProject } from 'vitest/node';
-import { startMockKafka } from '../../server/dev/mock-kafka.ts';
+import { startMockKafka } from '../../tooling/dev/mock-kafka.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -3,7 +3,7 @@
  * before "now" is the only suspect, with confidence 0.9. It keeps the pipeline's tests independent
  * of the real engine's model.
  */
-import type { ChangeEvent, ServiceEntry } from '../../detectors/events.ts';
+import type { ChangeEvent, ServiceEntry } from '../../contract/events.ts';
 import type { AnomalyContext, Attribution, Attributor } from '../../detectors/attribution/types.ts';
 
 /** Naive attributor that also counts how often it was asked. */

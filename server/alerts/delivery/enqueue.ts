@@ -1,7 +1,7 @@
 /** The notify stage's entry point: turn one incident change into durable outbox rows, one per endpoint. */
 import { randomUUID } from 'node:crypto';
-import type { Alert } from '../../contract/alert.ts';
-import type { Incident } from '../../contract/incident.ts';
+import type { Alert } from '../../../contract/alert.ts';
+import type { Incident } from '../../../contract/incident.ts';
 import type { OutboxRepository } from '../../store/repositories/outbox.ts';
 import type { Notification, NotificationAction } from '../notifiers/types.ts';
 

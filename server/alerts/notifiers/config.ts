@@ -4,8 +4,8 @@
  * never echo the values, so a malformed secret does not end up in a startup error.
  */
 import { z } from 'zod';
-import { AUTHOR_TYPES } from '../../../detectors/events.ts';
-import { SEVERITIES } from '../../contract/alert.ts';
+import { AUTHOR_TYPES } from '../../../contract/events.ts';
+import { SEVERITIES } from '../../../contract/alert.ts';
 import { isWebhookSecret } from './standard-webhooks.ts';
 
 /** The PagerDuty Events API v2 endpoint. */

@@ -1,6 +1,6 @@
 /** Shared wording for the human-readable parts of notifications (PagerDuty, Slack, webhooks). */
-import type { Alert } from '../../contract/alert.ts';
-import type { AuthorType, Suspect } from '../../../detectors/events.ts';
+import type { Alert } from '../../../contract/alert.ts';
+import type { AuthorType, Suspect } from '../../../contract/events.ts';
 import type { Notification } from './types.ts';
 
 /** How each author type reads in a page. */

@@ -1,6 +1,6 @@
 /** Routing: which configured endpoints an incident's notification goes to. */
-import type { Alert } from '../../contract/alert.ts';
-import type { Incident } from '../../contract/incident.ts';
+import type { Alert } from '../../../contract/alert.ts';
+import type { Incident } from '../../../contract/incident.ts';
 import type { NotifierConfig, RouteMatch } from './config.ts';
 import { topSuspect } from './describe.ts';
 

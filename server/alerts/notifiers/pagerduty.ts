@@ -3,7 +3,7 @@
  * `resolve` act on it, all keyed by a `dedup_key` derived from the changewatch incident id, so
  * retries and repeats never open a second page.
  */
-import type { Severity } from '../../contract/alert.ts';
+import type { Severity } from '../../../contract/alert.ts';
 import type { PagerDutyConfig } from './config.ts';
 import { describeSuspect, headline, leadAlert, topSuspect, truncate } from './describe.ts';
 import { post } from './http.ts';

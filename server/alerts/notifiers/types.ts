@@ -2,26 +2,9 @@
  * The notifier contract: a notifier turns one notification into one HTTP request and classifies the
  * result. It never sleeps or retries; the delivery worker owns backoff, ordering and the circuit breaker.
  */
-import type { Alert } from '../../contract/alert.ts';
-import type { Incident } from '../../contract/incident.ts';
+import type { Notification } from '../../../contract/notification.ts';
 
-/** What happened to the incident: PagerDuty's event actions, used by every notifier. */
-export const NOTIFICATION_ACTIONS = ['trigger', 'acknowledge', 'resolve'] as const;
-/** What happened to the incident. */
-export type NotificationAction = (typeof NOTIFICATION_ACTIONS)[number];
-
-/** One message about one incident for one endpoint, as stored in the outbox. */
-export interface Notification {
-  /** Stable per outbox row: the same on every retry, sent as the idempotency key (`webhook-id`). */
-  id: string;
-  action: NotificationAction;
-  /** The incident as it was when the notification was enqueued. */
-  incident: Incident;
-  /** Its child alerts as they were when enqueued, most relevant first. */
-  alerts: Alert[];
-  /** Link to this incident on the dashboard. */
-  dashboardUrl: string;
-}
+export { NOTIFICATION_ACTIONS, type Notification, type NotificationAction } from '../../../contract/notification.ts';
 
 /** The result of one delivery attempt. */
 export type DeliveryOutcome =

@@ -3,7 +3,8 @@
  * silence matchers, and maintenance windows (`maintenance:`). server/config.ts composes them.
  */
 import { z } from 'zod';
-import { SEVERITIES } from '../../contract/alert.ts';
+import { SEVERITIES } from '../../../contract/alert.ts';
+import type { MuteMatchers } from '../../../contract/silence.ts';
 
 /** Alert labels an incident can be grouped by. */
 export const GROUP_LABELS = ['service', 'environment', 'metric', 'severity'] as const;
@@ -49,9 +50,7 @@ export const muteMatchersSchema = z
     metric: z.array(z.string().min(1)).min(1).optional(),
     severity: z.array(z.enum(SEVERITIES)).min(1).optional(),
   })
-  .refine((matchers) => Object.keys(matchers).length > 0, 'at least one matcher is required (a silence never mutes everything by accident)');
-/** Parsed matchers. */
-export type MuteMatchers = z.output<typeof muteMatchersSchema>;
+  .refine((matchers) => Object.keys(matchers).length > 0, 'at least one matcher is required (a silence never mutes everything by accident)') satisfies z.ZodType<MuteMatchers>;
 
 /** One entry of `maintenance:`: a planned window during which matching incidents are recorded but not paged. */
 export const maintenanceWindowSchema = z

@@ -4,9 +4,9 @@
  * `groupBy` labels are equal. Pure functions; the router owns state and storage.
  */
 import { createHash } from 'node:crypto';
-import type { Alert, Severity } from '../../contract/alert.ts';
-import { SEVERITIES } from '../../contract/alert.ts';
-import type { Incident } from '../../contract/incident.ts';
+import type { Alert, Severity } from '../../../contract/alert.ts';
+import { SEVERITIES } from '../../../contract/alert.ts';
+import type { Incident } from '../../../contract/incident.ts';
 import type { IncidentsConfig } from './config.ts';
 
 /** The group an alert falls into. */

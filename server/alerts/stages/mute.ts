@@ -8,22 +8,10 @@
  * append-only and already records who did what, so a restart rebuilds the active silences from it.
  */
 import { randomUUID } from 'node:crypto';
-import type { Alert } from '../../contract/alert.ts';
+import type { Alert } from '../../../contract/alert.ts';
 import type { AuditRepository } from '../../store/repositories/audit.ts';
-import type { MaintenanceWindow, MuteMatchers } from './config.ts';
-import { coveringMutes, isInForce } from './mute-rule.ts';
-
-/** A silence: matching incidents are recorded but do not notify between `startsAt` and `endsAt`. */
-export interface Silence {
-  id: string;
-  matchers: MuteMatchers;
-  /** ISO-8601 (wall clock). */
-  startsAt: string;
-  endsAt: string;
-  createdBy: string;
-  comment: string;
-  createdAt: string;
-}
+import { coveringMutes, isInForce, type Silence, type SilenceInput } from '../../../contract/silence.ts';
+import type { MaintenanceWindow } from './config.ts';
 
 /** What mutes an incident right now, or `undefined` when nothing does. */
 export function muteReason(alerts: readonly Alert[], silences: readonly Silence[], windows: readonly MaintenanceWindow[], now: number): string | undefined {
@@ -32,14 +20,6 @@ export function muteReason(alerts: readonly Alert[], silences: readonly Silence[
     ...windows.filter((w) => isInForce(w, now)).map((w) => ({ matchers: w.matchers, label: `maintenance window ${w.name}` })),
   ];
   return coveringMutes(alerts, active)?.map((mute) => mute.label).join('; ');
-}
-
-/** What a silence is created from. */
-export interface SilenceInput {
-  matchers: MuteMatchers;
-  startsAt?: string;
-  endsAt: string;
-  comment: string;
 }
 
 /** The silences, persisted through the audit log. */

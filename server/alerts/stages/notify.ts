@@ -7,8 +7,8 @@
  * Timing is wall clock, detection is event time: an alert's onset comes from the data, but "wait 30 s
  * before paging" is about the people being paged, so the timers here run on the server's clock.
  */
-import type { Alert } from '../../contract/alert.ts';
-import type { Incident } from '../../contract/incident.ts';
+import type { Alert } from '../../../contract/alert.ts';
+import type { Incident } from '../../../contract/incident.ts';
 import type { OutboxEntry } from '../../store/repositories/outbox.ts';
 import type { Repositories } from '../../store/store.ts';
 import { enqueueNotifications } from '../delivery/enqueue.ts';

@@ -2,8 +2,8 @@
  * The persist stage: every alert emission and every change seen goes to the store, inside the
  * transaction of the incident write it leads to, so a crash keeps both or neither.
  */
-import type { ChangeEvent } from '../../../detectors/events.ts';
-import type { Alert } from '../../contract/alert.ts';
+import type { ChangeEvent } from '../../../contract/events.ts';
+import type { Alert } from '../../../contract/alert.ts';
 import type { Repositories } from '../../store/store.ts';
 
 /** Stores an alert emission; `false` when a newer emission of the same alert is already stored (a replay). */

@@ -1,5 +1,5 @@
 /** Durable alerts: every emission upserts by id, and the version with the latest `updatedAt` wins. */
-import type { Alert, AlertStatus, Severity } from '../../contract/alert.ts';
+import type { Alert, AlertStatus, Severity } from '../../../contract/alert.ts';
 import type { SqlClient } from '../sql-client.ts';
 import { clampLimit, WhereBuilder } from './rows.ts';
 

@@ -1,5 +1,5 @@
 /** Durable record of the production changes changewatch has seen. */
-import type { ChangeEvent } from '../../../detectors/events.ts';
+import type { ChangeEvent } from '../../../contract/events.ts';
 import type { SqlClient } from '../sql-client.ts';
 import { clampLimit, WhereBuilder } from './rows.ts';
 

@@ -1,6 +1,6 @@
 /** Durable incidents: groups of related alerts with their lifecycle. */
-import type { Severity } from '../../contract/alert.ts';
-import type { Incident, IncidentStatus } from '../../contract/incident.ts';
+import type { Severity } from '../../../contract/alert.ts';
+import type { Incident, IncidentStatus } from '../../../contract/incident.ts';
 import type { SqlClient } from '../sql-client.ts';
 import { clampLimit, isoString, optionalIsoString, WhereBuilder } from './rows.ts';
 

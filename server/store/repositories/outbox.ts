@@ -4,7 +4,7 @@
  * workers lease rows, so a crashed worker's rows become deliverable again when the lease ends.
  * Scheduling times are epoch milliseconds from the delivery worker's clock.
  */
-import type { Notification, NotificationAction } from '../../alerts/notifiers/types.ts';
+import type { Notification, NotificationAction } from '../../../contract/notification.ts';
 import type { SqlClient } from '../sql-client.ts';
 import { clampLimit, toNumber, WhereBuilder } from './rows.ts';
 

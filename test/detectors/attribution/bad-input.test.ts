@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createAttributor, type AnomalyContext } from '../../../detectors/attribution/index.ts';
-import { AUTHOR_TYPES, CHANGE_TYPES, type ChangeEvent } from '../../../detectors/events.ts';
+import { AUTHOR_TYPES, CHANGE_TYPES, type ChangeEvent } from '../../../contract/events.ts';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 2, 1, 12);

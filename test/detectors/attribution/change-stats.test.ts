@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeChangeStats, LINK_CONFIDENCE } from '../../../detectors/attribution/index.ts';
-import type { ChangeAuthor, ChangeEvent } from '../../../detectors/events.ts';
+import type { ChangeAuthor, ChangeEvent } from '../../../contract/events.ts';
 
 const T0 = Date.UTC(2026, 2, 1);
 

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createAttributor, restoreAttributor, type AnomalyContext, type Attributor } from '../../../detectors/attribution/index.ts';
 import { SampleRing } from '../../../detectors/attribution/ring.ts';
-import type { ChangeEvent } from '../../../detectors/events.ts';
-import { Random } from '../../../server/sim/random.ts';
+import type { ChangeEvent } from '../../../contract/events.ts';
+import { Random } from '../../../tooling/sim/random.ts';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 2, 1, 12);

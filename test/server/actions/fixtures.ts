@@ -1,5 +1,5 @@
 /** Builders for suspects, candidates and configs shared by the guarded-automation tests. */
-import type { EvidenceKind, Suspect, SuspectChange } from '../../../detectors/events.ts';
+import type { EvidenceKind, Suspect, SuspectChange } from '../../../contract/events.ts';
 import { rollbackConfigSchema, type RollbackCandidate, type RollbackConfig } from '../../../server/actions/rollback-policy.ts';
 
 /** A Standard Webhooks secret for tests (base64 of "changewatch-test-rollback-key"). */

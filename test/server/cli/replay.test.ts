@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { Alert } from '../../../server/contract/alert.ts';
+import type { Alert } from '../../../contract/alert.ts';
 import { replayRecords } from '../../../server/pipeline/replay.ts';
-import { FleetSimulator } from '../../../server/sim/fleet.ts';
+import { FleetSimulator } from '../../../tooling/sim/fleet.ts';
 import { T0 } from '../../support/factories.ts';
 
 const run = promisify(execFile);

@@ -1,10 +1,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChangeStatsResponse } from '../../../server/contract/alert.ts';
+import type { ChangeStatsResponse } from '../../../contract/alert.ts';
 import { Changewatch } from '../../../server/core.ts';
 import { createHttpApp, type EventPublisher } from '../../../server/http/app.ts';
-import type { EventKind } from '../../../server/ingest/decode.ts';
+import type { EventKind } from '../../../server/wire/decode.ts';
 import { createLogger } from '../../../server/log.ts';
 import { createPipeline } from '../../../server/pipeline/create.ts';
 import { DEFAULT_PIPELINE_OPTIONS } from '../../../server/pipeline/pipeline.ts';

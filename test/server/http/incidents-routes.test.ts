@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type RequestHandler } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SilenceBook } from '../../../server/alerts/stages/mute.ts';
-import type { Incident } from '../../../server/contract/incident.ts';
+import type { Incident } from '../../../contract/incident.ts';
 import { createError, isChangewatchError } from '../../../server/errors.ts';
 import type { Role } from '../../../server/http/auth.ts';
 import { createIncidentsRouter } from '../../../server/http/incidents-routes.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { TelemetryPoint } from '../../../detectors/events.ts';
-import { decodeMany } from '../../../server/ingest/decode.ts';
+import type { TelemetryPoint } from '../../../contract/events.ts';
+import { decodeMany } from '../../../server/wire/decode.ts';
 import { BatchEncoder, rejectError, SeriesTable, type FetchedBatch, type RawMessage } from '../../../server/ingest/fetched-batch.ts';
 import { aChange, aPoint, T0 } from '../../support/factories.ts';
 

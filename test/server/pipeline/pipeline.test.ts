@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDefaultDetector, restoreDetector } from '../../../detectors/index.ts';
 import { DEFAULT_PIPELINE_OPTIONS, isSevereDeviation, Pipeline, type DetectorFactory } from '../../../server/pipeline/pipeline.ts';
-import type { Alert } from '../../../server/contract/alert.ts';
+import type { Alert } from '../../../contract/alert.ts';
 import { aChange, metricRecords, stepSeries, T0 } from '../../support/factories.ts';
 import { LatestChangeAttributor } from '../../support/latest-change-attributor.ts';
 

@@ -3,10 +3,10 @@
  * detector sees them, attribution still sees each part, and open alerts tell the current truth.
  */
 import { describe, expect, it } from 'vitest';
-import type { TelemetryPoint } from '../../../detectors/events.ts';
+import type { TelemetryPoint } from '../../../contract/events.ts';
 import { createDefaultDetector, restoreDetector } from '../../../detectors/index.ts';
 import type { Detector, Point, Score } from '../../../detectors/types.ts';
-import type { Alert } from '../../../server/contract/alert.ts';
+import type { Alert } from '../../../contract/alert.ts';
 import { clipToDomain, metricDomain, metricSemantics } from '../../../server/pipeline/metric-semantics.ts';
 import { combineParts, DEFAULT_PIPELINE_OPTIONS, Pipeline, type DetectorFactory, type PipelineSnapshot } from '../../../server/pipeline/pipeline.ts';
 import { aChange, metricRecords, stepSeries, T0 } from '../../support/factories.ts';

@@ -1,7 +1,7 @@
 /** Small builders for contract objects used by the store, notifier and delivery tests. */
-import type { Alert } from '../../../server/contract/alert.ts';
-import type { Incident } from '../../../server/contract/incident.ts';
-import type { ChangeEvent } from '../../../detectors/events.ts';
+import type { Alert } from '../../../contract/alert.ts';
+import type { Incident } from '../../../contract/incident.ts';
+import type { ChangeEvent } from '../../../contract/events.ts';
 
 /** An alert with plausible values; override what the test is about. */
 export function makeAlert(overrides: Partial<Alert> = {}): Alert {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Alert } from '../../../server/contract/alert.ts';
+import type { Alert } from '../../../contract/alert.ts';
 import { AlertIndex, compareForFeed, openAlertsByTopSuspect } from '../../../web/src/lib/alert-index.ts';
 import { makeAlert, makeChange, suspectFor } from '../support/fixtures.ts';
 

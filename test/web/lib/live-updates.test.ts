@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { io as connectClient } from 'socket.io-client';
 import { Server } from 'socket.io';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../../server/contract/alert.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../../contract/socket.ts';
 import { bindLiveUpdates, type DashboardSnapshot, type LiveUpdateSink } from '../../../web/src/lib/live-updates.ts';
 import type { DashboardSocket } from '../../../web/src/lib/socket.ts';
 import { makeAlert, makeChange, makeStats } from '../support/fixtures.ts';

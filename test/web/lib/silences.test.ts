@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Alert } from '../../../server/contract/alert.ts';
+import type { Alert } from '../../../contract/alert.ts';
 import {
   currentSilences,
   describeMatchers,

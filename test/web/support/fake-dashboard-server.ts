@@ -14,14 +14,12 @@ import express, { type Request, type Response } from 'express';
 import { Server } from 'socket.io';
 import { z } from 'zod';
 import { muteMatchersSchema } from '../../../server/alerts/stages/config.ts';
-import { newSilence, type Silence } from '../../../server/alerts/stages/mute.ts';
-import type {
-  ChangeStatsResponse,
-  ClientToServerEvents,
-  ServerToClientEvents,
-} from '../../../server/contract/alert.ts';
-import type { AutomationSnapshot, RollbackView } from '../../../server/contract/automation.ts';
-import type { Incident } from '../../../server/contract/incident.ts';
+import type { Silence } from '../../../contract/silence.ts';
+import { newSilence } from '../../../server/alerts/stages/mute.ts';
+import type { ChangeStatsResponse } from '../../../contract/alert.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../../contract/socket.ts';
+import type { AutomationSnapshot, RollbackView } from '../../../contract/automation.ts';
+import type { Incident } from '../../../contract/incident.ts';
 import type { DashboardSnapshot } from '../../../web/src/lib/live-updates.ts';
 
 /** The built dashboard the fake server serves. */

@@ -1,10 +1,10 @@
 /**
  * Realistic alerts, changes and stats for dashboard tests, timed relative to a given "now".
  */
-import type { ChangeEvent, Suspect } from '../../../detectors/events.ts';
-import type { Alert, ChangeStatsResponse, ServerStats } from '../../../server/contract/alert.ts';
-import type { AutomationSnapshot, Freeze, RollbackView } from '../../../server/contract/automation.ts';
-import type { Incident } from '../../../server/contract/incident.ts';
+import type { ChangeEvent, Suspect } from '../../../contract/events.ts';
+import type { Alert, ChangeStatsResponse, ServerStats } from '../../../contract/alert.ts';
+import type { AutomationSnapshot, Freeze, RollbackView } from '../../../contract/automation.ts';
+import type { Incident } from '../../../contract/incident.ts';
 import type { Silence } from '../../../web/src/lib/silences.ts';
 
 const MINUTE = 60_000;

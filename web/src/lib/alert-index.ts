@@ -2,7 +2,7 @@
  * The dashboard's view of alerts: the newest version of each alert id, in the order an on-call
  * engineer should read them, capped so an incident storm cannot grow the page without bound.
  */
-import type { Alert, Severity } from '../../../server/contract/alert.ts';
+import type { Alert, Severity } from '../../../contract/alert.ts';
 
 /** How many alerts the dashboard keeps by default. */
 export const DEFAULT_ALERT_LIMIT = 500;

@@ -5,8 +5,8 @@
  * when there is one; errors come back as a typed {@link ApiError} decoded from the server's
  * `{ error: { code, message, details } }` envelope.
  */
-import type { Freeze, KillSwitchState, RollbackView } from '../../../server/contract/automation.ts';
-import type { Incident, IncidentStatus } from '../../../server/contract/incident.ts';
+import type { Freeze, KillSwitchState, RollbackView } from '../../../contract/automation.ts';
+import type { Incident, IncidentStatus } from '../../../contract/incident.ts';
 import type { Silence, SilenceInput } from './silences.ts';
 
 /** Code of an {@link ApiError} for a request that never got an answer (server down, network gone). */

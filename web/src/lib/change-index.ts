@@ -1,7 +1,7 @@
 /**
  * The dashboard's view of recent changes: newest first, one entry per change id, capped.
  */
-import type { ChangeEvent } from '../../../detectors/events.ts';
+import type { ChangeEvent } from '../../../contract/events.ts';
 
 /** How many changes the dashboard keeps by default. */
 export const DEFAULT_CHANGE_LIMIT = 200;

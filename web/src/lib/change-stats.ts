@@ -2,8 +2,8 @@
  * Fetches change failure rates from `GET /api/v1/stats/changes`, checking the body's shape so a
  * missing or older server shows "unavailable" instead of breaking the page.
  */
-import type { AuthorType } from '../../../detectors/events.ts';
-import type { ChangeFailureStats, ChangeStatsResponse } from '../../../server/contract/alert.ts';
+import type { AuthorType } from '../../../contract/events.ts';
+import type { ChangeFailureStats, ChangeStatsResponse } from '../../../contract/alert.ts';
 
 /** Where the server publishes change failure rates. */
 export const CHANGE_STATS_PATH = '/api/v1/stats/changes';

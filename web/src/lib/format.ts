@@ -1,9 +1,9 @@
 /**
  * Wording and number formatting shared by the dashboard's components.
  */
-import type { AuthorType, ChangeType } from '../../../detectors/events.ts';
-import type { AlertStatus, Severity } from '../../../server/contract/alert.ts';
-import type { RollbackMode, RollbackStatus } from '../../../server/contract/automation.ts';
+import type { AuthorType, ChangeType } from '../../../contract/events.ts';
+import type { AlertStatus, Severity } from '../../../contract/alert.ts';
+import type { RollbackMode, RollbackStatus } from '../../../contract/automation.ts';
 
 /** Display names of author types. */
 export const AUTHOR_TYPE_LABELS: Record<AuthorType, string> = {

@@ -3,8 +3,8 @@
  * engineer should handle them, merging a (slow) load from the API with the live `incident` events
  * that arrive while it is in flight.
  */
-import type { Severity } from '../../../server/contract/alert.ts';
-import type { Incident } from '../../../server/contract/incident.ts';
+import type { Severity } from '../../../contract/alert.ts';
+import type { Incident } from '../../../contract/incident.ts';
 
 /** How many open incidents the dashboard keeps. */
 export const DEFAULT_INCIDENT_LIMIT = 300;

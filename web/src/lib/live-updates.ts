@@ -2,7 +2,8 @@
  * Connects the dashboard socket's events to the dashboard state: snapshots apply at once, alert and
  * change events go through an {@link UpdateBatcher}, and connection changes are reported as they happen.
  */
-import type { ServerStats, ServerToClientEvents } from '../../../server/contract/alert.ts';
+import type { ServerStats } from '../../../contract/alert.ts';
+import type { ServerToClientEvents } from '../../../contract/socket.ts';
 import type { DashboardSocket } from './socket.ts';
 import { UpdateBatcher, type UpdateBatch, type UpdateBatcherOptions } from './update-batcher.ts';
 

@@ -1,29 +1,16 @@
 /**
  * Silences as the dashboard handles them: the end time a person picks (1 h, 4 h, or until a UTC
  * time), matchers in words, which silences are in force now, and which of them mute an incident —
- * the server's rule (server/alerts/stages/mute.ts): an incident is muted while every one of its
+ * the server's rule (contract/silence.ts): an incident is muted while every one of its
  * alerts matches an active silence. Silences mute notifications only.
  */
-import type { MuteMatchers } from '../../../server/alerts/stages/config.ts';
-import { coveringMutes, isInForce, matchersCover, type MuteTarget } from '../../../server/alerts/stages/mute-rule.ts';
-import type { Silence } from '../../../server/alerts/stages/mute.ts';
-import type { Alert } from '../../../server/contract/alert.ts';
-import type { Incident } from '../../../server/contract/incident.ts';
+import type { Alert } from '../../../contract/alert.ts';
+import type { Incident } from '../../../contract/incident.ts';
+import { coveringMutes, isInForce, matchersCover, type MuteMatchers, type MuteTarget, type Silence, type SilenceInput } from '../../../contract/silence.ts';
 
-export type { MuteMatchers, MuteTarget, Silence };
+export type { MuteMatchers, MuteTarget, Silence, SilenceInput };
 /** Whether the matchers cover an alert with these labels (the server's rule). */
 export { matchersCover };
-
-/** What `POST /api/v1/silences` takes. */
-export interface SilenceInput {
-  matchers: MuteMatchers;
-  /** ISO-8601; the server uses "now" when absent. */
-  startsAt?: string;
-  /** ISO-8601, in the future. */
-  endsAt: string;
-  /** Why; required (shown to whoever wonders why nothing paged). */
-  comment: string;
-}
 
 const HOUR = 60 * 60_000;
 

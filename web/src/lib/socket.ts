@@ -2,7 +2,7 @@
  * The one socket.io connection the dashboard uses, typed with the server's event contract.
  */
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../../server/contract/alert.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../../contract/socket.ts';
 
 /** A socket.io client speaking the changewatch dashboard protocol. */
 export type DashboardSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

@@ -2,8 +2,8 @@
  * Coalesces the server's alert and change events into periodic batches, so an incident storm of
  * thousands of events per second costs the page a handful of renders per second instead of thousands.
  */
-import type { ChangeEvent } from '../../../detectors/events.ts';
-import type { Alert } from '../../../server/contract/alert.ts';
+import type { ChangeEvent } from '../../../contract/events.ts';
+import type { Alert } from '../../../contract/alert.ts';
 import { supersedes } from './alert-index.ts';
 import { DEFAULT_CHANGE_LIMIT } from './change-index.ts';
 

@@ -6,7 +6,7 @@ import { notifyConfigSchema } from '../../../../server/alerts/notifiers/config.t
 import { generateWebhookSecret } from '../../../../server/alerts/notifiers/standard-webhooks.ts';
 import { incidentsConfigSchema } from '../../../../server/alerts/stages/config.ts';
 import { SilenceBook } from '../../../../server/alerts/stages/mute.ts';
-import type { Alert } from '../../../../server/contract/alert.ts';
+import type { Alert } from '../../../../contract/alert.ts';
 import type { Changewatch } from '../../../../server/core.ts';
 import { createLogger } from '../../../../server/log.ts';
 import { AlertRepository } from '../../../../server/store/repositories/alerts.ts';

@@ -1,6 +1,6 @@
 /** Alerts and suspects for the stage tests. */
-import type { Suspect } from '../../../../detectors/events.ts';
-import type { Alert } from '../../../../server/contract/alert.ts';
+import type { Suspect } from '../../../../contract/events.ts';
+import type { Alert } from '../../../../contract/alert.ts';
 
 /** A firing alert on checkout's latency; override anything. */
 export function anAlert(overrides: Partial<Alert> = {}): Alert {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { incidentsConfigSchema } from '../../../../server/alerts/stages/config.ts';
 import { groupOf, incidentIdFor, openIncident, reconcileIncident } from '../../../../server/alerts/stages/group.ts';
 import { FlapWindow } from '../../../../server/alerts/stages/hysteresis.ts';
-import { muteReason, type Silence } from '../../../../server/alerts/stages/mute.ts';
+import type { Silence } from '../../../../contract/silence.ts';
+import { muteReason } from '../../../../server/alerts/stages/mute.ts';
 import { dueNotification, freshNotifyState, type NotifyState } from '../../../../server/alerts/stages/notify.ts';
 import { anAlert, aSuspect } from './fixtures.ts';
 

@@ -3,7 +3,7 @@
  * the browser and run in Node like the other rune modules.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Incident } from '../../../../server/contract/incident.ts';
+import type { Incident } from '../../../../contract/incident.ts';
 import type * as ApiModule from '../../../../web/src/lib/api.ts';
 import type { DashboardSocket } from '../../../../web/src/lib/socket.ts';
 import type * as ActionStatusModule from '../../../../web/src/lib/state/action-status.svelte.ts';

@@ -1,7 +1,7 @@
 /**
  * Reactive alert feed: the newest version of each alert in feed order, split into open and resolved.
  */
-import type { Alert, Severity } from '../../../../server/contract/alert.ts';
+import type { Alert, Severity } from '../../../../contract/alert.ts';
 import { AlertIndex, DEFAULT_ALERT_LIMIT, isOpen, openAlertsByTopSuspect } from '../alert-index.ts';
 
 /** The alerts the dashboard shows, updated in batches. */

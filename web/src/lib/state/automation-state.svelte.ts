@@ -4,8 +4,8 @@
  * snapshots (coalesced, so a burst costs one render), and by the answers to the person's own
  * actions, so a click shows its effect without waiting for the next snapshot.
  */
-import type { ServerToClientEvents } from '../../../../server/contract/alert.ts';
-import type { AutomationSnapshot, Freeze, KillSwitchState, RollbackView } from '../../../../server/contract/automation.ts';
+import type { ServerToClientEvents } from '../../../../contract/socket.ts';
+import type { AutomationSnapshot, Freeze, KillSwitchState, RollbackView } from '../../../../contract/automation.ts';
 import { LatestBatcher } from '../latest-batcher.ts';
 import type { DashboardSocket } from '../socket.ts';
 import type { BatchTimers } from '../update-batcher.ts';

@@ -1,7 +1,7 @@
 /**
  * Reactive change failure rates, polled from the server; keeps the last good answer when a poll fails.
  */
-import type { ChangeStatsResponse } from '../../../../server/contract/alert.ts';
+import type { ChangeStatsResponse } from '../../../../contract/alert.ts';
 import { fetchChangeStats } from '../change-stats.ts';
 
 /** How often the rates are refreshed; they move slowly, so this is generous. */

@@ -1,7 +1,7 @@
 /**
  * Reactive list of recent changes, newest first.
  */
-import type { ChangeEvent } from '../../../../detectors/events.ts';
+import type { ChangeEvent } from '../../../../contract/events.ts';
 import { ChangeIndex, DEFAULT_CHANGE_LIMIT } from '../change-index.ts';
 
 /** The recent changes the dashboard shows, updated in batches. */

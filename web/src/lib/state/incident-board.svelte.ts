@@ -3,8 +3,8 @@
  * (re)connects, and kept current by the socket's `incident` events (coalesced, newest version per
  * incident), so a storm of alerts joining incidents costs a few renders per second.
  */
-import type { ServerToClientEvents } from '../../../../server/contract/alert.ts';
-import type { Incident } from '../../../../server/contract/incident.ts';
+import type { ServerToClientEvents } from '../../../../contract/socket.ts';
+import type { Incident } from '../../../../contract/incident.ts';
 import { explainApiError } from '../api.ts';
 import { IncidentIndex, incidentSupersedes } from '../incident-index.ts';
 import { LatestBatcher } from '../latest-batcher.ts';

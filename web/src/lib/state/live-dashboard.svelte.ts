@@ -2,7 +2,7 @@
  * Everything the live connection feeds the dashboard, in one place: alerts, changes, server counters
  * and the connection's own state.
  */
-import type { ServerStats } from '../../../../server/contract/alert.ts';
+import type { ServerStats } from '../../../../contract/alert.ts';
 import { bindLiveUpdates, type DashboardSnapshot, type LiveUpdateSink } from '../live-updates.ts';
 import type { DashboardSocket } from '../socket.ts';
 import type { UpdateBatch } from '../update-batcher.ts';

@@ -1,0 +1,93 @@
+/**
+ * Domain events shared by detection, attribution, the server and the dashboard: plain typed objects,
+ * already validated and normalized (timestamps in epoch milliseconds). The wire format and its
+ * validation live in server/wire; this file is everyone's view of the same things.
+ */
+
+/** Who wrote a change. */
+export const AUTHOR_TYPES = ['ai_agent', 'ai_assisted', 'human'] as const;
+/** Who wrote a change: an autonomous AI agent, a human assisted by AI, or a human. */
+export type AuthorType = (typeof AUTHOR_TYPES)[number];
+
+/** Kinds of production change changewatch tracks. */
+export const CHANGE_TYPES = ['deploy', 'config', 'feature_flag', 'infra', 'rollback'] as const;
+/** A kind of production change. */
+export type ChangeType = (typeof CHANGE_TYPES)[number];
+
+/** The author of a change and its provenance. */
+export interface ChangeAuthor {
+  type: AuthorType;
+  name: string;
+  agent?: string;
+  model?: string;
+  reviewedBy?: string[];
+}
+
+/** A deploy, config change, feature flag flip, infra change or rollback. */
+export interface ChangeEvent {
+  id: string;
+  type: ChangeType;
+  service: string;
+  environment: string;
+  /** Event time, epoch milliseconds. */
+  timestamp: number;
+  version?: string;
+  previousVersion?: string;
+  author: ChangeAuthor;
+  summary?: string;
+  diff?: { files?: number; linesAdded?: number; linesRemoved?: number };
+  links?: { pr?: string; commit?: string };
+}
+
+/** One telemetry sample of one metric of one service. */
+export interface TelemetryPoint {
+  service: string;
+  metric: string;
+  value: number;
+  /** Event time, epoch milliseconds. */
+  timestamp: number;
+  /** Number of underlying events behind `value` (e.g. requests behind an error ratio), when known. */
+  count?: number;
+  tags?: Record<string, string>;
+}
+
+/** A service catalog entry: which services this one calls. */
+export interface ServiceEntry {
+  name: string;
+  dependsOn: string[];
+}
+
+/** The slice of a change an alert carries about each suspect. */
+export interface SuspectChange {
+  type: ChangeType;
+  service: string;
+  author: ChangeAuthor;
+  summary?: string;
+  version?: string;
+  previousVersion?: string;
+  timestamp: number;
+}
+
+/** A change that may have caused an anomaly, with the evidence for it. */
+export interface Suspect {
+  changeId: string;
+  /** Probability in [0, 1] that this change caused the anomaly. */
+  confidence: number;
+  /** Readable evidence lines, strongest first. */
+  evidence: string[];
+  /**
+   * Machine-readable kinds of the evidence that incriminates the change (priors excluded), one entry per kind. Guarded
+   * automation reads these: a suspect without them is treated as timing-only and never acted on.
+   */
+  evidenceKinds?: EvidenceKind[];
+  change: SuspectChange;
+}
+
+/** Independent kinds of evidence the attribution engine can hold against a change. */
+export const EVIDENCE_KINDS = ['timing', 'topology', 'version_split', 'before_after', 'prior'] as const;
+/**
+ * A kind of evidence: `timing` (the anomaly followed the change), `topology` (the change's service
+ * is upstream of the symptom), `version_split` (only the new version misbehaves), `before_after`
+ * (the metric shifted at the change), `prior` (this kind of change or author failed before).
+ */
+export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];

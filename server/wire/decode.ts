@@ -1,0 +1,109 @@
+/**
+ * Decodes raw event bytes into validated core objects, or into a rejection that says exactly why.
+ * Used by every edge (Kafka consumer, HTTP, replay) so that all of them accept and refuse the same things.
+ */
+import type { z } from 'zod';
+import type { ChangeEvent, ServiceEntry, TelemetryPoint } from '../../contract/events.ts';
+import { createError, type ChangewatchError } from '../errors.ts';
+import { changeEventSchema, describeIssues, fastTelemetryPoint, serviceEntrySchema, telemetryPointSchema, type ReplayRecord } from './schemas.ts';
+
+/** The outcome of decoding one event: the value, or the error that sends it to the dead-letter topic. */
+export type Decoded<T> = { ok: true; value: T } | { ok: false; error: ChangewatchError };
+
+/** A telemetry message may carry an array: each item succeeds or fails on its own. */
+export interface DecodedBatch<T> {
+  values: T[];
+  /** For a message that held an array: each value's index in it (items that failed leave gaps). */
+  indexes?: number[];
+  /** Items that failed, with their index in the array (or -1 when the whole message failed) and their own bytes. */
+  rejects: Array<{ index: number; error: ChangewatchError; original: string | Buffer }>;
+}
+
+/** Which kinds of event exist, by the topic or record key that carries them. */
+export type EventKind = 'change' | 'metric' | 'service';
+
+/** Parses JSON after checking the size limit; never throws. */
+export function parseJson(bytes: Buffer | string, maxBytes: number): Decoded<unknown> {
+  const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length;
+  if (size > maxBytes) {
+    return { ok: false, error: createError('CW_EVENT_TOO_LARGE', `event is ${size} bytes, over the ${maxBytes}-byte limit`, { size, maxBytes }) };
+  }
+  try {
+    return { ok: true, value: JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8')) };
+  } catch (err) {
+    return { ok: false, error: createError('CW_EVENT_INVALID_JSON', `not valid JSON: ${(err as Error).message}`) };
+  }
+}
+
+const SCHEMAS = {
+  change: changeEventSchema,
+  metric: telemetryPointSchema,
+  service: serviceEntrySchema,
+} satisfies Record<EventKind, z.ZodType>;
+
+type ValueOf<K extends EventKind> = K extends 'change' ? ChangeEvent : K extends 'metric' ? TelemetryPoint : ServiceEntry;
+
+/** Validates an already parsed value as one event of `kind`. */
+export function validateEvent<K extends EventKind>(kind: K, value: unknown): Decoded<ValueOf<K>> {
+  if (kind === 'metric') {
+    const point = fastTelemetryPoint(value);
+    if (point) return { ok: true, value: point as ValueOf<K> };
+  }
+  const result = SCHEMAS[kind].safeParse(value);
+  if (result.success) return { ok: true, value: result.data as ValueOf<K> };
+  const problems = describeIssues(result.error);
+  // A bad timestamp gets its own code: it is the most common producer bug and worth counting apart.
+  const onlyTime = result.error.issues.every((i) => i.path[0] === 'timestamp');
+  return {
+    ok: false,
+    error: createError(onlyTime ? 'CW_EVENT_TIMESTAMP' : 'CW_EVENT_SCHEMA', `invalid ${kind}: ${problems.join('; ')}`, { problems }),
+  };
+}
+
+/** Decodes one Kafka message of a single-object topic (changes, services). */
+export function decodeOne<K extends EventKind>(kind: K, bytes: Buffer | string, maxBytes: number): Decoded<ValueOf<K>> {
+  const parsed = parseJson(bytes, maxBytes);
+  return parsed.ok ? validateEvent(kind, parsed.value) : parsed;
+}
+
+/** Decodes a message that holds one event or a JSON array of them (the telemetry topic). */
+export function decodeMany<K extends EventKind>(kind: K, bytes: Buffer | string, maxBytes: number): DecodedBatch<ValueOf<K>> {
+  const parsed = parseJson(bytes, maxBytes);
+  if (!parsed.ok) return { values: [], rejects: [{ index: -1, error: parsed.error, original: bytes }] };
+  return validateMany(kind, parsed.value, bytes);
+}
+
+/** `decodeMany` after parsing: validates a parsed message (`bytes` are its original, for rejects). */
+export function validateMany<K extends EventKind>(kind: K, parsed: unknown, bytes: Buffer | string): DecodedBatch<ValueOf<K>> {
+  if (!Array.isArray(parsed)) {
+    const one = validateEvent(kind, parsed);
+    return one.ok ? { values: [one.value], rejects: [] } : { values: [], rejects: [{ index: -1, error: one.error, original: bytes }] };
+  }
+  const batch: DecodedBatch<ValueOf<K>> = { values: [], indexes: [], rejects: [] };
+  parsed.forEach((item, index) => {
+    const one = validateEvent(kind, item);
+    if (one.ok) {
+      batch.values.push(one.value);
+      batch.indexes!.push(index);
+    } else batch.rejects.push({ index, error: one.error, original: JSON.stringify(item) ?? 'undefined' });
+  });
+  return batch;
+}
+
+/** Validates one replay/HTTP record: an object with exactly one of the keys `change`, `metric`, `service`. */
+export function validateRecord(value: unknown): Decoded<ReplayRecord> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, error: createError('CW_EVENT_SCHEMA', 'a record must be an object with one key: change, metric or service') };
+  }
+  const keys = Object.keys(value);
+  const kind = keys[0];
+  if (keys.length !== 1 || (kind !== 'change' && kind !== 'metric' && kind !== 'service')) {
+    return {
+      ok: false,
+      error: createError('CW_EVENT_SCHEMA', `a record must have exactly one key, change, metric or service; got ${JSON.stringify(keys.slice(0, 5))}`),
+    };
+  }
+  const inner = validateEvent(kind, (value as Record<string, unknown>)[kind]);
+  if (!inner.ok) return inner;
+  return { ok: true, value: { [kind]: inner.value } as ReplayRecord };
+}

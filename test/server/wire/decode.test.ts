@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { decodeMany, decodeOne, validateRecord } from '../../../server/wire/decode.ts';
+import { aChange, aPoint } from '../../support/factories.ts';
+
+describe('decode', () => {
+  it('decodes one event or an array of events', () => {
+    expect(decodeOne('change', JSON.stringify(aChange()), 10_000)).toMatchObject({ ok: true, value: { id: 'chg-1' } });
+    const batch = decodeMany('metric', JSON.stringify([aPoint(), aPoint({ value: 0.02 })]), 10_000);
+    expect(batch.values).toHaveLength(2);
+    expect(batch.rejects).toEqual([]);
+  });
+
+  it('rejects invalid JSON, oversized messages and schema errors with distinct codes', () => {
+    expect(decodeMany('metric', '{"service":', 10_000).rejects[0]!.error.code).toBe('CW_EVENT_INVALID_JSON');
+    expect(decodeMany('metric', Buffer.alloc(0), 10_000).rejects[0]!.error.code).toBe('CW_EVENT_INVALID_JSON');
+    expect(decodeMany('metric', JSON.stringify(aPoint()), 10).rejects[0]!.error.code).toBe('CW_EVENT_TOO_LARGE');
+    expect(decodeMany('metric', JSON.stringify({ ...aPoint(), value: null }), 10_000).rejects[0]!.error.code).toBe('CW_EVENT_SCHEMA');
+    expect(decodeMany('metric', JSON.stringify({ ...aPoint(), timestamp: 17 }), 10_000).rejects[0]!.error.code).toBe('CW_EVENT_TIMESTAMP');
+  });
+
+  it('keeps the good items of an array and rejects the bad ones with their index and bytes', () => {
+    const batch = decodeMany('metric', JSON.stringify([aPoint(), { nope: true }, aPoint({ value: 3 })]), 10_000);
+    expect(batch.values.map((p) => p.value)).toEqual([0.01, 3]);
+    expect(batch.indexes).toEqual([0, 2]);
+    expect(batch.rejects).toHaveLength(1);
+    expect(batch.rejects[0]).toMatchObject({ index: 1, original: '{"nope":true}' });
+  });
+
+  it('validates replay records with exactly one known key', () => {
+    expect(validateRecord({ metric: aPoint() }).ok).toBe(true);
+    expect(validateRecord({ change: aChange(), metric: aPoint() }).ok).toBe(false);
+    expect(validateRecord({ alert: {} }).ok).toBe(false);
+    expect(validateRecord([]).ok).toBe(false);
+  });
+});

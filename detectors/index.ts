@@ -15,11 +15,8 @@ import { varianceShift } from './variance-shift.ts';
 
 export type * from './types.ts';
 
-/**
- * Scores at or above this open an alert. Scores are calibrated per series: 0.5 means the point is rarer
- * than 1 in 10,000 of that series' recent points (see docs/detectors.md).
- */
-export const ALERT_THRESHOLD = 0.5;
+/** The default alert threshold (detectors/types.ts says why 0.5). */
+export { ALERT_THRESHOLD } from './types.ts';
 
 /** Every detector method by name. */
 export const registry: ReadonlyMap<string, DetectorDefinition<any, any>> = new Map<string, DetectorDefinition<any, any>>(

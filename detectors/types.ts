@@ -77,3 +77,15 @@ export interface DetectorDefinition<O extends object = Record<string, unknown>, 
   create(options?: Partial<O>): Detector<S>;
   restore(state: DetectorState<S>): Detector<S>;
 }
+
+/**
+ * The default alert threshold: the score at or above which a point is anomalous, for the pipeline (it opens
+ * or keeps an alert; `pipeline.alertThreshold` overrides it) and for attribution (the point joins an
+ * anomalous episode; the pipeline passes its threshold on). 0.5 because detectors calibrate their scores
+ * so that 0.5 is where a page is worth an engineer's time: for the default detector on latencies, error
+ * ratios, rates, counters and utilizations, a change of exactly the kind's operational size five standard
+ * errors clear of the noise (noise alone crosses that about once in 100 days at 10 s sampling); on sizes
+ * and other gauges (the calibrated ensemble), a value rarer than 1 in 10,000 of the series' own points;
+ * for a metric that stopped reporting, ten typical intervals without a point (docs/detectors.md).
+ */
+export const ALERT_THRESHOLD = 0.5;

@@ -6,8 +6,14 @@
  * Each candidate's evidence adds up to a log-likelihood ratio against "no tracked change"; a softmax
  * over all candidates plus "none" gives confidences that sum to one, and two calibration parameters
  * (a scale and the prior log-odds of "none") make them mean what they say.
+ *
+ * Series are tracked as the pipeline splits them (service, metric, environment and tags but `version`:
+ * detectors/series-key.ts). Evidence about an anomaly reads the series of its own scope (environment
+ * and tags) on every service, or a service's series of the environment without tags when it has none of
+ * that scope, so prod and staging never blur into each other.
  */
 import type { ChangeEvent, EvidenceKind, ServiceEntry, Suspect, TelemetryPoint } from '../../contract/events.ts';
+import { environmentOf, scopeOfKey, seriesKey, seriesScope } from '../series-key.ts';
 import { departure, type Departure } from './departure.ts';
 import { clock } from './format.ts';
 import {
@@ -32,14 +38,25 @@ import { versionSplitEvidence } from './version-split.ts';
 
 /** Serialized engine state (plain JSON). */
 export interface AttributorJSON {
-  version: 1;
+  version: 2;
   options: AttributorOptions;
   services: ServiceEntry[];
   changes: ChangeEvent[];
-  series: Array<{ service: string; metric: string; track: SeriesTrackJSON }>;
+  /** Every track with its series: `scope` is the series' environment and splitting tags (`seriesScope`). */
+  series: Array<{ service: string; metric: string; scope: string; track: SeriesTrackJSON }>;
+  /** Top suspect of recent anomalies, by the alerted series' key and onset. */
   previousTop: Array<[string, string]>;
   latestPointAt: number | null;
 }
+
+/**
+ * State written while tracks were kept per service and metric only: its tracks restore as the default
+ * environment's series without tags (where a single-environment deployment's points go on).
+ */
+export type AttributorJSONVersion1 = Omit<AttributorJSON, 'version' | 'series'> & {
+  version: 1;
+  series: Array<{ service: string; metric: string; track: SeriesTrackJSON }>;
+};
 
 interface Candidate {
   change: ChangeEvent;
@@ -57,12 +74,13 @@ const NO_TIMELINE: Timeline = Object.freeze({ start: Object.freeze({ at: NaN, ea
 const CONFIDENCE_DECIMALS = 3;
 
 /** The attribution engine; create it with `createAttributor`. */
-export class ChangeAttributor implements Attributor, Observations {
+export class ChangeAttributor implements Attributor {
   private readonly dependsOn = new Map<string, string[]>();
   /** The reverse of `dependsOn`: who calls each service. */
   private readonly calledBy = new Map<string, Set<string>>();
   private readonly changes = new Map<string, ChangeEvent[]>();
-  private readonly series = new Map<string, Map<string, SeriesTrack>>();
+  /** Tracks by service, then scope (`seriesScope`: environment and splitting tags), then metric. */
+  private readonly series = new Map<string, Map<string, Map<string, SeriesTrack>>>();
   private readonly previousTop = new Map<string, string>();
   private latestPointAt: number | null = null;
   /** Newest change time seen (restored by replaying the changes of a checkpoint). */
@@ -71,13 +89,20 @@ export class ChangeAttributor implements Attributor, Observations {
   /** An engine with no memory yet. */
   constructor(readonly options: AttributorOptions = { ...ATTRIBUTION_DEFAULTS }) {}
 
-  /** Rebuilds an engine from `toJSON()` output. */
-  static fromJSON(json: AttributorJSON): ChangeAttributor {
-    const engine = new ChangeAttributor({ ...ATTRIBUTION_DEFAULTS, ...json.options });
+  /**
+   * Rebuilds an engine from `toJSON()` output (or a version 1 one); `options` override the saved ones, so
+   * a restart applies the configuration of now (the alert threshold, the default environment).
+   */
+  static fromJSON(json: AttributorJSON | AttributorJSONVersion1, options: Partial<AttributorOptions> = {}): ChangeAttributor {
+    const engine = new ChangeAttributor({ ...ATTRIBUTION_DEFAULTS, ...json.options, ...options });
     for (const service of json.services) engine.observeService(service);
     for (const change of json.changes) engine.observeChange(change);
-    for (const { service, metric, track } of json.series) engine.tracksFor(service).set(metric, SeriesTrack.fromJSON(track, engine.options));
-    for (const [key, changeId] of json.previousTop) engine.previousTop.set(key, changeId);
+    // Version 1 kept a track per service and metric: it goes on as the default environment's series without tags.
+    const legacyScope = seriesScope(engine.options.defaultEnvironment);
+    for (const entry of json.series) {
+      engine.tracksIn(entry.service, 'scope' in entry ? entry.scope : legacyScope).set(entry.metric, SeriesTrack.fromJSON(entry.track, engine.options));
+    }
+    for (const [key, changeId] of json.previousTop) engine.previousTop.set(json.version === 1 ? withScope(key, legacyScope) : key, changeId);
     engine.latestPointAt = json.latestPointAt;
     return engine;
   }
@@ -110,16 +135,18 @@ export class ChangeAttributor implements Attributor, Observations {
     this.dependsOn.set(service.name, dependsOn);
   }
 
-  /** Records one point with its detector score: O(1), the pipeline's hot path. */
+  /** Records one point with its detector score in its series' track: O(1), the pipeline's hot path. */
   observePoint(point: TelemetryPoint, score: number): void {
     if (!Number.isFinite(point.value) || !Number.isFinite(point.timestamp)) return;
-    let track = this.track(point.service, point.metric);
+    const tags = point.tags;
+    const tracks = this.tracksIn(point.service, seriesScope(environmentOf(tags, this.options.defaultEnvironment), tags));
+    let track = tracks.get(point.metric);
     if (!track) {
       track = new SeriesTrack(new SampleRing(this.options.historySize), this.options);
-      this.tracksFor(point.service).set(point.metric, track);
+      tracks.set(point.metric, track);
     }
     const count = point.count !== undefined && Number.isFinite(point.count) && point.count > 0 ? point.count : 0;
-    track.observe(point.timestamp, point.value, count, point.tags?.version, Number.isFinite(score) ? score : 0);
+    track.observe(point.timestamp, point.value, count, tags?.version, Number.isFinite(score) ? score : 0);
     if (this.latestPointAt === null || point.timestamp > this.latestPointAt) {
       const before = this.latestPointAt;
       this.latestPointAt = point.timestamp;
@@ -145,24 +172,16 @@ export class ChangeAttributor implements Attributor, Observations {
     return all.slice(0, Math.max(0, limit));
   }
 
-  /** The track of one series, if any point of it was seen. */
-  track(service: string, metric: string): SeriesTrack | undefined {
-    return this.series.get(service)?.get(metric);
-  }
-
-  /** Every tracked series of a service, by metric. */
-  tracksOf(service: string): Iterable<[string, SeriesTrack]> {
-    return this.series.get(service)?.entries() ?? [];
-  }
-
   /** Serializes the whole state. */
   toJSON(): AttributorJSON {
     return {
-      version: 1,
+      version: 2,
       options: { ...this.options },
       services: [...this.dependsOn].map(([name, dependsOn]) => ({ name, dependsOn: [...dependsOn] })),
       changes: [...this.changes.values()].flat(),
-      series: [...this.series].flatMap(([service, tracks]) => [...tracks].map(([metric, track]) => ({ service, metric, track: track.toJSON() }))),
+      series: [...this.series].flatMap(([service, scopes]) =>
+        [...scopes].flatMap(([scope, tracks]) => [...tracks].map(([metric, track]) => ({ service, metric, scope, track: track.toJSON() }))),
+      ),
       previousTop: [...this.previousTop],
       latestPointAt: this.latestPointAt,
     };
@@ -170,6 +189,9 @@ export class ChangeAttributor implements Attributor, Observations {
 
   private rank(raw: AnomalyContext): Attribution {
     const anomaly = normalize(raw);
+    const environment = anomaly.environment ?? this.options.defaultEnvironment;
+    const series = alertedSeries(anomaly, environment);
+    const observations = this.observationsIn(series.scope, environment);
     const relations = this.relationsOf(anomaly.service);
     const possible: Array<[ChangeEvent, Relation]> = [];
     for (const [service, relation] of relations) {
@@ -178,14 +200,14 @@ export class ChangeAttributor implements Attributor, Observations {
     // Departure estimates sort sample rings, the costly part of ranking; with no candidate change and
     // no dependency nothing reads them (most alerts in a quiet fleet), so they are not computed.
     const needsTimeline = possible.length > 0 || [...relations.values()].some((r) => r.kind === 'dependency');
-    const timeline = needsTimeline ? this.timelineOf(anomaly, relations) : NO_TIMELINE;
+    const timeline = needsTimeline ? this.timelineOf(anomaly, relations, observations) : NO_TIMELINE;
     const candidates: Candidate[] = [];
     for (const [change, relation] of possible) {
-      const evidence = this.evidenceFor(change, relation, anomaly, timeline);
+      const evidence = this.evidenceFor(change, relation, anomaly, timeline, observations);
       candidates.push({ change, evidence, logOdds: evidence.reduce((sum, e) => sum + e.weight, 0) });
     }
-    const noChange = this.noChangeEvidence(anomaly, relations, timeline, candidates);
-    const key = `${anomaly.service}\u0000${anomaly.metric}\u0000${anomaly.onset}`;
+    const noChange = this.noChangeEvidence(anomaly, relations, timeline, candidates, observations);
+    const key = `${series.key}\u0000${anomaly.onset}`;
     const sticky = this.previousTop.get(key);
     const scale = this.options.calibrationScale;
     const noneLogOdds = scale * (this.options.noChangeLogOdds + noChange.reduce((sum, e) => sum + e.weight, 0));
@@ -214,10 +236,10 @@ export class ChangeAttributor implements Attributor, Observations {
     return lead <= this.options.lookbackMs && lead >= -this.options.clockSkewToleranceMs;
   }
 
-  private evidenceFor(change: ChangeEvent, relation: Relation, anomaly: AnomalyContext, timeline: Timeline): Evidence[] {
+  private evidenceFor(change: ChangeEvent, relation: Relation, anomaly: AnomalyContext, timeline: Timeline, observations: Observations): Evidence[] {
     // Every evidence function returns fresh objects, so the kind is set on them rather than on copies.
-    const evidence: Evidence[] = [withKind(timingEvidence(change, anomaly, this.options), 'timing'), withKind(topologyEvidence(change, relation, anomaly, timeline, this), 'topology')];
-    const split = versionSplitEvidence(change, anomaly, this);
+    const evidence: Evidence[] = [withKind(timingEvidence(change, anomaly, this.options), 'timing'), withKind(topologyEvidence(change, relation, anomaly, timeline, observations), 'topology')];
+    const split = versionSplitEvidence(change, anomaly, observations);
     if (split) evidence.push(withKind(split, 'version_split'));
     // A clear version split on the changed service outweighs the suspicion that symptoms came from below.
     const convicted = split !== null && split.weight > 0;
@@ -234,16 +256,16 @@ export class ChangeAttributor implements Attributor, Observations {
       if (moving) evidence.push(withKind(moving, 'timing'));
     }
     // A caller's metrics move because the alerted service broke; that says nothing about the caller's change.
-    if (relation.kind !== 'caller') for (const e of beforeAfterEvidence(change, anomaly, this)) evidence.push(withKind(e, 'before_after'));
+    if (relation.kind !== 'caller') for (const e of beforeAfterEvidence(change, anomaly, observations)) evidence.push(withKind(e, 'before_after'));
     evidence.push(withKind(priorEvidence(change), 'prior'));
     return evidence.sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight));
   }
 
   /** Evidence for "no tracked change caused it": a traffic surge, a dependency failing with no change of its own, no candidates. */
-  private noChangeEvidence(anomaly: AnomalyContext, relations: Map<string, Relation>, timeline: Timeline, candidates: Candidate[]): Evidence[] {
+  private noChangeEvidence(anomaly: AnomalyContext, relations: Map<string, Relation>, timeline: Timeline, candidates: Candidate[], observations: Observations): Evidence[] {
     const evidence: Evidence[] = [];
     const reached = [...relations].filter(([, r]) => r.kind === 'same' || r.kind === 'dependency').map(([service]) => service);
-    const surge = trafficSurgeEvidence(anomaly, reached, this);
+    const surge = trafficSurgeEvidence(anomaly, reached, observations);
     if (surge) evidence.push(surge);
     for (const [service, departed] of timeline.dependencies) {
       const at = departed.at;
@@ -303,10 +325,10 @@ export class ChangeAttributor implements Attributor, Observations {
   }
 
   /** When the alerted metric and each dependency started moving: detector episodes, or a CUSUM run on the same metric. */
-  private timelineOf(anomaly: AnomalyContext, relations: Map<string, Relation>): Timeline {
+  private timelineOf(anomaly: AnomalyContext, relations: Map<string, Relation>, observations: Observations): Timeline {
     const direction = anomaly.observed >= anomaly.expected ? 1 : -1;
     const departureOf = (service: string) => {
-      const track = this.track(service, anomaly.metric);
+      const track = observations.track(service, anomaly.metric);
       return track ? departure(track, anomaly.onset, anomaly.now, direction) : null;
     };
     // A time the series is known to have moved by (the onset, a detector episode's first point) caps the estimate and its interval.
@@ -316,7 +338,7 @@ export class ChangeAttributor implements Attributor, Observations {
     const dependencies = new Map<string, Departure>();
     for (const [service, relation] of relations) {
       if (relation.kind !== 'dependency') continue;
-      const episode = movedAt(service, anomaly, this);
+      const episode = movedAt(service, anomaly, observations);
       const estimate = departureOf(service);
       if (episode !== null) dependencies.set(service, by(estimate, episode));
       else if (estimate) dependencies.set(service, estimate);
@@ -345,14 +367,36 @@ export class ChangeAttributor implements Attributor, Observations {
     }
   }
 
-  private tracksFor(service: string): Map<string, SeriesTrack> {
-    let tracks = this.series.get(service);
-    if (!tracks) {
-      tracks = new Map();
-      this.series.set(service, tracks);
-    }
+  /**
+   * What the evidence about an anomaly of `scope` reads: each service's tracks of that scope, or, for a
+   * service without any, its tracks of `environment` without splitting tags (a dependency reporting
+   * totals only, for an anomaly on one region's series).
+   */
+  private observationsIn(scope: string, environment: string): Observations {
+    const tracksOf = (service: string) => {
+      const scopes = this.series.get(service);
+      return scopes?.get(scope) ?? scopes?.get(environment);
+    };
+    return {
+      track: (service, metric) => tracksOf(service)?.get(metric),
+      tracksOf: (service) => tracksOf(service)?.entries() ?? [],
+    };
+  }
+
+  /** The tracks of `service`'s series of `scope`, by metric (created empty on first use). */
+  private tracksIn(service: string, scope: string): Map<string, SeriesTrack> {
+    let scopes = this.series.get(service);
+    if (!scopes) this.series.set(service, (scopes = new Map()));
+    let tracks = scopes.get(scope);
+    if (!tracks) scopes.set(scope, (tracks = new Map()));
     return tracks;
   }
+}
+
+/** A version 1 key of `previousTop` (service, metric, onset) with `scope` put before the onset. */
+function withScope(key: string, scope: string): string {
+  const onsetAt = key.lastIndexOf('\u0000');
+  return `${key.slice(0, onsetAt)}\u0000${scope}${key.slice(onsetAt)}`;
 }
 
 /** Makes a context safe to reason about: finite times, `now` not before the onset. */
@@ -361,7 +405,18 @@ function normalize(anomaly: AnomalyContext): AnomalyContext {
   const now = Number.isFinite(anomaly.now) ? Math.max(anomaly.now, onset) : onset;
   const observed = Number.isFinite(anomaly.observed) ? anomaly.observed : 0;
   const expected = Number.isFinite(anomaly.expected) ? anomaly.expected : observed;
-  return { ...anomaly, service: String(anomaly.service), metric: String(anomaly.metric), onset, now, observed, expected };
+  const series = typeof anomaly.series === 'string' ? anomaly.series : undefined;
+  return { ...anomaly, service: String(anomaly.service), metric: String(anomaly.metric), series, onset, now, observed, expected };
+}
+
+/**
+ * The alerted series' key and scope: `anomaly.series` when it is a key of the alerted service's metric,
+ * else the key of that metric's series of `environment` without splitting tags.
+ */
+function alertedSeries(anomaly: AnomalyContext, environment: string): { key: string; scope: string } {
+  const scope = anomaly.series === undefined ? undefined : scopeOfKey(anomaly.series, anomaly.service, anomaly.metric);
+  if (scope !== undefined) return { key: anomaly.series!, scope };
+  return { key: seriesKey({ service: anomaly.service, metric: anomaly.metric, environment }), scope: seriesScope(environment) };
 }
 
 /**

@@ -37,9 +37,11 @@ export interface Timeline {
   dependencies: Map<string, Departure>;
 }
 
-/** Read access to what the engine has observed. */
+/** Read access to what the engine has observed, in the alerted series' environment and tags. */
 export interface Observations {
+  /** `service`'s series of `metric` there, if any point of it was seen. */
   track(service: string, metric: string): SeriesTrack | undefined;
+  /** Every tracked series of `service` there, by metric. */
   tracksOf(service: string): Iterable<[string, SeriesTrack]>;
 }
 

@@ -2,6 +2,8 @@
  * Tunables of the attribution engine. The defaults are general (not fitted to one benchmark seed):
  * delays are in event time and the calibration was fitted on scenario seeds the benchmark never uses.
  */
+import { DEFAULT_ENVIRONMENT } from '../series-key.ts';
+import { ALERT_THRESHOLD } from '../types.ts';
 
 /** Options of the attribution engine; every field has a default in ATTRIBUTION_DEFAULTS. */
 export interface AttributorOptions {
@@ -25,8 +27,10 @@ export interface AttributorOptions {
   versionHistorySize: number;
   /** Versions of a series tracked at once (older versions dropped), default 4. */
   maxVersionsPerSeries: number;
-  /** Detector score at or above which a point counts as anomalous, default 0.5 (the pipeline's alert threshold). */
+  /** Detector score at or above which a point counts as anomalous, default ALERT_THRESHOLD; the pipeline sets its `alertThreshold`. */
   anomalyScore: number;
+  /** Environment of telemetry without an `environment` or `env` tag, default DEFAULT_ENVIRONMENT ("prod"); the pipeline sets its `defaultEnvironment`. */
+  defaultEnvironment: string;
   /** Anomalous points further apart than this start a new episode, default 5 min. */
   episodeGapMs: number;
   /** Slack when comparing when things started to move (about one sampling interval), default 30 s. */
@@ -57,7 +61,8 @@ export const ATTRIBUTION_DEFAULTS: Readonly<AttributorOptions> = Object.freeze({
   historySize: 360,
   versionHistorySize: 180,
   maxVersionsPerSeries: 4,
-  anomalyScore: 0.5,
+  anomalyScore: ALERT_THRESHOLD,
+  defaultEnvironment: DEFAULT_ENVIRONMENT,
   episodeGapMs: 5 * 60_000,
   departureToleranceMs: 30_000,
   maxHops: 4,

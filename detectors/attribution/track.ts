@@ -1,6 +1,7 @@
 /**
- * What attribution remembers about one series (one service's one metric): a short history for rank
- * tests, a short history per version for version splits, and its last few anomalous episodes.
+ * What attribution remembers about one series (one service's one metric in one environment, split by
+ * tags as the pipeline splits it: detectors/series-key.ts): a short history for rank tests, a short
+ * history per version for version splits, and its last few anomalous episodes.
  */
 import type { AttributorOptions } from './options.ts';
 import { SampleRing, type RingJSON } from './ring.ts';

@@ -2,16 +2,23 @@
  * The contract between the pipeline and the change-attribution engine.
  *
  * The engine watches every change, catalog entry and telemetry point (in event time) and, when the
- * pipeline opens or updates an anomaly, ranks the recent changes that may have caused it. It is pure
- * and deterministic, and its state serializes to JSON for checkpoints.
+ * pipeline opens or updates an anomaly, ranks the recent changes that may have caused it. It tracks
+ * telemetry per series as the pipeline splits it (detectors/series-key.ts). It is pure and
+ * deterministic, and its state serializes to JSON for checkpoints.
  */
 import type { ChangeEvent, ServiceEntry, Suspect, TelemetryPoint } from '../../contract/events.ts';
 
 /** What the pipeline knows about an anomaly when it asks who caused it. */
 export interface AnomalyContext {
   service: string;
+  /** Environment of the alerted series; changes of other environments are not candidates. Absent: the engine's default environment's series, and changes of every environment. */
   environment?: string;
   metric: string;
+  /**
+   * Key of the alerted series (`seriesKey` in detectors/series-key.ts): its environment and tags say
+   * which tracks the evidence reads. Absent: the environment's series without splitting tags.
+   */
+  series?: string;
   /** Event time of the first anomalous point, epoch ms. */
   onset: number;
   /** Event time of the latest point, epoch ms ("now" in event time). */

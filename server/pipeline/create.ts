@@ -5,7 +5,7 @@
  */
 import { createDefaultDetector, restoreDetector } from '../../detectors/index.ts';
 import { metricKindOf, type EffectSize, type MetricKind } from '../../detectors/metric-kind.ts';
-import { createAttributor, restoreAttributor } from '../../detectors/attribution/index.ts';
+import { createAttributor, restoreAttributor, type AttributorOptions } from '../../detectors/attribution/index.ts';
 import type { ServiceEntry } from '../../contract/events.ts';
 import { Pipeline, type DetectorFactory, type PipelineOptions, type PipelineSnapshot } from './pipeline.ts';
 
@@ -27,6 +27,8 @@ export function detectorsWithEffectSizes(sizes: Partial<Record<MetricKind, Effec
 /**
  * Creates a pipeline with the given options and service catalog, or restores it from `snapshot`;
  * `options.effectSizes` (from the config) overrides the metric kinds' default effect sizes for new series.
+ * Attribution counts a point as anomalous at the same threshold as the pipeline, and reads a point's
+ * environment with the same default, also when restored from a checkpoint written under another config.
  */
 export function createPipeline(
   options: PipelineOptions & { effectSizes?: Partial<Record<MetricKind, EffectSize>> },
@@ -34,8 +36,9 @@ export function createPipeline(
   snapshot?: PipelineSnapshot,
 ): Pipeline {
   const detectors = detectorsWithEffectSizes(options.effectSizes);
-  if (snapshot) return Pipeline.restore(snapshot, detectors, restoreAttributor(snapshot.attributor), options);
-  const pipeline = new Pipeline(detectors, createAttributor(), options);
+  const attribution: Partial<AttributorOptions> = { anomalyScore: options.alertThreshold, defaultEnvironment: options.defaultEnvironment };
+  if (snapshot) return Pipeline.restore(snapshot, detectors, restoreAttributor(snapshot.attributor, attribution), options);
+  const pipeline = new Pipeline(detectors, createAttributor(attribution), options);
   for (const service of catalog) pipeline.ingest({ service: { name: service.name, dependsOn: [...service.dependsOn] } });
   return pipeline;
 }

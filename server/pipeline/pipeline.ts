@@ -6,14 +6,18 @@
  * consumer and `changewatch replay` produce the same alerts for the same input, and its whole state
  * serializes for checkpoints.
  *
- * Points tagged with a `version` are parts of their series (a series is not split by version): the
- * parts of one timestamp are buffered and combined into one point before the detector sees it (summed
- * for rates and counters, a count-weighted mean otherwise: `metric-semantics.ts`), so a rollout that
- * splits the traffic between two versions does not read as a drop. Attribution still sees every part.
+ * A series is a service's metric in one environment, split by every tag but `version`
+ * (detectors/series-key.ts; attribution tracks the same series). Points tagged with a `version` are
+ * parts of their series: the parts of one timestamp are buffered and combined into one point before the
+ * detector sees it (summed for rates and counters, a count-weighted mean otherwise:
+ * `metric-semantics.ts`), so a rollout that splits the traffic between two versions does not read as a
+ * drop. Attribution still sees every part.
  */
 import { createHash } from 'node:crypto';
 import type { ChangeEvent, TelemetryPoint } from '../../contract/events.ts';
+import { ALERT_THRESHOLD } from '../../detectors/index.ts';
 import type { Detector, DetectorState, SeriesHints } from '../../detectors/types.ts';
+import { DEFAULT_ENVIRONMENT, environmentOf, seriesKey, seriesScope } from '../../detectors/series-key.ts';
 import type { Attribution, Attributor } from '../../detectors/attribution/types.ts';
 import type { Alert, Severity } from '../../contract/alert.ts';
 import type { ReplayRecord } from '../wire/schemas.ts';
@@ -23,7 +27,7 @@ import { clipToDomain, metricDomain, metricSemantics, type MetricDomain, type Me
 
 /** Tunables of the alert state machine, all in event time. */
 export interface PipelineOptions {
-  /** Detector score at or above which a point is anomalous (opens or keeps an alert). */
+  /** Detector score at or above which a point is anomalous (opens or keeps an alert); attribution is given the same. */
   alertThreshold: number;
   /** Score at or above which an alert is critical rather than a warning. */
   criticalScore: number;
@@ -43,7 +47,7 @@ export interface PipelineOptions {
   reattributeEveryMs: number;
   /** How often (in a service's event time) its series are checked for having stopped reporting. */
   silenceCheckEveryMs: number;
-  /** Environment of telemetry that carries no `environment` tag. */
+  /** Environment of telemetry that carries no `environment` (or `env`) tag; attribution is given the same. */
   defaultEnvironment: string;
   /**
    * Most series tracked at once; a point that would start another is refused (CW_SERIES_LIMIT).
@@ -61,7 +65,7 @@ export interface PipelineOptions {
 
 /** Defaults suited to telemetry sampled every few seconds to a minute. */
 export const DEFAULT_PIPELINE_OPTIONS: Readonly<PipelineOptions> = Object.freeze({
-  alertThreshold: 0.5,
+  alertThreshold: ALERT_THRESHOLD,
   criticalScore: 0.95,
   criticalDeviation: 3,
   resolveAfterMs: 5 * 60_000,
@@ -69,7 +73,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Readonly<PipelineOptions> = Object.freeze
   reemitEveryMs: 60_000,
   reattributeEveryMs: 30_000,
   silenceCheckEveryMs: 30_000,
-  defaultEnvironment: 'prod',
+  defaultEnvironment: DEFAULT_ENVIRONMENT,
   maxSeries: 10_000,
   seriesIdleMs: 24 * 3_600_000,
 });
@@ -174,8 +178,8 @@ export interface PipelineSnapshot {
 export class Pipeline {
   private readonly series = new Map<string, Series>();
   /**
-   * The same series by service, then metric, then the rest of the key (environment and splitting
-   * tags): finds a point's series without building and hashing its whole key on every point.
+   * The same series by service, then metric, then scope (the rest of the key, `seriesScope`: environment
+   * and splitting tags): finds a point's series without building and hashing its whole key on every point.
    */
   private readonly seriesIndex = new Map<string, Map<string, Map<string, Series>>>();
   private readonly clocks = new Map<string, ServiceClock>();
@@ -376,7 +380,7 @@ export class Pipeline {
       alert.updatedAt = iso(point.timestamp);
       // Ranking is the expensive step: redo it when the anomaly grows or evidence has had time to accumulate.
       if (rising || point.timestamp - open.attributedAt >= this.options.reattributeEveryMs) {
-        this.applyAttribution(alert, point.timestamp, point.value, verdict.reason);
+        this.applyAttribution(alert, series.key, point.timestamp, point.value, verdict.reason);
         open.attributedAt = point.timestamp;
       }
     } else if (!withinBaseline(open.baseline, point.value)) {
@@ -404,14 +408,14 @@ export class Pipeline {
   /** The point's series, created on its first point; undefined when that would exceed `maxSeries`. */
   private seriesOf(point: TelemetryPoint): Series | undefined {
     const tags = point.tags;
-    const environment = tags?.environment ?? tags?.env ?? this.options.defaultEnvironment;
-    // The key after service and metric; equal rests of one service and metric mean equal keys.
-    const rest = tags && !onlyIdentityTags(tags) ? environment + splittingTags(tags) : environment;
+    const environment = environmentOf(tags, this.options.defaultEnvironment);
+    // Equal scopes of one service and metric mean equal keys.
+    const scope = seriesScope(environment, tags);
     let byMetric = this.seriesIndex.get(point.service);
-    let byRest = byMetric?.get(point.metric);
-    const indexed = byRest?.get(rest);
+    let byScope = byMetric?.get(point.metric);
+    const indexed = byScope?.get(scope);
     if (indexed) return indexed;
-    const key = `${point.service}\u0000${point.metric}\u0000${rest}`;
+    const key = seriesKey({ service: point.service, metric: point.metric, environment, tags });
     const known = this.series.get(key);
     if (known === undefined && this.series.size >= this.options.maxSeries) return undefined;
     const series =
@@ -431,8 +435,8 @@ export class Pipeline {
         combinedScore: 0,
       });
     if (!byMetric) this.seriesIndex.set(point.service, (byMetric = new Map()));
-    if (!byRest) byMetric.set(point.metric, (byRest = new Map()));
-    byRest.set(rest, series);
+    if (!byScope) byMetric.set(point.metric, (byScope = new Map()));
+    byScope.set(scope, series);
     return series;
   }
 
@@ -460,7 +464,7 @@ export class Pipeline {
       suspects: [],
       noChangeConfidence: 1,
     };
-    this.applyAttribution(alert, at, observed, silent ? `stopped reporting (${verdict.reason})` : verdict.reason);
+    this.applyAttribution(alert, series.key, at, observed, silent ? `stopped reporting (${verdict.reason})` : verdict.reason);
     const lastEmitted = structuredClone(alert);
     series.open = { alert, baseline: baselineBand(verdict, domain), normalSince: null, lastEmitted, lastEmittedAt: Date.parse(lastEmitted.updatedAt), attributedAt: at, silent };
     return { ...alert };
@@ -538,8 +542,8 @@ export class Pipeline {
         alerts.push({ ...alert });
       }
       this.series.delete(other.key);
-      const byRest = this.seriesIndex.get(other.service)?.get(other.metric);
-      if (byRest) for (const [rest, indexed] of byRest) if (indexed === other) byRest.delete(rest);
+      const byScope = this.seriesIndex.get(other.service)?.get(other.metric);
+      if (byScope) for (const [scope, indexed] of byScope) if (indexed === other) byScope.delete(scope);
     }
     clock.series.length = kept;
   }
@@ -554,7 +558,7 @@ export class Pipeline {
       const alert = s.open.alert;
       const now = Date.parse(alert.updatedAt);
       // The peak, not the current value, says which side the anomaly is on (the metric may be easing back).
-      this.applyAttribution(alert, now, alert.peak ?? alert.observed, null);
+      this.applyAttribution(alert, s.key, now, alert.peak ?? alert.observed, null);
       s.open.attributedAt = now;
       this.emitIfChanged(s.open, now, emitted);
     }
@@ -577,14 +581,16 @@ export class Pipeline {
   }
 
   /**
-   * Re-ranks suspects and rewrites the explanation; `observed` is the value attribution takes the
-   * anomaly's side from, `reason` the detector's phrase, or null to keep the current one.
+   * Re-ranks suspects and rewrites the explanation of an alert on the series keyed `series`; `observed`
+   * is the value attribution takes the anomaly's side from, `reason` the detector's phrase, or null to
+   * keep the current one.
    */
-  private applyAttribution(alert: Alert, now: number, observed: number, reason: string | null): void {
+  private applyAttribution(alert: Alert, series: string, now: number, observed: number, reason: string | null): void {
     const attribution = this.attributor.attribute({
       service: alert.service,
       environment: alert.environment,
       metric: alert.metric,
+      series,
       onset: Date.parse(alert.startedAt),
       now,
       observed,
@@ -634,28 +640,9 @@ export function isSevereDeviation(observed: number, band: { expected: number; lo
   return distance >= Math.abs(expected);
 }
 
-/**
- * Series identity: service, metric, environment and every tag except `version` (versions are compared
- * by attribution, not split into series). A key is `service\0metric\0environment` followed by this.
- */
-function splittingTags(tags: Record<string, string>): string {
-  let suffix = '';
-  for (const tag of Object.keys(tags).sort()) {
-    if (tag === 'version' || tag === 'environment' || tag === 'env') continue;
-    suffix += `\u0000${tag}=${tags[tag]}`;
-  }
-  return suffix;
-}
-
 /** What an open alert's checkpoint holds (its fields as they always were; derived caches are left out). */
 function openJSON(open: OpenAlert): Omit<OpenAlert, 'lastEmittedAt'> {
   return { alert: open.alert, baseline: open.baseline, normalSince: open.normalSince, lastEmitted: open.lastEmitted, attributedAt: open.attributedAt, silent: open.silent };
-}
-
-/** True when the tags hold nothing that splits series (only version/environment), the common case: no sort needed. */
-function onlyIdentityTags(tags: Record<string, string>): boolean {
-  for (const tag in tags) if (tag !== 'version' && tag !== 'environment' && tag !== 'env') return false;
-  return true;
 }
 
 /** Alert ids derive from the series and the onset, so a replay or a restarted consumer produces the same ids. */

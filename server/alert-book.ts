@@ -1,7 +1,7 @@
 /**
  * The latest version of every recent alert, for the API and for dashboards that connect mid-incident.
  */
-import type { Alert, AlertStatus } from '../../contract/alert.ts';
+import type { Alert, AlertStatus } from '../contract/alert.ts';
 
 /** Filters of GET /api/v1/alerts. */
 export interface AlertQuery {

@@ -1,100 +1,118 @@
 /**
  * The service core: one place that takes validated records from any edge (Kafka, HTTP), runs the
- * pipeline, keeps the latest alerts and counters, and tells subscribers (socket gateway, alert
- * stages) what happened. Edges only decode and encode; everything they share lives here.
+ * pipeline, keeps the latest alerts and counters, and hands every result to the registered sinks
+ * as one `Emission` (server/emission.ts). Edges only decode and encode; everything they share
+ * lives here. People's actions (an acknowledgement, an incident change) leave by the same path, so
+ * the alerts topic, the dashboards and the router all see the same statuses.
  */
-import { EventEmitter } from 'node:events';
-import type { ChangeEvent } from '../contract/events.ts';
 import type { Alert, ServerStats } from '../contract/alert.ts';
+import type { AutomationSnapshot } from '../contract/automation.ts';
+import type { ChangeEvent } from '../contract/events.ts';
 import type { Incident } from '../contract/incident.ts';
-import type { ReplayRecord } from './wire/schemas.ts';
+import { AlertBook } from './alert-book.ts';
+import { EMPTY_EMISSION, isEmpty, type DeadLetter, type Emission, type EmissionSink } from './emission.ts';
 import { createError, type ChangewatchError } from './errors.ts';
-import { AlertBook } from './alerts/alert-book.ts';
-import type { IngestResult, Pipeline } from './pipeline/pipeline.ts';
+import type { Logger } from './log.ts';
+import type { IngestResult, Pipeline, PipelineSnapshot } from './pipeline/pipeline.ts';
+import type { ReplayRecord } from './wire/schemas.ts';
 
-/** Where a refused event came from, so it can be dead-lettered and traced back. */
-export interface DeadLetter {
-  error: ChangewatchError;
-  /** The exact bytes that were refused (for an array item: that item's JSON). */
-  original: Buffer | string;
-  source: { kind: 'kafka'; topic: string; partition: number; offset: string; key?: string; index?: number } | { kind: 'http'; index: number };
-}
+export type { DeadLetter } from './emission.ts';
 
-/** Events the core publishes. */
-export interface CoreEvents {
-  alert: [Alert];
-  change: [ChangeEvent];
-  /** An incident was opened, grew, changed status or was acknowledged/resolved by a person. */
-  incident: [Incident];
-  deadletter: [DeadLetter];
-}
+/**
+ * Builds the dead letter of a record the pipeline refused, from where the edge read it. The edge
+ * passes one per record; the core calls it only on refusal.
+ */
+export type DeadLetterOf = (error: ChangewatchError) => DeadLetter;
 
 /** The changewatch core around one pipeline. */
-export class Changewatch extends EventEmitter<CoreEvents> {
+export class Changewatch {
   /** Latest version of recent alerts. */
   readonly alerts = new AlertBook();
   /** Alerts a person acknowledged (through their incident); the pipeline knows only firing and resolved. */
   private readonly acknowledged = new Set<string>();
+  private readonly sinks: EmissionSink[] = [];
   private eventsProcessed = 0;
   private deadLettered = 0;
 
-  constructor(readonly pipeline: Pipeline) {
-    super();
+  constructor(
+    private readonly pipeline: Pipeline,
+    private readonly log?: Logger,
+  ) {
     for (const alert of pipeline.openAlerts()) this.alerts.upsert(alert);
   }
 
+  /** Registers a sink for every emission from now on; returns the function that removes it. */
+  addSink(sink: EmissionSink): () => void {
+    this.sinks.push(sink);
+    return () => {
+      const at = this.sinks.indexOf(sink);
+      if (at >= 0) this.sinks.splice(at, 1);
+    };
+  }
+
   /**
-   * Runs one valid record through the pipeline and publishes what it produced. A bug that throws on
-   * one record must not stall the stream (the consumer would retry it forever): it comes back as a
-   * CW_INTERNAL rejection, to be dead-lettered with the record.
+   * Runs one valid record through the pipeline; returns what it produced, which every sink has
+   * received by then. A record the pipeline refuses becomes a dead letter (built by `deadLetterOf`).
+   * A bug that throws on one record must not stall the stream (the consumer would retry it
+   * forever): it is refused as CW_INTERNAL and dead-lettered with the record.
    */
-  handle(record: ReplayRecord): IngestResult {
+  handle(record: ReplayRecord, deadLetterOf: DeadLetterOf): Emission {
     let result: IngestResult;
     try {
       result = this.pipeline.ingest(record);
     } catch (err) {
-      return { alerts: [], rejected: createError('CW_INTERNAL', `internal error while processing this event: ${(err as Error).message}`, undefined, { cause: err }) };
+      return this.reject(deadLetterOf(createError('CW_INTERNAL', `internal error while processing this event: ${(err as Error).message}`, undefined, { cause: err })));
     }
+    // A record the pipeline looked at and refused (too late, over maxSeries) counts as processed too.
     this.eventsProcessed++;
-    if ('change' in record) this.emit('change', record.change);
-    for (const emitted of result.alerts) {
-      const alert = this.withAcknowledgement(emitted);
-      this.alerts.upsert(alert);
-      this.emit('alert', alert);
-    }
-    return result;
+    if (result.rejected) return this.reject(deadLetterOf(result.rejected));
+    const produced = result.alerts;
+    const changes = 'change' in record ? [record.change] : [];
+    if (produced.length === 0 && changes.length === 0) return EMPTY_EMISSION;
+    const alerts = produced.map((emitted) => this.withAcknowledgement(emitted));
+    for (const alert of alerts) this.alerts.upsert(alert);
+    return this.dispatch({ alerts, changes, incidents: [], deadLetters: [] });
   }
 
-  /** Marks alerts acknowledged: their open emissions from now on say `acknowledged`, and each is re-published once now. */
+  /** Counts and emits a record that could not be used (refused by an edge's decoding or by the pipeline). */
+  reject(deadLetter: DeadLetter): Emission {
+    this.deadLettered++;
+    return this.dispatch({ alerts: [], changes: [], incidents: [], deadLetters: [deadLetter] });
+  }
+
+  /** Marks alerts acknowledged: their open emissions from now on say `acknowledged`, and each is emitted once now. */
   acknowledge(alertIds: readonly string[]): void {
+    const alerts: Alert[] = [];
     for (const id of alertIds) {
       this.acknowledged.add(id);
       const alert = this.alerts.get(id);
       if (alert?.status === 'firing') {
         const acknowledged = { ...alert, status: 'acknowledged' as const };
         this.alerts.upsert(acknowledged);
-        this.emit('alert', acknowledged);
+        alerts.push(acknowledged);
       }
     }
+    this.dispatch({ alerts, changes: [], incidents: [], deadLetters: [] });
   }
 
-  /** Publishes an incident change to subscribers (the socket gateway). */
+  /** Emits an incident that was opened or changed (by the router, or by a person through it). */
   publishIncident(incident: Incident): void {
-    this.emit('incident', incident);
+    this.dispatch({ alerts: [], changes: [], incidents: [incident], deadLetters: [] });
   }
 
-  private withAcknowledgement(alert: Alert): Alert {
-    if (alert.status === 'resolved') {
-      this.acknowledged.delete(alert.id);
-      return alert;
-    }
-    return this.acknowledged.has(alert.id) ? { ...alert, status: 'acknowledged' } : alert;
+  /** Emits the automation panel's new state (rollbacks, freezes, kill switch). */
+  publishAutomation(automation: AutomationSnapshot): void {
+    this.dispatch({ alerts: [], changes: [], incidents: [], deadLetters: [], automation });
   }
 
-  /** Counts and publishes an event that could not be used. */
-  reject(deadLetter: DeadLetter): void {
-    this.deadLettered++;
-    this.emit('deadletter', deadLetter);
+  /** The pipeline's state, for a checkpoint. */
+  snapshot(): PipelineSnapshot {
+    return this.pipeline.snapshot();
+  }
+
+  /** How many series the pipeline tracks. */
+  get seriesCount(): number {
+    return this.pipeline.seriesCount;
   }
 
   /** Recent changes, newest first. */
@@ -105,5 +123,26 @@ export class Changewatch extends EventEmitter<CoreEvents> {
   /** Counters for dashboards and /readyz. */
   stats(kafkaConnected: boolean): ServerStats {
     return { eventsProcessed: this.eventsProcessed, deadLettered: this.deadLettered, alertsFiring: this.alerts.countOpen(), kafkaConnected };
+  }
+
+  private withAcknowledgement(alert: Alert): Alert {
+    if (alert.status === 'resolved') {
+      this.acknowledged.delete(alert.id);
+      return alert;
+    }
+    return this.acknowledged.has(alert.id) ? { ...alert, status: 'acknowledged' } : alert;
+  }
+
+  /** Hands the emission to every sink; one that throws is logged and does not keep it from the others. */
+  private dispatch(emission: Emission): Emission {
+    if (isEmpty(emission)) return emission;
+    for (const sink of this.sinks) {
+      try {
+        sink.accept(emission);
+      } catch (err) {
+        this.log?.error({ err, sink: sink.name }, 'an emission sink threw; the other sinks still got the emission');
+      }
+    }
+    return emission;
   }
 }

@@ -1,8 +1,8 @@
 /**
- * Wires the running service together in one place: store → checkpoint → pipeline → core → Kafka
- * edge, alert router (incidents and notifications) → delivery worker and guarded automation
- * (freezes, rollbacks, kill switch), HTTP edge and socket gateway. `npm start`, the demo, the tests and the benchmarks all start
- * changewatch through `startService`.
+ * Wires the running service together in one place: store → checkpoint → pipeline → core, whose
+ * emissions go to three sinks (the Kafka producer, the alert router, the socket gateway); the
+ * router → delivery worker and guarded automation (freezes, rollbacks, kill switch); the HTTP edge.
+ * `npm start`, the demo, the tests and the benchmarks all start changewatch through `startService`.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,7 +18,6 @@ import { createNotifiers } from './alerts/notifiers/index.ts';
 import { SilenceBook } from './alerts/stages/mute.ts';
 import type { Config } from './config.ts';
 import { Changewatch } from './core.ts';
-import type { AutomationSnapshot } from '../contract/automation.ts';
 import { createActionsRouter } from './http/actions-routes.ts';
 import { createHttpApp } from './http/app.ts';
 import { Authenticator, readAccess, requireRole, socketReadAccess } from './http/auth.ts';
@@ -69,30 +68,32 @@ export async function startService(config: Config, log: Logger): Promise<Running
   const checkpoint = await checkpoints.load();
   const pipeline = createPipeline(config.pipeline, config.services, checkpoint?.state);
   if (checkpoint) log.info({ series: pipeline.seriesCount, offsets: checkpoint.offsets }, 'restored pipeline state from checkpoint');
-  const core = new Changewatch(pipeline);
+  const core = new Changewatch(pipeline, log.child({ component: 'core' }));
   const ingest = new KafkaIngest(config, core, checkpoints, log);
+  // The one output path: every sink hears every emission (server/emission.ts).
+  const sinks = [core.addSink(ingest)];
 
-  const delivery = new DeliveryWorker({ store, notifiers: createNotifiers(config.notify), logger: log.child({ component: 'delivery' }) });
   const silences = await SilenceBook.load(store.audit);
   const killSwitch = new KillSwitch(store.audit);
   const rollbacks = new RollbackService({ store, config: config.rollback, killSwitch, logger: log.child({ component: 'rollback' }) });
+  // Approved rollbacks are sent by the same worker as notifications (backoff, circuit breaker).
+  const delivery = new DeliveryWorker({ store, notifiers: createNotifiers(config.notify), sources: [rollbacks.delivery], logger: log.child({ component: 'delivery' }) });
   const freezes = new FreezeService({ store, config: config.freeze });
-  // Dashboards hear of every change to rollbacks, freezes and the kill switch; `io` exists once HTTP is up.
-  let broadcastAutomation: (snapshot: AutomationSnapshot) => void = () => undefined;
   const automation = new Automation({
     rollbacks,
+    delivery,
     freezes,
     killSwitch,
     rollbackConfig: config.rollback,
     log: log.child({ component: 'automation' }),
-    onChange: (snapshot) => broadcastAutomation(snapshot),
+    onChange: (snapshot) => core.publishAutomation(snapshot),
   });
   if (config.rollback.mode !== 'off' && config.rollback.webhook === undefined) {
     log.warn({ mode: config.rollback.mode }, 'rollback.webhook is not configured: rollbacks are proposed on the dashboard but approving one is refused; roll back by hand');
   }
   const alertRouter = await AlertRouter.start({
     store,
-    core,
+    ports: core,
     incidents: config.incidents,
     notify: config.notify,
     maintenance: config.maintenance,
@@ -102,6 +103,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
     onEnqueued: () => delivery.wake(),
     onRouted: (alert, incident) => automation.consider(alert, incident),
   });
+  sinks.push(core.addSink(alertRouter));
   delivery.start();
   automation.start();
 
@@ -131,9 +133,6 @@ export async function startService(config: Config, log: Logger): Promise<Running
     authorize: socketReadAccess(authenticator),
     automation: () => automation.snapshot(),
   });
-  broadcastAutomation = (snapshot) => void gateway.io.emit('automation', snapshot);
-  const onIncident = (incident: Parameters<typeof core.publishIncident>[0]): void => void gateway.io.emit('incident', incident);
-  core.on('incident', onIncident);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, () => resolve());
@@ -158,10 +157,10 @@ export async function startService(config: Config, log: Logger): Promise<Running
     stop: () =>
       (stopping ??= (async () => {
         await ingest.stop().catch((err: unknown) => log.error({ err }, 'error while stopping Kafka ingest'));
+        for (const removeSink of sinks) removeSink();
         await alertRouter.stop();
         await automation.stop();
         await delivery.stop();
-        core.off('incident', onIncident);
         await gateway.close();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -1,36 +1,55 @@
 /**
  * The alert router: the one place where the alert stages are wired, Alertmanager-style:
  *
- *   core `alert` → persist → group (+ hysteresis) → mute → notify (outbox) → DeliveryWorker (retry)
+ *   alert emission → dedup → group (+ hysteresis) → mute → notify (outbox) → persist
+ *   timer tick, person's acknowledge/resolve   →   mute → notify (outbox)
+ *   outbox → DeliveryWorker (the retry stage: backoff, circuit breaker)
  *
- * Alert emissions, timer ticks and people's actions are handled one at a time on a queue. An
- * emission's store writes (alert, incident, outbox rows or suppression record) commit in one
- * transaction, together with those of the emissions that waited with it (up to 50). The
- * notification decision is a reconciliation of the stored incident against what its outbox already
- * holds, so after a crash the router resumes without paging twice or losing a page.
+ * The router is a sink of the core's emissions (server/emission.ts) and talks back through two
+ * narrow ports (acknowledge alerts, publish an incident), never to the core itself. Emissions,
+ * timer ticks and people's actions are handled one at a time on a queue. An emission's store
+ * writes (alert, incident, outbox rows or suppression record) commit in one transaction, together
+ * with those of the emissions that waited with it (up to 50). The notification decision is a
+ * reconciliation of the stored incident against the last notification written for it, so after a
+ * crash the router resumes without paging twice or losing a page.
  */
-import type { ChangeEvent } from '../../contract/events.ts';
 import type { Alert } from '../../contract/alert.ts';
 import type { Incident } from '../../contract/incident.ts';
-import type { Changewatch } from '../core.ts';
+import type { Emission, EmissionSink } from '../emission.ts';
 import { createError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Repositories, Store } from '../store/store.ts';
+import { IncidentMemory } from './incident-memory.ts';
 import type { NotifierConfig } from './notifiers/config.ts';
 import type { IncidentsConfig, MaintenanceWindow } from './stages/config.ts';
-import { groupOf, openIncident, reconcileIncident } from './stages/group.ts';
-import { FlapWindow } from './stages/hysteresis.ts';
-import { muteReason, type SilenceBook } from './stages/mute.ts';
-import { dueNotification, notifyStateFromOutbox, writeNotification, type NotifyState } from './stages/notify.ts';
-import { persistAlert, persistChange } from './stages/persist.ts';
+import { dedupStage, type EmissionStep } from './stages/dedup.ts';
+import { groupStage, type GroupedStep } from './stages/group.ts';
+import { muteStage, type SilenceBook } from './stages/mute.ts';
+import { dueNotification, hasPaged, notifyStage, type IncidentStep } from './stages/notify.ts';
+import { persistChange, persistStage } from './stages/persist.ts';
+import { chain, type Stage } from './stages/stage.ts';
 
 /** Most alert emissions committed in one transaction. */
 const MAX_GROUP = 50;
 
+/** How far back a resolved incident may still have a resolve to send when the router starts. */
+const RESUME_RESOLVED_WITHIN_MS = 24 * 3_600_000;
+
+/** What the router tells the rest of the service (the core implements both). */
+export interface RouterPorts {
+  /** A person acknowledged these alerts' incident: their emissions say `acknowledged` from now on. */
+  acknowledge(alertIds: readonly string[]): void;
+  /** An incident was opened or changed visibly: dashboards and any feed should hear of it. */
+  publishIncident(incident: Incident): void;
+}
+
+/** The parts of the store the router uses. */
+export type RouterStore = Pick<Store, 'transaction' | 'incidents' | 'alerts' | 'outbox' | 'changes'>;
+
 /** What the router needs. */
 export interface AlertRouterOptions {
-  store: Store;
-  core: Changewatch;
+  store: RouterStore;
+  ports: RouterPorts;
   incidents: IncidentsConfig;
   notify: readonly NotifierConfig[];
   maintenance: readonly MaintenanceWindow[];
@@ -48,58 +67,51 @@ export interface AlertRouterOptions {
   tickMs?: number;
 }
 
-/** An incident the router still has business with: open, or resolved with its resolve not yet sent. */
-interface TrackedIncident {
-  incident: Incident;
-  state: NotifyState;
-}
-
 /** Routes alert emissions into incidents and notifications; owns the incident lifecycle. */
-export class AlertRouter {
-  private readonly tracked = new Map<string, TrackedIncident>();
-  private readonly incidentOfAlert = new Map<string, string>();
-  /**
-   * The newest stored emission of alerts of tracked incidents, so that routing an emission does not
-   * read all of its incident's alerts back from the store (in a storm that was most of the work).
-   * The router is the only writer of alerts; the cache is dropped whenever a transaction fails.
-   */
-  private readonly latest = new Map<string, Alert>();
-  /** Alerts still firing in an incident a person resolved: ignored until they resolve. */
-  private readonly detached = new Set<string>();
-  private readonly flap: FlapWindow;
+export class AlertRouter implements EmissionSink {
+  /** Names this sink in logs. */
+  readonly name = 'alert-router';
+  private readonly memory: IncidentMemory;
+  /** What happens to one alert emission. */
+  private readonly routeEmission: Stage<EmissionStep, GroupedStep>;
+  /** What happens to an incident on a timer tick or a person's action. */
+  private readonly notifyIncident: Stage<IncidentStep>;
   private readonly now: () => number;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   /** Alert emissions not routed yet, oldest first (see `routeWaiting`). */
   private readonly waiting: Alert[] = [];
   private routingQueued = false;
-  private readonly onAlert = (alert: Alert): void => {
-    this.waiting.push(alert);
-    this.queueRouting();
-  };
-  private readonly onChange = (change: ChangeEvent): void => void this.run(() => persistChange(this.options.store, change)).catch(() => {});
 
   private constructor(private readonly options: AlertRouterOptions) {
-    this.flap = new FlapWindow(options.incidents.flapWindowMs);
+    this.memory = new IncidentMemory(options.incidents.flapWindowMs);
     this.now = options.now ?? Date.now;
+    const mutes = { silences: options.silences, maintenance: options.maintenance };
+    const target = { notify: options.notify, publicUrl: options.publicUrl, incidents: options.incidents };
+    this.routeEmission = chain(dedupStage(this.memory), groupStage(this.memory, options.incidents), muteStage<GroupedStep>(mutes), notifyStage<GroupedStep>(target), persistStage<GroupedStep>());
+    this.notifyIncident = chain(muteStage<IncidentStep>(mutes), notifyStage<IncidentStep>(target));
   }
 
-  /** Loads the incidents still in progress, subscribes to the core and starts the timers. */
+  /** Loads the incidents still in progress and starts the timers; register it as a sink of the core to feed it. */
   static async start(options: AlertRouterOptions): Promise<AlertRouter> {
     const router = new AlertRouter(options);
     await router.load();
-    options.core.on('alert', router.onAlert);
-    options.core.on('change', router.onChange);
     router.timer = setInterval(() => void router.run(() => router.tick()).catch(() => {}), options.tickMs ?? 1_000);
     router.timer.unref();
     return router;
   }
 
-  /** Unsubscribes, stops the timers and waits for queued work. */
+  /** The sink: alert emissions are queued for routing, changes stored. Incidents it emitted itself are ignored. */
+  accept(emission: Emission): void {
+    for (const change of emission.changes) void this.run(() => persistChange(this.options.store, change)).catch(() => {});
+    if (emission.alerts.length === 0) return;
+    this.waiting.push(...emission.alerts);
+    this.queueRouting();
+  }
+
+  /** Stops the timers and waits for queued work (remove it from the core's sinks first). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    this.options.core.off('alert', this.onAlert);
-    this.options.core.off('change', this.onChange);
     await this.idle();
   }
 
@@ -131,24 +143,22 @@ export class AlertRouter {
 
   /** Tracks the open incidents and the resolved ones whose resolve has not been written yet, and remembers alerts detached by a person's resolve. */
   private async load(): Promise<void> {
-    const { store, core } = this.options;
+    const { store, ports } = this.options;
     const now = this.now();
-    const open = await store.incidents.list({ status: ['firing', 'acknowledged'], limit: 1000 });
-    const recentlyResolved = await store.incidents.list({ status: ['resolved'], updatedSince: new Date(now - 24 * 3_600_000).toISOString(), limit: 1000 });
-    for (const incident of [...open, ...recentlyResolved]) {
-      const state = notifyStateFromOutbox(await store.outbox.list({ incidentId: incident.id, limit: 1000 }), now);
+    for (const incident of await store.incidents.listInProgress(new Date(now - RESUME_RESOLVED_WITHIN_MS).toISOString())) {
+      const state = await this.memory.notifyStateOf(store, incident.id, now);
       if (incident.status === 'resolved') {
         // A person resolved it while alerts still fired: they stay ignored until they resolve,
         // across restarts too, or the next emission would page again for what someone closed.
-        for (const alert of await store.alerts.getMany(incident.alertIds)) if (alert.status !== 'resolved') this.detached.add(alert.id);
-        if (state.lastAction !== 'trigger' && state.lastAction !== 'acknowledge') continue;
+        for (const alert of await store.alerts.getMany(incident.alertIds)) if (alert.status !== 'resolved') this.memory.detach(alert.id);
+        if (!hasPaged(state)) continue;
         // The flap window restarts with the process: its wall-clock start was not stored.
-        this.flap.resolved(incident.groupKey, incident.id, now);
+        this.memory.flap.resolved(incident.groupKey, incident.id, now);
       }
-      this.track(incident, state);
-      if (incident.status === 'acknowledged') core.acknowledge(incident.alertIds);
+      this.memory.track(incident, state);
+      if (incident.status === 'acknowledged') ports.acknowledge(incident.alertIds);
     }
-    if (this.tracked.size > 0) this.options.log.info({ incidents: this.tracked.size }, 'resumed incidents in progress');
+    if (this.memory.tracked.size > 0) this.options.log.info({ incidents: this.memory.tracked.size }, 'resumed incidents in progress');
   }
 
   /** Queues one `routeWaiting` step unless one is queued already. */
@@ -176,14 +186,12 @@ export class AlertRouter {
         }
       });
     } catch (err) {
-      this.latest.clear();
+      this.memory.forgetEmissions();
       if (group.length === 1) throw err;
       // The in-memory incidents ran ahead of what was rolled back: reload them as a restart would,
       // then route the group one emission per transaction, so one bad emission costs only itself.
       this.options.log.warn({ err, emissions: group.length }, 'routing a group of alert emissions failed; routing them one by one');
-      this.tracked.clear();
-      this.incidentOfAlert.clear();
-      this.detached.clear();
+      this.memory.clear();
       await this.load();
       for (const alert of group) {
         try {
@@ -199,77 +207,41 @@ export class AlertRouter {
   }
 
   /**
-   * The persist → group → hysteresis → mute → notify chain for one alert emission, inside the
-   * caller's transaction. The router's own view of its incidents is updated at once (the next
-   * emission of the group needs it); what tells others (dashboards, delivery, automation) is
-   * returned, to be run once the transaction committed.
+   * Runs one alert emission through the stages, inside the caller's transaction. The router's own
+   * memory of its incidents is updated at once (the next emission of the group needs it); what
+   * tells others (dashboards, delivery, automation) is returned, to be run once the transaction
+   * committed.
    */
   private async route(tx: Repositories, alert: Alert): Promise<(() => void) | undefined> {
-    if (this.detached.has(alert.id)) {
-      if ((await persistAlert(tx, alert)) && this.latest.has(alert.id)) this.latest.set(alert.id, alert);
-      if (alert.status === 'resolved') this.detached.delete(alert.id);
-      return undefined;
-    }
     const now = this.now();
-    if (!(await persistAlert(tx, alert))) return undefined; // a replayed, older emission
-    const found = await this.incidentFor(tx, alert, now);
-    if (found === undefined) return undefined;
-    const { incident: previous, isNew } = found;
-    this.latest.set(alert.id, alert);
-    const alerts = await this.alertsOf(tx, previous.alertIds.includes(alert.id) ? previous.alertIds : [...previous.alertIds, alert.id]);
-    const incident = reconcileIncident(previous, alerts, new Date(now).toISOString());
-    await tx.incidents.upsert(incident);
-    if (incident.status === 'resolved' && previous.status !== 'resolved') this.flap.resolved(incident.groupKey, incident.id, now);
-    if (incident.status !== 'resolved') this.flap.forget(incident.groupKey);
-    const before = this.tracked.get(incident.id)?.state ?? notifyStateFromOutbox(await tx.outbox.list({ incidentId: incident.id, limit: 1000 }), now);
-    const state = await this.notifyIfDue(tx, incident, alerts, before, now);
-    this.settle(incident, state, now);
+    const step = await this.routeEmission.run({ tx, now, alert });
+    if (step === undefined) return undefined;
+    const { incident, previous, isNew, before, state } = step;
+    this.memory.settle(incident, state, now);
     return () => {
       if (state.lastSentAt !== before.lastSentAt) this.options.onEnqueued();
       this.options.onRouted?.(alert, incident);
-      if (isNew || changedVisibly(previous, incident)) this.options.core.publishIncident(incident);
+      if (isNew || changedVisibly(previous, incident)) this.options.ports.publishIncident(incident);
     };
-  }
-
-  /** The incident an alert belongs to: its current one, an open one of its group, a re-openable one, or a new one. */
-  private async incidentFor(tx: Repositories, alert: Alert, now: number): Promise<{ incident: Incident; isNew: boolean } | undefined> {
-    const knownId = this.incidentOfAlert.get(alert.id);
-    const known = knownId === undefined ? undefined : (this.tracked.get(knownId)?.incident ?? (await tx.incidents.get(knownId)));
-    if (known !== undefined) return { incident: known, isNew: false };
-    if (alert.status === 'resolved') return undefined; // resolved before it was ever grouped: nothing to tell anyone
-    const group = groupOf(alert, this.options.incidents);
-    const open = await tx.incidents.findOpenByGroupKey(group.key);
-    if (open !== undefined) return { incident: open, isNew: false };
-    const reopenable = this.flap.reopenable(group.key, now);
-    const flapping = reopenable === undefined ? undefined : this.tracked.get(reopenable)?.incident;
-    if (flapping !== undefined) return { incident: flapping, isNew: false };
-    const fresh = openIncident(alert, group, new Date(now).toISOString());
-    // After a crash the same input re-creates the same id: continue that incident, do not open another.
-    const stored = await tx.incidents.get(fresh.id);
-    return stored === undefined ? { incident: fresh, isNew: true } : { incident: stored, isNew: false };
-  }
-
-  /** Writes the notification the incident is due, if any; returns the new notify state. */
-  private async notifyIfDue(tx: Repositories, incident: Incident, alerts: readonly Alert[], state: NotifyState, now: number): Promise<NotifyState> {
-    const action = dueNotification(incident, state, this.flap.settled(incident.groupKey, now), this.options.incidents, now);
-    if (action === undefined) return state;
-    const muted = muteReason(alerts, this.options.silences.list(), this.options.maintenance, now);
-    return writeNotification(tx, this.options, action, incident, alerts, state, muted, now);
   }
 
   /** The timers: pages whose groupWait, groupInterval or repeatInterval passed; resolves whose flap window passed. */
   private async tick(): Promise<void> {
     const now = this.now();
     let enqueued = false;
-    for (const { incident, state } of [...this.tracked.values()]) {
-      const settled = this.flap.settled(incident.groupKey, now);
+    for (const { incident, state } of [...this.memory.tracked.values()]) {
+      const settled = this.memory.flap.settled(incident.groupKey, now);
+      // Checked before opening a transaction: on most ticks nothing is due.
       if (dueNotification(incident, state, settled, this.options.incidents, now) === undefined) {
-        if (incident.status === 'resolved' && settled && state.lastAction !== 'trigger' && state.lastAction !== 'acknowledge') this.untrack(incident);
+        if (this.memory.isDone(incident, state, now)) this.memory.untrack(incident);
         continue;
       }
-      const next = await this.options.store.transaction(async (tx) => this.notifyIfDue(tx, incident, await this.alertsOf(tx, incident.alertIds), state, now));
+      const step = await this.options.store.transaction(async (tx) =>
+        this.notifyIncident.run({ tx, now, incident, alerts: await this.memory.alertsOf(tx, incident.alertIds), settled, before: state, state }),
+      );
+      const next = step?.state ?? state;
       enqueued ||= next.lastSentAt !== state.lastSentAt;
-      this.settle(incident, next, now);
+      this.memory.settle(incident, next, now);
     }
     if (enqueued) this.options.onEnqueued();
   }
@@ -279,7 +251,7 @@ export class AlertRouter {
     const now = this.now();
     const at = new Date(now).toISOString();
     const outcome = await this.options.store.transaction(async (tx) => {
-      const previous = this.tracked.get(incidentId)?.incident ?? (await tx.incidents.get(incidentId));
+      const previous = this.memory.tracked.get(incidentId)?.incident ?? (await tx.incidents.get(incidentId));
       if (previous === undefined) throw createError('CW_NOT_FOUND', `no incident ${incidentId}`);
       if (previous.status === 'resolved') throw createError('CW_CONFLICT', `incident ${incidentId} is already resolved`);
       if (action === 'acknowledge' && previous.status === 'acknowledged') return { incident: previous, state: undefined };
@@ -289,50 +261,20 @@ export class AlertRouter {
           : { ...previous, status: 'resolved', resolvedAt: at, updatedAt: at };
       await tx.incidents.upsert(incident);
       await tx.audit.append({ actor, action: `incident.${action}`, target: `incident:${incident.id}`, reason: reason || `${action}d through the API`, evidence: { incident } });
-      const alerts = await this.alertsOf(tx, incident.alertIds);
-      const before = this.tracked.get(incident.id)?.state ?? notifyStateFromOutbox(await tx.outbox.list({ incidentId: incident.id, limit: 1000 }), now);
+      const alerts = await this.memory.alertsOf(tx, incident.alertIds);
+      const before = await this.memory.notifyStateOf(tx, incident.id, now);
       // A person's decision is final at once: no flap window before a resolve they asked for.
-      const paged = before.lastAction === 'trigger' || before.lastAction === 'acknowledge';
-      const due = action === 'resolve' ? (paged ? 'resolve' : undefined) : dueNotification(incident, before, true, this.options.incidents, now);
-      const state = due === undefined ? before : await writeNotification(tx, this.options, due, incident, alerts, before, muteReason(alerts, this.options.silences.list(), this.options.maintenance, now), now);
-      if (action === 'resolve') for (const alert of alerts) if (alert.status !== 'resolved') this.detached.add(alert.id);
-      return { incident, state };
+      const step = await this.notifyIncident.run({ tx, now, incident, alerts, settled: true, before, state: before });
+      if (action === 'resolve') for (const alert of alerts) if (alert.status !== 'resolved') this.memory.detach(alert.id);
+      return { incident, state: step?.state ?? before };
     });
     if (outcome.state === undefined) return outcome.incident;
-    if (action === 'resolve') this.untrack(outcome.incident);
-    else this.track(outcome.incident, outcome.state);
+    if (action === 'resolve') this.memory.untrack(outcome.incident);
+    else this.memory.track(outcome.incident, outcome.state);
     this.options.onEnqueued();
-    if (action === 'acknowledge') this.options.core.acknowledge(outcome.incident.alertIds);
-    this.options.core.publishIncident(outcome.incident);
+    if (action === 'acknowledge') this.options.ports.acknowledge(outcome.incident.alertIds);
+    this.options.ports.publishIncident(outcome.incident);
     return outcome.incident;
-  }
-
-  /** The newest emission of each of `ids` (in that order), from the cache or else the store. */
-  private async alertsOf(tx: Repositories, ids: readonly string[]): Promise<Alert[]> {
-    const missing = ids.filter((id) => !this.latest.has(id));
-    if (missing.length) for (const alert of await tx.alerts.getMany(missing)) this.latest.set(alert.id, alert);
-    return ids.flatMap((id) => this.latest.get(id) ?? []);
-  }
-
-  /** Keeps tracking an incident, or lets it go once its resolve is written (or was never needed). */
-  private settle(incident: Incident, state: NotifyState, now: number): void {
-    const done = incident.status === 'resolved' && this.flap.settled(incident.groupKey, now) && state.lastAction !== 'trigger' && state.lastAction !== 'acknowledge';
-    if (done) this.untrack(incident);
-    else this.track(incident, state);
-  }
-
-  private track(incident: Incident, state: NotifyState): void {
-    this.tracked.set(incident.id, { incident, state });
-    for (const alertId of incident.alertIds) this.incidentOfAlert.set(alertId, incident.id);
-  }
-
-  private untrack(incident: Incident): void {
-    this.tracked.delete(incident.id);
-    this.flap.forget(incident.groupKey);
-    for (const alertId of incident.alertIds) {
-      this.incidentOfAlert.delete(alertId);
-      this.latest.delete(alertId);
-    }
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * The socket.io edge: sends each dashboard a snapshot on connect, then every alert and change as
- * the core publishes them, counters every few seconds, and the automation panel's snapshot. Dashboards batch on their side.
+ * The socket.io edge: sends each dashboard a snapshot on connect, then everything the core emits
+ * (alerts, changes, incidents, the automation panel's state) and counters every few seconds.
+ * Dashboards batch on their side.
  */
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
@@ -8,6 +9,7 @@ import type { ServerStats } from '../../contract/alert.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../contract/socket.ts';
 import type { AutomationSnapshot } from '../../contract/automation.ts';
 import type { Changewatch } from '../core.ts';
+import type { Emission } from '../emission.ts';
 
 /** The typed socket.io server of changewatch. */
 export type ChangewatchSocketServer = Server<ClientToServerEvents, ServerToClientEvents>;
@@ -15,7 +17,11 @@ export type ChangewatchSocketServer = Server<ClientToServerEvents, ServerToClien
 /** A socket.io middleware that admits or refuses a connecting dashboard (read access). */
 export type SocketAuthorizer = Parameters<ChangewatchSocketServer['use']>[0];
 
-/** Attaches socket.io to `http` and wires it to the core; returns a function that detaches it. */
+/**
+ * Attaches socket.io to `http` and registers it with the core as a sink: every alert, change,
+ * incident and automation state the core emits goes to every connected dashboard. Returns the
+ * server and the function that detaches it.
+ */
 export function attachSocketGateway(
   http: HttpServer,
   core: Changewatch,
@@ -23,7 +29,7 @@ export function attachSocketGateway(
   options: {
     authorize?: SocketAuthorizer;
     statsEveryMs?: number;
-    /** The automation snapshot each dashboard gets on connect (later ones are broadcast by the caller). */
+    /** The automation snapshot each dashboard gets on connect (later ones arrive as emissions). */
     automation?: () => Promise<AutomationSnapshot>;
   } = {},
 ): { io: ChangewatchSocketServer; close(): Promise<void> } {
@@ -38,18 +44,22 @@ export function attachSocketGateway(
       () => undefined,
     );
   });
-  const onAlert = (alert: Parameters<ServerToClientEvents['alert']>[0]): void => void io.emit('alert', alert);
-  const onChange = (change: Parameters<ServerToClientEvents['change']>[0]): void => void io.emit('change', change);
-  core.on('alert', onAlert);
-  core.on('change', onChange);
+  const removeSink = core.addSink({
+    name: 'socket',
+    accept(emission: Emission) {
+      for (const alert of emission.alerts) io.emit('alert', alert);
+      for (const change of emission.changes) io.emit('change', change);
+      for (const incident of emission.incidents) io.emit('incident', incident);
+      if (emission.automation) io.emit('automation', emission.automation);
+    },
+  });
   const timer = setInterval(() => io.emit('stats', stats()), statsEveryMs);
   timer.unref();
   return {
     io,
     close: async () => {
       clearInterval(timer);
-      core.off('alert', onAlert);
-      core.off('change', onChange);
+      removeSink();
       await new Promise<void>((resolve) => void io.close(() => resolve()));
     },
   };

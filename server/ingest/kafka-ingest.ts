@@ -12,7 +12,8 @@ import type { ChangeEvent, ServiceEntry, TelemetryPoint } from '../../contract/e
 import type { Config } from '../config.ts';
 import type { ReplayRecord } from '../wire/schemas.ts';
 import type { ChangewatchError } from '../errors.ts';
-import type { Changewatch, DeadLetter } from '../core.ts';
+import type { Changewatch } from '../core.ts';
+import type { DeadLetter, Emission, EmissionSink } from '../emission.ts';
 import type { Logger } from '../log.ts';
 import { RateLimitedLog } from '../log.ts';
 import type { EventKind } from '../wire/decode.ts';
@@ -50,7 +51,9 @@ interface RefusedAt {
 }
 
 /** Consumes the input topics and produces alerts and dead letters. */
-export class KafkaIngest {
+export class KafkaIngest implements EmissionSink {
+  /** Names this sink in logs. */
+  readonly name = 'kafka';
   private readonly kafka: Kafka;
   private readonly producer: Producer;
   private readonly publisher: PublishQueue;
@@ -67,7 +70,7 @@ export class KafkaIngest {
   /** Fetched batches not processed yet, oldest first; one loop (`drain`) processes them in order. */
   private readonly queue: FetchedBatch[] = [];
   private draining: Promise<void> | undefined;
-  /** Generation of the fetch thread whose batches are queued (see `accept`). */
+  /** Generation of the fetch thread whose batches are queued (see `enqueue`). */
   private fetchGeneration = 0;
   private stopping = false;
   private lastCheckpointAt = 0;
@@ -75,6 +78,9 @@ export class KafkaIngest {
   /** The checkpoint being written and committed, while processing goes on (see `checkpoint`). */
   private saving: Promise<void> | undefined;
   private producerConnected = false;
+  /** Where the point being handled was read (reused for every point of a batch). */
+  private readonly pointAt: RefusedAt = { topic: '', partition: 0, offset: 0, key: null, index: -1 };
+  private pointBeingHandled: TelemetryPoint | undefined;
 
   constructor(
     private readonly config: Config,
@@ -103,7 +109,7 @@ export class KafkaIngest {
         topics: Object.fromEntries(this.kindByTopic),
         maxQueuedMessages: MAX_QUEUED_MESSAGES,
       },
-      (batch, generation) => this.accept(batch, generation),
+      (batch, generation) => this.enqueue(batch, generation),
       log,
     );
     this.producer.on(this.producer.events.CONNECT, () => (this.producerConnected = true));
@@ -184,7 +190,7 @@ export class KafkaIngest {
   }
 
   /** A batch from the fetch thread: queued, and the processing loop started if it is idle. */
-  private accept(batch: FetchedBatch, generation: number): void {
+  private enqueue(batch: FetchedBatch, generation: number): void {
     if (this.stopping) return;
     if (generation !== this.fetchGeneration) {
       // A new fetch thread (the last one died): batches of the old one still queued are dropped,
@@ -218,7 +224,9 @@ export class KafkaIngest {
 
   /**
    * Runs one batch through the core. The hot path of the service: points are read from the batch's
-   * columns one at a time, with no closures or objects beyond the point itself.
+   * columns one at a time, with no closures or objects beyond the point itself (`at` and
+   * `deadLetterOfPoint` are reused for every point). What the core emits reaches the topics through
+   * `accept`, like every other sink's.
    */
   private async processBatch(batch: FetchedBatch): Promise<void> {
     const { topic, partition } = batch;
@@ -227,57 +235,65 @@ export class KafkaIngest {
     // Even a batch that is all below the position carries series identities later batches refer to.
     this.series.absorb(batch);
     if (batch.nextOffset <= from) return;
-    const alerts: Message[] = [];
-    const deadLetters: Message[] = [];
-    const at: RefusedAt = { topic, partition, offset: 0, key: null, index: -1 };
+    const at = this.pointAt;
+    at.topic = topic;
+    at.partition = partition;
 
     const columns = batch.points;
     for (let i = 0; i < columns.length; i++) {
       const offset = columns.offsets[i]!;
       if (offset < from) continue;
       const point = this.series.point(columns, i);
-      const result = this.core.handle({ metric: point });
-      if (result.rejected) {
-        // The message's own key is not kept for points; by the contract it is the service.
-        at.offset = offset;
-        at.key = Buffer.from(point.service);
-        at.index = columns.items[i]!;
-        this.refuse(at, deadLetters, result.rejected, JSON.stringify(point));
-      }
-      for (const alert of result.alerts) alerts.push({ key: alert.id, value: JSON.stringify(alert) });
+      // The message's own key is not kept for points; by the contract it is the service.
+      at.offset = offset;
+      at.index = columns.items[i]!;
+      this.pointBeingHandled = point;
+      this.core.handle({ metric: point }, this.deadLetterOfPoint);
     }
     for (const record of batch.records) {
       if (record.offset < from) continue;
-      const result = this.core.handle(recordOf(batch.kind, record.value));
-      if (result.rejected) this.refuse({ topic, partition, offset: record.offset, key: record.key, index: record.index }, deadLetters, result.rejected, JSON.stringify(record.value));
-      for (const alert of result.alerts) alerts.push({ key: alert.id, value: JSON.stringify(alert) });
+      const refusedAt: RefusedAt = { topic, partition, offset: record.offset, key: record.key, index: record.index };
+      this.core.handle(recordOf(batch.kind, record.value), (error) => this.deadLetter(refusedAt, error, JSON.stringify(record.value)));
     }
     for (const reject of batch.rejects) {
       if (reject.offset < from) continue;
-      this.refuse({ topic, partition, offset: reject.offset, key: reject.key, index: reject.index }, deadLetters, rejectError(reject), reject.original);
+      this.core.reject(this.deadLetter({ topic, partition, offset: reject.offset, key: reject.key, index: reject.index }, rejectError(reject), reject.original));
     }
 
-    // Produced in the background; the checkpoint waits for the acknowledgement before it records these offsets.
-    this.publisher.add(this.config.kafka.topics.alerts, alerts);
-    this.publisher.add(this.config.kafka.topics.deadletter, deadLetters);
     this.positions.set(key, batch.nextOffset);
     this.dirty = true;
     if (this.publisher.backlog > MAX_UNACKNOWLEDGED_MESSAGES) await this.publisher.flushed();
     if (!this.saving && Date.now() - this.lastCheckpointAt >= this.config.kafka.checkpointIntervalMs) await this.checkpoint();
   }
 
-  /** Counts, dead-letters and logs one refused record. */
-  private refuse(at: RefusedAt, deadLetters: Message[], error: ChangewatchError, original: Uint8Array | string): void {
+  /**
+   * The Kafka sink: every alert emission goes to the alerts topic (keyed by alert id, so one
+   * alert's statuses stay in order on one partition) and every dead letter, from whichever edge,
+   * to the dead-letter topic. Produced in the background; a checkpoint waits for the
+   * acknowledgement before it records the offsets they came from.
+   */
+  accept(emission: Emission): void {
+    if (emission.alerts.length) this.publisher.add(this.config.kafka.topics.alerts, emission.alerts.map((alert) => ({ key: alert.id, value: JSON.stringify(alert) })));
+    if (emission.deadLetters.length) this.publisher.add(this.config.kafka.topics.deadletter, emission.deadLetters.map(toDeadLetterMessage));
+  }
+
+  /** The dead letter of the point being handled, at `pointAt`. */
+  private readonly deadLetterOfPoint = (error: ChangewatchError): DeadLetter => {
+    const point = this.pointBeingHandled!;
+    this.pointAt.key = Buffer.from(point.service);
+    return this.deadLetter(this.pointAt, error, JSON.stringify(point));
+  };
+
+  /** Builds (and logs) the dead letter of one refused record; the core counts and emits it. */
+  private deadLetter(at: RefusedAt, error: ChangewatchError, original: Uint8Array | string): DeadLetter {
     const key = at.key ? Buffer.from(at.key.buffer, at.key.byteOffset, at.key.byteLength) : null;
     const source: DeadLetter['source'] = { kind: 'kafka', topic: at.topic, partition: at.partition, offset: String(at.offset), ...(key ? { key: key.toString() } : {}) };
     if (at.index >= 0) source.index = at.index;
     const bytes = typeof original === 'string' ? original : Buffer.from(original.buffer, original.byteOffset, original.byteLength);
-    const deadLetter: DeadLetter = { error, original: bytes, source };
-    this.core.reject(deadLetter);
-    deadLetters.push(toDeadLetterMessage(deadLetter, key));
     const where = { topic: at.topic, partition: at.partition, offset: String(at.offset), index: at.index >= 0 ? at.index : undefined };
     if (error.code === 'CW_INTERNAL') this.log.error({ ...where, err: error.cause }, error.message);
     else this.badInputLog.warn(error.code, where, error.message);
+    return { error, original: bytes, source };
   }
 
   /**
@@ -291,7 +307,7 @@ export class KafkaIngest {
   private async checkpoint(): Promise<void> {
     await this.publisher.flushed();
     const offsets = this.consumedOffsets();
-    const written = this.checkpoints.save({ state: this.core.pipeline.snapshot(), offsets });
+    const written = this.checkpoints.save({ state: this.core.snapshot(), offsets });
     this.lastCheckpointAt = Date.now();
     this.dirty = false;
     this.saving = this.commitOnceWritten(written, offsets).finally(() => (this.saving = undefined));
@@ -318,7 +334,8 @@ function recordOf(kind: EventKind, value: ChangeEvent | TelemetryPoint | Service
 }
 
 /** The dead-letter record: the original bytes as the value, the reason and the source in headers. */
-function toDeadLetterMessage(deadLetter: DeadLetter, key: Buffer | null): Message {
+function toDeadLetterMessage(deadLetter: DeadLetter): Message {
+  const key = deadLetter.source.kind === 'kafka' && deadLetter.source.key !== undefined ? Buffer.from(deadLetter.source.key) : null;
   const bytes = typeof deadLetter.original === 'string' ? Buffer.from(deadLetter.original) : deadLetter.original;
   const truncated = bytes.length > MAX_DEAD_LETTER_BYTES;
   const { source } = deadLetter;

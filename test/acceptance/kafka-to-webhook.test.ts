@@ -1,7 +1,7 @@
 /**
  * End to end on the real mock broker: change + telemetry on Kafka → alert → incident → a signed
  * webhook and a PagerDuty trigger on a real local receiver; acknowledge through the API → PagerDuty
- * acknowledge; recovery → resolve. A restart on the same data dir does not page again, and a
+ * acknowledge and an `acknowledged` alert on the alerts topic; recovery → resolve. A restart on the same data dir does not page again, and a
  * silence mutes the page while the incident is still recorded.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { FileCheckpointStore } from '../../server/ingest/file-checkpoint.ts';
 import { createLogger } from '../../server/log.ts';
 import { startService, type RunningService } from '../../server/service.ts';
 import { aChange, stepSeries } from '../support/factories.ts';
-import { connectedProducer, eventually, topicEnv, uniqueTopics } from '../support/kafka-helpers.ts';
+import { connectedProducer, eventually, topicEnv, TopicReader, uniqueTopics } from '../support/kafka-helpers.ts';
 
 const brokers = inject('kafkaBrokers');
 const OPERATOR_TOKEN = 'cw_acceptance-operator-token';
@@ -186,6 +186,12 @@ describe('Kafka to pager, end to end (real broker, real receivers)', () => {
     expect(pd().find((e) => e.event_action === 'acknowledge')!.dedup_key).toBe(`changewatch/${incident.id}`);
     await eventually(() => socketIncidents.some((i) => i.id === incident.id && i.status === 'acknowledged'), 5_000, 'the incident event');
     await eventually(() => socketAlerts.some((a) => incident.alertIds.includes(a.id) && a.status === 'acknowledged'), 5_000, 'the acknowledged alert');
+    // The alerts topic hears the same statuses as the dashboards: the acknowledgement too (one output path).
+    const alertsTopic = await TopicReader.start(brokers, setup.topics.alerts);
+    cleanup.push(() => alertsTopic.stop());
+    const statusesOnTopic = () =>
+      alertsTopic.messages.map((m) => JSON.parse(m.value.toString()) as Alert).filter((a) => incident.alertIds.includes(a.id)).map((a) => a.status);
+    await alertsTopic.waitFor(() => statusesOnTopic().includes('acknowledged'), 10_000);
 
     // Back to normal for longer than resolveAfterMs (event time): the alert resolves, so does the incident.
     const recovery = stepSeries({ normal: 8, anomalous: 0, start: series.at(-1)!.timestamp + 10_000 });
@@ -198,6 +204,9 @@ describe('Kafka to pager, end to end (real broker, real receivers)', () => {
     const { body: detail } = await api<{ incident: Incident; alerts: Array<{ status: string }> }>(`${service.url}/api/v1/incidents/${incident.id}`);
     expect(detail.incident.status).toBe('resolved');
     expect(detail.alerts.every((a) => a.status === 'resolved')).toBe(true);
+    await alertsTopic.waitFor(() => statusesOnTopic().includes('resolved'), 10_000);
+    expect(statusesOnTopic()[0]).toBe('firing');
+    expect(statusesOnTopic().indexOf('acknowledged')).toBeLessThan(statusesOnTopic().indexOf('resolved'));
     const audit = await service.store.audit.list({ target: `incident:${incident.id}` });
     expect(audit.map((e) => [e.actor, e.action])).toContainEqual(['ops-alice', 'incident.acknowledge']);
   }, 90_000);

@@ -2,6 +2,7 @@
  * Small factories for test events: valid by default, overridable field by field.
  */
 import type { ChangeEvent, TelemetryPoint } from '../../contract/events.ts';
+import type { DeadLetterOf } from '../../server/core.ts';
 import type { ReplayRecord } from '../../server/wire/schemas.ts';
 
 /** A fixed start of event time for tests: 2026-03-02T00:00:00Z. */
@@ -47,4 +48,9 @@ export function stepSeries(options: { service?: string; metric?: string; start?:
 /** Wraps points as replay records. */
 export function metricRecords(points: TelemetryPoint[]): ReplayRecord[] {
   return points.map((metric) => ({ metric }));
+}
+
+/** The dead letter a test's record would get if refused: an HTTP array item at index 0. */
+export function httpDeadLetterOf(original = '{}'): DeadLetterOf {
+  return (error) => ({ error, original, source: { kind: 'http', index: 0 } });
 }

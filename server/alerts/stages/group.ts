@@ -1,13 +1,19 @@
 /**
  * The group stage: which incident an alert belongs to. Alerts share an incident when their top
  * suspect is the same change (the culprit and the callers it drags down), else when the configured
- * `groupBy` labels are equal. Pure functions; the router owns state and storage.
+ * `groupBy` labels are equal. The grouping rules are pure functions; `groupStage` applies them to
+ * the router's memory and store, and the flap window (stages/hysteresis.ts) lets a flapping group
+ * re-open its incident instead of opening another.
  */
 import { createHash } from 'node:crypto';
 import type { Alert, Severity } from '../../../contract/alert.ts';
 import { SEVERITIES } from '../../../contract/alert.ts';
 import type { Incident } from '../../../contract/incident.ts';
+import type { IncidentMemory } from '../incident-memory.ts';
 import type { IncidentsConfig } from './config.ts';
+import type { EmissionStep } from './dedup.ts';
+import type { IncidentStep } from './notify.ts';
+import type { Stage } from './stage.ts';
 
 /** The group an alert falls into. */
 export interface AlertGroup {
@@ -95,4 +101,52 @@ function earliest(times: readonly string[]): string {
 
 function latest(times: readonly string[]): string {
   return times.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
+}
+
+/** An alert emission once grouped: its incident as it was and as it is now. */
+export interface GroupedStep extends EmissionStep, IncidentStep {
+  /** The incident before this emission (for a new one, as just opened). */
+  previous: Incident;
+  isNew: boolean;
+}
+
+/**
+ * The group stage: finds the alert's incident (its current one, an open one of its group, one
+ * re-openable in the flap window, or a new one) and reconciles it with the alert's emission. An
+ * alert that resolves without ever having been grouped goes no further: nothing to tell anyone.
+ */
+export function groupStage(memory: IncidentMemory, config: IncidentsConfig): Stage<EmissionStep, GroupedStep> {
+  /** The incident an alert belongs to, or `undefined` for a resolved alert that never was grouped. */
+  const incidentFor = async ({ tx, alert, now }: EmissionStep): Promise<{ incident: Incident; isNew: boolean } | undefined> => {
+    const knownId = memory.incidentIdOf(alert.id);
+    const known = knownId === undefined ? undefined : (memory.tracked.get(knownId)?.incident ?? (await tx.incidents.get(knownId)));
+    if (known !== undefined) return { incident: known, isNew: false };
+    if (alert.status === 'resolved') return undefined;
+    const group = groupOf(alert, config);
+    const open = await tx.incidents.findOpenByGroupKey(group.key);
+    if (open !== undefined) return { incident: open, isNew: false };
+    const reopenable = memory.flap.reopenable(group.key, now);
+    const flapping = reopenable === undefined ? undefined : memory.tracked.get(reopenable)?.incident;
+    if (flapping !== undefined) return { incident: flapping, isNew: false };
+    const fresh = openIncident(alert, group, new Date(now).toISOString());
+    // After a crash the same input re-creates the same id: continue that incident, do not open another.
+    const stored = await tx.incidents.get(fresh.id);
+    return stored === undefined ? { incident: fresh, isNew: true } : { incident: stored, isNew: false };
+  };
+  return {
+    name: 'group',
+    async run(step) {
+      const found = await incidentFor(step);
+      if (found === undefined) return undefined;
+      const { tx, alert, now } = step;
+      const { incident: previous, isNew } = found;
+      memory.remember(alert);
+      const alerts = await memory.alertsOf(tx, previous.alertIds.includes(alert.id) ? previous.alertIds : [...previous.alertIds, alert.id]);
+      const incident = reconcileIncident(previous, alerts, new Date(now).toISOString());
+      if (incident.status === 'resolved' && previous.status !== 'resolved') memory.flap.resolved(incident.groupKey, incident.id, now);
+      if (incident.status !== 'resolved') memory.flap.forget(incident.groupKey);
+      const before = await memory.notifyStateOf(tx, incident.id, now);
+      return { ...step, previous, isNew, incident, alerts, settled: memory.flap.settled(incident.groupKey, now), before, state: before };
+    },
+  };
 }

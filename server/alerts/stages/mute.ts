@@ -12,6 +12,8 @@ import type { Alert } from '../../../contract/alert.ts';
 import type { AuditRepository } from '../../store/repositories/audit.ts';
 import { coveringMutes, isInForce, type Silence, type SilenceInput } from '../../../contract/silence.ts';
 import type { MaintenanceWindow } from './config.ts';
+import type { IncidentStep } from './notify.ts';
+import type { Stage } from './stage.ts';
 
 /** What mutes an incident right now, or `undefined` when nothing does. */
 export function muteReason(alerts: readonly Alert[], silences: readonly Silence[], windows: readonly MaintenanceWindow[], now: number): string | undefined {
@@ -28,10 +30,10 @@ export class SilenceBook {
 
   private constructor(private readonly now: () => number) {}
 
-  /** Rebuilds the unexpired silences from the audit log. */
+  /** Rebuilds the unexpired silences from every silence entry of the audit log, however old. */
   static async load(audit: AuditRepository, now: () => number = Date.now): Promise<SilenceBook> {
     const book = new SilenceBook(now);
-    const entries = await audit.list({ action: 'silence.', limit: 1000 });
+    const entries = await audit.listAll({ action: 'silence.' });
     // Newest first: replay oldest first so that an expiry follows its creation.
     for (const entry of entries.reverse()) {
       if (entry.action === 'silence.create') {
@@ -85,5 +87,20 @@ export function newSilence(input: SilenceInput, actor: string, now: number): Sil
     createdBy: actor,
     comment: input.comment,
     createdAt,
+  };
+}
+
+/**
+ * The mute stage: notes what mutes the incident now (an active silence or maintenance window
+ * covering every one of its alerts). A muted incident is still grouped, stored and shown; only its
+ * notifications are recorded as suppressed, by the notify stage.
+ */
+export function muteStage<T extends IncidentStep>(mutes: { silences: Pick<SilenceBook, 'list'>; maintenance: readonly MaintenanceWindow[] }): Stage<T> {
+  return {
+    name: 'mute',
+    async run(step) {
+      const muted = muteReason(step.alerts, mutes.silences.list(), mutes.maintenance, step.now);
+      return muted === undefined ? step : { ...step, muted };
+    },
   };
 }

@@ -16,6 +16,7 @@ import type { NotifierConfig } from '../notifiers/config.ts';
 import { selectEndpoints } from '../notifiers/match.ts';
 import type { NotificationAction } from '../notifiers/types.ts';
 import type { IncidentsConfig } from './config.ts';
+import type { Stage } from './stage.ts';
 
 /** What has been told about one incident, and when (wall-clock epoch ms). */
 export interface NotifyState {
@@ -35,11 +36,19 @@ export function freshNotifyState(now: number): NotifyState {
   return { openedAt: now, alertsAtLastSend: 0 };
 }
 
-/** Rebuilds the state from the incident's outbox rows (oldest first), after a restart. */
-export function notifyStateFromOutbox(rows: readonly OutboxEntry[], now: number): NotifyState {
-  const last = rows.at(-1);
+/** Rebuilds the state from the last outbox row written for the incident (after a restart), or a fresh one when there is none. */
+export function notifyStateFromLatest(last: OutboxEntry | undefined, now: number): NotifyState {
   if (last === undefined) return freshNotifyState(now);
   return { openedAt: now, lastAction: last.action, lastSentAt: last.createdAt, alertsAtLastSend: last.notification.incident.alertIds.length };
+}
+
+/**
+ * The "already paged" rule: someone was paged about the incident and has not been told it resolved
+ * (its last notification was a trigger or an acknowledge). Only such an incident sends acknowledge
+ * and resolve, and the router keeps tracking it until it does.
+ */
+export function hasPaged(state: NotifyState): boolean {
+  return state.lastAction === 'trigger' || state.lastAction === 'acknowledge';
 }
 
 /**
@@ -48,7 +57,6 @@ export function notifyStateFromOutbox(rows: readonly OutboxEntry[], now: number)
  * never paged (still in `groupWait`, or muted) does not send them.
  */
 export function dueNotification(incident: Incident, state: NotifyState, settled: boolean, timing: IncidentsConfig, now: number): NotificationAction | undefined {
-  const paged = state.lastAction === 'trigger' || state.lastAction === 'acknowledge';
   switch (incident.status) {
     case 'firing':
       if (state.lastAction !== 'trigger') return now - state.openedAt >= timing.groupWaitMs ? 'trigger' : undefined;
@@ -57,7 +65,7 @@ export function dueNotification(incident: Incident, state: NotifyState, settled:
     case 'acknowledged':
       return state.lastAction === 'trigger' ? 'acknowledge' : undefined;
     case 'resolved':
-      return paged && settled ? 'resolve' : undefined;
+      return hasPaged(state) && settled ? 'resolve' : undefined;
   }
 }
 
@@ -99,6 +107,36 @@ export async function writeNotification(
   await enqueueNotifications(tx.outbox, endpoints, { action, incident, alerts: ordered, dashboardUrl: incidentUrl(target.publicUrl, incident.id) }, now);
   const next: NotifyState = { openedAt: state.openedAt, lastAction: action, lastSentAt: now, alertsAtLastSend: incident.alertIds.length };
   return next;
+}
+
+/** An incident on its way through the mute and notify stages, inside the routing transaction. */
+export interface IncidentStep {
+  tx: Repositories;
+  /** Wall clock, epoch ms. */
+  now: number;
+  incident: Incident;
+  /** Its alerts' newest emissions. */
+  alerts: readonly Alert[];
+  /** Whether a resolved incident's flap window has passed (always true for a person's resolve). */
+  settled: boolean;
+  /** What had been told about it before this step. */
+  before: NotifyState;
+  /** What has been told once this step is done (`before` until the notify stage writes something). */
+  state: NotifyState;
+  /** Set by the mute stage: what mutes the incident now. */
+  muted?: string;
+}
+
+/** The notify stage: writes the notification the incident is due, if any (to the outbox, or as suppressed when muted). */
+export function notifyStage<T extends IncidentStep>(target: NotifyTarget & { incidents: IncidentsConfig }): Stage<T> {
+  return {
+    name: 'notify',
+    async run(step) {
+      const action = dueNotification(step.incident, step.before, step.settled, target.incidents, step.now);
+      if (action === undefined) return step;
+      return { ...step, state: await writeNotification(step.tx, target, action, step.incident, step.alerts, step.before, step.muted, step.now) };
+    },
+  };
 }
 
 /** Open before resolved, then most severe, then highest score. */

@@ -1,14 +1,22 @@
 /**
- * The persist stage: every alert emission and every change seen goes to the store, inside the
- * transaction of the incident write it leads to, so a crash keeps both or neither.
+ * The persist stage: the incident an emission changed goes to the store, inside the transaction
+ * that recorded the emission (dedup) and its notification (notify), so a crash keeps all or none;
+ * and every change seen is stored for the dashboard's history and change-failure rates.
  */
 import type { ChangeEvent } from '../../../contract/events.ts';
-import type { Alert } from '../../../contract/alert.ts';
 import type { Repositories } from '../../store/store.ts';
+import type { IncidentStep } from './notify.ts';
+import type { Stage } from './stage.ts';
 
-/** Stores an alert emission; `false` when a newer emission of the same alert is already stored (a replay). */
-export function persistAlert(repositories: Pick<Repositories, 'alerts'>, alert: Alert): Promise<boolean> {
-  return repositories.alerts.upsert(alert);
+/** The persist stage: writes the step's incident as it now is. */
+export function persistStage<T extends IncidentStep>(): Stage<T> {
+  return {
+    name: 'persist',
+    async run(step) {
+      await step.tx.incidents.upsert(step.incident);
+      return step;
+    },
+  };
 }
 
 /** Stores a change event (idempotent by change id). */

@@ -100,6 +100,16 @@ export class IncidentRepository {
     );
     return rows.map(toIncident);
   }
+
+  /**
+   * Every incident the alert router still has business with: all open ones and those resolved at or
+   * after `resolvedSince` (ISO-8601), oldest change first. Not limited: this is the router's working
+   * set, which it must load whole after a restart.
+   */
+  async listInProgress(resolvedSince: string): Promise<Incident[]> {
+    const rows = await this.sql.query<IncidentRow>(`SELECT * FROM incidents WHERE status <> 'resolved' OR updated_at >= $1 ORDER BY updated_at, id`, [resolvedSince]);
+    return rows.map(toIncident);
+  }
 }
 
 /** Maps a row to the contract type, leaving absent optional fields out. */

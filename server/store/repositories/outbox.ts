@@ -182,6 +182,12 @@ export class OutboxRepository {
     return rows.map(toEntry);
   }
 
+  /** The newest row written for an incident (what was last told about it), whatever its status. */
+  async latestFor(incidentId: string): Promise<OutboxEntry | undefined> {
+    const rows = await this.sql.query<OutboxRow>('SELECT * FROM notification_outbox WHERE incident_id = $1 ORDER BY seq DESC LIMIT 1', [incidentId]);
+    return rows[0] === undefined ? undefined : toEntry(rows[0]);
+  }
+
   /** Row counts per endpoint and status, for metrics and the dashboard. */
   async countByStatus(): Promise<Array<{ endpoint: string; status: OutboxStatus; count: number }>> {
     const rows = await this.sql.query<{ endpoint: string; status: OutboxStatus; count: number | string }>(

@@ -7,7 +7,9 @@ import { Authenticator, authConfigSchema, hashToken, socketReadAccess } from '..
 import { attachSocketGateway } from '../../../server/http/socket-gateway.ts';
 import { createPipeline } from '../../../server/pipeline/create.ts';
 import { DEFAULT_PIPELINE_OPTIONS } from '../../../server/pipeline/pipeline.ts';
-import { aChange } from '../../support/factories.ts';
+import type { AutomationSnapshot } from '../../../contract/automation.ts';
+import type { Incident } from '../../../contract/incident.ts';
+import { aChange, httpDeadLetterOf } from '../../support/factories.ts';
 
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
@@ -34,13 +36,19 @@ function connect(url: string, token?: string): Promise<{ socket: Socket; snapsho
 }
 
 describe('socket gateway', () => {
-  it('sends a snapshot on connect and every change after it', async () => {
+  it('sends a snapshot on connect, then every change, incident and automation state the core emits', async () => {
     const { url, core } = await serve(true);
     const { socket, snapshot } = await connect(url);
     expect(snapshot).toMatchObject({ alerts: [], changes: [] });
     const change = new Promise((resolve) => socket.once('change', resolve));
-    core.handle({ change: aChange() });
+    const incident = new Promise((resolve) => socket.once('incident', resolve));
+    const automation = new Promise((resolve) => socket.once('automation', resolve));
+    core.handle({ change: aChange() }, httpDeadLetterOf());
+    core.publishIncident({ id: 'inc-1' } as Incident);
+    core.publishAutomation({ killSwitch: { engaged: false } } as AutomationSnapshot);
     expect(await change).toMatchObject({ id: 'chg-1' });
+    expect(await incident).toEqual({ id: 'inc-1' });
+    expect(await automation).toEqual({ killSwitch: { engaged: false } });
   });
 
   it('refuses dashboards without a viewer token when anonymous reads are off', async () => {

@@ -114,7 +114,7 @@ describe('Kafka ingest (real broker)', () => {
     expect(JSON.parse(dead!.value.toString())).toEqual(extra);
     // Both points were handled (one refused by the pipeline); the first one started the only series.
     expect(service.core.stats(true)).toMatchObject({ eventsProcessed: 2, deadLettered: 1 });
-    expect(service.core.pipeline.seriesCount).toBe(1);
+    expect(service.core.seriesCount).toBe(1);
   });
 
   it('does not skip a recreated topic whose offsets start again below the checkpoint', async () => {

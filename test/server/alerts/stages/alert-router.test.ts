@@ -1,5 +1,4 @@
 /** The wired stages on a real store (PGlite and PostgreSQL): flapping, human actions, silences, timers, restarts. */
-import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AlertRouter } from '../../../../server/alerts/alert-router.ts';
 import { notifyConfigSchema } from '../../../../server/alerts/notifiers/config.ts';
@@ -7,7 +6,6 @@ import { generateWebhookSecret } from '../../../../server/alerts/notifiers/stand
 import { incidentsConfigSchema } from '../../../../server/alerts/stages/config.ts';
 import { SilenceBook } from '../../../../server/alerts/stages/mute.ts';
 import type { Alert } from '../../../../contract/alert.ts';
-import type { Changewatch } from '../../../../server/core.ts';
 import { createLogger } from '../../../../server/log.ts';
 import { AlertRepository } from '../../../../server/store/repositories/alerts.ts';
 import type { Store } from '../../../../server/store/store.ts';
@@ -24,7 +22,8 @@ async function setup(backend: StoreBackend, incidents: Record<string, number> = 
   const database = await backend.create();
   cleanup.push(() => database.cleanup());
   const clock = { now: Date.parse('2026-03-02T10:00:00Z') };
-  const core = Object.assign(new EventEmitter(), { acknowledged: [] as string[], acknowledge(ids: string[]) { this.acknowledged.push(...ids); }, publishIncident() {} });
+  // The router's ports, as the core implements them: what it acknowledged and published.
+  const ports = { acknowledged: [] as string[], published: [] as string[], acknowledge(ids: readonly string[]) { this.acknowledged.push(...ids); }, publishIncident(incident: { id: string }) { this.published.push(incident.id); } };
   const notify = notifyConfigSchema.parse([{ name: 'hook', type: 'webhook', url: 'http://127.0.0.1:9/hook', secret: generateWebhookSecret() }]);
 
   /** Opens the store and starts a router on it, as the service does at start. */
@@ -33,7 +32,7 @@ async function setup(backend: StoreBackend, incidents: Record<string, number> = 
     const silences = await SilenceBook.load(store.audit, () => clock.now);
     const router = await AlertRouter.start({
       store,
-      core: core as unknown as Changewatch,
+      ports,
       incidents: incidentsConfigSchema.parse({ groupWaitMs: 0, flapWindowMs: 60_000, ...incidents }),
       notify,
       maintenance: [],
@@ -52,8 +51,10 @@ async function setup(backend: StoreBackend, incidents: Record<string, number> = 
     return { store, router, silences, stop };
   };
   let running = await boot();
+  /** Hands the router one emission of `alert`, as the core does, without waiting. */
+  const feed = (alert: Alert) => running.router.accept({ alerts: [alert], changes: [], incidents: [], deadLetters: [] });
   const emit = async (alert: Alert) => {
-    core.emit('alert', alert);
+    feed(alert);
     await running.router.idle();
   };
   /** Lets a few timer ticks run at the current clock. */
@@ -78,7 +79,8 @@ async function setup(backend: StoreBackend, incidents: Record<string, number> = 
       return running.silences;
     },
     clock,
-    core,
+    ports,
+    feed,
     emit,
     ticks,
     actions,
@@ -137,7 +139,7 @@ describe.each(STORE_BACKENDS)('alert router on $name', { timeout: 60_000 }, (bac
     const oneByOne = await setup(backend);
     for (const alert of storm) await oneByOne.emit(alert);
     const grouped = await setup(backend);
-    for (const alert of storm) grouped.core.emit('alert', alert);
+    for (const alert of storm) grouped.feed(alert);
     await grouped.router.idle();
     expect(await outcome(grouped.store)).toEqual(await outcome(oneByOne.store));
     expect(await outcome(grouped.store)).toHaveLength(8);
@@ -147,7 +149,7 @@ describe.each(STORE_BACKENDS)('alert router on $name', { timeout: 60_000 }, (bac
     // is routed again one by one, so only the bad emission is lost.
     const broken = await setup(backend);
     const bad = { ...anAlert({ id: 'alrt-bad', service: 'svc-bad' }), startedAt: null } as unknown as Alert;
-    for (const alert of [...storm.slice(0, 10), bad, ...storm.slice(10)]) broken.core.emit('alert', alert);
+    for (const alert of [...storm.slice(0, 10), bad, ...storm.slice(10)]) broken.feed(alert);
     await broken.router.idle();
     expect(await outcome(broken.store)).toEqual(await outcome(oneByOne.store));
     expect(await pages(broken.store)).toEqual(await pages(oneByOne.store));
@@ -155,7 +157,7 @@ describe.each(STORE_BACKENDS)('alert router on $name', { timeout: 60_000 }, (bac
   });
 
   it('holds the first page for groupWait so related alerts join it, and records who acknowledged and resolved', async () => {
-    const { store, clock, core, router, emit, ticks, actions } = await setup(backend, { groupWaitMs: 30_000 });
+    const { store, clock, ports, router, emit, ticks, actions } = await setup(backend, { groupWaitMs: 30_000 });
     await emit(anAlert({ id: 'alrt-1' }));
     await emit(anAlert({ id: 'alrt-2', metric: 'error_rate', severity: 'critical' }));
     await ticks();
@@ -168,7 +170,7 @@ describe.each(STORE_BACKENDS)('alert router on $name', { timeout: 60_000 }, (bac
     const [incident] = await store.incidents.list();
     const acked = await router.acknowledge(incident!.id, 'alice', 'on it');
     expect(acked).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'alice' });
-    expect(core.acknowledged).toEqual(['alrt-1', 'alrt-2']);
+    expect(ports.acknowledged).toEqual(['alrt-1', 'alrt-2']);
     await expect(router.acknowledge('inc_nope', 'alice')).rejects.toMatchObject({ code: 'CW_NOT_FOUND' });
     const resolved = await router.resolve(incident!.id, 'bob', 'rolled back by hand');
     expect(resolved.status).toBe('resolved');

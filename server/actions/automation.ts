@@ -1,8 +1,8 @@
 /**
  * Guarded automation, wired: every committed alert emission that names suspects is offered to the
- * freeze service and the rollback policy (one at a time, off the detection path), approved
- * rollbacks are delivered and stale approvals expired on timers, and whoever watches (the
- * dashboards) is told when the picture changed.
+ * freeze service and the rollback policy (one at a time, off the detection path), the delivery
+ * worker is woken when a rollback is approved, stale approvals are expired on a timer, and whoever
+ * watches (the dashboards) is told when the picture changed.
  *
  * Silences and maintenance windows mute notifications only: a rollback still needs its guardrails
  * and (unless `automatic`) a human, and the kill switch is the one control that stops it.
@@ -10,23 +10,25 @@
 import type { Alert } from '../../contract/alert.ts';
 import type { AutomationSnapshot, RollbackView } from '../../contract/automation.ts';
 import type { Incident } from '../../contract/incident.ts';
+import type { DeliveryWorker } from '../alerts/delivery/worker.ts';
 import type { Logger } from '../log.ts';
 import type { FreezeService } from './freeze.ts';
 import type { KillSwitch } from './kill-switch.ts';
 import type { RollbackCandidate, RollbackConfig } from './rollback-policy.ts';
-import { toRollbackView, type RollbackService } from './rollback-service.ts';
+import type { RollbackService } from './rollback-service.ts';
+import { toRollbackView } from './rollback-view.ts';
 
 /** What the automation stage needs. */
 export interface AutomationOptions {
   rollbacks: RollbackService;
+  /** The worker that sends approved rollbacks (from `rollbacks.delivery`); woken after each approval. */
+  delivery: Pick<DeliveryWorker, 'wake'>;
   freezes: FreezeService;
   killSwitch: KillSwitch;
   rollbackConfig: RollbackConfig;
   log: Logger;
   /** Called with a fresh snapshot whenever rollbacks, freezes or the kill switch changed. */
   onChange?: (snapshot: AutomationSnapshot) => void;
-  /** How often approved rollbacks due for (re)delivery are sent (default 2 s). */
-  deliverEveryMs?: number;
   /** How often pending rollbacks past their deadline are expired (default 15 s). */
   expireEveryMs?: number;
 }
@@ -34,14 +36,17 @@ export interface AutomationOptions {
 /** How many decided rollbacks the snapshot carries besides the open ones. */
 const RECENT_DECIDED = 20;
 
-/** Runs freezes and rollbacks for routed alerts and keeps their timers. */
+/** Runs freezes and rollbacks for routed alerts, wakes their delivery and expires stale proposals. */
 export class Automation {
   private readonly options: AutomationOptions;
   /** The latest candidate per alert not yet evaluated: a burst of updates collapses into one evaluation. */
   private readonly waiting = new Map<string, RollbackCandidate>();
   private draining: Promise<void> | undefined;
-  private timers: NodeJS.Timeout[] = [];
+  private expireTimer: NodeJS.Timeout | undefined;
+  private readonly stopListening: () => void;
   private lastPublished = '';
+  /** The publish in progress: publishes run one after another, so an older snapshot never lands after a newer one. */
+  private publishing: Promise<void> = Promise.resolve();
   /** Set by `stop()`: no new candidates. */
   private closing = false;
   /** Set once `stop()` finished: nothing more is published or logged. */
@@ -49,17 +54,14 @@ export class Automation {
 
   constructor(options: AutomationOptions) {
     this.options = options;
+    // A rollback executed, failed or cancelled by the delivery worker changes the picture.
+    this.stopListening = options.rollbacks.delivery.onSettled(() => void this.guard('publish', () => this.publish()));
   }
 
-  /** Starts the delivery and expiry timers, and delivers what a previous run left approved. */
+  /** Starts the expiry timer. */
   start(): void {
-    const { deliverEveryMs = 2_000, expireEveryMs = 15_000 } = this.options;
-    this.timers = [
-      setInterval(() => void this.guard('deliver', () => this.deliver()), deliverEveryMs),
-      setInterval(() => void this.guard('expire', () => this.expire()), expireEveryMs),
-    ];
-    for (const timer of this.timers) timer.unref();
-    void this.guard('deliver', () => this.deliver());
+    this.expireTimer = setInterval(() => void this.guard('expire', () => this.expire()), this.options.expireEveryMs ?? 15_000);
+    this.expireTimer.unref();
   }
 
   /** Offers a committed alert emission to the freeze and rollback policies (asynchronously, in order). */
@@ -78,14 +80,13 @@ export class Automation {
   }
 
   /**
-   * After a person acted through the API: sends what is now approved (or cancels it when the kill
-   * switch went on) without waiting for the timer, then publishes a fresh snapshot if anything changed.
+   * After a person acted through the API: wakes the delivery worker, which sends what is now
+   * approved (or cancels it when the kill switch went on) without waiting for its poll, and
+   * publishes a fresh snapshot if anything changed.
    */
   changed(): void {
-    void this.guard('deliver', async () => {
-      await this.options.rollbacks.deliverDue();
-      await this.publish();
-    });
+    this.options.delivery.wake();
+    void this.guard('publish', () => this.publish());
   }
 
   /** Everything the dashboard's automation panel shows. */
@@ -110,10 +111,11 @@ export class Automation {
     };
   }
 
-  /** Stops the timers, refuses new candidates, and finishes evaluating the ones already waiting. */
+  /** Stops the timer, refuses new candidates, and finishes evaluating the ones already waiting. */
   async stop(): Promise<void> {
     this.closing = true;
-    for (const timer of this.timers) clearInterval(timer);
+    clearInterval(this.expireTimer);
+    this.stopListening();
     await this.draining;
     this.stopped = true;
   }
@@ -126,23 +128,26 @@ export class Automation {
       await this.guard('evaluate', async () => {
         await this.options.freezes.considerIncident(candidate);
         const decision = await this.options.rollbacks.evaluate(candidate);
-        if (decision?.status === 'approved') await this.options.rollbacks.deliverDue();
+        if (decision?.status === 'approved') this.options.delivery.wake();
       });
     }
     await this.guard('publish', () => this.publish());
   }
 
-  private async deliver(): Promise<void> {
-    const report = await this.options.rollbacks.deliverDue();
-    if (report.executed + report.failed + report.cancelled + report.retried > 0) await this.publish();
-  }
-
+  /** Expires stale proposals and publishes when there were any. */
   private async expire(): Promise<void> {
-    if ((await this.options.rollbacks.expireDue()) > 0) await this.publish();
+    if ((await this.options.rollbacks.approvals.expireDue()) > 0) await this.publish();
   }
 
-  /** Sends a snapshot to `onChange` when it differs from the last one sent. */
-  private async publish(): Promise<void> {
+  /** Sends a snapshot to `onChange` when it differs from the last one sent, after any publish in progress. */
+  private publish(): Promise<void> {
+    const next = this.publishing.then(() => this.publishNow());
+    this.publishing = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Takes a snapshot and sends it when it differs from the last one sent. */
+  private async publishNow(): Promise<void> {
     if (!this.options.onChange || this.stopped) return;
     const snapshot = await this.snapshot();
     const text = JSON.stringify(snapshot);

@@ -12,10 +12,11 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AUTHOR_TYPES, type AuthorType } from '../../contract/events.ts';
 import { createError } from '../errors.ts';
-import type { ActionRecord } from '../store/repositories/actions.ts';
+import type { FreezeDetails, FreezeRecord } from '../store/repositories/actions.ts';
 import type { Store } from '../store/store.ts';
 import type { Freeze } from '../../contract/automation.ts';
 import { formatConfidence, topSuspect, type RollbackCandidate } from './rollback-policy.ts';
+import { findAction, transitionWithAudit } from './transition.ts';
 
 /** What a freeze covers. */
 export const FREEZE_SCOPES = ['service', 'agent'] as const;
@@ -57,19 +58,6 @@ export interface GateAnswer {
 
 /** A freeze as the API shows it (defined in the contract). */
 export type { Freeze };
-
-/** Kind-specific data stored in a freeze action's `details`. */
-interface FreezeDetails {
-  scope: FreezeScope;
-  agent: string;
-  authorTypes: AuthorType[];
-  changeType: string;
-  alertId: string;
-  confidence: number;
-  evidence: string[];
-  liftedAt?: string;
-  liftReason?: string;
-}
 
 /** Options; `now` and `newId` are injectable for tests. */
 export interface FreezeServiceOptions {
@@ -127,7 +115,7 @@ export class FreezeService {
         confidence: top.confidence,
         evidence: top.evidence,
       };
-      const action: ActionRecord = {
+      const action: FreezeRecord = {
         id,
         kind: 'freeze',
         status: 'executed',
@@ -137,7 +125,7 @@ export class FreezeService {
         requestedBy: 'policy',
         decidedBy: 'policy',
         reason: '',
-        details: details as unknown as Record<string, unknown>,
+        details,
         createdAt: at,
         updatedAt: at,
       };
@@ -171,21 +159,19 @@ export class FreezeService {
 
   /** A human lifts a freeze; throws `CW_NOT_FOUND` or `CW_FREEZE_NOT_ACTIVE` (already lifted). */
   async lift(id: string, actor: string, reason: string): Promise<Freeze> {
-    const existing = await this.store.actions.get(id);
-    if (!existing || existing.kind !== 'freeze') throw createError('CW_NOT_FOUND', `no freeze ${id}`);
+    const existing = await findAction(this.store.actions, 'freeze', id);
     const at = new Date(this.now()).toISOString();
-    const lifted = await this.store.transaction(async (tx) => {
-      const updated = await tx.actions.transition(id, {
-        from: ['executed'],
-        to: 'lifted',
-        reason: `lifted by ${actor}: ${reason}`,
-        decidedBy: actor,
-        at,
-        details: { liftedAt: at, liftReason: reason },
-      });
-      if (!updated) return undefined;
-      await tx.audit.append({ actor, action: 'freeze.lift', target: `freeze:${id}`, reason, evidence: { freeze: toFreeze(existing) }, at });
-      return updated;
+    const lifted = await transitionWithAudit(this.store, 'freeze', id, {
+      from: ['executed'],
+      to: 'lifted',
+      reason: `lifted by ${actor}: ${reason}`,
+      decidedBy: actor,
+      at,
+      details: { liftedAt: at, liftReason: reason },
+      actor,
+      auditAction: 'freeze.lift',
+      auditReason: reason,
+      evidence: () => ({ freeze: toFreeze(existing) }),
     });
     if (!lifted) throw createError('CW_FREEZE_NOT_ACTIVE', `freeze ${id} is already lifted`);
     return toFreeze(lifted);
@@ -212,8 +198,8 @@ export class FreezeService {
 }
 
 /** The API view of a freeze action. */
-function toFreeze(action: ActionRecord): Freeze {
-  const details = action.details as unknown as FreezeDetails;
+function toFreeze(action: FreezeRecord): Freeze {
+  const { details } = action;
   const lifted = action.status === 'lifted';
   return {
     id: action.id,

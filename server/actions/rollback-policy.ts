@@ -1,12 +1,15 @@
 /**
  * The rollback policy: a pure function from "this change likely broke this service" to a decision
- * (propose, execute, dry-run or suppress) with every reason spelled out. It holds every guardrail
- * and no I/O, so each edge case is testable with plain objects and an explicit clock; the
- * rollback service feeds it the persisted state (kill switch, recent rollbacks) and records the
- * decision.
+ * (propose, execute, dry-run or suppress) with every reason spelled out, and the rules saying how a
+ * decision is recorded (its status, its audit verb, and whether an earlier record already stands
+ * for it). It holds every guardrail and no I/O, so each edge case is testable with plain objects and
+ * an explicit clock; the rollback service feeds it the persisted state (kill switch, recent
+ * rollbacks) and records the decision.
  */
 import { z } from 'zod';
+import type { RollbackStatus } from '../../contract/automation.ts';
 import { CHANGE_TYPES, AUTHOR_TYPES, type EvidenceKind, type Suspect } from '../../contract/events.ts';
+import type { RollbackRecord } from '../store/repositories/actions.ts';
 
 /** What changewatch does when a change is implicated. */
 export const ROLLBACK_MODES = ['off', 'dry-run', 'require-approval', 'automatic'] as const;
@@ -107,6 +110,25 @@ export interface RollbackDecision {
 /** The rate limits' window: one hour, in milliseconds. */
 export const RATE_LIMIT_WINDOW_MS = 60 * 60 * 1000;
 
+/** Statuses that count as a rollback taken, for rate limits, cooldown and deduplication. */
+export const TAKEN_STATUSES: readonly RollbackStatus[] = ['pending', 'approved', 'executed', 'failed', 'dry_run'];
+
+/** The status each outcome is recorded as; `executed` is approved by the policy and then delivered. */
+export const STATUS_OF_OUTCOME: Record<RollbackOutcome, RollbackStatus> = {
+  proposed: 'pending',
+  executed: 'approved',
+  'dry-run': 'dry_run',
+  suppressed: 'suppressed',
+};
+
+/** The audit verb (`rollback.<verb>`) each fresh decision is recorded with. */
+export const AUDIT_VERB_OF_OUTCOME: Record<RollbackOutcome, string> = {
+  proposed: 'propose',
+  executed: 'approve',
+  'dry-run': 'dry_run',
+  suppressed: 'suppress',
+};
+
 /** Decides what to do about `candidate`; pure: same input, same decision. */
 export function decideRollback(candidate: RollbackCandidate, config: RollbackConfig, state: PolicyState): RollbackDecision {
   if (config.mode === 'off') return { outcome: 'suppressed', reasons: ['rollback.mode is off'], evidenceKinds: [] };
@@ -178,6 +200,34 @@ export function decideRollback(candidate: RollbackCandidate, config: RollbackCon
     };
   }
   return { outcome: 'executed', reasons: [`${summary}; automatic: two or more independent kinds of evidence`], ...base };
+}
+
+/**
+ * The recorded rollback that already stands for `decision`, among those of its change, if any. One
+ * decision per change, whichever incident implicates it: once proposed, denied, expired or sent, it
+ * is never proposed again (a human can still roll back by hand). Only a suppression is
+ * re-evaluated, and recorded again only when its reasons changed.
+ */
+export function standingDecision(recorded: readonly RollbackRecord[], candidate: RollbackCandidate, decision: RollbackDecision): RollbackRecord | undefined {
+  return recorded.find(
+    (action) => action.status !== 'suppressed' || action.details.cancelledByKillSwitch === true || (sameOrigin(action, candidate) && sameReasons(action, decision)),
+  );
+}
+
+/** True when a recorded action was decided for the same incident (or, without one, the same alert). */
+function sameOrigin(action: RollbackRecord, candidate: RollbackCandidate): boolean {
+  if (candidate.incidentId !== undefined) return action.incidentId === candidate.incidentId;
+  return action.details.alertId === candidate.alertId;
+}
+
+/**
+ * True when a recorded suppression said what this decision says (nothing new to record). Figures
+ * are ignored: a confidence moving from 0.12 to 0.06 under the same guardrails is not news, and
+ * comparing them would add an audit entry at every re-ranking of a long incident.
+ */
+function sameReasons(action: RollbackRecord, decision: RollbackDecision): boolean {
+  const shape = (text: string): string => text.replace(/\d+(\.\d+)?/g, '#');
+  return action.status === STATUS_OF_OUTCOME[decision.outcome] && shape(action.reason) === shape(decision.reasons.join('; '));
 }
 
 /** The most confident suspect (ties: the earlier one, as the engine ranked it); the only one ever acted on. */

@@ -1,30 +1,27 @@
 /**
  * The delivery worker, the pipeline's "retry" stage and the only place that owns backoff. It leases
- * due outbox rows per endpoint, sends them through the endpoint's notifier and records the outcome:
+ * due jobs from its delivery sources — the notification outbox (one source per endpoint) and any
+ * other given, such as approved rollbacks — sends them and records the outcome:
  *
- * - at-least-once: a row is marked delivered only after a 2xx; a crash mid-attempt leaves it leased,
+ * - at-least-once: a job is marked delivered only after a 2xx; a crash mid-attempt leaves it leased,
  *   and it is sent again when the lease ends (receivers deduplicate on `webhook-id` / `dedup_key`);
- * - in order per incident per endpoint: only the oldest pending row of an incident is ever leased;
+ * - in order per incident per endpoint: the outbox only ever leases an incident's oldest pending row;
  * - retryable failures back off exponentially with full jitter, never sooner than `Retry-After`;
- * - a row that fails finally (non-retryable, `maxAttempts`, or older than `maxAgeMs`) is marked dead,
- *   logged and audited, and the incident's later rows proceed;
- * - endpoints are independent: each has its own concurrency limit and circuit breaker, so a slow or
- *   dead receiver delays only its own rows, and detection only ever writes to the outbox.
+ * - a job that fails finally (non-retryable, `maxAttempts`, or older than `maxAgeMs`) is marked dead
+ *   by its source (which audits it), and the queue proceeds;
+ * - sources are independent: each has its own concurrency limit and circuit breaker, so a slow or
+ *   dead receiver delays only its own jobs, and detection only ever writes to the outbox.
  */
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import type { OutboxEntry } from '../../store/repositories/outbox.ts';
 import type { Store } from '../../store/store.ts';
 import type { DeliveryOutcome, Notifier } from '../notifiers/types.ts';
 import { fullJitterDelay, type BackoffPolicy, type RandomSource } from './backoff.ts';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitSnapshot } from './circuit-breaker.ts';
+import { OutboxSource } from './outbox-source.ts';
+import type { DeliveryJob, DeliveryLogger, DeliverySource } from './source.ts';
 
-/** The logging methods the worker uses (a pino logger fits). */
-export interface DeliveryLogger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
+export type { DeliveryLogger } from './source.ts';
 
 /** Timer functions, injectable so tests can drive time by hand. */
 export interface Timers {
@@ -32,30 +29,32 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
-/** Worker tuning; every field has a production default. */
+/** Worker tuning; every field but `store` and `notifiers` has a production default. */
 export interface DeliveryWorkerOptions {
   store: Store;
   /** Configured endpoints by name; rows of other endpoints stay pending until one is configured again. */
   notifiers: ReadonlyMap<string, Notifier>;
+  /** Further queues to drain besides the outbox (e.g. approved rollbacks); names must differ from every endpoint's. */
+  sources?: readonly DeliverySource[];
   logger?: DeliveryLogger;
   /** Epoch-ms clock used for every scheduling decision (default `Date.now`). */
   now?: () => number;
   /** Jitter source (default `Math.random`). */
   random?: RandomSource;
   timers?: Timers;
-  /** How often to look for due rows when nothing wakes the worker (default 1 s). */
+  /** How often to look for due jobs when nothing wakes the worker (default 1 s). */
   pollIntervalMs?: number;
-  /** How long a leased row is reserved; must exceed the longest notifier timeout (at most 30 s) (default 60 s). */
+  /** How long a leased job is reserved; must exceed the longest send timeout (at most 30 s) (default 60 s). */
   leaseMs?: number;
   /** Default 1 s base, 5 min cap. */
   backoff?: BackoffPolicy;
-  /** Attempts after which a row is dead (default 100: about four hours on average at the default backoff). */
+  /** Attempts after which a job is dead, unless its source says otherwise (default 100: about four hours on average at the default backoff). */
   maxAttempts?: number;
-  /** Age after which a failing row is dead instead of retried (default 24 h). */
+  /** Age after which a failing job is dead instead of retried (default 24 h). */
   maxAgeMs?: number;
   /** Default: open after 5 consecutive failures, probe after 30 s. */
   circuitBreaker?: CircuitBreakerOptions;
-  /** Concurrent attempts per endpoint, across different incidents (default 4). */
+  /** Concurrent attempts per source, across different incidents (default 4). */
   concurrencyPerEndpoint?: number;
   /** Lease owner id (default a random UUID). */
   workerId?: string;
@@ -66,12 +65,13 @@ export interface DeliveryWorkerOptions {
 /** How often old finished rows are deleted (wall clock). */
 const PRUNE_EVERY_MS = 60 * 60_000;
 
-/** What one `processDue` call did. */
+/** What one `processDue` call did; `cancelled` jobs were withdrawn by their source before an attempt. */
 export interface DeliveryReport {
   delivered: number;
   retried: number;
   dead: number;
   released: number;
+  cancelled: number;
 }
 
 /** Counts and states for metrics and the dashboard. */
@@ -83,10 +83,11 @@ export interface DeliveryStatus {
 /** The final fate of one attempt, for the report. */
 type AttemptResult = keyof DeliveryReport;
 
-/** Delivers the outbox. Call `start()` once; call `wake()` after enqueuing. */
+/** Delivers the outbox and the other sources. Call `start()` once; call `wake()` after enqueuing. */
 export class DeliveryWorker {
   private readonly store: Store;
   private readonly notifiers: ReadonlyMap<string, Notifier>;
+  private readonly sources: readonly DeliverySource[];
   private readonly logger: DeliveryLogger;
   private readonly now: () => number;
   private readonly random: RandomSource;
@@ -125,14 +126,16 @@ export class DeliveryWorker {
     this.concurrencyPerEndpoint = options.concurrencyPerEndpoint ?? 4;
     this.workerId = options.workerId ?? randomUUID();
     this.retainFinishedMs = options.retainFinishedMs ?? 7 * 24 * 60 * 60_000;
+    this.sources = [...[...this.notifiers.values()].map((notifier) => new OutboxSource(this.store, notifier, this.logger)), ...(options.sources ?? [])];
     const breakerOptions = options.circuitBreaker ?? { failureThreshold: 5, cooldownMs: 30_000 };
-    for (const name of this.notifiers.keys()) {
-      this.breakers.set(name, new CircuitBreaker(breakerOptions));
-      this.inFlight.set(name, new Set());
+    for (const source of this.sources) {
+      if (this.breakers.has(source.name)) throw new Error(`two delivery sources are named ${source.name}`);
+      this.breakers.set(source.name, new CircuitBreaker(breakerOptions));
+      this.inFlight.set(source.name, new Set());
     }
   }
 
-  /** Starts polling the outbox in the background. */
+  /** Starts polling the sources in the background. */
   start(): void {
     if (this.running || this.shutdown.signal.aborted) return;
     this.running = true;
@@ -140,13 +143,13 @@ export class DeliveryWorker {
     void this.warnAboutUnconfiguredEndpoints();
   }
 
-  /** Looks for due rows now instead of at the next poll (call after enqueuing). */
+  /** Looks for due jobs now instead of at the next poll (call after enqueuing or approving). */
   wake(): void {
     if (this.running) this.schedule(0);
   }
 
   /**
-   * Stops claiming, waits up to `graceMs` for attempts in flight, then aborts the rest; aborted rows
+   * Stops claiming, waits up to `graceMs` for attempts in flight, then aborts the rest; aborted jobs
    * are released without counting an attempt, so the next worker sends them at once.
    */
   async stop(graceMs = 5_000): Promise<void> {
@@ -167,18 +170,18 @@ export class DeliveryWorker {
   }
 
   /**
-   * Leases every due row the endpoints can take now, attempts them, and resolves when those
+   * Leases every due job the sources can take now, attempts them, and resolves when those
    * attempts are recorded. The background loop uses the same steps without waiting; tests call it
    * directly with a hand-driven clock.
    */
   async processDue(): Promise<DeliveryReport> {
     const attempts = await this.dispatchDue();
-    const report: DeliveryReport = { delivered: 0, retried: 0, dead: 0, released: 0 };
+    const report: DeliveryReport = { delivered: 0, retried: 0, dead: 0, released: 0, cancelled: 0 };
     for (const result of await Promise.all(attempts)) report[result] += 1;
     return report;
   }
 
-  /** In-flight counts and circuit states per endpoint. */
+  /** In-flight counts and circuit states per source. */
   status(): DeliveryStatus {
     const now = this.now();
     const status: DeliveryStatus = { inFlight: {}, circuits: {} };
@@ -190,8 +193,8 @@ export class DeliveryWorker {
   }
 
   /**
-   * Deletes finished rows older than `retainFinishedMs` once an hour. Rows of incidents still open
-   * stay whatever their age: the router reads them to know what was already paged.
+   * Deletes finished outbox rows older than `retainFinishedMs` once an hour. Rows of incidents
+   * still open stay whatever their age: the router reads them to know what was already paged.
    */
   private async pruneIfDue(): Promise<void> {
     const now = this.now();
@@ -225,7 +228,7 @@ export class DeliveryWorker {
       await this.dispatchDue();
       await this.pruneIfDue();
     } catch (error) {
-      this.logger.error({ err: describeError(error) }, 'delivery worker could not read the outbox; retrying at the next poll');
+      this.logger.error({ err: describeError(error) }, 'delivery worker could not read its queues; retrying at the next poll');
     } finally {
       this.ticking = false;
     }
@@ -234,27 +237,28 @@ export class DeliveryWorker {
     this.schedule(again ? 0 : this.pollIntervalMs);
   }
 
-  /** Leases due rows for every endpoint with spare capacity and starts their attempts. */
+  /** Leases due jobs for every source with spare capacity and starts their attempts. */
   private async dispatchDue(): Promise<Array<Promise<AttemptResult>>> {
     const started: Array<Promise<AttemptResult>> = [];
     const now = this.now();
     await Promise.all(
-      [...this.notifiers.values()].map(async (notifier) => {
-        const breaker = this.breakers.get(notifier.name)!;
-        const inFlight = this.inFlight.get(notifier.name)!;
+      this.sources.map(async (source) => {
+        const breaker = this.breakers.get(source.name)!;
+        const inFlight = this.inFlight.get(source.name)!;
         const capacity = Math.min(this.concurrencyPerEndpoint - inFlight.size, breaker.allowance(now));
         if (capacity <= 0) return;
-        const rows = await this.store.outbox.claimDue({ endpoint: notifier.name, now, limit: capacity, owner: this.workerId, leaseMs: this.leaseMs });
-        for (const row of rows) {
+        const jobs = await source.claimDue({ now, limit: capacity, owner: this.workerId, leaseMs: this.leaseMs });
+        for (const job of jobs) {
           // Only possible if an attempt outlived its lease; the attempt in flight will record the outcome.
-          if (this.attemptingIds.has(row.id)) continue;
-          this.attemptingIds.add(row.id);
+          const attemptKey = `${source.name}\u0000${job.id}`;
+          if (this.attemptingIds.has(attemptKey)) continue;
+          this.attemptingIds.add(attemptKey);
           breaker.onAttemptStart(now);
-          const attempt = this.attempt(notifier, breaker, row);
+          const attempt = this.attempt(source, breaker, job);
           inFlight.add(attempt);
           void attempt.finally(() => {
             inFlight.delete(attempt);
-            this.attemptingIds.delete(row.id);
+            this.attemptingIds.delete(attemptKey);
             this.wake();
           });
           started.push(attempt);
@@ -264,68 +268,60 @@ export class DeliveryWorker {
     return started;
   }
 
-  /** Sends one row and records the outcome; never rejects. */
-  private async attempt(notifier: Notifier, breaker: CircuitBreaker, row: OutboxEntry): Promise<AttemptResult> {
-    // Notifiers must not throw; if a buggy one does, treat it as a retryable failure rather than lose the row.
-    const outcome = await notifier.send(row.notification, this.shutdown.signal).catch(
-      (error: unknown): DeliveryOutcome => ({ ok: false, retryable: true, reason: `${notifier.type} notifier failed unexpectedly: ${error instanceof Error ? error.name : 'error'}` }),
-    );
+  /** Checks, sends and records one job; never rejects. */
+  private async attempt<Job extends DeliveryJob>(source: DeliverySource<Job>, breaker: CircuitBreaker, job: Job): Promise<AttemptResult> {
     try {
-      return await this.record(breaker, row, outcome);
+      const settled = await source.settleBeforeSending?.(job, this.now());
+      if (settled !== undefined) {
+        breaker.recordAbandoned();
+        return settled;
+      }
+      // Sources must not throw; if a buggy one does, treat it as a retryable failure rather than lose the job.
+      const outcome = await source.send(job, this.shutdown.signal).catch(
+        (error: unknown): DeliveryOutcome => ({ ok: false, retryable: true, reason: `${source.subject} to ${source.name} failed unexpectedly: ${error instanceof Error ? error.name : 'error'}` }),
+      );
+      return await this.record(source, breaker, job, outcome);
     } catch (error) {
-      // The outcome could not be stored: the lease will expire and the row be sent again (at-least-once).
-      this.logger.error({ err: describeError(error), notificationId: row.id, endpoint: row.endpoint }, 'could not record a delivery outcome');
+      // The check or the outcome could not be stored: the lease will expire and the job be sent again (at-least-once).
+      breaker.recordAbandoned();
+      this.logger.error({ err: describeError(error), ...source.describe(job) }, 'could not record a delivery outcome');
       return 'released';
     }
   }
 
-  /** Applies one outcome to the outbox and the breaker. */
-  private async record(breaker: CircuitBreaker, row: OutboxEntry, outcome: DeliveryOutcome): Promise<AttemptResult> {
+  /** Applies one outcome to the source and the breaker. */
+  private async record<Job extends DeliveryJob>(source: DeliverySource<Job>, breaker: CircuitBreaker, job: Job, outcome: DeliveryOutcome): Promise<AttemptResult> {
     const now = this.now();
-    const context = { notificationId: row.id, endpoint: row.endpoint, incidentId: row.incidentId, action: row.action, attempt: row.attempts + 1 };
+    const attempts = job.attempts + 1;
+    const context = { ...source.describe(job), attempt: attempts };
     if (outcome.ok) {
       breaker.recordReachable();
-      await this.store.outbox.markDelivered(row.id, now);
-      this.logger.info({ ...context, status: outcome.status }, 'notification delivered');
+      await source.markDelivered(job, { status: outcome.status, attempts, at: now });
+      this.logger.info({ ...context, status: outcome.status }, `${source.subject} delivered`);
       return 'delivered';
     }
     if (outcome.aborted) {
       breaker.recordAbandoned();
-      await this.store.outbox.releaseLease(row.id);
+      await source.releaseLease(job);
       return 'released';
     }
+    const ageMs = now - job.createdAt;
     if (!outcome.retryable) {
       breaker.recordReachable();
-      await this.markDead(row, `${outcome.reason} (not retryable)`, context);
+      await source.markDead(job, { reason: outcome.reason, attempts, cause: 'rejected', ageMs, at: now });
       return 'dead';
     }
     if (breaker.recordFailure(now, outcome.retryAfterMs)) {
-      this.logger.warn({ endpoint: row.endpoint, circuit: breaker.snapshot(now) }, 'endpoint circuit opened after repeated failures');
+      this.logger.warn({ endpoint: source.name, circuit: breaker.snapshot(now) }, 'endpoint circuit opened after repeated failures');
     }
-    const attempts = row.attempts + 1;
-    if (attempts >= this.maxAttempts || now - row.createdAt >= this.maxAgeMs) {
-      await this.markDead(row, `${outcome.reason} (gave up after ${attempts} attempts over ${Math.round((now - row.createdAt) / 1000)} s)`, context);
+    if (attempts >= (source.maxAttempts ?? this.maxAttempts) || ageMs >= this.maxAgeMs) {
+      await source.markDead(job, { reason: outcome.reason, attempts, cause: 'exhausted', ageMs, at: now });
       return 'dead';
     }
     const delay = Math.max(fullJitterDelay(attempts, this.backoff, this.random), outcome.retryAfterMs ?? 0);
-    await this.store.outbox.scheduleRetry(row.id, { error: outcome.reason, nextAttemptAt: now + delay });
-    this.logger.warn({ ...context, reason: outcome.reason, retryInMs: delay }, 'notification attempt failed; will retry');
+    await source.scheduleRetry(job, { reason: outcome.reason, attempts, nextAttemptAt: now + delay, at: now });
+    this.logger.warn({ ...context, reason: outcome.reason, retryInMs: delay }, `${source.subject} attempt failed; will retry`);
     return 'retried';
-  }
-
-  /** Marks a row dead and audits it in one transaction, and logs it loudly. */
-  private async markDead(row: OutboxEntry, reason: string, context: object): Promise<void> {
-    await this.store.transaction(async (tx) => {
-      if (!(await tx.outbox.markDead(row.id, { error: reason }))) return;
-      await tx.audit.append({
-        actor: 'delivery',
-        action: 'notification.dead',
-        target: `notification:${row.id}`,
-        reason: `notification to ${row.endpoint} for incident ${row.incidentId} (${row.action}) was not delivered: ${reason}`,
-        evidence: { code: 'CW_NOTIFY_DEAD', endpoint: row.endpoint, incidentId: row.incidentId, action: row.action, attempts: row.attempts + 1, enqueuedAt: new Date(row.createdAt).toISOString() },
-      });
-    });
-    this.logger.error({ ...context, code: 'CW_NOTIFY_DEAD', reason }, 'notification is dead: it will not be retried');
   }
 
   /** Pending rows addressed to endpoints no longer configured wait silently; say so once at start. */

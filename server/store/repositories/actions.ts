@@ -1,7 +1,11 @@
 /**
- * Durable actions: rollback requests and their decisions (and, later, freezes). Status changes go
- * through compare-and-set `transition`, so two operators approving at once cannot both win.
+ * Durable actions: rollback requests and their decisions, and freezes. Status changes go through
+ * compare-and-set `transition`, so two operators approving at once cannot both win. Approved
+ * actions are a delivery queue: the delivery worker leases them (`claimApproved`) the way it leases
+ * outbox rows, so two changewatch processes on one PostgreSQL never send the same one at once.
  */
+import type { AuthorType, ChangeAuthor, ChangeType, EvidenceKind } from '../../../contract/events.ts';
+import type { FreezeScope, RollbackStatus } from '../../../contract/automation.ts';
 import type { SqlClient } from '../sql-client.ts';
 import { clampLimit, isoString, optionalIsoString, toNumber, WhereBuilder } from './rows.ts';
 
@@ -19,11 +23,53 @@ export const ACTION_STATUSES = ['pending', 'approved', 'denied', 'expired', 'sup
  */
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
 
-/** One action and its decision trail's latest state (the full trail is in the audit log). */
-export interface ActionRecord {
+/** The statuses a freeze goes through: `executed` while in force, then `lifted`. */
+export type FreezeStatus = Extract<ActionStatus, 'executed' | 'lifted'>;
+
+/** What a rollback action keeps in `details`. */
+export interface RollbackDetails {
+  alertId: string;
+  environment: string;
+  /** The incident's service, where the anomaly was seen (the action's `service` is the change's). */
+  anomalyService: string;
+  fromVersion?: string;
+  toVersion?: string;
+  confidence?: number;
+  changeType?: ChangeType;
+  author?: ChangeAuthor;
+  /** The policy's one-sentence account of the change and its evidence. */
+  summary: string;
+  /** Evidence snapshot at decision time. */
+  evidence: string[];
+  evidenceKinds: EvidenceKind[];
+  reasons: string[];
+  /** ISO-8601 time it was approved (by a human or the policy). */
+  approvedAt?: string;
+  /** Delivery attempts made so far. */
+  attempts?: number;
+  /** The last failed attempt's secret-free reason. */
+  lastError?: string;
+  /** Set when the kill switch cancelled it after approval; such a change is not proposed again. */
+  cancelledByKillSwitch?: boolean;
+}
+
+/** What a freeze action keeps in `details`. */
+export interface FreezeDetails {
+  scope: FreezeScope;
+  agent: string;
+  authorTypes: AuthorType[];
+  changeType: string;
+  alertId: string;
+  confidence: number;
+  evidence: string[];
+  /** ISO-8601, once lifted. */
+  liftedAt?: string;
+  liftReason?: string;
+}
+
+/** The columns every action has, whatever its kind. */
+interface ActionFields {
   id: string;
-  kind: ActionKind;
-  status: ActionStatus;
   service: string;
   changeId?: string;
   incidentId?: string;
@@ -33,8 +79,6 @@ export interface ActionRecord {
   decidedBy?: string;
   /** Why it is in its current status. */
   reason: string;
-  /** Kind-specific data, e.g. from/to version and the evidence snapshot. */
-  details: Record<string, unknown>;
   /** ISO-8601. */
   createdAt: string;
   /** ISO-8601. */
@@ -43,22 +87,42 @@ export interface ActionRecord {
   expiresAt?: string;
 }
 
-/** A compare-and-set status change. */
-export interface ActionTransition {
+/** A rollback action and its decision trail's latest state (the full trail is in the audit log). */
+export interface RollbackRecord extends ActionFields {
+  kind: 'rollback';
+  status: RollbackStatus;
+  details: RollbackDetails;
+}
+
+/** A freeze action and its latest state. */
+export interface FreezeRecord extends ActionFields {
+  kind: 'freeze';
+  status: FreezeStatus;
+  details: FreezeDetails;
+}
+
+/** One stored action; `kind` says what its `details` hold. */
+export type ActionRecord = RollbackRecord | FreezeRecord;
+
+/** The stored action type of one kind. */
+export type ActionOf<K extends ActionKind> = Extract<ActionRecord, { kind: K }>;
+
+/** A compare-and-set status change of an action of kind `K`. */
+export interface ActionTransition<K extends ActionKind> {
   /** The change applies only while the action is in one of these statuses. */
-  from: readonly ActionStatus[];
-  to: ActionStatus;
+  from: ReadonlyArray<ActionOf<K>['status']>;
+  to: ActionOf<K>['status'];
   reason: string;
   decidedBy?: string;
   /** ISO-8601 time of the change. */
   at: string;
   /** Merged into the stored details (shallow). */
-  details?: Record<string, unknown>;
+  details?: Partial<ActionOf<K>['details']>;
 }
 
-/** Filters for listing and counting actions; all optional and combined with AND. */
-export interface ActionFilter {
-  kind?: ActionKind;
+/** Filters for listing and counting actions of kind `K`; all optional and combined with AND. */
+export interface ActionFilter<K extends ActionKind = ActionKind> {
+  kind?: K;
   status?: readonly ActionStatus[];
   service?: string;
   changeId?: string;
@@ -69,21 +133,32 @@ export interface ActionFilter {
   limit?: number;
 }
 
+/** A lease request for approved actions due for delivery (times in epoch ms of the worker's clock). */
+export interface ApprovedClaim<K extends ActionKind> {
+  kind: K;
+  now: number;
+  limit: number;
+  owner: string;
+  leaseMs: number;
+}
+
 /** An actions row as both drivers return it. */
-interface ActionRow {
+type ActionRow = {
   id: string;
-  kind: ActionKind;
-  status: ActionStatus;
   service: string;
   change_id: string | null;
   incident_id: string | null;
   requested_by: string;
   decided_by: string | null;
   reason: string;
-  details: Record<string, unknown>;
   created_at: Date;
   updated_at: Date;
   expires_at: Date | null;
+} & ({ kind: 'rollback'; status: RollbackStatus; details: RollbackDetails } | { kind: 'freeze'; status: FreezeStatus; details: FreezeDetails });
+
+/** True when `action` is of `kind` (narrows its type). */
+export function isActionOf<K extends ActionKind>(action: ActionRecord, kind: K): action is ActionOf<K> {
+  return action.kind === kind;
 }
 
 /** Reads and writes actions. */
@@ -124,36 +199,85 @@ export class ActionRepository {
     );
   }
 
-  /** The stored action, or `undefined`. */
-  async get(id: string): Promise<ActionRecord | undefined> {
+  /** The stored action, or `undefined`; with `kind`, only an action of that kind. */
+  async get<K extends ActionKind = ActionKind>(id: string, kind?: K): Promise<ActionOf<K> | undefined> {
     const rows = await this.sql.query<ActionRow>('SELECT * FROM actions WHERE id = $1', [id]);
-    return rows[0] && toAction(rows[0]);
+    return rows.map(toAction).find((action): action is ActionOf<K> => kind === undefined || isActionOf(action, kind));
   }
 
   /**
-   * Moves an action to `to` only if it is currently in one of `from`; returns the updated action,
-   * or `undefined` when it does not exist or someone else changed it first.
+   * Moves an action of `kind` to `to` only if it is currently in one of `from`, ending any delivery
+   * lease; returns the updated action, or `undefined` when there is no such action or someone else
+   * changed it first.
    */
-  async transition(id: string, change: ActionTransition): Promise<ActionRecord | undefined> {
+  async transition<K extends ActionKind>(id: string, kind: K, change: ActionTransition<K>): Promise<ActionOf<K> | undefined> {
     const rows = await this.sql.query<ActionRow>(
-      `UPDATE actions SET status = $2, reason = $3, decided_by = COALESCE($4, decided_by), updated_at = $5,
-              details = details || $6::jsonb
-       WHERE id = $1 AND status = ANY($7::text[])
+      `UPDATE actions SET status = $3, reason = $4, decided_by = COALESCE($5, decided_by), updated_at = $6,
+              details = details || $7::jsonb, lease_owner = NULL, lease_until = NULL
+       WHERE id = $1 AND kind = $2 AND status = ANY($8::text[])
        RETURNING *`,
-      [id, change.to, change.reason, change.decidedBy ?? null, change.at, JSON.stringify(change.details ?? {}), change.from],
+      [id, kind, change.to, change.reason, change.decidedBy ?? null, change.at, JSON.stringify(change.details ?? {}), change.from],
     );
-    return rows[0] && toAction(rows[0]);
+    return rows.map(toAction).find((action): action is ActionOf<K> => isActionOf(action, kind));
+  }
+
+  /**
+   * Leases up to `limit` approved actions of one kind that are due (never attempted, or their retry
+   * time has come) and not leased by a live worker, oldest first, to `owner` until `now + leaseMs`.
+   * Rows another transaction is leasing are skipped, so concurrent workers never lease the same one.
+   */
+  async claimApproved<K extends ActionKind>(claim: ApprovedClaim<K>): Promise<Array<ActionOf<K>>> {
+    const rows = await this.sql.query<ActionRow>(
+      `UPDATE actions SET lease_owner = $3, lease_until = $2::bigint + $5::bigint
+       WHERE id IN (
+           SELECT id FROM actions
+           WHERE kind = $1 AND status = 'approved'
+             AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
+             AND (lease_until IS NULL OR lease_until <= $2)
+           ORDER BY created_at, id
+           LIMIT $4
+           FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [claim.kind, claim.now, claim.owner, clampLimit(claim.limit), claim.leaseMs],
+    );
+    return rows
+      .map(toAction)
+      .filter((action): action is ActionOf<K> => isActionOf(action, claim.kind))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  /**
+   * Records a failed delivery attempt of an approved action: merges `details`, sets when it is due
+   * again (epoch ms) and ends the lease. Returns false when it is no longer approved.
+   */
+  async scheduleRetry<K extends ActionKind>(
+    id: string,
+    kind: K,
+    retry: { at: string; nextAttemptAt: number; details: Partial<ActionOf<K>['details']> },
+  ): Promise<boolean> {
+    const rows = await this.sql.query(
+      `UPDATE actions SET details = details || $3::jsonb, next_attempt_at = $4, updated_at = $5, lease_owner = NULL, lease_until = NULL
+       WHERE id = $1 AND kind = $2 AND status = 'approved' RETURNING id`,
+      [id, kind, JSON.stringify(retry.details), retry.nextAttemptAt, retry.at],
+    );
+    return rows.length === 1;
+  }
+
+  /** Gives a leased approved action back without recording an attempt (the worker is shutting down). */
+  async releaseLease(id: string): Promise<void> {
+    await this.sql.query("UPDATE actions SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND status = 'approved'", [id]);
   }
 
   /** Actions matching `filter`, newest first. */
-  async list(filter: ActionFilter = {}): Promise<ActionRecord[]> {
+  async list<K extends ActionKind = ActionKind>(filter: ActionFilter<K> = {}): Promise<Array<ActionOf<K>>> {
     const where = buildWhere(filter);
     const limit = where.param(clampLimit(filter.limit));
     const rows = await this.sql.query<ActionRow>(
       `SELECT * FROM actions ${where.toSql()} ORDER BY created_at DESC, id LIMIT ${limit}`,
       where.params,
     );
-    return rows.map(toAction);
+    const { kind } = filter;
+    return rows.map(toAction).filter((action): action is ActionOf<K> => kind === undefined || isActionOf(action, kind));
   }
 
   /** How many actions match `filter` (rate limits: e.g. executed rollbacks of a service in the last hour). */
@@ -178,21 +302,20 @@ function buildWhere(filter: ActionFilter): WhereBuilder {
 
 /** Maps a row to the record type, leaving absent optional fields out. */
 function toAction(row: ActionRow): ActionRecord {
-  const action: ActionRecord = {
+  const fields: ActionFields = {
     id: row.id,
-    kind: row.kind,
-    status: row.status,
     service: row.service,
     requestedBy: row.requested_by,
     reason: row.reason,
-    details: row.details,
     createdAt: isoString(row.created_at),
     updatedAt: isoString(row.updated_at),
   };
-  if (row.change_id !== null) action.changeId = row.change_id;
-  if (row.incident_id !== null) action.incidentId = row.incident_id;
-  if (row.decided_by !== null) action.decidedBy = row.decided_by;
+  if (row.change_id !== null) fields.changeId = row.change_id;
+  if (row.incident_id !== null) fields.incidentId = row.incident_id;
+  if (row.decided_by !== null) fields.decidedBy = row.decided_by;
   const expiresAt = optionalIsoString(row.expires_at);
-  if (expiresAt !== undefined) action.expiresAt = expiresAt;
-  return action;
+  if (expiresAt !== undefined) fields.expiresAt = expiresAt;
+  return row.kind === 'rollback'
+    ? { ...fields, kind: row.kind, status: row.status, details: row.details }
+    : { ...fields, kind: row.kind, status: row.status, details: row.details };
 }

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Automation } from '../../../server/actions/automation.ts';
 import { FreezeService, freezeConfigSchema } from '../../../server/actions/freeze.ts';
 import { KillSwitch } from '../../../server/actions/kill-switch.ts';
 import { RollbackService } from '../../../server/actions/rollback-service.ts';
+import { DeliveryWorker } from '../../../server/alerts/delivery/worker.ts';
 import type { Alert } from '../../../contract/alert.ts';
 import type { AutomationSnapshot } from '../../../contract/automation.ts';
 import type { Incident } from '../../../contract/incident.ts';
@@ -14,14 +15,27 @@ import { startReceiver, type Receiver } from './receiver.ts';
 
 let store: Store;
 let receiver: Receiver;
+const workers: DeliveryWorker[] = [];
 beforeAll(async () => {
   store = await Store.open();
   receiver = await startReceiver();
+});
+afterEach(async () => {
+  // A test's worker stops with it, so no other test's rollbacks are sent (and published) by it.
+  for (const worker of workers.splice(0)) await worker.stop(0);
 });
 afterAll(async () => {
   await receiver.close();
   await store.close();
 });
+
+/** A running delivery worker sending `rollbacks`' approved rollbacks, as the service wires it. */
+function deliveryOf(rollbacks: RollbackService): DeliveryWorker {
+  const worker = new DeliveryWorker({ store, notifiers: new Map(), sources: [rollbacks.delivery], logger: createLogger('silent'), pollIntervalMs: 50 });
+  worker.start();
+  workers.push(worker);
+  return worker;
+}
 
 /** A firing alert on `service` whose top suspect is `changeId`. */
 function firing(id: string, changeId: string, service: string, overrides: Partial<Alert> = {}): Alert {
@@ -68,8 +82,10 @@ function incidentOf(alert: Alert): Incident {
 function automation(mode: 'require-approval' | 'automatic', published: AutomationSnapshot[]): Automation {
   const config = rollbackConfig({ mode, limits: { perHour: 100, perServicePerHour: 100, cooldownMinutes: 0 } }, receiver.url);
   const killSwitch = new KillSwitch(store.audit);
+  const rollbacks = new RollbackService({ store, config, killSwitch });
   return new Automation({
-    rollbacks: new RollbackService({ store, config, killSwitch }),
+    rollbacks,
+    delivery: deliveryOf(rollbacks),
     freezes: new FreezeService({ store, config: freezeConfigSchema.parse({}) }),
     killSwitch,
     rollbackConfig: config,
@@ -148,7 +164,7 @@ describe('Automation', () => {
       },
     });
     const log = Object.assign(createLogger('silent'), { error: (fields: unknown) => void errors.push(fields) });
-    const stage = new Automation({ rollbacks: flaky, freezes: new FreezeService({ store, config: freezeConfigSchema.parse({ enabled: false }) }), killSwitch, rollbackConfig: config, log, onChange: (s) => published.push(s) });
+    const stage = new Automation({ rollbacks: flaky, delivery: deliveryOf(rollbacks), freezes: new FreezeService({ store, config: freezeConfigSchema.parse({ enabled: false }) }), killSwitch, rollbackConfig: config, log, onChange: (s) => published.push(s) });
     const first = firing('a5', 'chg-a5', 'svc-a5');
     const second = firing('a6', 'chg-a6', 'svc-a6');
     stage.consider(first, incidentOf(first));

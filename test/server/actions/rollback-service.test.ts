@@ -1,10 +1,13 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../../server/alerts/notifiers/standard-webhooks.ts';
 import { KillSwitch } from '../../../server/actions/kill-switch.ts';
+import { ROLLBACK_SOURCE_NAME } from '../../../server/actions/rollback-delivery.ts';
 import { rollbackConfigSchema, type RollbackConfig } from '../../../server/actions/rollback-policy.ts';
-import { RollbackService, type RollbackSender } from '../../../server/actions/rollback-service.ts';
-import type { RollbackWebhookBody } from '../../../server/actions/rollback-webhook.ts';
+import { RollbackService } from '../../../server/actions/rollback-service.ts';
+import type { RollbackSender, RollbackWebhookBody } from '../../../server/actions/rollback-webhook.ts';
+import { DeliveryWorker, type DeliveryWorkerOptions } from '../../../server/alerts/delivery/worker.ts';
 import { isChangewatchError, type ErrorCode } from '../../../server/errors.ts';
+import { createLogger } from '../../../server/log.ts';
 import { Store } from '../../../server/store/store.ts';
 import { candidate, rollbackConfig, suspect, TEST_SECRET } from './fixtures.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
@@ -63,8 +66,25 @@ function service(config: RollbackConfig, send?: RollbackSender): RollbackService
     killSwitch: new KillSwitch(store.audit),
     now: () => now,
     newId: () => rb(++ids),
-    random: () => 0.5,
     ...(send ? { send } : {}),
+  });
+}
+
+/**
+ * The delivery worker sending `rollbacks`' approved rollbacks (and no notifications) on the test
+ * clock; tests call `processDue()` instead of starting it.
+ */
+function worker(rollbacks: RollbackService, options: Partial<DeliveryWorkerOptions> = {}): DeliveryWorker {
+  return new DeliveryWorker({
+    store,
+    notifiers: new Map(),
+    sources: [rollbacks.delivery],
+    logger: createLogger('silent'),
+    now: () => now,
+    random: () => 0.5,
+    // Room for what earlier tests left approved in the shared store besides this test's rollbacks.
+    concurrencyPerEndpoint: 20,
+    ...options,
   });
 }
 
@@ -136,7 +156,7 @@ describe('RollbackService decisions', () => {
       return { ok: true, status: 200 };
     });
     expect(await rollbacks.evaluate(candidate([own()]))).toMatchObject({ status: 'dry_run' });
-    expect(await rollbacks.deliverDue()).toEqual({ executed: 0, retried: 0, failed: 0, cancelled: 0 });
+    expect(await worker(rollbacks).processDue()).toEqual({ delivered: 0, retried: 0, dead: 0, released: 0, cancelled: 0 });
     expect(sent).toEqual([]);
     expect(await auditOf(rb(1), 'rollback.dry_run')).toHaveLength(1);
   });
@@ -151,7 +171,7 @@ describe('RollbackService approvals', () => {
   it('lets exactly one of two concurrent approvals win', async () => {
     const rollbacks = service(rollbackConfig());
     await rollbacks.evaluate(candidate([own()]));
-    const results = await Promise.allSettled([rollbacks.approve(rb(1), 'alice'), rollbacks.approve(rb(1), 'bob')]);
+    const results = await Promise.allSettled([rollbacks.approvals.approve(rb(1), 'alice'), rollbacks.approvals.approve(rb(1), 'bob')]);
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
     const loser = results.find((result) => result.status === 'rejected');
     expect(isChangewatchError(loser?.reason, 'CW_ROLLBACK_NOT_PENDING')).toBe(true);
@@ -161,29 +181,29 @@ describe('RollbackService approvals', () => {
   it('proposes without a webhook but refuses the approval, saying to roll back by hand', async () => {
     const rollbacks = service(rollbackConfigSchema.parse({}));
     expect(await rollbacks.evaluate(candidate([own()]))).toMatchObject({ status: 'pending' });
-    await rejectsWith(rollbacks.approve(rb(1), 'alice'), 'CW_ROLLBACK_NO_WEBHOOK');
+    await rejectsWith(rollbacks.approvals.approve(rb(1), 'alice'), 'CW_ROLLBACK_NO_WEBHOOK');
     expect((await store.actions.get(rb(1)))?.status).toBe('pending');
-    expect((await rollbacks.deny(rb(1), 'alice', 'rolled back by hand in Argo')).status).toBe('denied');
+    expect((await rollbacks.approvals.deny(rb(1), 'alice', 'rolled back by hand in Argo')).status).toBe('denied');
   });
 
   it('cannot approve once the window has passed, and records the expiry', async () => {
     const rollbacks = service(rollbackConfig({ approvalTtlMinutes: 10 }));
     await rollbacks.evaluate(candidate([own()]));
     now += 10 * 60_000;
-    await rejectsWith(rollbacks.approve(rb(1), 'alice'), 'CW_ROLLBACK_EXPIRED');
+    await rejectsWith(rollbacks.approvals.approve(rb(1), 'alice'), 'CW_ROLLBACK_EXPIRED');
     expect((await store.actions.get(rb(1)))?.status).toBe('expired');
-    await rejectsWith(rollbacks.approve(rb(1), 'alice'), 'CW_ROLLBACK_EXPIRED');
+    await rejectsWith(rollbacks.approvals.approve(rb(1), 'alice'), 'CW_ROLLBACK_EXPIRED');
     expect(await auditOf(rb(1), 'rollback.expire')).toHaveLength(1);
   });
 
   it('expires due approvals on the timer and leaves fresh ones pending', async () => {
     const rollbacks = service(rollbackConfig({ approvalTtlMinutes: 15, limits: { perServicePerHour: 5, cooldownMinutes: 0 } }));
-    await rollbacks.expireDue(); // sweep what earlier tests left pending in the shared store
+    await rollbacks.approvals.expireDue(); // sweep what earlier tests left pending in the shared store
     await rollbacks.evaluate(candidate([own()]));
     now += 10 * 60_000;
     await rollbacks.evaluate(candidate([own({ changeId: 'chg-124' })], { incidentId: 'inc-10' }));
     now += 5 * 60_000;
-    expect(await rollbacks.expireDue()).toBe(1);
+    expect(await rollbacks.approvals.expireDue()).toBe(1);
     expect((await store.actions.get(rb(1)))?.status).toBe('expired');
     expect((await store.actions.get(rb(2)))?.status).toBe('pending');
   });
@@ -191,8 +211,8 @@ describe('RollbackService approvals', () => {
   it('denies with a reason, and a denied change is not proposed again', async () => {
     const rollbacks = service(rollbackConfig());
     await rollbacks.evaluate(candidate([own()]));
-    expect(await rollbacks.deny(rb(1), 'alice', 'false positive: load test')).toMatchObject({ status: 'denied', decidedBy: 'alice' });
-    await rejectsWith(rollbacks.approve(rb(1), 'bob'), 'CW_ROLLBACK_NOT_PENDING');
+    expect(await rollbacks.approvals.deny(rb(1), 'alice', 'false positive: load test')).toMatchObject({ status: 'denied', decidedBy: 'alice' });
+    await rejectsWith(rollbacks.approvals.approve(rb(1), 'bob'), 'CW_ROLLBACK_NOT_PENDING');
     expect((await rollbacks.evaluate(candidate([own()])))?.id).toBe(rb(1));
     const [entry] = await auditOf(rb(1), 'rollback.deny');
     expect(entry).toMatchObject({ actor: 'alice', reason: 'denied by alice: false positive: load test' });
@@ -203,18 +223,18 @@ describe('RollbackService approvals', () => {
     await rollbacks.evaluate(candidate([own()]));
     const killSwitch = new KillSwitch(store.audit);
     await killSwitch.set(true, 'carol', 'freeze all automation');
-    await rejectsWith(rollbacks.approve(rb(1), 'alice'), 'CW_KILL_SWITCH_ENGAGED');
+    await rejectsWith(rollbacks.approvals.approve(rb(1), 'alice'), 'CW_KILL_SWITCH_ENGAGED');
     expect((await store.actions.get(rb(1)))?.status).toBe('pending');
     await killSwitch.set(false, 'carol', 'done');
-    expect((await rollbacks.approve(rb(1), 'alice')).status).toBe('approved');
+    expect((await rollbacks.approvals.approve(rb(1), 'alice')).status).toBe('approved');
   });
 
   it('answers CW_NOT_FOUND for an unknown rollback', async () => {
-    await rejectsWith(service(rollbackConfig()).approve('rb-nope', 'alice'), 'CW_NOT_FOUND');
+    await rejectsWith(service(rollbackConfig()).approvals.approve('rb-nope', 'alice'), 'CW_NOT_FOUND');
   });
 });
 
-describe('RollbackService delivery to the CD system', () => {
+describe('RollbackService delivery to the CD system, through the delivery worker', () => {
   let receiver: Receiver;
   beforeEach(async () => {
     receiver = await startReceiver();
@@ -226,8 +246,8 @@ describe('RollbackService delivery to the CD system', () => {
   it('sends an approved rollback signed per Standard Webhooks with every field the CD system needs', async () => {
     const rollbacks = service(rollbackConfig({}, receiver.url));
     await rollbacks.evaluate(candidate([own()]));
-    await rollbacks.approve(rb(1), 'alice', 'confirmed in grafana');
-    expect(await rollbacks.deliverDue()).toMatchObject({ executed: 1 });
+    await rollbacks.approvals.approve(rb(1), 'alice', 'confirmed in grafana');
+    expect(await worker(rollbacks).processDue()).toMatchObject({ delivered: 1 });
 
     expect(receiver.requests).toHaveLength(1);
     const [request] = receiver.requests;
@@ -258,7 +278,7 @@ describe('RollbackService delivery to the CD system', () => {
   it('sends automatic decisions with approvedBy "policy"', async () => {
     const rollbacks = service(rollbackConfig({ mode: 'automatic' }, receiver.url));
     expect(await rollbacks.evaluate(candidate([own()]))).toMatchObject({ status: 'approved', decidedBy: 'policy' });
-    await rollbacks.deliverDue();
+    await worker(rollbacks).processDue();
     const body = JSON.parse(receiver.requests[0]!.body) as RollbackWebhookBody;
     expect(body.approvedBy).toBe('policy');
     expect(body.reason).toMatch(/; approved by policy \(automatic mode\)$/);
@@ -267,13 +287,14 @@ describe('RollbackService delivery to the CD system', () => {
   it('retries 5xx with backoff no sooner than Retry-After, then delivers the same webhook-id', async () => {
     receiver.script.push({ status: 503, headers: { 'retry-after': '120' } }, { status: 500 });
     const rollbacks = service(rollbackConfig({ mode: 'automatic' }, receiver.url));
+    const delivery = worker(rollbacks);
     await rollbacks.evaluate(candidate([own()]));
-    expect(await rollbacks.deliverDue()).toMatchObject({ retried: 1 });
-    expect(await rollbacks.deliverDue()).toMatchObject({ retried: 0, executed: 0 }); // not due yet
+    expect(await delivery.processDue()).toMatchObject({ retried: 1 });
+    expect(await delivery.processDue()).toMatchObject({ retried: 0, delivered: 0 }); // not due yet
     now += 120_000;
-    expect(await rollbacks.deliverDue()).toMatchObject({ retried: 1 });
+    expect(await delivery.processDue()).toMatchObject({ retried: 1 });
     now += 300_000;
-    expect(await rollbacks.deliverDue()).toMatchObject({ executed: 1 });
+    expect(await delivery.processDue()).toMatchObject({ delivered: 1 });
     expect(receiver.requests.map((request) => request.headers['webhook-id'])).toEqual([rb(1), rb(1), rb(1)]);
     expect((await store.actions.get(rb(1)))?.details).toMatchObject({ attempts: 3 });
   });
@@ -283,51 +304,112 @@ describe('RollbackService delivery to the CD system', () => {
     await receiver.close();
     const rollbacks = service(rollbackConfig({ mode: 'automatic' }, url));
     await rollbacks.evaluate(candidate([own()]));
-    expect(await rollbacks.deliverDue()).toMatchObject({ retried: 1 });
+    expect(await worker(rollbacks).processDue()).toMatchObject({ retried: 1 });
     const details = (await store.actions.get(rb(1)))?.details as { lastError: string };
     expect(details.lastError).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+/);
     expect(details.lastError).not.toContain('/rollback');
-    // A restarted service (new instance, same store) picks the approved rollback up.
+    // A restarted service (new instances, same store) picks the approved rollback up.
     receiver = await startReceiver();
+    const later = () => now + 600_000;
     const restarted = new RollbackService({
       store,
       config: rollbackConfig({ mode: 'automatic' }, receiver.url),
       killSwitch: new KillSwitch(store.audit),
-      now: () => now + 600_000,
+      now: later,
     });
-    expect(await restarted.deliverDue()).toMatchObject({ executed: 1 });
+    expect(await worker(restarted, { now: later }).processDue()).toMatchObject({ delivered: 1 });
   });
 
   it('marks a rollback failed on a non-retryable answer', async () => {
     receiver.script.push({ status: 400 });
     const rollbacks = service(rollbackConfig({ mode: 'automatic' }, receiver.url));
     await rollbacks.evaluate(candidate([own()]));
-    expect(await rollbacks.deliverDue()).toMatchObject({ failed: 1 });
+    expect(await worker(rollbacks).processDue()).toMatchObject({ dead: 1 });
     expect((await store.actions.get(rb(1)))?.status).toBe('failed');
+    expect(await auditOf(rb(1), 'rollback.failed')).toHaveLength(1);
+  });
+
+  it('marks a rollback failed after maxAttempts retryable failures', async () => {
+    receiver.script.push({ status: 503 }, { status: 503 });
+    const rollbacks = new RollbackService({ store, config: rollbackConfig({ mode: 'automatic' }, receiver.url), killSwitch: new KillSwitch(store.audit), now: () => now, newId: () => rb(++ids), maxAttempts: 2 });
+    const delivery = worker(rollbacks);
+    await rollbacks.evaluate(candidate([own()]));
+    expect(await delivery.processDue()).toMatchObject({ retried: 1 });
+    now += 5_000;
+    expect(await delivery.processDue()).toMatchObject({ dead: 1 });
+    expect(await store.actions.get(rb(1))).toMatchObject({ status: 'failed', reason: expect.stringMatching(/did not accept it after 2 attempt\(s\): HTTP 503/) });
     expect(await auditOf(rb(1), 'rollback.failed')).toHaveLength(1);
   });
 
   it('never sends a rollback late: past the maximum delivery age it fails instead', async () => {
     receiver.script.push({ status: 500 });
     const rollbacks = service(rollbackConfig({ mode: 'automatic' }, receiver.url));
+    const delivery = worker(rollbacks);
     await rollbacks.evaluate(candidate([own()]));
-    await rollbacks.deliverDue();
+    await delivery.processDue();
     now += 31 * 60_000;
-    expect(await rollbacks.deliverDue()).toMatchObject({ failed: 1 });
+    expect(await delivery.processDue()).toMatchObject({ dead: 1 });
     expect(receiver.requests).toHaveLength(1);
+    expect(await store.actions.get(rb(1))).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^not delivered within 30 min of approval \(last error: HTTP 500/) });
   });
 
   it('cancels an approved but unsent rollback when the kill switch goes on, and does not re-propose it', async () => {
     const rollbacks = service(rollbackConfig({ mode: 'automatic' }, receiver.url));
+    const delivery = worker(rollbacks);
     await rollbacks.evaluate(candidate([own()]));
     const killSwitch = new KillSwitch(store.audit);
     await killSwitch.set(true, 'carol', 'bad rollout storm');
-    expect(await rollbacks.deliverDue()).toMatchObject({ cancelled: 1 });
+    expect(await delivery.processDue()).toMatchObject({ cancelled: 1 });
     await killSwitch.set(false, 'carol', 'storm over');
     expect((await rollbacks.evaluate(candidate([own()])))?.id).toBe(rb(1));
-    expect(await rollbacks.deliverDue()).toMatchObject({ executed: 0 });
+    expect(await delivery.processDue()).toMatchObject({ delivered: 0 });
     expect(receiver.requests).toHaveLength(0);
-    expect(await auditOf(rb(1), 'rollback.cancelled')).toHaveLength(1);
+    expect(await store.actions.get(rb(1))).toMatchObject({ status: 'suppressed' });
+    expect(await auditOf(rb(1), 'rollback.cancelled')).toMatchObject([{ actor: 'killswitch' }]);
+  });
+
+  it('shares the worker with notifications: its backoff retries a failing CD webhook, and its circuit breaker opens for it', async () => {
+    receiver.script.push({ status: 503 }, { status: 503 }, { status: 503 });
+    const rollbacks = service(rollbackConfig({ mode: 'automatic' }, receiver.url));
+    const delivery = worker(rollbacks, { circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000 }, backoff: { baseMs: 1_000, maxMs: 1_000 } });
+    await rollbacks.evaluate(candidate([own()]));
+    await rollbacks.evaluate(candidate([own({ changeId: 'chg-200', change: { service: 'cart' } })], { incidentId: 'inc-12' }));
+
+    // Both fail: each is rescheduled by the worker's backoff (random 0.5 × 1 s), and the circuit opens.
+    expect(await delivery.processDue()).toMatchObject({ retried: 2 });
+    expect(await store.actions.get(rb(1))).toMatchObject({ status: 'approved', details: { attempts: 1, lastError: expect.stringMatching(/^HTTP 503/) } });
+    expect(delivery.status().circuits[ROLLBACK_SOURCE_NAME]).toMatchObject({ state: 'open', consecutiveFailures: 2 });
+    now += 30_000; // both are due again, but the circuit is open: nothing is sent
+    expect(await delivery.processDue()).toMatchObject({ retried: 0, delivered: 0 });
+    expect(receiver.requests).toHaveLength(2);
+    now += 30_000; // half-open: exactly one probe, which fails and re-opens the circuit
+    expect(await delivery.processDue()).toMatchObject({ retried: 1 });
+    expect(receiver.requests).toHaveLength(3);
+    expect(delivery.status().circuits[ROLLBACK_SOURCE_NAME]?.state).toBe('open');
+    now += 60_000; // the next probe succeeds and closes it; the other rollback follows
+    expect(await delivery.processDue()).toMatchObject({ delivered: 1 });
+    expect(delivery.status().circuits[ROLLBACK_SOURCE_NAME]?.state).toBe('closed');
+    expect(await delivery.processDue()).toMatchObject({ delivered: 1 });
+    expect((await rollbacks.list({ status: ['executed'] })).map((rollback) => rollback.id)).toEqual(expect.arrayContaining([rb(1), rb(2)]));
+    expect(receiver.requests.map((request) => request.headers['webhook-id'])).toEqual([rb(1), rb(2), rb(1), rb(1), rb(2)]);
+  });
+
+  it('gives a rollback back uncounted when the worker stops mid-attempt, and another worker sends it', async () => {
+    let calls = 0;
+    const hanging: RollbackSender = (_target, _body, signal) => {
+      calls += 1;
+      return new Promise((resolve) => signal?.addEventListener('abort', () => resolve({ ok: false, retryable: true, aborted: true, reason: 'aborted' })));
+    };
+    const rollbacks = service(rollbackConfig({ mode: 'automatic' }, receiver.url), hanging);
+    const stopping = worker(rollbacks);
+    await rollbacks.evaluate(candidate([own()]));
+    const attempt = stopping.processDue();
+    await expect.poll(() => calls).toBe(1);
+    await stopping.stop(0);
+    expect(await attempt).toMatchObject({ released: 1 });
+    expect((await rollbacks.getRollback(rb(1))).details.attempts).toBe(0);
+    expect(await worker(service(rollbackConfig({ mode: 'automatic' }, receiver.url))).processDue()).toMatchObject({ delivered: 1 });
+    expect(receiver.requests.map((request) => request.headers['webhook-id'])).toEqual([rb(1)]);
   });
 });
 

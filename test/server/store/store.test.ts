@@ -92,6 +92,7 @@ describe.each(STORE_BACKENDS)('store on $name', (backend) => {
 
   describe('actions', () => {
     it('records actions and lets only one compare-and-set transition win', async () => {
+      const details = { alertId: 'a-1', environment: 'prod', anomalyService: 'checkout', summary: 'deploy chg-42', evidence: [], evidenceKinds: [], reasons: [] };
       await store.actions.insert({
         id: 'rb-1',
         kind: 'rollback',
@@ -101,24 +102,24 @@ describe.each(STORE_BACKENDS)('store on $name', (backend) => {
         incidentId: 'inc-1',
         requestedBy: 'policy',
         reason: 'AI-authored deploy implicated with confidence 0.86',
-        details: { fromVersion: 'v2.4.0', toVersion: 'v2.3.9' },
+        details: { ...details, fromVersion: 'v2.4.0', toVersion: 'v2.3.9' },
         createdAt: '2026-11-23T10:02:00.000Z',
         updatedAt: '2026-11-23T10:02:00.000Z',
         expiresAt: '2026-11-23T10:32:00.000Z',
       });
       const approve = { from: ['pending'] as const, to: 'approved' as const, reason: 'looks right', at: '2026-11-23T10:03:00.000Z' };
       const [first, second] = await Promise.all([
-        store.actions.transition('rb-1', { ...approve, decidedBy: 'alice', details: { approvedBy: 'alice' } }),
-        store.actions.transition('rb-1', { ...approve, decidedBy: 'bob', details: { approvedBy: 'bob' } }),
+        store.actions.transition('rb-1', 'rollback', { ...approve, decidedBy: 'alice', details: { approvedAt: '2026-11-23T10:03:00.000Z' } }),
+        store.actions.transition('rb-1', 'rollback', { ...approve, decidedBy: 'bob', details: { approvedAt: '2026-11-23T10:03:01.000Z' } }),
       ]);
       const winners = [first, second].filter((result) => result !== undefined);
       expect(winners).toHaveLength(1);
       const stored = await store.actions.get('rb-1');
       expect(stored?.status).toBe('approved');
       expect(stored?.decidedBy).toBe(winners[0]!.decidedBy);
-      expect(stored?.details).toEqual({ fromVersion: 'v2.4.0', toVersion: 'v2.3.9', approvedBy: winners[0]!.decidedBy });
+      expect(stored?.details).toEqual({ ...details, fromVersion: 'v2.4.0', toVersion: 'v2.3.9', approvedAt: winners[0]!.details.approvedAt });
       expect(stored?.expiresAt).toBe('2026-11-23T10:32:00.000Z');
-      expect(await store.actions.transition('missing', approve)).toBeUndefined();
+      expect(await store.actions.transition('missing', 'rollback', approve)).toBeUndefined();
     });
 
     it('counts and lists by service and time for rate limits', async () => {
@@ -134,7 +135,7 @@ describe.each(STORE_BACKENDS)('store on $name', (backend) => {
           service,
           requestedBy: 'policy',
           reason: 'test',
-          details: {},
+          details: { alertId: 'a-1', environment: 'prod', anomalyService: service, summary: 'test', evidence: [], evidenceKinds: [], reasons: [] },
           createdAt,
           updatedAt: createdAt,
         });
@@ -183,6 +184,15 @@ describe.each(STORE_BACKENDS)('store on $name', (backend) => {
       await expect(raw.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
       await expect(raw.query('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
       expect((await store.audit.list()).length).toBe(3);
+    });
+
+    it('lists every matching entry page by page, newest first', async () => {
+      for (let i = 0; i < 5; i++) await store.audit.append({ actor: 'pager', action: 'page.test', target: `page:${i}` });
+      await store.audit.append({ actor: 'pager', action: 'other.test' });
+      const all = await store.audit.listAll({ action: 'page.' }, 2);
+      expect(all.map((entry) => entry.target)).toEqual(['page:4', 'page:3', 'page:2', 'page:1', 'page:0']);
+      expect(await store.audit.listAll({ action: 'page.' }, 5)).toEqual(all);
+      expect(await store.audit.listAll({ action: 'page.' }, 5_000)).toEqual(all);
     });
   });
 

@@ -38,7 +38,7 @@ describe('delivery worker (hand-driven clock)', () => {
     const delivery = worker([notifier]);
     await enqueue('backoff', notificationFor('b1', 'inc-b'));
 
-    expect(await delivery.processDue()).toEqual({ delivered: 0, retried: 1, dead: 0, released: 0 });
+    expect(await delivery.processDue()).toEqual({ delivered: 0, retried: 1, dead: 0, released: 0, cancelled: 0 });
     expect((await store.outbox.get('b1'))?.nextAttemptAt).toBe(clock + 999); // random 0.999 × 1 s
     clock += 998;
     expect((await delivery.processDue()).retried).toBe(0);
@@ -50,7 +50,7 @@ describe('delivery worker (hand-driven clock)', () => {
     // Jitter would allow ~4 s, but the receiver asked for 30 s.
     expect((await store.outbox.get('b1'))?.nextAttemptAt).toBe(clock + 30_000);
     clock += 29_999;
-    expect(await delivery.processDue()).toEqual({ delivered: 0, retried: 0, dead: 0, released: 0 });
+    expect(await delivery.processDue()).toEqual({ delivered: 0, retried: 0, dead: 0, released: 0, cancelled: 0 });
     clock += 1;
     expect((await delivery.processDue()).delivered).toBe(1);
     expect(await store.outbox.get('b1')).toMatchObject({ status: 'delivered', attempts: 4, deliveredAt: clock });
@@ -84,7 +84,7 @@ describe('delivery worker (hand-driven clock)', () => {
     const delivery = worker([notifier], { logger });
     await enqueue('final', notificationFor('f1', 'inc-f'), notificationFor('f2', 'inc-f', 'resolve'));
 
-    expect(await delivery.processDue()).toEqual({ delivered: 0, retried: 0, dead: 1, released: 0 });
+    expect(await delivery.processDue()).toEqual({ delivered: 0, retried: 0, dead: 1, released: 0, cancelled: 0 });
     expect(await store.outbox.get('f1')).toMatchObject({ status: 'dead', attempts: 1, lastError: 'HTTP 400 from http://pd: invalid routing key (not retryable)' });
     const [audit] = await store.audit.list({ target: 'notification:f1' });
     expect(audit).toMatchObject({ actor: 'delivery', action: 'notification.dead' });
@@ -126,7 +126,7 @@ describe('delivery worker (hand-driven clock)', () => {
     expect(notifier.calls).toHaveLength(4);
     expect(delivery.status().circuits.breaker).toMatchObject({ state: 'open' });
     clock += 30_000;
-    expect(await delivery.processDue()).toEqual({ delivered: 0, retried: 0, dead: 0, released: 0 });
+    expect(await delivery.processDue()).toEqual({ delivered: 0, retried: 0, dead: 0, released: 0, cancelled: 0 });
     expect(notifier.calls).toHaveLength(4);
     clock += 30_000; // half-open: exactly one probe, which fails and re-opens
     expect((await delivery.processDue()).retried).toBe(1);
@@ -173,7 +173,7 @@ describe('delivery worker (hand-driven clock)', () => {
     const first = delivery.processDue();
     await expect.poll(() => notifier.calls.length).toBe(1);
     clock += 2_000; // the lease has ended while the attempt still waits for an answer
-    expect(await delivery.processDue()).toEqual({ delivered: 0, retried: 0, dead: 0, released: 0 });
+    expect(await delivery.processDue()).toEqual({ delivered: 0, retried: 0, dead: 0, released: 0, cancelled: 0 });
     expect(notifier.calls).toHaveLength(1);
     answer({ ok: true, status: 200 });
     expect((await first).delivered).toBe(1);

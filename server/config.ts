@@ -229,9 +229,6 @@ const ENV_OVERRIDES: Array<{ name: string; path: string[]; parse: (raw: string) 
   { name: 'CHANGEWATCH_TOPIC_DEADLETTER', path: ['kafka', 'topics', 'deadletter'], parse: String },
 ];
 
-/** The environment variables changewatch reads, for the README and `--help`. */
-export const CONFIG_ENV_VARS: readonly string[] = ['CHANGEWATCH_CONFIG', ...ENV_OVERRIDES.map((o) => o.name)];
-
 function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv, problems: string[]): Record<string, unknown> {
   const out = structuredClone(base);
   for (const { name, path, parse } of ENV_OVERRIDES) {

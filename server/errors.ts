@@ -1,7 +1,7 @@
 /**
  * The registry of stable changewatch error codes, Fastify-style: every error the service reports to
  * a client, a log line or a dead-letter record carries one of these codes, which never get renamed.
- * HTTP handlers render a `ChangewatchError` as `{ error: { code, message, details } }`.
+ * HTTP handlers render a `ChangewatchError` as `{ error: { code, message, details } }` (server/http/errors.ts).
  */
 
 /** Description and HTTP status of one registered error code. */
@@ -19,7 +19,7 @@ export interface ErrorCodeInfo {
 export const ERROR_CODES = {
   CW_INTERNAL: { statusCode: 500, description: 'An unexpected internal error; the details are in the server log.' },
   CW_CONFIG_INVALID: { statusCode: 500, description: 'The configuration file or environment is invalid.' },
-  CW_EVENT_INVALID_JSON: { statusCode: 400, description: 'An incoming event is not valid JSON.' },
+  CW_EVENT_INVALID_JSON: { statusCode: 400, description: 'An incoming event or an API request body is not valid JSON.' },
   CW_EVENT_SCHEMA: { statusCode: 400, description: 'An incoming event does not match its schema.' },
   CW_EVENT_TOO_LARGE: { statusCode: 413, description: 'An incoming event exceeds the maximum accepted size.' },
   CW_EVENT_TIMESTAMP: { statusCode: 400, description: 'An incoming event has a missing, unparseable or implausible timestamp.' },
@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   CW_NOTIFY_CIRCUIT_OPEN: { statusCode: 503, description: 'An endpoint circuit breaker is open after repeated failures; delivery is paused.' },
   CW_NOTIFY_CONFIG: { statusCode: 500, description: 'A notifier configuration block is invalid (unknown type, bad URL, malformed secret).' },
   CW_WEBHOOK_SIGNATURE: { statusCode: 401, description: 'A Standard Webhooks signature is missing, malformed, stale or does not verify.' },
+  CW_KAFKA_UNAVAILABLE: { statusCode: 503, description: 'Kafka is not connected or did not acknowledge a produce; nothing is lost by retrying later.' },
   CW_STORE_UNAVAILABLE: { statusCode: 503, description: 'The database could not be opened or reached.' },
   CW_STORE_MIGRATION: { statusCode: 500, description: 'A schema migration failed or the database schema is newer than this build.' },
   CW_STORE_QUERY: { statusCode: 500, description: 'A database query failed.' },

@@ -4,16 +4,18 @@
  * an operator token (the audit log needs at least a viewer token, even when reads are anonymous,
  * since it names people). The acting token's name is what the audit log records.
  */
-import express, { type ErrorRequestHandler, type Request, type Router } from 'express';
-import { AUTHOR_TYPES, type AuthorType } from '../../contract/events.ts';
+import express, { type Request, type Router } from 'express';
+import { AUTHOR_TYPES } from '../../contract/events.ts';
 import type { FreezeService } from '../actions/freeze.ts';
 import type { KillSwitch } from '../actions/kill-switch.ts';
-import { toRollbackView, type RollbackService } from '../actions/rollback-service.ts';
+import type { RollbackService } from '../actions/rollback-service.ts';
+import { toRollbackView } from '../actions/rollback-view.ts';
 import type { AutomationSnapshot } from '../../contract/automation.ts';
-import { createError, isChangewatchError } from '../errors.ts';
-import { ACTION_STATUSES, type ActionStatus } from '../store/repositories/actions.ts';
+import { createError } from '../errors.ts';
+import { ACTION_STATUSES } from '../store/repositories/actions.ts';
 import type { AuditRepository } from '../store/repositories/audit.ts';
 import { actorOf, readAccess, requireRole, type Authenticator } from './auth.ts';
+import { limitParam, optionalEnumList, optionalInteger, optionalString, optionalTime, requiredEnum, requiredString } from './query.ts';
 
 /** What the router needs. */
 export interface ActionsRouterDeps {
@@ -42,23 +44,16 @@ export function createActionsRouter(deps: ActionsRouterDeps): Router {
 
   router.get('/gate', read, async (req, res) => {
     const service = requiredString(req, 'service');
-    const author = requiredString(req, 'author');
-    if (!(AUTHOR_TYPES as readonly string[]).includes(author)) {
-      throw createError('CW_BAD_REQUEST', `"author" must be one of ${AUTHOR_TYPES.join(', ')}`, { author });
-    }
+    const authorType = requiredEnum(req, 'author', AUTHOR_TYPES);
     const agent = optionalString(req, 'agent');
-    res.json(await freezes.gate({ service, authorType: author as AuthorType, ...(agent === undefined ? {} : { agent }) }));
+    res.json(await freezes.gate({ service, authorType, ...(agent === undefined ? {} : { agent }) }));
   });
 
   router.get('/rollbacks', read, async (req, res) => {
-    const status = optionalString(req, 'status');
-    const statuses = status?.split(',');
-    if (statuses?.some((value) => !(ACTION_STATUSES as readonly string[]).includes(value))) {
-      throw createError('CW_BAD_REQUEST', `"status" must be a comma-separated list of ${ACTION_STATUSES.join(', ')}`);
-    }
+    const statuses = optionalEnumList(req, 'status', ACTION_STATUSES);
     const service = optionalString(req, 'service');
     const found = await rollbacks.list({
-      ...(statuses ? { status: statuses as ActionStatus[] } : {}),
+      ...(statuses ? { status: statuses } : {}),
       ...(service === undefined ? {} : { service }),
       limit: limitParam(req),
     });
@@ -69,14 +64,14 @@ export function createActionsRouter(deps: ActionsRouterDeps): Router {
   });
   router.post('/rollbacks/:id/approve', operator, async (req, res) => {
     const comment = bodyString(req, 'comment');
-    const rollback = await rollbacks.approve(req.params.id as string, actorOf(res).name, comment);
+    const rollback = await rollbacks.approvals.approve(req.params.id as string, actorOf(res).name, comment);
     deps.onChanged?.();
     res.json({ rollback: toRollbackView(rollback) });
   });
   router.post('/rollbacks/:id/deny', operator, async (req, res) => {
     const reason = bodyString(req, 'reason');
     if (!reason) throw createError('CW_BAD_REQUEST', 'a "reason" is required to deny a rollback');
-    const rollback = await rollbacks.deny(req.params.id as string, actorOf(res).name, reason);
+    const rollback = await rollbacks.approvals.deny(req.params.id as string, actorOf(res).name, reason);
     deps.onChanged?.();
     res.json({ rollback: toRollbackView(rollback) });
   });
@@ -101,7 +96,7 @@ export function createActionsRouter(deps: ActionsRouterDeps): Router {
   });
 
   router.get('/freezes', read, async (req, res) => {
-    res.json({ freezes: await freezes.list({ includeLifted: req.query.all === 'true', limit: limitParam(req) }) });
+    res.json({ freezes: await freezes.list({ includeLifted: optionalString(req, 'all') === 'true', limit: limitParam(req) }) });
   });
   router.post('/freezes/:id/lift', operator, async (req, res) => {
     const reason = bodyString(req, 'reason');
@@ -112,10 +107,9 @@ export function createActionsRouter(deps: ActionsRouterDeps): Router {
   });
 
   router.get('/audit', viewer, async (req, res) => {
-    const beforeId = optionalString(req, 'beforeId');
-    if (beforeId !== undefined && !/^\d+$/.test(beforeId)) throw createError('CW_BAD_REQUEST', '"beforeId" must be an integer');
-    const since = optionalTime(req, 'since');
-    const until = optionalTime(req, 'until');
+    const beforeId = optionalInteger(req, 'beforeId');
+    const since = isoTime(optionalTime(req, 'since'));
+    const until = isoTime(optionalTime(req, 'until'));
     const actor = optionalString(req, 'actor');
     const action = optionalString(req, 'action');
     const target = optionalString(req, 'target');
@@ -126,64 +120,18 @@ export function createActionsRouter(deps: ActionsRouterDeps): Router {
         ...(target === undefined ? {} : { target }),
         ...(since === undefined ? {} : { since }),
         ...(until === undefined ? {} : { until }),
-        ...(beforeId === undefined ? {} : { beforeId: Number(beforeId) }),
+        ...(beforeId === undefined ? {} : { beforeId }),
         limit: limitParam(req),
       }),
     });
   });
 
-  router.use(renderChangewatchErrors);
   return router;
 }
 
-/**
- * Renders registered errors as `{ error: { code, message, details } }` here, so the router is
- * self-contained; anything else goes on to the app's error handler (logged, rendered CW_INTERNAL).
- */
-const renderChangewatchErrors: ErrorRequestHandler = (error, _req, res, next) => {
-  if (!isChangewatchError(error)) {
-    const bodyError = error as { type?: string };
-    if (bodyError.type === 'entity.parse.failed') {
-      res.status(400).json(createError('CW_BAD_REQUEST', 'request body is not valid JSON').toJSON());
-      return;
-    }
-    next(error);
-    return;
-  }
-  res.status(error.statusCode).json(error.toJSON());
-};
-
-/** A non-empty query string parameter, or `undefined`. */
-function optionalString(req: Request, name: string): string | undefined {
-  const value = req.query[name];
-  if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string') throw createError('CW_BAD_REQUEST', `"${name}" must be given once`);
-  return value;
-}
-
-/** A required query string parameter. */
-function requiredString(req: Request, name: string): string {
-  const value = optionalString(req, name);
-  if (value === undefined) throw createError('CW_BAD_REQUEST', `query parameter "${name}" is required`);
-  return value;
-}
-
-/** An ISO-8601 time query parameter, normalized. */
-function optionalTime(req: Request, name: string): string | undefined {
-  const value = optionalString(req, name);
-  if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw createError('CW_BAD_REQUEST', `"${name}" must be an ISO-8601 time`);
-  return new Date(ms).toISOString();
-}
-
-/** `limit` in [1, 1000], default 100. */
-function limitParam(req: Request): number {
-  const value = optionalString(req, 'limit');
-  if (value === undefined) return 100;
-  const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw createError('CW_BAD_REQUEST', '"limit" must be an integer from 1 to 1000');
-  return limit;
+/** Epoch milliseconds as the ISO-8601 string the audit repository filters on. */
+function isoTime(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
 }
 
 /** A trimmed string field of the JSON body, or `undefined`. */

@@ -4,21 +4,19 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import type { Changewatch } from '../core.ts';
 import { validateRecord, type EventKind } from '../wire/decode.ts';
 import { checkFutureSkew } from '../wire/skew.ts';
 import { ALERT_STATUSES } from '../../contract/alert.ts';
-import { eventTime } from '../wire/schemas.ts';
 import { computeChangeStats } from '../../detectors/attribution/index.ts';
-import { createError, describeErrorCodes, isChangewatchError } from '../errors.ts';
+import { createError, describeErrorCodes } from '../errors.ts';
 import type { Logger } from '../log.ts';
-
-/** Most changes the change-failure statistics look at. */
-const STATS_CHANGE_LIMIT = 100_000;
+import { renderErrors } from './errors.ts';
+import { limitParam, optionalEnum, optionalString, optionalTime } from './query.ts';
 
 /** Most records one POST /api/v1/events may carry. */
-export const MAX_EVENTS_PER_REQUEST = 5_000;
+const MAX_EVENTS_PER_REQUEST = 5_000;
 
 /** What the HTTP edge needs from the Kafka edge. */
 export interface EventPublisher {
@@ -38,7 +36,7 @@ export interface HttpAppDeps {
   maxFutureSkewMs: number;
   /** Directory of the built dashboard; served at / when it exists. */
   dashboardDir: string;
-  /** More API routers (incidents, actions), mounted at /api/v1 after the built-in routes. */
+  /** More API routers (incidents, actions), mounted at /api/v1 after the built-in routes; the app renders their errors. */
   routers?: readonly Router[];
 }
 
@@ -60,8 +58,8 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   const api = express.Router();
   api.get('/alerts', (req, res) => {
     const status = optionalEnum(req, 'status', ALERT_STATUSES);
-    const service = typeof req.query.service === 'string' ? req.query.service : undefined;
-    res.json({ alerts: core.alerts.list({ ...(status ? { status } : {}), ...(service ? { service } : {}), limit: limitParam(req, 500, 2_000) }) });
+    const service = optionalString(req, 'service');
+    res.json({ alerts: core.alerts.list({ ...(status ? { status } : {}), ...(service ? { service } : {}), limit: limitParam(req, { fallback: 500, max: 2_000 }) }) });
   });
   api.get('/alerts/:id', (req, res) => {
     const alert = core.alerts.get(req.params.id);
@@ -69,17 +67,17 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     res.json({ alert });
   });
   api.get('/changes', (req, res) => {
-    res.json({ changes: core.recentChanges(limitParam(req, 100, 1_000)) });
+    res.json({ changes: core.recentChanges(limitParam(req)) });
   });
   api.get('/stats/changes', (req, res) => {
-    // Defaults to the last 7 days by the wall clock; the figures cover the changes and alerts still held in memory.
-    const to = timeParam(req, 'to') ?? Date.now();
-    const from = timeParam(req, 'from') ?? to - 7 * 86_400_000;
+    // Defaults to the last 7 days by the wall clock; the figures cover every change and alert still held in memory.
+    const to = optionalTime(req, 'to') ?? Date.now();
+    const from = optionalTime(req, 'from') ?? to - 7 * 86_400_000;
     if (from >= to) throw createError('CW_BAD_REQUEST', '"from" must be before "to"');
-    res.json(computeChangeStats(core.recentChanges(STATS_CHANGE_LIMIT), core.alerts.list({ limit: 100_000 }), { from, to }));
+    res.json(computeChangeStats(core.recentChanges(Number.POSITIVE_INFINITY), core.alerts.list({ limit: Number.POSITIVE_INFINITY }), { from, to }));
   });
   api.get('/status', (_req, res) => {
-    res.json({ stats: core.stats(publisher.ready), series: core.pipeline.seriesCount, consumedOffsets: publisher.consumedOffsets() });
+    res.json({ stats: core.stats(publisher.ready), series: core.seriesCount, consumedOffsets: publisher.consumedOffsets() });
   });
   api.get('/errors', (_req, res) => {
     res.json({ errors: describeErrorCodes() });
@@ -89,7 +87,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     const records = Array.isArray(body) ? body : isObject(body) && Array.isArray(body.events) ? body.events : undefined;
     if (!records) throw createError('CW_BAD_REQUEST', 'the body must be a JSON array of records or { "events": [...] }');
     if (records.length > MAX_EVENTS_PER_REQUEST) throw createError('CW_BAD_REQUEST', `at most ${MAX_EVENTS_PER_REQUEST} records per request, got ${records.length}`);
-    if (!publisher.ready) throw createError('CW_STORE_UNAVAILABLE', 'Kafka is not connected; nothing was accepted, retry later');
+    if (!publisher.ready) throw createError('CW_KAFKA_UNAVAILABLE', 'Kafka is not connected; nothing was accepted, retry later');
     const byKind: Record<EventKind, Array<{ key: string; value: string }>> = { change: [], metric: [], service: [] };
     const rejected: Array<{ index: number; error: { code: string; message: string } }> = [];
     const now = Date.now();
@@ -109,7 +107,12 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
       rejected.push({ index, error: { code: error!.code, message: error!.message } });
       core.reject({ error: error!, original: JSON.stringify(raw) ?? '', source: { kind: 'http', index } });
     });
-    await Promise.all((Object.keys(byKind) as EventKind[]).filter((k) => byKind[k].length).map((k) => publisher.publish(k, byKind[k])));
+    try {
+      await Promise.all((Object.keys(byKind) as EventKind[]).filter((k) => byKind[k].length).map((k) => publisher.publish(k, byKind[k])));
+    } catch (err) {
+      deps.log.warn({ err }, 'POST /api/v1/events: Kafka did not acknowledge the records');
+      throw createError('CW_KAFKA_UNAVAILABLE', 'Kafka did not acknowledge the records (some may have been produced); retry later', undefined, { cause: err });
+    }
     res.status(202).json({ accepted: records.length - rejected.length, rejected });
   });
   app.use('/api/v1', api);
@@ -127,23 +130,8 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     });
   }
 
-  app.use(errorHandler(deps.log));
+  app.use(renderErrors(deps.log));
   return app;
-}
-
-function errorHandler(log: Logger): ErrorRequestHandler {
-  return (err: unknown, req, res, _next) => {
-    let error = err;
-    const bodyError = err as { type?: string; status?: number; message?: string };
-    if (bodyError.type === 'entity.too.large') error = createError('CW_EVENT_TOO_LARGE', bodyError.message ?? 'request body too large');
-    else if (bodyError.type === 'entity.parse.failed') error = createError('CW_EVENT_INVALID_JSON', `request body is not valid JSON: ${bodyError.message}`);
-    if (!isChangewatchError(error)) {
-      log.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error in HTTP handler');
-      error = createError('CW_INTERNAL', 'internal error; see the server log');
-    }
-    const cw = error as ReturnType<typeof createError>;
-    res.status(cw.statusCode).json(cw.toJSON());
-  };
 }
 
 function noCacheForHtml(res: Response, file: string): void {
@@ -153,27 +141,3 @@ function noCacheForHtml(res: Response, file: string): void {
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
-function limitParam(req: Request, fallback: number, max: number): number {
-  const raw = req.query.limit;
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw createError('CW_BAD_REQUEST', `limit must be an integer from 1 to ${max}`);
-  return n;
-}
-
-function timeParam(req: Request, name: string): number | undefined {
-  const raw = req.query[name];
-  if (raw === undefined) return undefined;
-  const parsed = eventTime.safeParse(raw);
-  if (!parsed.success) throw createError('CW_BAD_REQUEST', `${name} must be an ISO-8601 time or epoch milliseconds`);
-  return parsed.data;
-}
-
-function optionalEnum<T extends string>(req: Request, name: string, allowed: readonly T[]): T | undefined {
-  const raw = req.query[name];
-  if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || !allowed.includes(raw as T)) throw createError('CW_BAD_REQUEST', `${name} must be one of ${allowed.join(', ')}`);
-  return raw as T;
-}
-

@@ -4,7 +4,7 @@
  * while `auth.anonymousRead` is true); every mutation needs an operator token, whose name is what
  * the audit log records.
  */
-import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Router } from 'express';
 import { z } from 'zod';
 import { ALERT_STATUSES, SEVERITIES } from '../../contract/alert.ts';
 import type { AlertRouter } from '../alerts/alert-router.ts';
@@ -12,7 +12,8 @@ import { muteMatchersSchema } from '../alerts/stages/config.ts';
 import type { SilenceBook } from '../alerts/stages/mute.ts';
 import { createError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
-import type { Actor, Role } from './auth.ts';
+import { actorOf, type Role } from './auth.ts';
+import { limitParam, optionalEnumList, optionalString } from './query.ts';
 
 /** What the router needs; the auth middleware is injected so this file does not depend on how tokens work. */
 export interface IncidentsRouterDeps {
@@ -41,11 +42,10 @@ export function createIncidentsRouter(deps: IncidentsRouterDeps): Router {
   router.use(express.json({ limit: '16kb' }));
 
   router.get('/incidents', read, async (req, res) => {
-    const status = listParam(req, 'status', ALERT_STATUSES);
-    const severity = listParam(req, 'severity', SEVERITIES);
-    const service = typeof req.query.service === 'string' ? req.query.service : undefined;
-    const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1_000) throw createError('CW_BAD_REQUEST', 'limit must be an integer from 1 to 1000');
+    const status = optionalEnumList(req, 'status', ALERT_STATUSES);
+    const severity = optionalEnumList(req, 'severity', SEVERITIES);
+    const service = optionalString(req, 'service');
+    const limit = limitParam(req);
     res.json({ incidents: await store.incidents.list({ ...(status ? { status } : {}), ...(severity ? { severity } : {}), ...(service ? { service } : {}), limit }) });
   });
 
@@ -57,12 +57,12 @@ export function createIncidentsRouter(deps: IncidentsRouterDeps): Router {
 
   router.post('/incidents/:id/acknowledge', operator, async (req, res) => {
     const { reason } = parseBody(actionBody, req);
-    res.json({ incident: await alertRouter.acknowledge(req.params.id as string, actorName(res), reason) });
+    res.json({ incident: await alertRouter.acknowledge(req.params.id as string, actorOf(res).name, reason) });
   });
 
   router.post('/incidents/:id/resolve', operator, async (req, res) => {
     const { reason } = parseBody(actionBody, req);
-    res.json({ incident: await alertRouter.resolve(req.params.id as string, actorName(res), reason) });
+    res.json({ incident: await alertRouter.resolve(req.params.id as string, actorOf(res).name, reason) });
   });
 
   router.get('/silences', read, (_req, res) => {
@@ -74,12 +74,12 @@ export function createIncidentsRouter(deps: IncidentsRouterDeps): Router {
     if (Date.parse(input.endsAt) <= Math.max(Date.now(), input.startsAt ? Date.parse(input.startsAt) : 0)) {
       throw createError('CW_BAD_REQUEST', 'endsAt must be in the future and after startsAt');
     }
-    res.status(201).json({ silence: await silences.create(store.audit, input, actorName(res)) });
+    res.status(201).json({ silence: await silences.create(store.audit, input, actorOf(res).name) });
   });
 
   router.delete('/silences/:id', operator, async (req, res) => {
     const { reason } = parseBody(actionBody, req);
-    if (!(await silences.expire(store.audit, req.params.id as string, actorName(res), reason ?? 'expired through the API'))) {
+    if (!(await silences.expire(store.audit, req.params.id as string, actorOf(res).name, reason ?? 'expired through the API'))) {
       throw createError('CW_NOT_FOUND', `no active silence ${req.params.id}`);
     }
     res.status(204).end();
@@ -88,28 +88,10 @@ export function createIncidentsRouter(deps: IncidentsRouterDeps): Router {
   return router;
 }
 
-/** The acting user the auth middleware recorded. */
-function actorName(res: Response): string {
-  const actor = res.locals.actor as Actor | undefined;
-  if (!actor) throw createError('CW_INTERNAL', 'route is missing its auth middleware');
-  return actor.name;
-}
-
 function parseBody<T extends z.ZodType>(schema: T, req: Request): z.output<T> {
   const parsed = schema.safeParse(req.body ?? undefined);
   if (!parsed.success) {
     throw createError('CW_BAD_REQUEST', parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
   }
   return parsed.data;
-}
-
-/** A comma-separated list query parameter restricted to `allowed`. */
-function listParam<T extends string>(req: Request, name: string, allowed: readonly T[]): T[] | undefined {
-  const raw = req.query[name];
-  if (raw === undefined) return undefined;
-  const values = typeof raw === 'string' ? raw.split(',') : [];
-  if (values.length === 0 || values.some((value) => !allowed.includes(value as T))) {
-    throw createError('CW_BAD_REQUEST', `${name} must be a comma-separated list of ${allowed.join(', ')}`);
-  }
-  return values as T[];
 }

@@ -1,6 +1,7 @@
 /**
  * The durable store: typed repositories over one Postgres schema that runs on embedded PGlite (the
- * default, files under `CHANGEWATCH_DATA_DIR`) or on PostgreSQL when `DATABASE_URL` is set.
+ * default, files in the data directory the caller names) or on PostgreSQL when a database URL is
+ * given. The configuration (server/config.ts) is what reads `CHANGEWATCH_DATA_DIR` and `DATABASE_URL`.
  */
 import { loadMigrations, migrate } from './migrate.ts';
 import { openPgliteDatabase } from './pglite-database.ts';
@@ -83,13 +84,6 @@ export class Store implements Repositories {
       throw error;
     }
     return new Store(db);
-  }
-
-  /** Options from the environment: `DATABASE_URL`, else PGlite under `CHANGEWATCH_DATA_DIR` (default `./data`). */
-  static optionsFromEnv(env: NodeJS.ProcessEnv = process.env): StoreOptions {
-    const databaseUrl = env.DATABASE_URL?.trim();
-    if (databaseUrl) return { databaseUrl };
-    return { dataDir: env.CHANGEWATCH_DATA_DIR?.trim() || './data' };
   }
 
   /** Which engine this store runs on. */

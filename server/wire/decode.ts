@@ -60,12 +60,6 @@ export function validateEvent<K extends EventKind>(kind: K, value: unknown): Dec
   };
 }
 
-/** Decodes one Kafka message of a single-object topic (changes, services). */
-export function decodeOne<K extends EventKind>(kind: K, bytes: Buffer | string, maxBytes: number): Decoded<ValueOf<K>> {
-  const parsed = parseJson(bytes, maxBytes);
-  return parsed.ok ? validateEvent(kind, parsed.value) : parsed;
-}
-
 /** Decodes a message that holds one event or a JSON array of them (the telemetry topic). */
 export function decodeMany<K extends EventKind>(kind: K, bytes: Buffer | string, maxBytes: number): DecodedBatch<ValueOf<K>> {
   const parsed = parseJson(bytes, maxBytes);

@@ -131,13 +131,6 @@ export const serviceEntrySchema = z.object({
 /** One record of a replay file or of POST /api/v1/events: exactly one of change, metric, service. */
 export type ReplayRecord = { change: ChangeEvent } | { metric: TelemetryPoint } | { service: ServiceEntry };
 
-/** Validates one replay/HTTP record (`{"change":…}`, `{"metric":…}` or `{"service":…}`). */
-export const replayRecordSchema = z.union([
-  z.strictObject({ change: changeEventSchema }),
-  z.strictObject({ metric: telemetryPointSchema }),
-  z.strictObject({ service: serviceEntrySchema }),
-]);
-
 /** Renders zod issues as one line per problem: `path: message`. */
 export function describeIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);

@@ -81,6 +81,13 @@ freeze: { scope: agent }
     expect(literal).toEqual([expect.stringMatching(/^rollback\.webhook\.secret: secrets must come from the environment/)]);
   });
 
+  it('picks the store from the environment: DATABASE_URL, else PGlite under CHANGEWATCH_DATA_DIR', () => {
+    expect(loadConfig({ env: {} })).toMatchObject({ dataDir: '.changewatch' });
+    expect(loadConfig({ env: {} }).databaseUrl).toBeUndefined();
+    expect(loadConfig({ env: { CHANGEWATCH_DATA_DIR: '/var/lib/changewatch' } }).dataDir).toBe('/var/lib/changewatch');
+    expect(loadConfig({ env: { DATABASE_URL: 'postgres://db/x' } }).databaseUrl).toBe('postgres://db/x');
+  });
+
   it('reports a bad environment override and an unreadable file', () => {
     expect(problemsOf(() => loadConfig({ env: { PORT: 'eighty' } }))).toEqual(['PORT: not a number: "eighty"']);
     expect(problemsOf(() => loadConfig({ file: '/nonexistent/changewatch.yaml', env: {} }))[0]).toMatch(/ENOENT/);

@@ -2,6 +2,9 @@
 import type { SqlClient } from '../sql-client.ts';
 import { clampLimit, isoString, toNumber, WhereBuilder } from './rows.ts';
 
+/** Largest page `list` returns (the most `limit` may ask for). */
+const MAX_PAGE_SIZE = 1000;
+
 /** An entry to append. */
 export interface AuditEntryInput {
   /** A user, a token name, or a component such as `policy` or `delivery`. */
@@ -90,12 +93,27 @@ export class AuditRepository {
     if (filter.since !== undefined) where.add('at >= ?', filter.since);
     if (filter.until !== undefined) where.add('at < ?', filter.until);
     if (filter.beforeId !== undefined) where.add('id < ?', filter.beforeId);
-    const limit = where.param(clampLimit(filter.limit));
+    const limit = where.param(clampLimit(filter.limit, 100, MAX_PAGE_SIZE));
     const rows = await this.sql.query<AuditRow>(
       `SELECT * FROM audit_log ${where.toSql()} ORDER BY id DESC LIMIT ${limit}`,
       where.params,
     );
     return rows.map(toEntry);
+  }
+
+  /**
+   * Every entry matching `filter`, newest first, read `pageSize` (at most 1000) at a time: for
+   * readers that rebuild state from the log and must not miss an old entry.
+   */
+  async listAll(filter: Omit<AuditFilter, 'beforeId' | 'limit'> = {}, pageSize = MAX_PAGE_SIZE): Promise<AuditEntry[]> {
+    const limit = clampLimit(pageSize, MAX_PAGE_SIZE, MAX_PAGE_SIZE);
+    const all: AuditEntry[] = [];
+    for (;;) {
+      const oldest = all.at(-1);
+      const page = await this.list({ ...filter, limit, ...(oldest === undefined ? {} : { beforeId: oldest.id }) });
+      all.push(...page);
+      if (page.length < limit) return all;
+    }
   }
 }
 

@@ -7,6 +7,8 @@ import { KillSwitch } from '../../../server/actions/kill-switch.ts';
 import { RollbackService } from '../../../server/actions/rollback-service.ts';
 import { createActionsRouter } from '../../../server/http/actions-routes.ts';
 import { Authenticator, authConfigSchema, hashToken } from '../../../server/http/auth.ts';
+import { renderErrors } from '../../../server/http/errors.ts';
+import { createLogger } from '../../../server/log.ts';
 import { Store } from '../../../server/store/store.ts';
 import { candidate, rollbackConfig, suspect } from '../actions/fixtures.ts';
 
@@ -36,6 +38,7 @@ beforeAll(async () => {
   freezes = new FreezeService({ store, config: freezeConfigSchema.parse({}), newId: () => `frz-${++ids}` });
   const app = express();
   app.use('/api/v1', createActionsRouter({ authenticator, rollbacks, freezes, killSwitch, audit: store.audit, onChanged: () => void approvedCallbacks++ }));
+  app.use(renderErrors(createLogger('silent')));
   server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
@@ -129,13 +132,13 @@ describe('actions routes', () => {
     expect(JSON.stringify(all.body)).not.toContain(TOKENS.operator);
   });
 
-  it('answers malformed JSON with a registry error', async () => {
+  it('answers malformed JSON with the same registry error as every route', async () => {
     const response = await fetch(`${base}/killswitch`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKENS.operator}`, 'content-type': 'application/json' },
       body: '{nope',
     });
     expect(response.status).toBe(400);
-    expect((await response.json()).error.code).toBe('CW_BAD_REQUEST');
+    expect((await response.json()).error.code).toBe('CW_EVENT_INVALID_JSON');
   });
 });

@@ -8,13 +8,16 @@ import type { EventKind } from '../../../server/wire/decode.ts';
 import { createLogger } from '../../../server/log.ts';
 import { createPipeline } from '../../../server/pipeline/create.ts';
 import { DEFAULT_PIPELINE_OPTIONS } from '../../../server/pipeline/pipeline.ts';
-import { aChange, metricRecords, stepSeries, T0 } from '../../support/factories.ts';
+import { aChange, httpDeadLetterOf, metricRecords, stepSeries, T0 } from '../../support/factories.ts';
 
 /** Records what the HTTP edge would have produced to Kafka. */
 class RecordingPublisher implements EventPublisher {
   ready = true;
+  /** When set, `publish` rejects with it, as a producer does when the brokers do not acknowledge. */
+  failure: Error | undefined;
   published: Array<{ kind: EventKind; key: string; value: unknown }> = [];
   async publish(kind: EventKind, messages: Array<{ key: string; value: string }>): Promise<void> {
+    if (this.failure) throw this.failure;
     for (const m of messages) this.published.push({ kind, key: m.key, value: JSON.parse(m.value) });
   }
   consumedOffsets(): Record<string, string> {
@@ -51,7 +54,7 @@ describe('HTTP API', () => {
 
   it('lists alerts with filters, finds one by id, and 404s an unknown one with a stable code', async () => {
     const { url, core } = await serve();
-    for (const record of [{ change: aChange({ timestamp: T0 + 1_900_000 }) }, ...metricRecords(stepSeries({ normal: 200, anomalous: 5 }))]) core.handle(record);
+    for (const record of [{ change: aChange({ timestamp: T0 + 1_900_000 }) }, ...metricRecords(stepSeries({ normal: 200, anomalous: 5 }))]) core.handle(record, httpDeadLetterOf());
     const { body } = await getJson(`${url}/api/v1/alerts?status=firing&service=checkout`);
     expect(body.alerts).toHaveLength(1);
     expect((await getJson(`${url}/api/v1/alerts?service=nope`)).body.alerts).toEqual([]);
@@ -64,9 +67,9 @@ describe('HTTP API', () => {
 
   it('computes change failure rates by author type over a range', async () => {
     const { url, core } = await serve();
-    core.handle({ change: aChange({ timestamp: T0 + 1_900_000 }) });
-    core.handle({ change: aChange({ id: 'chg-2', service: 'search', author: { type: 'human', name: 'ana' }, timestamp: T0 + 1_800_000 }) });
-    for (const record of metricRecords(stepSeries({ normal: 200, anomalous: 5 }))) core.handle(record);
+    core.handle({ change: aChange({ timestamp: T0 + 1_900_000 }) }, httpDeadLetterOf());
+    core.handle({ change: aChange({ id: 'chg-2', service: 'search', author: { type: 'human', name: 'ana' }, timestamp: T0 + 1_800_000 }) }, httpDeadLetterOf());
+    for (const record of metricRecords(stepSeries({ normal: 200, anomalous: 5 }))) core.handle(record, httpDeadLetterOf());
     const from = new Date(T0).toISOString();
     const { status, body } = await getJson(`${url}/api/v1/stats/changes?from=${from}&to=${T0 + 86_400_000}`);
     expect(status).toBe(200);
@@ -89,9 +92,17 @@ describe('HTTP API', () => {
       { kind: 'service', key: 'checkout', value: { name: 'checkout', dependsOn: ['payments'] } },
     ]);
     expect((await post('{"events": 3}')).status).toBe(400);
+    const notJson = await post('{');
+    expect(notJson.status).toBe(400);
+    expect((await notJson.json()).error.code).toBe('CW_EVENT_INVALID_JSON');
+    publisher.failure = new Error('broker down');
+    const unacknowledged = await post(JSON.stringify([{ service: { name: 'checkout' } }]));
+    expect(unacknowledged.status).toBe(503);
+    expect((await unacknowledged.json()).error.code).toBe('CW_KAFKA_UNAVAILABLE');
     publisher.ready = false;
     const unavailable = await post('[]');
     expect(unavailable.status).toBe(503);
+    expect((await unavailable.json()).error.code).toBe('CW_KAFKA_UNAVAILABLE');
   });
 
   it('answers unknown API routes with a JSON 404 and lists the error registry', async () => {

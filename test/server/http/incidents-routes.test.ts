@@ -5,9 +5,11 @@ import express, { type RequestHandler } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SilenceBook } from '../../../server/alerts/stages/mute.ts';
 import type { Incident } from '../../../contract/incident.ts';
-import { createError, isChangewatchError } from '../../../server/errors.ts';
+import { createError } from '../../../server/errors.ts';
 import type { Role } from '../../../server/http/auth.ts';
+import { renderErrors } from '../../../server/http/errors.ts';
 import { createIncidentsRouter } from '../../../server/http/incidents-routes.ts';
+import { createLogger } from '../../../server/log.ts';
 import { Store } from '../../../server/store/store.ts';
 import { anAlert } from '../alerts/stages/fixtures.ts';
 
@@ -55,10 +57,7 @@ async function setup() {
   const silences = await SilenceBook.load(store.audit);
   const app = express();
   app.use('/api/v1', createIncidentsRouter({ store, alertRouter, silences, requireRole, read: (_req, _res, next) => next() }));
-  app.use(((err, _req, res, _next) => {
-    if (!isChangewatchError(err)) throw err;
-    res.status(err.statusCode).json(err.toJSON());
-  }) as express.ErrorRequestHandler);
+  app.use(renderErrors(createLogger('silent')));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

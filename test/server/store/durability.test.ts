@@ -102,12 +102,6 @@ describe('durability and migrations', () => {
     }
   });
 
-  it('picks the backend from the environment', () => {
-    expect(Store.optionsFromEnv({ DATABASE_URL: 'postgres://db/x' })).toEqual({ databaseUrl: 'postgres://db/x' });
-    expect(Store.optionsFromEnv({ CHANGEWATCH_DATA_DIR: '/var/lib/changewatch' })).toEqual({ dataDir: '/var/lib/changewatch' });
-    expect(Store.optionsFromEnv({})).toEqual({ dataDir: './data' });
-  });
-
   it('fails with CW_STORE_UNAVAILABLE and no credentials in the message when PostgreSQL is unreachable', async () => {
     const error = await Store.open({ databaseUrl: 'postgres://admin:hunter2@127.0.0.1:1/nowhere' }).catch((e: unknown) => e);
     expect(isChangewatchError(error, 'CW_STORE_UNAVAILABLE')).toBe(true);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMany, decodeOne, validateRecord } from '../../../server/wire/decode.ts';
+import { decodeMany, validateRecord } from '../../../server/wire/decode.ts';
 import { aChange, aPoint } from '../../support/factories.ts';
 
 describe('decode', () => {
   it('decodes one event or an array of events', () => {
-    expect(decodeOne('change', JSON.stringify(aChange()), 10_000)).toMatchObject({ ok: true, value: { id: 'chg-1' } });
+    expect(decodeMany('change', JSON.stringify(aChange()), 10_000)).toMatchObject({ values: [{ id: 'chg-1' }], rejects: [] });
     const batch = decodeMany('metric', JSON.stringify([aPoint(), aPoint({ value: 0.02 })]), 10_000);
     expect(batch.values).toHaveLength(2);
     expect(batch.rejects).toEqual([]);

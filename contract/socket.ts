@@ -9,7 +9,7 @@ import type { Incident } from './incident.ts';
 
 /** socket.io events the server sends. */
 export interface ServerToClientEvents {
-  /** Sent once on connect: current alerts (open and recently resolved) and recent changes. */
+  /** Sent once on connect: every open alert, recently resolved ones (up to 500 in all), and the 200 newest changes. */
   snapshot: (data: { alerts: Alert[]; changes: ChangeEvent[]; stats: ServerStats }) => void;
   /** An alert was opened or updated. */
   alert: (alert: Alert) => void;

@@ -39,6 +39,17 @@ export class AlertBook {
     return out;
   }
 
+  /**
+   * What a dashboard gets on connect: every open alert, then the most recently updated resolved
+   * ones, up to `limit` in all (more when more than `limit` are open: none of those is left out).
+   */
+  forDashboard(limit: number): Alert[] {
+    const newestFirst = [...this.byId.values()].reverse();
+    const open = newestFirst.filter((alert) => alert.status !== 'resolved');
+    const resolved = newestFirst.filter((alert) => alert.status === 'resolved').slice(0, Math.max(0, limit - open.length));
+    return [...open, ...resolved];
+  }
+
   /** The alert with this id, if still kept. */
   get(id: string): Alert | undefined {
     return this.byId.get(id);

@@ -93,9 +93,10 @@ export class Automation {
   async snapshot(): Promise<AutomationSnapshot> {
     const { rollbacks, freezes, killSwitch, rollbackConfig } = this.options;
     const [open, recent, active, kill] = await Promise.all([
-      rollbacks.list({ status: ['pending', 'approved'], limit: 100 }),
+      // Everything someone may have to act on is listed whole; decided ones are a recent window.
+      rollbacks.listOpen(),
       rollbacks.list({ status: ['denied', 'expired', 'suppressed', 'dry_run', 'executed', 'failed'], limit: RECENT_DECIDED * 5 }),
-      freezes.list({ includeLifted: false, limit: 100 }),
+      freezes.active(),
       killSwitch.state(),
     ]);
     const byDeadline = open.map(toRollbackView).sort((a, b) => deadline(a).localeCompare(deadline(b)));

@@ -100,7 +100,7 @@ export class FreezeService {
 
     return this.store.transaction(async (tx) => {
       await tx.actions.lockDecisions(); // two processes must not both create the freeze
-      const active = (await tx.actions.list({ kind: 'freeze', status: ['executed'], limit: 1000 })).map(toFreeze);
+      const active = (await tx.actions.listAll({ kind: 'freeze', status: ['executed'] })).map(toFreeze);
       const covering = active.find((freeze) => (this.config.scope === 'service' ? freeze.scope === 'service' && freeze.service === service : freeze.scope === 'agent' && freeze.agent === agent));
       if (covering) return covering;
 
@@ -179,7 +179,7 @@ export class FreezeService {
 
   /** Freezes in force, newest first. */
   async active(): Promise<Freeze[]> {
-    return (await this.store.actions.list({ kind: 'freeze', status: ['executed'], limit: 1000 })).map(toFreeze);
+    return (await this.store.actions.listAll({ kind: 'freeze', status: ['executed'] })).map(toFreeze);
   }
 
   /** Freezes, newest first, in force or (with `includeLifted`) lifted too. */

@@ -96,7 +96,7 @@ export class RollbackApprovals {
   /** Marks every pending rollback whose window has passed as expired (call on a timer); returns how many. */
   async expireDue(): Promise<number> {
     const now = this.now();
-    const pending = await this.store.actions.list({ kind: 'rollback', status: ['pending'], limit: 1000 });
+    const pending = await this.store.actions.listAll({ kind: 'rollback', status: ['pending'] });
     let expired = 0;
     for (const action of pending) {
       if (action.expiresAt !== undefined && Date.parse(action.expiresAt) <= now && (await this.expire(action, now))) expired += 1;

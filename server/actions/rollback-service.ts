@@ -105,7 +105,7 @@ export class RollbackService {
       const decision = decideRollback(candidate, this.config, await this.policyState(tx, candidate, now));
       const suspect = decision.suspect;
       if (!suspect) return undefined;
-      const standing = standingDecision(await tx.actions.list({ kind: 'rollback', changeId: suspect.changeId, limit: 50 }), candidate, decision);
+      const standing = standingDecision(await tx.actions.listAll({ kind: 'rollback', changeId: suspect.changeId }), candidate, decision);
       if (standing) return standing;
 
       const id = this.newId();
@@ -142,6 +142,11 @@ export class RollbackService {
   /** Rollbacks, newest first, optionally only some statuses or one service. */
   list(filter: { status?: readonly ActionStatus[]; service?: string; limit?: number } = {}): Promise<RollbackRecord[]> {
     return this.store.actions.list({ kind: 'rollback', ...filter });
+  }
+
+  /** Every rollback awaiting a human or the CD system (pending, approved), newest first, without a limit. */
+  listOpen(): Promise<RollbackRecord[]> {
+    return this.store.actions.listAll({ kind: 'rollback', status: ['pending', 'approved'] });
   }
 
   /** One rollback; throws `CW_NOT_FOUND`. */

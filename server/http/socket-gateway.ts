@@ -11,6 +11,11 @@ import type { AutomationSnapshot } from '../../contract/automation.ts';
 import type { Changewatch } from '../core.ts';
 import type { Emission } from '../emission.ts';
 
+/** Alerts in a connecting dashboard's snapshot: all open ones, topped up with recently resolved ones to this many. */
+const SNAPSHOT_ALERTS = 500;
+/** Changes in a connecting dashboard's snapshot, newest first. */
+const SNAPSHOT_CHANGES = 200;
+
 /** The typed socket.io server of changewatch. */
 export type ChangewatchSocketServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
@@ -37,7 +42,8 @@ export function attachSocketGateway(
   const io: ChangewatchSocketServer = new Server(http, { serveClient: false, cors: { origin: false } });
   if (options.authorize) io.use(options.authorize);
   io.on('connection', (socket) => {
-    socket.emit('snapshot', { alerts: core.alerts.list({ limit: 500 }), changes: core.recentChanges(200), stats: stats() });
+    // Every open alert (the dashboard must not miss one) and recent resolved ones; the newest changes (older: GET /api/v1/changes).
+    socket.emit('snapshot', { alerts: core.alerts.forDashboard(SNAPSHOT_ALERTS), changes: core.recentChanges(SNAPSHOT_CHANGES), stats: stats() });
     options.automation?.().then(
       (snapshot) => socket.emit('automation', snapshot),
       // The store being briefly unavailable must not cost the dashboard its alerts; the next broadcast fills the panel.

@@ -280,6 +280,18 @@ export class ActionRepository {
     return rows.map(toAction).filter((action): action is ActionOf<K> => kind === undefined || isActionOf(action, kind));
   }
 
+  /**
+   * Every action matching `filter`, newest first, without a limit: for working sets that must be
+   * seen whole (pending rollbacks to expire, freezes in force, the decisions on one change), which
+   * the guardrails keep small.
+   */
+  async listAll<K extends ActionKind = ActionKind>(filter: Omit<ActionFilter<K>, 'limit'> = {}): Promise<Array<ActionOf<K>>> {
+    const where = buildWhere(filter);
+    const rows = await this.sql.query<ActionRow>(`SELECT * FROM actions ${where.toSql()} ORDER BY created_at DESC, id`, where.params);
+    const { kind } = filter;
+    return rows.map(toAction).filter((action): action is ActionOf<K> => kind === undefined || isActionOf(action, kind));
+  }
+
   /** How many actions match `filter` (rate limits: e.g. executed rollbacks of a service in the last hour). */
   async count(filter: ActionFilter = {}): Promise<number> {
     const where = buildWhere(filter);

@@ -158,8 +158,10 @@ describe('Kafka ingest (real broker)', () => {
     expect(offsets.reduce((a, b) => a + b, 0)).toBe(120);
   });
 
-  it('accepts events over HTTP with per-item errors and routes them through Kafka', async () => {
+  it('accepts events over HTTP with per-item errors, routes them through Kafka, and dead-letters the refused items', async () => {
     const { service } = await setup();
+    const deadletters = await TopicReader.start(brokers, service.topics.deadletter);
+    cleanup.push(() => deadletters.stop());
     const res = await fetch(`${service.url}/api/v1/events`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -173,6 +175,13 @@ describe('Kafka ingest (real broker)', () => {
       [2, 'CW_EVENT_SCHEMA'],
     ]);
     await eventually(() => service.core.recentChanges().length === 1, 10_000, 'the change to come back from Kafka');
+    // The refused items leave by the same path as Kafka's: the dead-letter topic, with the reason.
+    const dead = await deadletters.waitFor((m) => m.length >= 2);
+    // Without a key they may land on different partitions: compare in item order.
+    expect(dead.map((m) => [m.headers['changewatch-error-code'], m.headers['changewatch-item-index'], JSON.parse(m.value.toString())]).sort((a, b) => String(a[1]).localeCompare(String(b[1])))).toEqual([
+      ['CW_EVENT_SCHEMA', '1', { metric: { service: 'checkout' } }],
+      ['CW_EVENT_SCHEMA', '2', { bogus: {} }],
+    ]);
     const notJson = await fetch(`${service.url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe('CW_EVENT_INVALID_JSON');

@@ -47,6 +47,12 @@ export interface EffectOptions {
   /** The smallest change that matters; defaults to the kind's (`DEFAULT_EFFECT_SIZES`). */
   size: EffectSize;
   /**
+   * The unit of the values relative to the kind's natural scale (`unitOf`): 100 for a ratio sent in
+   * percent. Values are modelled divided by it and answers scaled back, so `minAbsolute` and the
+   * binomial noise of counts keep their meaning.
+   */
+  unit: number;
+  /**
    * Standard errors the recent level must be from the reference. At 5, a series of Gaussian noise crosses
    * it about once in ten million points per direction: about once in 100 days at 10 s sampling, the
    * false-page budget of the sensitivity contract (docs/detectors.md).
@@ -154,6 +160,7 @@ export type EffectState = PackedState;
 const DEFAULTS: EffectOptions = {
   kind: 'gauge',
   size: DEFAULT_EFFECT_SIZES.gauge,
+  unit: 1,
   zThreshold: 5,
   referenceMs: 30 * 60_000,
   warmup: 20,
@@ -181,7 +188,7 @@ export class EffectDetector implements Detector<EffectState> {
     private readonly s: Float64Array,
   ) {
     this.scale = options.kind === 'saturation' || options.kind === 'gauge' ? 'none' : options.kind === 'ratio' && s[RATIO_SCALE] === COUNTED ? 'sqrt' : 'log';
-    this.domain = domainOf(options.kind);
+    this.domain = domainOf(options.kind, options.unit);
     this.logUp = Math.log(options.size.up ?? Math.E);
     this.logDown = Math.log(options.size.down ?? 1 / Math.E);
   }
@@ -366,7 +373,7 @@ export class EffectDetector implements Detector<EffectState> {
   /** The effect size's absolute floor in the series' units: a utilization seen above 1.5 is in percent. */
   private absoluteFloor(): number {
     const floor = this.options.size.minAbsolute;
-    return this.options.kind === 'saturation' && this.s[PERCENT] === 1 ? 100 * floor : floor;
+    return (this.options.kind === 'saturation' && this.s[PERCENT] === 1 ? 100 * floor : floor) * this.options.unit;
   }
 
   /** The remembered burst on one side (a model-scale deviation, faded with time since it ended); 0 when none. */
@@ -489,7 +496,8 @@ export class EffectDetector implements Detector<EffectState> {
     return { score: 0, expected, lower: expected, upper: expected, reason };
   }
 
-  private transform(value: number): number {
+  private transform(raw: number): number {
+    const value = raw / this.options.unit;
     if (this.scale === 'none') return value;
     if (this.scale === 'sqrt') return Math.sqrt(Math.max(value, 0));
     // The offset (1 % of the first non-zero magnitude) keeps zeros finite without assuming units.
@@ -498,6 +506,11 @@ export class EffectDetector implements Detector<EffectState> {
   }
 
   private untransform(y: number): number {
+    return this.options.unit * this.fromModel(y);
+  }
+
+  /** The model scale back to the kind's natural units. */
+  private fromModel(y: number): number {
     if (this.scale === 'none') return y;
     if (this.scale === 'sqrt') return y > 0 ? y * y : 0;
     return Math.exp(Math.min(y, 700)) - (this.s[LOG_OFFSET] || 1);

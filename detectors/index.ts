@@ -6,7 +6,7 @@ import { dailyProfile } from './daily-profile.ts';
 import { effect } from './effect.ts';
 import { ensemble } from './ensemble.ts';
 import { flatline } from './flatline.ts';
-import { metricKindOf } from './metric-kind.ts';
+import { metricKindOf, unitOf } from './metric-kind.ts';
 import { practical } from './practical.ts';
 import { proportion } from './proportion.ts';
 import { robustZScore } from './robust-zscore.ts';
@@ -30,7 +30,8 @@ export const registry: ReadonlyMap<string, DetectorDefinition<any, any>> = new M
  */
 export function createDefaultDetector(hints: SeriesHints = {}): Detector {
   const kind = metricKindOf(hints.metric);
-  return practical.create(hints.effectSize ? { kind, size: hints.effectSize } : { kind });
+  const unit = unitOf(hints.metric);
+  return practical.create({ kind, ...(hints.effectSize ? { size: hints.effectSize } : {}), ...(unit !== 1 ? { unit } : {}) });
 }
 
 /** Restores any registered detector from its serialized state; throws on an unknown method. */

@@ -85,10 +85,37 @@ export function effectSizeProblems(size: EffectSize): string[] {
   return problems;
 }
 
-/** The domain a kind's values live in, used to clip bands: ratios in [0, 1], sizes never negative. */
-export function domainOf(kind: MetricKind): { min: number; max: number } {
-  if (kind === 'ratio') return { min: 0, max: 1 };
+/** A ratio named as a percentage (`…_pct`, `…_percent`). */
+const PERCENT_NAME = /(pct|percent)$/i;
+
+/**
+ * The unit of a metric's values relative to its kind's natural scale: 100 for an error, failure or
+ * success ratio named as a percentage (`error_pct` sends 5 for 5 %), else 1. Detectors model ratios as
+ * fractions and scale their answers back, so that the binomial noise of counts, the ratio's log offset
+ * and the effect size's floor (`minAbsolute`, in fractions) mean the same for `error_rate` and `error_pct`.
+ */
+export function unitOf(metric: string | undefined): number {
+  return metricKindOf(metric) === 'ratio' && PERCENT_NAME.test(metric ?? '') ? 100 : 1;
+}
+
+/** The closed range a metric's values live in; infinite ends are unbounded. */
+export interface MetricDomain {
+  min: number;
+  max: number;
+}
+
+/** The values a kind can take in `unit`s: ratios in [0, unit], gauges unbounded, everything else never negative. */
+export function domainOf(kind: MetricKind, unit = 1): MetricDomain {
+  if (kind === 'ratio') return { min: 0, max: unit };
   if (kind === 'gauge') return { min: -Infinity, max: Infinity };
-  if (kind === 'saturation') return { min: 0, max: Infinity };
   return { min: 0, max: Infinity };
+}
+
+/**
+ * The values `metric` can take, from its name: error/failure/success ratios in [0, 1] (named `…_pct` or
+ * `…_percent`: in [0, 100]); latencies, sizes, rates, counters and utilizations in [0, ∞); anything
+ * else (a gauge of unknown unit, which may be negative) unbounded. Detectors and the pipeline clip to it.
+ */
+export function metricDomain(metric: string | undefined): MetricDomain {
+  return domainOf(metricKindOf(metric), unitOf(metric));
 }

@@ -30,8 +30,10 @@ export interface PracticalOptions {
   kind: MetricKind;
   /** The smallest change that matters; defaults to the kind's. */
   size: EffectSize;
-  /** Options passed to the effect detector (beyond kind and size). */
-  effect: Partial<Omit<EffectOptions, 'kind' | 'size'>>;
+  /** The unit of the values (`unitOf`: 100 for a ratio sent in percent); clips to [0, unit] for ratios. */
+  unit: number;
+  /** Options passed to the effect detector (beyond kind, size and unit). */
+  effect: Partial<Omit<EffectOptions, 'kind' | 'size' | 'unit'>>;
   /** Options passed to the ensemble, for kinds without an effect size. */
   ensemble: Partial<EnsembleOptions>;
 }
@@ -42,7 +44,7 @@ export interface PracticalState {
   counter: { value: number; time: number } | null;
 }
 
-const DEFAULTS: PracticalOptions = { kind: 'gauge', size: DEFAULT_EFFECT_SIZES.gauge, effect: {}, ensemble: {} };
+const DEFAULTS: PracticalOptions = { kind: 'gauge', size: DEFAULT_EFFECT_SIZES.gauge, unit: 1, effect: {}, ensemble: {} };
 
 class Practical implements Detector<PracticalState> {
   readonly method = 'practical';
@@ -54,7 +56,7 @@ class Practical implements Detector<PracticalState> {
     private readonly inner: Detector,
     private counter: { value: number; time: number } | null,
   ) {
-    this.domain = domainOf(options.kind);
+    this.domain = domainOf(options.kind, options.unit);
   }
 
   update(point: Point): Score {
@@ -112,7 +114,7 @@ function isSized(options: PracticalOptions): boolean {
 
 /** The inner detector of a kind: the effect detector when it has an effect size, else the ensemble on the kind's scale. */
 function innerFor(options: PracticalOptions): Detector {
-  if (isSized(options)) return createEffect({ ...options.effect, kind: options.kind, size: options.size });
+  if (isSized(options)) return createEffect({ ...options.effect, kind: options.kind, size: options.size, unit: options.unit });
   return ensemble.create({ transform: options.kind === 'size' ? 'log' : 'none', ...options.ensemble });
 }
 

@@ -1,12 +1,12 @@
 /**
  * What a metric's kind says about how its values behave, for the pipeline: how per-version parts of one
- * timestamp combine into one point, and which values the metric can take at all (to clip bands).
- *
- * Both go by the kind the detectors read from the metric's name (`metricKindOf` in
- * detectors/metric-kind.ts), so a series is combined, modelled and clipped as the same kind of quantity.
- * They are small and pure so that they can move to a shared contract module.
+ * timestamp combine into one point, and which values the metric can take at all (to clip bands; the
+ * domain is the detectors' own, `metricDomain` in detectors/metric-kind.ts, so a series is combined,
+ * modelled and clipped as the same kind of quantity in the same units).
  */
-import { domainOf, metricKindOf } from '../../detectors/metric-kind.ts';
+import { metricKindOf, type MetricDomain } from '../../detectors/metric-kind.ts';
+
+export { metricDomain, type MetricDomain } from '../../detectors/metric-kind.ts';
 
 /**
  * How the parts of one metric reported separately per version combine into the value of the whole:
@@ -15,15 +15,6 @@ import { domainOf, metricKindOf } from '../../detectors/metric-kind.ts';
  *   mean, weighted by the parts' `count` when every part has one.
  */
 export type MetricSemantics = 'additive' | 'weighted';
-
-/** The closed range a metric's values live in; infinite ends are unbounded. */
-export interface MetricDomain {
-  min: number;
-  max: number;
-}
-
-/** A ratio named as a percentage. */
-const PERCENT_METRIC = /(pct|percent)$/i;
 
 /**
  * How per-version parts of `metric` combine: `additive` for rates and counters (`request_rate`,
@@ -35,17 +26,6 @@ const PERCENT_METRIC = /(pct|percent)$/i;
 export function metricSemantics(metric: string): MetricSemantics {
   const kind = metricKindOf(metric);
   return kind === 'rate' || kind === 'counter' ? 'additive' : 'weighted';
-}
-
-/**
- * The values `metric` can take: error/failure/success ratios in [0, 1] (named `…_pct` or `…_percent`:
- * in [0, 100]); latencies, sizes, rates, counters and utilizations in [0, ∞); anything else (a gauge of
- * unknown unit, which may be negative) unbounded. Bands are clipped to it.
- */
-export function metricDomain(metric: string): MetricDomain {
-  const kind = metricKindOf(metric);
-  if (kind === 'ratio' && PERCENT_METRIC.test(metric)) return { min: 0, max: 100 };
-  return domainOf(kind);
 }
 
 /** `value` moved into `domain` (NaN stays NaN). */

@@ -162,3 +162,32 @@ describe('the default detector: practical significance beside statistical rarity
     expect(effectSizeProblems({ up: 0.9, down: 2, minAbsolute: -1 })).toHaveLength(3);
   });
 });
+
+describe('a ratio sent in percent (…_pct, …_percent)', () => {
+  const fraction: Case = { metric: 'error_rate', interval: 30 * SECOND, history: 120, value: (_i, _t, noise) => Math.max(0, 0.003 + 0.0004 * noise()), count: 2000 };
+  const percent: Case = { ...fraction, metric: 'error_pct', value: (i, t, noise) => 100 * fraction.value(i, t, noise) };
+
+  it('is judged exactly as the same ratio in fractions, with its answers in percent and its band within [0, 100]', () => {
+    const a = firstAlert(fraction, (v) => v * 6);
+    const b = firstAlert(percent, (v) => v * 6);
+    expect(a.at).toBeGreaterThan(0);
+    expect(b.at).toBe(a.at);
+    b.verdicts.forEach((verdict, k) => {
+      const other = a.verdicts[k]!;
+      expect(verdict.score).toBeCloseTo(other.score, 9);
+      expect(verdict.expected).toBeCloseTo(100 * other.expected, 6);
+      expect(verdict.upper).toBeCloseTo(100 * other.upper, 6);
+      expect(verdict.lower).toBeGreaterThanOrEqual(0);
+      expect(verdict.upper).toBeLessThanOrEqual(100);
+    });
+    expect(b.verdicts[b.at - 1]!.expected).toBeGreaterThan(0.2);
+    expect(b.verdicts[b.at - 1]!.expected).toBeLessThan(0.4);
+  });
+
+  it('restores with its unit', () => {
+    const { detector } = firstAlert(percent, (v) => v);
+    const restored = restoreDetector(JSON.parse(JSON.stringify(detector.toJSON())));
+    const point = { timestamp: START + 200 * 30 * SECOND, value: 0.3, count: 2000 };
+    expect(restored.update(point)).toEqual(detector.update(point));
+  });
+});

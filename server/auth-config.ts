@@ -5,9 +5,15 @@
  */
 import { z } from 'zod';
 
-/** Roles, lowest first. */
-export const ROLES = ['viewer', 'operator', 'admin'] as const;
-/** What a token may do: `viewer` reads, `operator` acts (approve, deny, lift, kill switch), `admin` everything. */
+/**
+ * Roles, lowest first; each may do everything the roles before it may. `ingest` sits between
+ * `viewer` and `operator` so a CI/CD system's token can post events (and read) but never act.
+ */
+export const ROLES = ['viewer', 'ingest', 'operator', 'admin'] as const;
+/**
+ * What a token may do: `viewer` reads, `ingest` also posts events (POST /api/v1/events), `operator`
+ * also acts (acknowledge, silence, approve, deny, lift, kill switch), `admin` everything.
+ */
 export type Role = (typeof ROLES)[number];
 
 /** The `auth:` block of the YAML config. */

@@ -111,6 +111,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
     core,
     publisher: ingest,
     log,
+    authenticator,
     maxBodyBytes: config.kafka.maxMessageBytes * 4,
     maxFutureSkewMs: config.kafka.maxFutureSkewMs,
     dashboardDir: DASHBOARD_DIR,

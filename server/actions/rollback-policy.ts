@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import type { RollbackStatus } from '../../contract/automation.ts';
 import { CHANGE_TYPES, AUTHOR_TYPES, type EvidenceKind, type Suspect } from '../../contract/events.ts';
+import { httpUrlSchema } from '../alerts/notifiers/config.ts';
 import type { RollbackRecord } from '../store/repositories/actions.ts';
 
 /** What changewatch does when a change is implicated. */
@@ -24,7 +25,7 @@ export const rollbackConfigSchema = z
   .object({
     mode: z.enum(ROLLBACK_MODES).default('require-approval'),
     /** Where approved rollbacks are POSTed, signed per Standard Webhooks with `secret` (`whsec_...`). */
-    webhook: z.object({ url: z.url(), secret: z.string().startsWith('whsec_') }).strict().optional(),
+    webhook: z.object({ url: httpUrlSchema, secret: z.string().startsWith('whsec_') }).strict().optional(),
     when: z
       .object({
         minConfidence: z.number().min(0).max(1).default(0.8),

@@ -1,6 +1,7 @@
 /**
- * The HTTP edge: health, the read API, event ingestion for CI/CD systems without Kafka access, and
- * the built dashboard. Handlers only decode requests and encode responses; the core does the work.
+ * The HTTP edge: health, the read API, event ingestion for CI/CD systems without Kafka access (an
+ * `ingest` token or above), and the built dashboard. Handlers only decode requests and encode
+ * responses; the core does the work.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { ALERT_STATUSES } from '../../contract/alert.ts';
 import { computeChangeStats } from '../../detectors/attribution/index.ts';
 import { createError, describeErrorCodes } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { readAccess, requireRole, type Authenticator } from './auth.ts';
 import { renderErrors } from './errors.ts';
 import { limitParam, optionalEnum, optionalString, optionalTime } from './query.ts';
 
@@ -31,6 +33,8 @@ export interface HttpAppDeps {
   core: Changewatch;
   publisher: EventPublisher;
   log: Logger;
+  /** Checks the token of POST /api/v1/events, which needs the `ingest` role or above. */
+  authenticator: Authenticator;
   /** Largest accepted request body, bytes. */
   maxBodyBytes: number;
   maxFutureSkewMs: number;
@@ -56,33 +60,36 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   });
 
   const api = express.Router();
-  api.get('/alerts', (req, res) => {
+  // Reads follow `auth.anonymousRead` like every other GET route and the socket.
+  const read = readAccess(deps.authenticator);
+  api.get('/alerts', read, (req, res) => {
     const status = optionalEnum(req, 'status', ALERT_STATUSES);
     const service = optionalString(req, 'service');
     res.json({ alerts: core.alerts.list({ ...(status ? { status } : {}), ...(service ? { service } : {}), limit: limitParam(req, { fallback: 500, max: 2_000 }) }) });
   });
-  api.get('/alerts/:id', (req, res) => {
+  api.get('/alerts/:id', read, (req, res) => {
     const alert = core.alerts.get(req.params.id);
     if (!alert) throw createError('CW_NOT_FOUND', `no alert ${req.params.id}`);
     res.json({ alert });
   });
-  api.get('/changes', (req, res) => {
+  api.get('/changes', read, (req, res) => {
     res.json({ changes: core.recentChanges(limitParam(req)) });
   });
-  api.get('/stats/changes', (req, res) => {
+  api.get('/stats/changes', read, (req, res) => {
     // Defaults to the last 7 days by the wall clock; the figures cover every change and alert still held in memory.
     const to = optionalTime(req, 'to') ?? Date.now();
     const from = optionalTime(req, 'from') ?? to - 7 * 86_400_000;
     if (from >= to) throw createError('CW_BAD_REQUEST', '"from" must be before "to"');
     res.json(computeChangeStats(core.recentChanges(Number.POSITIVE_INFINITY), core.alerts.list({ limit: Number.POSITIVE_INFINITY }), { from, to }));
   });
-  api.get('/status', (_req, res) => {
+  api.get('/status', read, (_req, res) => {
     res.json({ stats: core.stats(publisher.ready), series: core.seriesCount, consumedOffsets: publisher.consumedOffsets() });
   });
-  api.get('/errors', (_req, res) => {
+  api.get('/errors', read, (_req, res) => {
     res.json({ errors: describeErrorCodes() });
   });
-  api.post('/events', express.json({ limit: deps.maxBodyBytes, type: () => true }), async (req: Request, res: Response) => {
+  // The token is checked before the body is read: an unauthenticated caller never gets it parsed.
+  api.post('/events', requireRole(deps.authenticator, 'ingest'), express.json({ limit: deps.maxBodyBytes, type: () => true }), async (req: Request, res: Response) => {
     const body: unknown = req.body;
     const records = Array.isArray(body) ? body : isObject(body) && Array.isArray(body.events) ? body.events : undefined;
     if (!records) throw createError('CW_BAD_REQUEST', 'the body must be a JSON array of records or { "events": [...] }');

@@ -1,7 +1,8 @@
 /**
  * API tokens and roles. The config holds SHA-256 hashes of tokens, never the tokens; a request
  * presents `Authorization: Bearer <token>`, which is hashed and compared in constant time with
- * every configured hash. Roles are ordered viewer < operator < admin. Tokens are never logged:
+ * every configured hash. Roles are ordered viewer < ingest < operator < admin, and
+ * `MUTATION_ROLES` says which one each mutating route needs. Tokens are never logged:
  * nothing here writes the presented token anywhere, and errors name the token, never its value.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -18,6 +19,24 @@ export interface Actor {
   /** `undefined` for an anonymous reader. */
   role?: Role;
 }
+
+/**
+ * The least role each mutating API route needs (`METHOD /path` as the app mounts it). The routes
+ * enforce it with `requireRole`; the auth sweep (bench/chaos/auth-sweep.ts) checks every mutating
+ * route of the real app against this table, so a route missing here fails it, and the role table in
+ * README.md mirrors it.
+ */
+export const MUTATION_ROLES: Readonly<Record<string, Role>> = Object.freeze({
+  'POST /api/v1/events': 'ingest',
+  'POST /api/v1/incidents/:id/acknowledge': 'operator',
+  'POST /api/v1/incidents/:id/resolve': 'operator',
+  'POST /api/v1/silences': 'operator',
+  'DELETE /api/v1/silences/:id': 'operator',
+  'POST /api/v1/rollbacks/:id/approve': 'operator',
+  'POST /api/v1/rollbacks/:id/deny': 'operator',
+  'POST /api/v1/killswitch': 'operator',
+  'POST /api/v1/freezes/:id/lift': 'operator',
+});
 
 /** Name of the admin token generated when none is configured. */
 export const GENERATED_TOKEN_NAME = 'generated-admin';
@@ -101,7 +120,12 @@ export class Authenticator {
 
 /** True when the actor's role is at least `minimum`. */
 export function hasRole(actor: Actor, minimum: Role): boolean {
-  return actor.role !== undefined && ROLES.indexOf(actor.role) >= ROLES.indexOf(minimum);
+  return actor.role !== undefined && roleAtLeast(actor.role, minimum);
+}
+
+/** True when `role` is `minimum` or above it in `ROLES`. */
+export function roleAtLeast(role: Role, minimum: Role): boolean {
+  return ROLES.indexOf(role) >= ROLES.indexOf(minimum);
 }
 
 /** The bearer token of a request, or `undefined`; any other scheme counts as no token. */

@@ -81,6 +81,33 @@ freeze: { scope: agent }
     expect(literal).toEqual([expect.stringMatching(/^rollback\.webhook\.secret: secrets must come from the environment/)]);
   });
 
+  it('refuses every outbound URL that is not http(s), all at once, naming the scheme but never the URL', () => {
+    const file = yamlFile(`notify:
+  - { name: local-file, type: webhook, url: "file:///etc/passwd", secret: \${HOOK_SECRET} }
+  - { name: chat, type: slack, url: "gopher://hooks.example.com/T0KEN-IN-PATH" }
+  - { name: pd, type: pagerduty, url: "not a url", routingKey: \${PD_KEY} }
+rollback:
+  webhook: { url: "ftp://cd.example.com/rollback", secret: \${ROLLBACK_SECRET} }
+`);
+    const problems = problemsOf(() => loadConfig({ file, env: { HOOK_SECRET: 'whsec_dGVzdA==', PD_KEY: 'k', ROLLBACK_SECRET: 'whsec_dGVzdA==' } }));
+    expect(problems).toEqual([
+      'notify.0.url: must be an http:// or https:// URL, not "file:" (changewatch only sends HTTP requests)',
+      'notify.1.url: must be an http:// or https:// URL, not "gopher:" (changewatch only sends HTTP requests)',
+      'notify.2.url: must be an absolute http:// or https:// URL',
+      'rollback.webhook.url: must be an http:// or https:// URL, not "ftp:" (changewatch only sends HTTP requests)',
+    ]);
+    expect(problems.join('\n')).not.toContain('T0KEN-IN-PATH');
+  });
+
+  it('accepts tokens of every role, ingest included', () => {
+    const sha256 = 'a'.repeat(64);
+    const file = yamlFile(`auth:\n  tokens:\n${['viewer', 'ingest', 'operator', 'admin'].map((role) => `    - { name: ${role}-bot, role: ${role}, sha256: "${sha256}" }`).join('\n')}\n`);
+    expect(loadConfig({ file, env: {} }).auth.tokens.map((token) => token.role)).toEqual(['viewer', 'ingest', 'operator', 'admin']);
+    expect(problemsOf(() => loadConfig({ file: yamlFile(`auth:\n  tokens:\n    - { name: ci, role: writer, sha256: "${sha256}" }\n`), env: {} }))).toEqual([
+      expect.stringMatching(/^auth\.tokens\.0\.role: .*"viewer"\|"ingest"\|"operator"\|"admin"/),
+    ]);
+  });
+
   it('picks the store from the environment: DATABASE_URL, else PGlite under CHANGEWATCH_DATA_DIR', () => {
     expect(loadConfig({ env: {} })).toMatchObject({ dataDir: '.changewatch' });
     expect(loadConfig({ env: {} }).databaseUrl).toBeUndefined();

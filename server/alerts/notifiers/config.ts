@@ -19,15 +19,23 @@ function oneOrMany<T extends z.ZodType>(item: T) {
   return z.union([item, z.array(item).min(1)]).transform((value): Array<z.output<T>> => (Array.isArray(value) ? value : [value]));
 }
 
-/** An absolute http(s) URL. */
-const httpUrl = z.string().refine((value) => {
+/**
+ * An absolute http(s) URL: where changewatch POSTs (notify endpoints, `rollback.webhook.url`). Any
+ * other scheme (file:, ftp:, data:, gopher:, …) is refused at config validation; the message names
+ * the scheme only, never the URL, whose path or query may hold a secret.
+ */
+export const httpUrlSchema = z.string().superRefine((value, ctx) => {
+  let protocol: string;
   try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
+    protocol = new URL(value).protocol;
   } catch {
-    return false;
+    ctx.addIssue({ code: 'custom', message: 'must be an absolute http:// or https:// URL' });
+    return;
   }
-}, 'must be an absolute http(s) URL');
+  if (protocol !== 'https:' && protocol !== 'http:') {
+    ctx.addIssue({ code: 'custom', message: `must be an http:// or https:// URL, not "${protocol}" (changewatch only sends HTTP requests)` });
+  }
+});
 
 /**
  * Which incidents an endpoint receives. Every key given must match (AND); within a key any listed
@@ -61,7 +69,7 @@ export const pagerDutyConfigSchema = z.strictObject({
   ...commonKeys,
   type: z.literal('pagerduty'),
   /** Overridable for tests and EU accounts (events.eu.pagerduty.com). */
-  url: httpUrl.default(PAGERDUTY_EVENTS_URL),
+  url: httpUrlSchema.default(PAGERDUTY_EVENTS_URL),
   /** The integration's routing key (a secret). */
   routingKey: z.string().min(1, 'is required'),
 });
@@ -73,7 +81,7 @@ export const slackConfigSchema = z.strictObject({
   ...commonKeys,
   type: z.literal('slack'),
   /** The incoming-webhook URL (a secret: the token is in its path). */
-  url: httpUrl,
+  url: httpUrlSchema,
 });
 /** A parsed Slack block. */
 export type SlackConfig = z.output<typeof slackConfigSchema>;
@@ -82,7 +90,7 @@ export type SlackConfig = z.output<typeof slackConfigSchema>;
 export const webhookConfigSchema = z.strictObject({
   ...commonKeys,
   type: z.literal('webhook'),
-  url: httpUrl,
+  url: httpUrlSchema,
   /** Signing secret in Standard Webhooks form, `whsec_<base64 key>`. */
   secret: z.string().refine(isWebhookSecret, 'must have the form whsec_<base64 key>'),
 });

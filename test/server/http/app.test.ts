@@ -9,6 +9,7 @@ import { createLogger } from '../../../server/log.ts';
 import { createPipeline } from '../../../server/pipeline/create.ts';
 import { DEFAULT_PIPELINE_OPTIONS } from '../../../server/pipeline/pipeline.ts';
 import { aChange, httpDeadLetterOf, metricRecords, stepSeries, T0 } from '../../support/factories.ts';
+import { bearer, testAuthenticator, TEST_TOKENS } from '../../support/tokens.ts';
 
 /** Records what the HTTP edge would have produced to Kafka. */
 class RecordingPublisher implements EventPublisher {
@@ -31,7 +32,7 @@ afterEach(() => servers.splice(0).forEach((s) => s.close()));
 async function serve(): Promise<{ url: string; core: Changewatch; publisher: RecordingPublisher }> {
   const core = new Changewatch(createPipeline(DEFAULT_PIPELINE_OPTIONS));
   const publisher = new RecordingPublisher();
-  const app = createHttpApp({ core, publisher, log: createLogger('silent'), maxBodyBytes: 100_000, maxFutureSkewMs: 3_600_000, dashboardDir: '/nonexistent' });
+  const app = createHttpApp({ core, publisher, log: createLogger('silent'), authenticator: testAuthenticator(), maxBodyBytes: 100_000, maxFutureSkewMs: 3_600_000, dashboardDir: '/nonexistent' });
   const server = app.listen(0);
   servers.push(server);
   await new Promise((r) => server.once('listening', r));
@@ -82,7 +83,7 @@ describe('HTTP API', () => {
 
   it('accepts a batch of events, produces the valid ones keyed by service, and reports the rest per item', async () => {
     const { url, publisher } = await serve();
-    const post = (body: string) => fetch(`${url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const post = (body: string) => fetch(`${url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(TEST_TOKENS.ingest) }, body });
     const now = Date.now();
     const res = await post(JSON.stringify([{ metric: { service: 'checkout', metric: 'error_rate', value: 0.1, timestamp: new Date(now).toISOString() } }, { service: { name: 'checkout', dependsOn: ['payments'] } }, { metric: { service: 'checkout', metric: 'x', value: 1, timestamp: now + 86_400_000 } }]));
     expect(res.status).toBe(202);
@@ -103,6 +104,22 @@ describe('HTTP API', () => {
     const unavailable = await post('[]');
     expect(unavailable.status).toBe(503);
     expect((await unavailable.json()).error.code).toBe('CW_KAFKA_UNAVAILABLE');
+  });
+
+  it('takes events only with an ingest token or above: 401 without or with a wrong one, 403 for a viewer', async () => {
+    const { url, publisher } = await serve();
+    const body = JSON.stringify([{ service: { name: 'checkout' } }]);
+    const post = (headers: Record<string, string>) => fetch(`${url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const noToken = await post({});
+    expect(noToken.status).toBe(401);
+    expect((await noToken.json()).error.code).toBe('CW_AUTH_UNAUTHORIZED');
+    expect((await post(bearer('cw_not-a-configured-token'))).status).toBe(401);
+    const viewer = await post(bearer(TEST_TOKENS.viewer));
+    expect(viewer.status).toBe(403);
+    expect((await viewer.json()).error).toMatchObject({ code: 'CW_AUTH_FORBIDDEN', details: { required: 'ingest', role: 'viewer' } });
+    expect(publisher.published).toEqual([]);
+    for (const role of ['ingest', 'operator', 'admin'] as const) expect((await post(bearer(TEST_TOKENS[role]))).status).toBe(202);
+    expect(publisher.published).toHaveLength(3);
   });
 
   it('answers unknown API routes with a JSON 404 and lists the error registry', async () => {

@@ -4,10 +4,10 @@ import express from 'express';
 import { Server as SocketServer } from 'socket.io';
 import { io as connect } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Authenticator, authConfigSchema, hashToken, readAccess, requireRole, socketReadAccess } from '../../../server/http/auth.ts';
+import { Authenticator, authConfigSchema, hashToken, readAccess, requireRole, ROLES, socketReadAccess } from '../../../server/http/auth.ts';
 import { isChangewatchError } from '../../../server/errors.ts';
 
-const TOKENS = { viewer: 'view-token-0123456789', operator: 'ops-token-0123456789', admin: 'admin-token-0123456789' };
+const TOKENS = { viewer: 'view-token-0123456789', ingest: 'ci-token-0123456789', operator: 'ops-token-0123456789', admin: 'admin-token-0123456789' };
 
 /** An authenticator with one token per role. */
 function authenticator(anonymousRead = true): Authenticator {
@@ -41,9 +41,15 @@ describe('Authenticator', () => {
     expect(auth.authenticate(hashToken(TOKENS.operator))).toBeUndefined();
   });
 
-  it('orders roles viewer < operator < admin', () => {
+  it('orders roles viewer < ingest < operator < admin', () => {
     const auth = authenticator();
+    expect(ROLES).toEqual(['viewer', 'ingest', 'operator', 'admin']);
     expect(auth.authorize(TOKENS.admin, 'operator').role).toBe('admin');
+    expect(auth.authorize(TOKENS.operator, 'ingest').role).toBe('operator');
+    expect(auth.authorize(TOKENS.ingest, 'ingest').role).toBe('ingest');
+    expect(auth.authorize(TOKENS.ingest, 'viewer').role).toBe('ingest');
+    expect(() => auth.authorize(TOKENS.viewer, 'ingest')).toThrow(expect.objectContaining({ code: 'CW_AUTH_FORBIDDEN', statusCode: 403 }));
+    expect(() => auth.authorize(TOKENS.ingest, 'operator')).toThrow(expect.objectContaining({ code: 'CW_AUTH_FORBIDDEN', statusCode: 403 }));
     expect(() => auth.authorize(TOKENS.viewer, 'operator')).toThrow(expect.objectContaining({ code: 'CW_AUTH_FORBIDDEN', statusCode: 403 }));
     expect(() => auth.authorize(TOKENS.operator, 'admin')).toThrow(expect.objectContaining({ code: 'CW_AUTH_FORBIDDEN' }));
     expect(() => auth.authorize(undefined, 'viewer')).toThrow(expect.objectContaining({ code: 'CW_AUTH_UNAUTHORIZED', statusCode: 401 }));
@@ -139,6 +145,8 @@ describe('express and socket.io middleware', () => {
       });
 
     expect(await attempt(TOKENS.viewer)).toEqual({ actor: { name: 'viewer-bot', role: 'viewer' } });
+    // Every role at or above viewer reads, so an ingest token may watch the dashboard too.
+    expect(await attempt(TOKENS.ingest)).toEqual({ actor: { name: 'ingest-bot', role: 'ingest' } });
     const refused = await attempt();
     expect(refused.error?.data).toMatchObject({ code: 'CW_AUTH_UNAUTHORIZED' });
     const bad = await attempt('not-a-token-123');

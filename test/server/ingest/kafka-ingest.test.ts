@@ -14,6 +14,7 @@ import { createPipeline } from '../../../server/pipeline/create.ts';
 import { DEFAULT_PIPELINE_OPTIONS } from '../../../server/pipeline/pipeline.ts';
 import { yamlFile } from '../../support/config-files.ts';
 import { startTestService, type TestService } from '../../support/service-harness.ts';
+import { bearer, testAuthConfigFile, TEST_TOKENS } from '../../support/tokens.ts';
 
 const brokers = inject('kafkaBrokers');
 const cleanup: Array<() => Promise<unknown> | unknown> = [];
@@ -21,8 +22,8 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function setup(): Promise<{ service: TestService; producer: Producer }> {
-  const service = await startTestService(brokers);
+async function setup(env: Record<string, string> = {}): Promise<{ service: TestService; producer: Producer }> {
+  const service = await startTestService(brokers, { env });
   cleanup.push(() => service.stop());
   const producer = await connectedProducer(brokers);
   cleanup.push(() => producer.disconnect());
@@ -159,12 +160,12 @@ describe('Kafka ingest (real broker)', () => {
   });
 
   it('accepts events over HTTP with per-item errors, routes them through Kafka, and dead-letters the refused items', async () => {
-    const { service } = await setup();
+    const { service } = await setup({ CHANGEWATCH_CONFIG: testAuthConfigFile() });
     const deadletters = await TopicReader.start(brokers, service.topics.deadletter);
     cleanup.push(() => deadletters.stop());
     const res = await fetch(`${service.url}/api/v1/events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...bearer(TEST_TOKENS.ingest) },
       body: JSON.stringify({ events: [{ change: aChange({ timestamp: Date.now() }) }, { metric: { service: 'checkout' } }, { bogus: {} }] }),
     });
     expect(res.status).toBe(202);
@@ -182,7 +183,7 @@ describe('Kafka ingest (real broker)', () => {
       ['CW_EVENT_SCHEMA', '1', { metric: { service: 'checkout' } }],
       ['CW_EVENT_SCHEMA', '2', { bogus: {} }],
     ]);
-    const notJson = await fetch(`${service.url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
+    const notJson = await fetch(`${service.url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(TEST_TOKENS.ingest) }, body: '{' });
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe('CW_EVENT_INVALID_JSON');
   });

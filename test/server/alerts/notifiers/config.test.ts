@@ -28,6 +28,15 @@ describe('notify: config', () => {
     expect(fails([{ ...yamlShaped[0], match: { severity: ['sev1'] } }])).toBe(true);
   });
 
+  it('refuses notify URLs whose scheme is not http(s), saying so without echoing the URL', () => {
+    for (const url of ['file:///etc/passwd', 'ftp://x/y', 'data:text/plain,hi', 'javascript:alert(1)']) {
+      const result = notifyConfigSchema.safeParse([{ name: 'h', type: 'slack', url }]);
+      expect(result.success).toBe(false);
+      expect(result.error!.issues.map((issue) => issue.message)).toEqual([`must be an http:// or https:// URL, not "${new URL(url).protocol}" (changewatch only sends HTTP requests)`]);
+    }
+    expect(notifyConfigSchema.safeParse([{ name: 'h', type: 'slack', url: 'http://10.0.0.7/hook' }]).success).toBe(true);
+  });
+
   it('routes on service, environment, severity and the top suspect author type', () => {
     const configs = notifyConfigSchema.parse(yamlShaped);
     const incident = makeIncident();

@@ -17,7 +17,7 @@ import type { Alert } from '../../contract/alert.ts';
 import type { Incident } from '../../contract/incident.ts';
 import type { Emission, EmissionSink } from '../emission.ts';
 import { createError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { errorSummary, isClientError, type Logger } from '../log.ts';
 import type { Repositories, Store } from '../store/store.ts';
 import { IncidentMemory } from './incident-memory.ts';
 import type { NotifierConfig } from './notifiers/config.ts';
@@ -134,10 +134,17 @@ export class AlertRouter implements EmissionSink {
     return this.run(() => this.applyHumanAction(incidentId, actor, reason, 'resolve'));
   }
 
-  /** Runs work after everything queued before it; a failure is logged and returned to the caller only. */
+  /**
+   * Runs work after everything queued before it; a failure is logged and returned to the caller only.
+   * A client error (an acknowledge of an unknown incident, a resolve of a resolved one) is the
+   * caller's to report: it is logged at info with its code and message, without a stack.
+   */
   private run<T>(work: () => Promise<T>): Promise<T> {
     const result = this.queue.then(work);
-    this.queue = result.catch((err: unknown) => this.options.log.error({ err }, 'alert router step failed'));
+    this.queue = result.catch((err: unknown) => {
+      if (isClientError(err)) this.options.log.info(errorSummary(err), 'alert router refused a request');
+      else this.options.log.error({ err }, 'alert router step failed');
+    });
     return result;
   }
 

@@ -67,7 +67,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     const service = optionalString(req, 'service');
     res.json({ alerts: core.alerts.list({ ...(status ? { status } : {}), ...(service ? { service } : {}), limit: limitParam(req, { fallback: 500, max: 2_000 }) }) });
   });
-  api.get('/alerts/:id', read, (req, res) => {
+  api.get('/alerts/:id', read, (req: Request<{ id: string }>, res) => {
     const alert = core.alerts.get(req.params.id);
     if (!alert) throw createError('CW_NOT_FOUND', `no alert ${req.params.id}`);
     res.json({ alert });

@@ -53,17 +53,35 @@ function describeServer(connectionString: string): string {
   }
 }
 
-/** Adapts a pool or one checked-out connection to `SqlClient`. */
-class PostgresClient implements SqlClient {
-  constructor(private readonly target: pg.Pool | pg.PoolClient) {}
+/** Runs one statement on a pool or a checked-out connection, with driver errors wrapped. */
+async function runStatement<Row>(target: pg.Pool | pg.PoolClient, sql: string, params: readonly unknown[]): Promise<Row[]> {
+  try {
+    const result = await target.query(sql, params as unknown[]);
+    return result.rows as Row[];
+  } catch (error) {
+    throw toStoreError(error);
+  }
+}
 
-  async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    try {
-      const result = await this.target.query(sql, params as unknown[]);
-      return result.rows as Row[];
-    } catch (error) {
-      throw toStoreError(error);
+/**
+ * One open transaction on the connection it checked out. Its statements run one at a time, in the
+ * order they were issued, even when the caller issues several at once (`Promise.all` over
+ * repositories): `pg` must not be handed a query while the connection is still executing one
+ * (deprecated in pg 8, refused in pg 9). Once COMMIT or ROLLBACK is issued it refuses statements,
+ * since the connection goes back to the pool and may then belong to another transaction.
+ */
+class PostgresTransaction implements SqlClient {
+  /** Settles once every statement issued so far has finished. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private ended = false;
+
+  constructor(private readonly connection: pg.PoolClient) {}
+
+  query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    if (this.ended) {
+      return Promise.reject(createError('CW_STORE_QUERY', 'a statement was issued on a transaction that has already ended (after COMMIT or ROLLBACK)'));
     }
+    return this.enqueue<Row>(sql, params);
   }
 
   async exec(sql: string): Promise<void> {
@@ -71,26 +89,46 @@ class PostgresClient implements SqlClient {
     await this.query(sql);
   }
 
+  /** Joins this transaction (no savepoint). */
   transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T> {
     return work(this);
   }
+
+  /** Issues COMMIT or ROLLBACK after the statements already issued, and refuses any issued later. */
+  async end(statement: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    this.ended = true;
+    await this.enqueue(statement, []);
+  }
+
+  /** Runs a statement once every statement issued before it has finished, whether it succeeded or not. */
+  private enqueue<Row>(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    const result = this.tail.then(() => runStatement<Row>(this.connection, sql, params));
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
 }
 
-/** The pool: each transaction checks out one connection for its whole duration. */
-class PostgresDatabase extends PostgresClient implements SqlDatabase {
+/**
+ * The pool. A statement outside a transaction runs on whichever connection the pool hands it (one
+ * statement per checkout, so concurrent callers never share a connection); each transaction checks
+ * out one connection for its whole duration.
+ */
+class PostgresDatabase implements SqlDatabase {
   readonly dialect = 'postgres' as const;
   private closed = false;
 
-  constructor(private readonly pool: pg.Pool) {
-    super(pool);
-  }
+  constructor(private readonly pool: pg.Pool) {}
 
-  override async query<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
+  async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
     this.assertOpen();
-    return super.query<Row>(sql, params);
+    return runStatement<Row>(this.pool, sql, params);
   }
 
-  override async transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T> {
+  async exec(sql: string): Promise<void> {
+    await this.query(sql);
+  }
+
+  async transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T> {
     this.assertOpen();
     let connection: pg.PoolClient;
     try {
@@ -98,21 +136,22 @@ class PostgresDatabase extends PostgresClient implements SqlDatabase {
     } catch (error) {
       throw createError('CW_STORE_UNAVAILABLE', 'cannot get a PostgreSQL connection', undefined, { cause: error });
     }
-    const tx = new PostgresClient(connection);
+    const tx = new PostgresTransaction(connection);
+    let result: T;
     try {
-      await tx.exec('BEGIN');
-      const result = await work(tx);
-      await tx.exec('COMMIT');
-      connection.release();
-      return result;
+      await tx.query('BEGIN');
+      result = await work(tx);
+      await tx.end('COMMIT');
     } catch (error) {
       // If ROLLBACK itself fails the connection is broken: destroy it rather than return it to the pool.
-      await tx.exec('ROLLBACK').then(
+      await tx.end('ROLLBACK').then(
         () => connection.release(),
         (rollbackError: unknown) => connection.release(rollbackError instanceof Error ? rollbackError : true),
       );
       throw error;
     }
+    connection.release();
+    return result;
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,9 @@ export interface SqlClient {
   /**
    * Runs `work` in a transaction, committing when it resolves and rolling back when it throws.
    * Called on a client that is already a transaction, it joins that transaction (no savepoint).
+   * Statements `work` issues at once (`Promise.all`) run one at a time on the transaction's
+   * connection, in the order issued. A statement issued on it after it ended is a bug (the
+   * PostgreSQL adapter refuses it with `CW_STORE_QUERY`).
    */
   transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T>;
 }

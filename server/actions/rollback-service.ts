@@ -139,6 +139,17 @@ export class RollbackService {
     });
   }
 
+  /**
+   * Whether the candidate's incident is still open (true without one). A decision retaken without an
+   * emission checks it first: the router stops routing an alert whose incident a person resolved
+   * while it fired, and a timer must not act on it behind their back.
+   */
+  async incidentOpen(candidate: RollbackCandidate): Promise<boolean> {
+    if (candidate.incidentId === undefined) return true;
+    const incident = await this.store.incidents.get(candidate.incidentId);
+    return incident !== undefined && incident.status !== 'resolved';
+  }
+
   /** Rollbacks, newest first, optionally only some statuses or one service. */
   list(filter: { status?: readonly ActionStatus[]; service?: string; limit?: number } = {}): Promise<RollbackRecord[]> {
     return this.store.actions.list({ kind: 'rollback', ...filter });

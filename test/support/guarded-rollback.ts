@@ -9,7 +9,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { TelemetryPoint } from '../../contract/events.ts';
+import type { ChangeEvent, TelemetryPoint } from '../../contract/events.ts';
 import { generateWebhookSecret } from '../../server/alerts/notifiers/standard-webhooks.ts';
 import { loadConfig } from '../../server/config.ts';
 import { hashToken, type Role } from '../../server/http/auth.ts';
@@ -25,6 +25,8 @@ export const STEP_MS = 10_000;
 export interface Received {
   headers: IncomingHttpHeaders;
   body: string;
+  /** Wall clock (epoch ms) when the request had been read whole. */
+  receivedAt: number;
 }
 
 /** A running stand-in for the CD system's rollback endpoint; every request is answered 202. */
@@ -41,7 +43,7 @@ export async function startCdReceiver(): Promise<CdReceiver> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), receivedAt: Date.now() });
       res.writeHead(202).end();
     });
   });
@@ -72,7 +74,14 @@ export interface RollbackService {
  * Starts changewatch from a YAML file with `rollback.mode: mode` sending to `cdUrl`, the given API
  * tokens, its own topics on `brokers` and its own data dir; resolves once its consumer is in its group.
  */
-export async function startWithRollback(options: { brokers: string; mode: 'require-approval' | 'automatic'; cdUrl: string; tokens: readonly TestToken[] }): Promise<RollbackService> {
+export async function startWithRollback(options: {
+  brokers: string;
+  mode: 'require-approval' | 'automatic';
+  cdUrl: string;
+  tokens: readonly TestToken[];
+  /** `rollback.when.minConfidence` (default 0.5). */
+  minConfidence?: number;
+}): Promise<RollbackService> {
   const dir = mkdtempSync(path.join(tmpdir(), 'cw-rollback-'));
   const file = path.join(dir, 'changewatch.yaml');
   const tokens = options.tokens.map((token) => `    - { name: ${token.name}, role: ${token.role}, sha256: "${hashToken(token.token)}" }`).join('\n');
@@ -84,7 +93,7 @@ incidents: { groupWaitMs: 500, flapWindowMs: 0 }
 rollback:
   mode: ${options.mode}
   webhook: { url: \${CD_URL}, secret: \${ROLLBACK_SECRET} }
-  when: { minConfidence: 0.5, authorTypes: [ai_agent] }
+  when: { minConfidence: ${options.minConfidence ?? 0.5}, authorTypes: [ai_agent] }
 freeze: { minConfidence: 0.5 }
 auth:
   tokens:
@@ -144,4 +153,44 @@ export async function playIncident(brokers: string, service: RunningService, top
     throw error;
   }
   return disconnect;
+}
+
+/** The shape of a {@link versionRollout}: when the deploy lands, how long its version stays healthy, how bad it gets. */
+export interface RolloutShape {
+  /** Event time of the first point. */
+  start: number;
+  stepMs: number;
+  /** Steps of v2.3.9 alone; the deploy chg-ai-1 (v2.3.9 → v2.4.0) lands at the last of them. */
+  normal: number;
+  /** Steps after those, each with one point per version (half the traffic each). */
+  after: number;
+  /** How long after the deploy v2.4.0 starts failing. */
+  badAfterMs: number;
+  /** v2.4.0's error rate from then on, as a multiple of v2.3.9's 1 %. */
+  factor: number;
+  /** Whether points carry request counts (attribution runs a proportion test) or only rates (a rank test). */
+  counts: boolean;
+}
+
+/**
+ * checkout's error rate around the AI agent's deploy chg-ai-1, one point per running version per
+ * step, with the same deterministic wobble as {@link rolloutErrorRates}; returns the deploy too.
+ */
+export function versionRollout(shape: RolloutShape): { deploy: ChangeEvent; points: TelemetryPoint[] } {
+  const noise = [0.02, -0.01, 0.03, -0.025, 0.0, 0.015, -0.02, 0.01];
+  const deployAt = shape.start + (shape.normal - 1) * shape.stepMs;
+  const counted = (count: number) => (shape.counts ? { count } : {});
+  const points: TelemetryPoint[] = [];
+  for (let i = 0; i < shape.normal + shape.after; i++) {
+    const timestamp = shape.start + i * shape.stepMs;
+    const wobble = 1 + noise[i % noise.length]!;
+    if (i < shape.normal) {
+      points.push({ service: 'checkout', metric: 'error_rate', value: 0.01 * wobble, ...counted(1000), timestamp, tags: { version: 'v2.3.9' } });
+      continue;
+    }
+    const factor = timestamp - deployAt >= shape.badAfterMs ? shape.factor : 1;
+    points.push({ service: 'checkout', metric: 'error_rate', value: 0.01 * wobble, ...counted(500), timestamp, tags: { version: 'v2.3.9' } });
+    points.push({ service: 'checkout', metric: 'error_rate', value: 0.01 * factor * wobble, ...counted(500), timestamp, tags: { version: 'v2.4.0' } });
+  }
+  return { deploy: aChange({ id: 'chg-ai-1', timestamp: deployAt }), points };
 }

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Automation } from '../../../server/actions/automation.ts';
+import { Automation, type AutomationOptions } from '../../../server/actions/automation.ts';
 import { FreezeService, freezeConfigSchema } from '../../../server/actions/freeze.ts';
 import { KillSwitch } from '../../../server/actions/kill-switch.ts';
 import { RollbackService } from '../../../server/actions/rollback-service.ts';
@@ -16,11 +16,13 @@ import { startReceiver, type Receiver } from './receiver.ts';
 let store: Store;
 let receiver: Receiver;
 const workers: DeliveryWorker[] = [];
+const stages: Automation[] = [];
 beforeAll(async () => {
   store = await Store.open();
   receiver = await startReceiver();
 });
 afterEach(async () => {
+  for (const stage of stages.splice(0)) await stage.stop();
   // A test's worker stops with it, so no other test's rollbacks are sent (and published) by it.
   for (const worker of workers.splice(0)) await worker.stop(0);
 });
@@ -79,7 +81,7 @@ function incidentOf(alert: Alert): Incident {
 }
 
 /** Automation over the shared store with `mode`; snapshots it publishes are collected. */
-function automation(mode: 'require-approval' | 'automatic', published: AutomationSnapshot[]): Automation {
+function automation(mode: 'require-approval' | 'automatic', published: AutomationSnapshot[], extra: Partial<AutomationOptions> = {}): Automation {
   const config = rollbackConfig({ mode, limits: { perHour: 100, perServicePerHour: 100, cooldownMinutes: 0 } }, receiver.url);
   const killSwitch = new KillSwitch(store.audit);
   const rollbacks = new RollbackService({ store, config, killSwitch });
@@ -91,7 +93,60 @@ function automation(mode: 'require-approval' | 'automatic', published: Automatio
     rollbackConfig: config,
     log: createLogger('silent'),
     onChange: (snapshot) => published.push(snapshot),
+    ...extra,
   });
+}
+
+/** A rollback service in automatic mode over the shared store whose evaluations are counted in `calls` (by change id). */
+function countedRollbacks(calls: string[], config = rollbackConfig({ mode: 'automatic', limits: { perHour: 100, perServicePerHour: 100, cooldownMinutes: 0 } }, receiver.url)): { rollbacks: RollbackService; config: typeof config; killSwitch: KillSwitch } {
+  const killSwitch = new KillSwitch(store.audit);
+  const real = new RollbackService({ store, config, killSwitch });
+  const rollbacks = Object.assign(Object.create(real) as RollbackService, {
+    evaluate: (candidate: Parameters<RollbackService['evaluate']>[0]) => {
+      calls.push(candidate.suspects[0]!.changeId);
+      return real.evaluate(candidate);
+    },
+  });
+  return { rollbacks, config, killSwitch };
+}
+
+/** Automation over `rollbacks` re-evaluating every 20 ms, started (its teardown stops it). */
+function timed(parts: ReturnType<typeof countedRollbacks>, extra: Partial<AutomationOptions> = {}): Automation {
+  const stage = new Automation({
+    rollbacks: parts.rollbacks,
+    delivery: deliveryOf(parts.rollbacks),
+    freezes: new FreezeService({ store, config: freezeConfigSchema.parse({}) }),
+    killSwitch: parts.killSwitch,
+    rollbackConfig: parts.config,
+    log: createLogger('silent'),
+    reevaluateEveryMs: 20,
+    ...extra,
+  });
+  stage.start();
+  stages.push(stage);
+  return stage;
+}
+
+/** Stores the incident `alert` is grouped into (the router has, before automation hears of it); returns it. */
+async function storedIncidentOf(alert: Alert, overrides: Partial<Incident> = {}): Promise<Incident> {
+  const incident = { ...incidentOf(alert), ...overrides };
+  await store.incidents.upsert(incident);
+  return incident;
+}
+
+/** Waits `ms` of wall time (several re-evaluation ticks in these tests). */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Rollback decisions recorded for `changeId`, oldest first, as `status: reason`. */
+async function decisionsOf(changeId: string): Promise<string[]> {
+  return (await store.actions.listAll({ kind: 'rollback', changeId })).reverse().map((r) => `${r.status}: ${r.reason}`);
+}
+
+/** A suspect on `service` that is `changeId`, with `overrides`. */
+function suspectOn(changeId: string, service: string, overrides: Parameters<typeof suspect>[0] = {}): ReturnType<typeof suspect> {
+  return suspect({ changeId, ...overrides, change: { service, ...overrides.change } });
 }
 
 describe('Automation', () => {
@@ -173,5 +228,136 @@ describe('Automation', () => {
     await stage.stop();
     expect(errors).toHaveLength(1);
     expect(await store.actions.count({ kind: 'rollback', changeId: 'chg-a5' })).toBe(0);
+  });
+  it('evaluates an update that arrived while the previous decision was being published, without waiting for another emission', async () => {
+    const published: AutomationSnapshot[] = [];
+    const calls: string[] = [];
+    const parts = countedRollbacks(calls);
+    const timingOnly = firing('b1', 'chg-b1', 'svc-b1', { suspects: [suspectOn('chg-b1', 'svc-b1', { evidenceKinds: ['timing'] })] });
+    const convicted = firing('b1', 'chg-b1', 'svc-b1', { updatedAt: '2026-11-23T14:06:00.000Z' });
+    let stage: Automation | undefined;
+    let offered = false;
+    // The version split is routed while the snapshot after the first decision is read (no timer runs here).
+    const rollbacks = Object.assign(Object.create(parts.rollbacks) as RollbackService, {
+      listOpen: () => {
+        if (!offered) {
+          offered = true;
+          stage!.consider(convicted, incidentOf(convicted));
+        }
+        return parts.rollbacks.listOpen();
+      },
+    });
+    stage = new Automation({ ...parts, rollbacks, delivery: deliveryOf(parts.rollbacks), freezes: new FreezeService({ store, config: freezeConfigSchema.parse({}) }), rollbackConfig: parts.config, log: createLogger('silent'), onChange: (s) => published.push(s) });
+    stages.push(stage);
+    stage.consider(timingOnly, incidentOf(timingOnly));
+    await eventually(() => receiver.requests.some((r) => JSON.parse(r.body).changeId === 'chg-b1'), 10_000, 'the rollback of the update');
+    await stage.idle();
+    expect(calls).toEqual(['chg-b1', 'chg-b1']);
+    expect(await decisionsOf('chg-b1')).toEqual([expect.stringMatching(/^suppressed: the only evidence against chg-b1 is timing/), expect.stringMatching(/^(approved|executed): /)]);
+  });
+
+  it('retakes a suppressed decision on its timer once attribution re-ranked the alert without emitting it, and stops watching once decided', async () => {
+    const calls: string[] = [];
+    // 0.78: below minConfidence 0.8 (and the freeze's 0.8); the pipeline re-ranks it to 0.82, too small a change to emit.
+    const live = firing('b2', 'chg-b2', 'svc-b2', { suspects: [suspectOn('chg-b2', 'svc-b2', { confidence: 0.78 })] });
+    const stage = timed(countedRollbacks(calls), { openAlerts: () => [live] });
+    const emitted = structuredClone(live);
+    stage.consider(emitted, await storedIncidentOf(emitted));
+    await eventually(async () => (await decisionsOf('chg-b2')).length === 1, 10_000, 'the first decision');
+    await sleep(200);
+    expect(calls).toEqual(['chg-b2']); // nothing changed: not evaluated again
+
+    live.suspects = [suspectOn('chg-b2', 'svc-b2', { confidence: 0.82 })];
+    await eventually(() => receiver.requests.some((r) => JSON.parse(r.body).changeId === 'chg-b2'), 10_000, 'the rollback after the re-ranking');
+    expect(await decisionsOf('chg-b2')).toEqual([expect.stringMatching(/^suppressed: confidence 0\.78 is below rollback\.when\.minConfidence 0\.8$/), expect.stringMatching(/^(approved|executed): /)]);
+    expect((await store.actions.listAll({ kind: 'freeze', changeId: 'chg-b2' })).map((f) => f.status)).toEqual(['executed']); // the freeze followed the evidence too
+    const evaluations = calls.length;
+    live.suspects = [suspectOn('chg-b2', 'svc-b2', { confidence: 0.9 })];
+    await sleep(200);
+    expect(calls).toHaveLength(evaluations); // decided: no longer watched
+  });
+
+  it('retakes a decision suppressed by the kill switch on its timer once the switch is off, and not while it is on', async () => {
+    const calls: string[] = [];
+    const parts = countedRollbacks(calls);
+    await parts.killSwitch.set(true, 'ops-bob', 'change freeze week');
+    try {
+      const stage = timed(parts);
+      const alert = firing('b3', 'chg-b3', 'svc-b3');
+      stage.consider(alert, await storedIncidentOf(alert));
+      await eventually(async () => (await decisionsOf('chg-b3')).length === 1, 10_000, 'the suppression');
+      await sleep(200);
+      expect(calls).toEqual(['chg-b3']); // the switch is on: not retried
+    } finally {
+      await parts.killSwitch.set(false, 'ops-bob', 'over');
+    }
+    await eventually(() => receiver.requests.some((r) => JSON.parse(r.body).changeId === 'chg-b3'), 10_000, 'the rollback once the switch is off');
+    expect(await decisionsOf('chg-b3')).toEqual([expect.stringMatching(/^suppressed: the kill switch is on \(by ops-bob: change freeze week\)$/), expect.stringMatching(/^(approved|executed): /)]);
+  });
+
+  it('retries an evaluation that failed on its timer, without another emission', async () => {
+    const calls: string[] = [];
+    const parts = countedRollbacks(calls);
+    let failNext = true;
+    const flaky = Object.assign(Object.create(parts.rollbacks) as RollbackService, {
+      evaluate: (candidate: Parameters<RollbackService['evaluate']>[0]) => {
+        if (failNext) {
+          failNext = false;
+          return Promise.reject(new Error('connection reset'));
+        }
+        return parts.rollbacks.evaluate(candidate);
+      },
+    });
+    const stage = timed({ ...parts, rollbacks: flaky });
+    const alert = firing('b4', 'chg-b4', 'svc-b4');
+    stage.consider(alert, await storedIncidentOf(alert));
+    await eventually(() => receiver.requests.some((r) => JSON.parse(r.body).changeId === 'chg-b4'), 10_000, 'the rollback after the retry');
+  });
+
+  it('decides on an acknowledged alert: a person looking at it does not stop its guarded rollback', async () => {
+    const stage = automation('automatic', []);
+    const alert = firing('b5', 'chg-b5', 'svc-b5', { status: 'acknowledged' });
+    stage.consider(alert, incidentOf(alert));
+    await eventually(() => receiver.requests.some((r) => JSON.parse(r.body).changeId === 'chg-b5'), 10_000, 'the rollback');
+    await stage.stop();
+  });
+
+  it('does not retake a decision on its timer once a person resolved the incident, or once the alert resolved', async () => {
+    const calls: string[] = [];
+    const live = new Map<string, Alert>();
+    const stage = timed(countedRollbacks(calls), { openAlerts: () => live.values() });
+    const ofPerson = firing('b6', 'chg-b6', 'svc-b6', { suspects: [suspectOn('chg-b6', 'svc-b6', { confidence: 0.78 })] });
+    const ofAlert = firing('b7', 'chg-b7', 'svc-b7', { suspects: [suspectOn('chg-b7', 'svc-b7', { confidence: 0.78 })] });
+    const incident = await storedIncidentOf(ofPerson);
+    for (const alert of [ofPerson, ofAlert]) live.set(alert.id, structuredClone(alert));
+    stage.consider(ofPerson, incident);
+    stage.consider(ofAlert, await storedIncidentOf(ofAlert));
+    await eventually(() => calls.length === 2, 10_000, 'both first decisions');
+    await stage.idle();
+
+    await store.incidents.upsert({ ...incident, status: 'resolved', resolvedAt: '2026-11-23T14:07:00.000Z' });
+    stage.consider({ ...ofAlert, status: 'resolved', resolvedAt: '2026-11-23T14:07:00.000Z' }, incidentOf(ofAlert));
+    for (const [id, alert] of live) live.set(id, { ...alert, suspects: [suspectOn(alert.suspects[0]!.changeId, alert.service, { confidence: 0.95 })] });
+    await sleep(300);
+    await stage.idle();
+    expect(calls).toEqual(['chg-b6', 'chg-b7']);
+    expect(receiver.requests.map((r) => JSON.parse(r.body).changeId)).not.toContain('chg-b6');
+    expect(receiver.requests.map((r) => JSON.parse(r.body).changeId)).not.toContain('chg-b7');
+  });
+
+  it('forgets an alert the pipeline no longer holds open', async () => {
+    const calls: string[] = [];
+    const live = new Map<string, Alert>();
+    const stage = timed(countedRollbacks(calls), { openAlerts: () => live.values() });
+    const alert = firing('b8', 'chg-b8', 'svc-b8', { suspects: [suspectOn('chg-b8', 'svc-b8', { confidence: 0.78 })] });
+    live.set(alert.id, structuredClone(alert));
+    stage.consider(alert, await storedIncidentOf(alert));
+    await eventually(() => calls.length === 1, 10_000, 'the first decision');
+    live.delete(alert.id); // resolved in the pipeline; its emission is on its way
+    await sleep(100);
+    live.set(alert.id, { ...alert, suspects: [suspectOn('chg-b8', 'svc-b8', { confidence: 0.95 })] });
+    await sleep(200);
+    await stage.idle();
+    expect(calls).toEqual(['chg-b8']);
   });
 });

@@ -120,6 +120,38 @@ class PgliteClient implements SqlClient {
 }
 
 /**
+ * One transaction's view of the connection: it refuses statements issued after the transaction
+ * ended, which would otherwise run on the one connection inside whatever transaction holds it next.
+ */
+class PgliteTransaction implements SqlClient {
+  private ended = false;
+
+  constructor(private readonly client: PgliteClient) {}
+
+  query<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
+    return this.ended ? Promise.reject(endedError()) : this.client.query<Row>(sql, params);
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.ended ? Promise.reject(endedError()) : this.client.exec(sql);
+  }
+
+  transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T> {
+    return work(this);
+  }
+
+  /** Marks the transaction over (before its COMMIT or ROLLBACK is issued). */
+  end(): void {
+    this.ended = true;
+  }
+}
+
+/** The error of a statement issued on a transaction that already ended (the same as PostgreSQL's adapter). */
+function endedError(): Error {
+  return createError('CW_STORE_QUERY', 'a statement was issued on a transaction that has already ended (after COMMIT or ROLLBACK)');
+}
+
+/**
  * The database itself. PGlite is one connection, so statements are serialized here: a transaction
  * holds the connection from BEGIN to COMMIT, and everything else waits its turn.
  */
@@ -146,11 +178,14 @@ class PgliteDatabase implements SqlDatabase {
   transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
       await this.client.exec('BEGIN');
+      const tx = new PgliteTransaction(this.client);
       try {
-        const result = await work(this.client);
+        const result = await work(tx);
+        tx.end();
         await this.client.exec('COMMIT');
         return result;
       } catch (error) {
+        tx.end();
         await this.client.exec('ROLLBACK').catch(() => undefined);
         throw error;
       }

@@ -128,8 +128,7 @@ describe.each(STORE_BACKENDS)('concurrent statements on $name', (backend) => {
     expect((await store.alerts.getMany(Array.from({ length: 8 }, (_, i) => `rb-after-${i}`))).length).toBe(8);
   });
 
-  // PGlite is one connection whose adapter (server/store/pglite-database.ts) does not track transaction ends.
-  it.skipIf(backend.name !== 'postgres')('refuses a statement issued on a transaction after it ended, instead of running it on a connection another caller may hold', async () => {
+  it('refuses a statement issued on a transaction after it ended, instead of running it on a connection another caller may hold', async () => {
     let leaked: Repositories | undefined;
     await store.transaction(async (tx) => {
       leaked = tx;

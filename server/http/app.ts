@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Changewatch } from '../core.ts';
-import { validateRecord, type EventKind } from '../wire/decode.ts';
+import { jsonOf, validateRecord, type EventKind } from '../wire/decode.ts';
 import { checkFutureSkew } from '../wire/skew.ts';
 import { ALERT_STATUSES } from '../../contract/alert.ts';
 import { computeChangeStats } from '../../detectors/attribution/index.ts';
@@ -112,7 +112,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
         }
       }
       rejected.push({ index, error: { code: error!.code, message: error!.message } });
-      core.reject({ error: error!, original: JSON.stringify(raw) ?? '', source: { kind: 'http', index } });
+      core.reject({ error: error!, original: jsonOf(raw), source: { kind: 'http', index } });
     });
     try {
       await Promise.all((Object.keys(byKind) as EventKind[]).filter((k) => byKind[k].length).map((k) => publisher.publish(k, byKind[k])));

@@ -30,8 +30,10 @@ export function toChangewatchError(error: unknown): ChangewatchError | undefined
   if (type === 'entity.too.large') return createError('CW_EVENT_TOO_LARGE', detail);
   if (type === 'entity.parse.failed') return createError('CW_EVENT_INVALID_JSON', `request body is not valid JSON: ${detail}`);
   const clientStatus = typeof status === 'number' && status >= 400 && status < 500;
-  // Other client-side body failures (unsupported charset or encoding, aborted upload).
-  if (typeof type === 'string' && expose === true && clientStatus) {
+  // Other client-side body failures (unsupported charset or encoding, aborted upload, and a
+  // Content-Encoding that does not decode: body-parser passes zlib's error on with status 400 and
+  // `expose` but no `type`).
+  if (expose === true && clientStatus) {
     return createError('CW_BAD_REQUEST', `request body refused: ${detail}`);
   }
   // The router's URIError (status 400) for a path parameter with a malformed %-escape, e.g. /incidents/%E0.

@@ -79,9 +79,57 @@ export function validateMany<K extends EventKind>(kind: K, parsed: unknown, byte
     if (one.ok) {
       batch.values.push(one.value);
       batch.indexes!.push(index);
-    } else batch.rejects.push({ index, error: one.error, original: JSON.stringify(item) ?? 'undefined' });
+    } else batch.rejects.push({ index, error: one.error, original: jsonOf(item) });
   });
   return batch;
+}
+
+/**
+ * The JSON of a parsed value, for the dead letter of a refused array item or HTTP record. A value
+ * nested too deeply for JSON.stringify (it recurses: a 40 KB item of nested arrays overflows its
+ * stack, which, thrown on the fetch thread, stalled the partition for good) is encoded without
+ * recursion instead, so the dead letter still holds the exact item.
+ */
+export function jsonOf(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch {
+    return encodeWithoutRecursion(value);
+  }
+}
+
+/** JSON.stringify for parsed JSON (arrays, plain objects, primitives) with an explicit stack instead of recursion. */
+function encodeWithoutRecursion(root: unknown): string {
+  const out: string[] = [];
+  // Each entry is a value still to encode, or a literal piece of punctuation to write as is.
+  const stack: Array<{ value: unknown } | { piece: string }> = [{ value: root }];
+  while (stack.length) {
+    const next = stack.pop()!;
+    if ('piece' in next) {
+      out.push(next.piece);
+      continue;
+    }
+    const { value } = next;
+    if (Array.isArray(value)) {
+      stack.push({ piece: ']' });
+      for (let i = value.length - 1; i >= 0; i--) {
+        stack.push({ value: value[i] === undefined ? null : value[i] });
+        if (i > 0) stack.push({ piece: ',' });
+      }
+      out.push('[');
+    } else if (typeof value === 'object' && value !== null) {
+      const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+      stack.push({ piece: '}' });
+      for (let i = entries.length - 1; i >= 0; i--) {
+        stack.push({ value: entries[i]![1] });
+        stack.push({ piece: `${i > 0 ? ',' : ''}${JSON.stringify(entries[i]![0])}:` });
+      }
+      out.push('{');
+    } else {
+      out.push(JSON.stringify(value) ?? 'null');
+    }
+  }
+  return out.join('');
 }
 
 /** Validates one replay/HTTP record: an object with exactly one of the keys `change`, `metric`, `service`. */

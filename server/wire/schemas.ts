@@ -32,7 +32,13 @@ export const eventTime = z
   });
 
 const finiteNumber = z.number().refine(Number.isFinite, 'must be a finite number');
-const tagMap = z.record(z.string().max(200), z.string().max(500)).refine((t) => Object.keys(t).length <= 32, 'at most 32 tags');
+/**
+ * Tags: at most 32 string values. A tag named `__proto__` is refused rather than dropped: JSON.parse
+ * makes it an own key, which a plain record (and an object copy) would silently lose, altering the point.
+ */
+const tagMap = z
+  .custom<unknown>((raw) => !(typeof raw === 'object' && raw !== null && Object.hasOwn(raw, '__proto__')), 'a tag may not be named "__proto__"')
+  .pipe(z.record(z.string().max(200), z.string().max(500)).refine((t) => Object.keys(t).length <= 32, 'at most 32 tags'));
 
 /** A change event as producers send it. */
 export const changeEventSchema = z.object({
@@ -107,7 +113,7 @@ export function isFastTelemetryPoint(input: unknown): input is TelemetryPoint {
     for (const key in tags) {
       if (!Object.hasOwn(tags, key)) continue;
       const tag = (tags as Record<string, unknown>)[key];
-      if (++n > 32 || key.length > 200 || typeof tag !== 'string' || tag.length > 500) return false;
+      if (++n > 32 || key.length > 200 || key === '__proto__' || typeof tag !== 'string' || tag.length > 500) return false;
     }
   }
   return true;

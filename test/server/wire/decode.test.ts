@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMany, validateRecord } from '../../../server/wire/decode.ts';
+import { decodeMany, jsonOf, validateRecord } from '../../../server/wire/decode.ts';
 import { aChange, aPoint } from '../../support/factories.ts';
 
 describe('decode', () => {
@@ -31,5 +31,31 @@ describe('decode', () => {
     expect(validateRecord({ change: aChange(), metric: aPoint() }).ok).toBe(false);
     expect(validateRecord({ alert: {} }).ok).toBe(false);
     expect(validateRecord([]).ok).toBe(false);
+  });
+});
+
+describe('values nested too deeply for JSON.stringify', () => {
+  it('dead-letters an array item of 20,000 nested arrays with its exact JSON, and keeps the valid item beside it', () => {
+    const deep = `${'['.repeat(20_000)}1${']'.repeat(20_000)}`;
+    const message = `[{"service":"a","metric":"m","value":1,"timestamp":${Date.UTC(2026, 2, 2)}},${deep}]`;
+    const batch = decodeMany('metric', Buffer.from(message), 5_000_000);
+    expect(batch.values).toHaveLength(1);
+    expect(batch.rejects.map((r) => [r.index, r.error.code, r.original])).toEqual([[1, 'CW_EVENT_SCHEMA', deep]]);
+  });
+
+  it('encodes what JSON.stringify encodes, recursion or not', () => {
+    const text = '{"a":[1,"two",null,true,{"k\\"":2.5}],"b":{},"c":[]}';
+    expect(jsonOf(JSON.parse(text))).toBe(text);
+    const deep = JSON.parse(`{"x":${'['.repeat(12_000)}"m"${']'.repeat(12_000)}}`);
+    expect(jsonOf(deep)).toBe(`{"x":${'['.repeat(12_000)}"m"${']'.repeat(12_000)}}`);
+  });
+
+  it('refuses a tag named __proto__ instead of dropping it', () => {
+    const point = { service: 'a', metric: 'm', value: 1, timestamp: Date.UTC(2026, 2, 2) };
+    for (const tags of ['{"__proto__":"x"}', '{"__proto__":{"polluted":"yes"}}']) {
+      const batch = decodeMany('metric', `${JSON.stringify(point).slice(0, -1)},"tags":${tags}}`, 1_000_000);
+      expect(batch.values).toEqual([]);
+      expect(batch.rejects[0]?.error.code).toBe('CW_EVENT_SCHEMA');
+    }
   });
 });

@@ -10,7 +10,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Kafka, logLevel, Partitioners, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
+import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
+import { testKafka } from '../../test/support/kafka-helpers.ts';
 import type { ChangeEvent, TelemetryPoint } from '../../contract/events.ts';
 import { hashToken } from '../../server/http/auth.ts';
 import { replayRecords } from '../../server/pipeline/replay.ts';
@@ -259,21 +260,12 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A kafkajs client for the scenarios' own producers, readers and admin calls. */
-export function chaosKafka(brokers: string): Kafka {
-  return new Kafka({ brokers: [brokers], clientId: 'changewatch-chaos', logLevel: logLevel.NOTHING });
-}
-
-/** A connected producer (default partitioner: one key, one partition, like real producers). */
-export async function connectProducer(brokers: string): Promise<Producer> {
-  const producer = chaosKafka(brokers).producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  return producer;
-}
+/** A connected producer (default partitioner: one key, one partition, like real producers); the tests' own. */
+export { connectedProducer as connectProducer } from '../../test/support/kafka-helpers.ts';
 
 /** End offsets (`high`) of every partition of `topics`, keyed `topic:partition` like the service's consumedOffsets. */
 export async function topicEnds(brokers: string, topics: readonly string[]): Promise<Record<string, string>> {
-  const admin = chaosKafka(brokers).admin();
+  const admin = testKafka(brokers).admin();
   await admin.connect();
   try {
     const ends: Record<string, string> = {};
@@ -300,7 +292,7 @@ export class TopicTap {
 
   /** Starts reading and resolves once the reader has joined its group. */
   static async start(brokers: string, topic: string, onMessage: (message: KafkaMessage, partition: number) => void): Promise<TopicTap> {
-    const consumer = chaosKafka(brokers).consumer({ groupId: `chaos-tap-${randomUUID()}`, maxWaitTimeInMs: 50 });
+    const consumer = testKafka(brokers).consumer({ groupId: `chaos-tap-${randomUUID()}`, maxWaitTimeInMs: 50 });
     const tap = new TopicTap(consumer);
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     await consumer.connect();

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
-import { testKafka } from '../../test/support/kafka-helpers.ts';
+import { testKafka, type TestTopics as RunTopics } from '../../test/support/kafka-helpers.ts';
 import type { ChangeEvent, TelemetryPoint } from '../../contract/events.ts';
 import { hashToken } from '../../server/http/auth.ts';
 import { replayRecords } from '../../server/pipeline/replay.ts';
@@ -30,33 +30,8 @@ export function runId(label: string): string {
   return `chaos-${label}-${randomUUID().slice(0, 8)}`;
 }
 
-/** Topic names and consumer group of one run, and the environment pointing changewatch at them. */
-export interface RunTopics {
-  changes: string;
-  telemetry: string;
-  services: string;
-  alerts: string;
-  deadletter: string;
-  groupId: string;
-}
-
-/** The topics and group of run `id`. */
-export function runTopics(id: string): RunTopics {
-  return { changes: `${id}.changes`, telemetry: `${id}.telemetry`, services: `${id}.services`, alerts: `${id}.alerts`, deadletter: `${id}.deadletter`, groupId: `${id}-group` };
-}
-
-/** Environment variables pointing a changewatch process at `topics` on `brokers`. */
-export function topicEnvironment(topics: RunTopics, brokers: string): Record<string, string> {
-  return {
-    KAFKA_BROKERS: brokers,
-    KAFKA_GROUP_ID: topics.groupId,
-    CHANGEWATCH_TOPIC_CHANGES: topics.changes,
-    CHANGEWATCH_TOPIC_TELEMETRY: topics.telemetry,
-    CHANGEWATCH_TOPIC_SERVICES: topics.services,
-    CHANGEWATCH_TOPIC_ALERTS: topics.alerts,
-    CHANGEWATCH_TOPIC_DEADLETTER: topics.deadletter,
-  };
-}
+/** Topic names and consumer group of one run, the topics of run `id`, and the environment pointing changewatch at them: the tests' own. */
+export { topicEnv as topicEnvironment, topicsFor as runTopics, type TestTopics as RunTopics } from '../../test/support/kafka-helpers.ts';
 
 /**
  * Writes the YAML of a service under test and returns its path. YAML is a superset of JSON, so the

@@ -5,21 +5,28 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Partitioners, type Consumer, type IHeaders, type Producer } from 'kafkajs';
 
+/** Topic names and consumer group of one run of changewatch. */
+export interface TestTopics {
+  changes: string;
+  telemetry: string;
+  services: string;
+  alerts: string;
+  deadletter: string;
+  groupId: string;
+}
+
+/** The topics and group named after `id`. */
+export function topicsFor(id: string): TestTopics {
+  return { changes: `${id}.changes`, telemetry: `${id}.telemetry`, services: `${id}.services`, alerts: `${id}.alerts`, deadletter: `${id}.deadletter`, groupId: `${id}-group` };
+}
+
 /** Topic names unique to one test, so tests sharing the broker never see each other's events. */
-export function uniqueTopics(prefix = 't'): { changes: string; telemetry: string; services: string; alerts: string; deadletter: string; groupId: string } {
-  const id = `${prefix}-${randomUUID().slice(0, 8)}`;
-  return {
-    changes: `${id}.changes`,
-    telemetry: `${id}.telemetry`,
-    services: `${id}.services`,
-    alerts: `${id}.alerts`,
-    deadletter: `${id}.deadletter`,
-    groupId: `${id}-group`,
-  };
+export function uniqueTopics(prefix = 't'): TestTopics {
+  return topicsFor(`${prefix}-${randomUUID().slice(0, 8)}`);
 }
 
 /** Environment variables that point a changewatch config at these topics. */
-export function topicEnv(topics: ReturnType<typeof uniqueTopics>, brokers: string): Record<string, string> {
+export function topicEnv(topics: TestTopics, brokers: string): Record<string, string> {
   return {
     KAFKA_BROKERS: brokers,
     KAFKA_GROUP_ID: topics.groupId,

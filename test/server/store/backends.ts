@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { quoteIdentifier } from '../../../server/store/postgres-database.ts';
 import { Store } from '../../../server/store/store.ts';
 
@@ -74,3 +75,19 @@ export const STORE_BACKENDS: StoreBackend[] = [pgliteBackend, postgresBackend];
 
 /** Both backends with reopenable data, for restart tests. */
 export const PERSISTENT_STORE_BACKENDS: StoreBackend[] = [persistentPgliteBackend, postgresBackend];
+
+/** Opens one fresh store on `backend` before the suite's tests (handing it to `opened`) and closes and drops it after them. */
+export function storeForSuite(backend: StoreBackend, opened: (store: Store) => void): void {
+  let store: Store | undefined;
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const database = await backend.create();
+    cleanup = database.cleanup;
+    store = await database.open();
+    opened(store);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await cleanup?.();
+  });
+}

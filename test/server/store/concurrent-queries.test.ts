@@ -7,13 +7,13 @@
  * concurrent transactions never overlap on a client, and the results stay right.
  */
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KillSwitch } from '../../../server/actions/kill-switch.ts';
 import { RollbackService } from '../../../server/actions/rollback-service.ts';
 import { isChangewatchError } from '../../../server/errors.ts';
 import type { Repositories, Store } from '../../../server/store/store.ts';
 import { candidate, rollbackConfig, suspect } from '../actions/fixtures.ts';
-import { STORE_BACKENDS } from './backends.ts';
+import { STORE_BACKENDS, storeForSuite } from './backends.ts';
 import { makeAlert, makeIncident } from './fixtures.ts';
 
 /** The text of pg's deprecation warning for overlapping queries on one client. */
@@ -53,20 +53,11 @@ function watchOverlaps(): { overlaps: () => number; restore: () => void } {
 
 describe.each(STORE_BACKENDS)('concurrent statements on $name', (backend) => {
   let store: Store;
-  let cleanup: () => Promise<void>;
+  storeForSuite(backend, (opened) => (store = opened));
   let warnings: Error[];
   let watcher: ReturnType<typeof watchOverlaps>;
   const onWarning = (warning: Error): void => void warnings.push(warning);
 
-  beforeAll(async () => {
-    const database = await backend.create();
-    cleanup = database.cleanup;
-    store = await database.open();
-  });
-  afterAll(async () => {
-    await store?.close();
-    await cleanup?.();
-  });
   beforeEach(() => {
     warnings = [];
     process.on('warning', onWarning);

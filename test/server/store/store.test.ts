@@ -1,24 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Notification } from '../../../server/alerts/notifiers/types.ts';
 import { isChangewatchError } from '../../../server/errors.ts';
 import type { Store } from '../../../server/store/store.ts';
-import { STORE_BACKENDS } from './backends.ts';
+import { STORE_BACKENDS, storeForSuite } from './backends.ts';
 import { makeAlert, makeChange, makeIncident } from './fixtures.ts';
 
 describe.each(STORE_BACKENDS)('store on $name', (backend) => {
   let store: Store;
-  let cleanup: () => Promise<void>;
+  storeForSuite(backend, (opened) => (store = opened));
 
-  beforeAll(async () => {
-    const database = await backend.create();
-    cleanup = database.cleanup;
-    store = await database.open();
-  });
-
-  afterAll(async () => {
-    await store?.close();
-    await cleanup?.();
-  });
 
   it('runs on the expected engine and re-applying migrations is a no-op', async () => {
     expect(store.dialect).toBe(backend.name);

@@ -110,6 +110,11 @@ export class Changewatch {
     return this.pipeline.snapshot();
   }
 
+  /** The alerts the pipeline holds open, with suspects as attribution last ranked them (possibly newer than their last emission). */
+  openAlerts(): Alert[] {
+    return this.pipeline.openAlerts();
+  }
+
   /** How many series the pipeline tracks. */
   get seriesCount(): number {
     return this.pipeline.seriesCount;

@@ -88,7 +88,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
     log: log.child({ component: 'automation' }),
     onChange: (snapshot) => core.publishAutomation(snapshot),
     // Re-ranked suspects the pipeline has not emitted (too small a change) still reach a pending decision.
-    openAlerts: () => pipeline.openAlerts(),
+    openAlerts: () => core.openAlerts(),
   });
   if (config.rollback.mode !== 'off' && config.rollback.webhook === undefined) {
     log.warn({ mode: config.rollback.mode }, 'rollback.webhook is not configured: rollbacks are proposed on the dashboard but approving one is refused; roll back by hand');

@@ -32,7 +32,11 @@ import { chain, type Stage } from './stages/stage.ts';
 /** Most alert emissions committed in one transaction. */
 const MAX_GROUP = 50;
 
-/** How far back a resolved incident may still have a resolve to send when the router starts. */
+/**
+ * How far back a resolved incident may still have a resolve to send when the router starts: a
+ * process down for longer than a day comes back to pagers whose own incidents were long closed by
+ * hand, so a resolve older than that would only add noise; within it, the pager still shows the page.
+ */
 const RESUME_RESOLVED_WITHIN_MS = 24 * 3_600_000;
 
 /** What the router tells the rest of the service (the core implements both). */

@@ -13,9 +13,9 @@ import type { Emission } from '../emission.ts';
 
 /**
  * Alerts in a connecting dashboard's snapshot: all open ones, topped up with recently resolved ones to
- * this many. About half a day of a busy fleet's resolved alerts, enough context for someone arriving
- * mid-incident, while the snapshot stays around a megabyte (a dashboard connecting during a storm must
- * not take seconds to load); older ones are a GET away.
+ * this many: context for someone arriving mid-incident, while the snapshot stays around a megabyte
+ * (an alert is 1–2 KB of JSON; a dashboard connecting during a storm must not take seconds to load);
+ * older ones are a GET away.
  */
 const SNAPSHOT_ALERTS = 500;
 /** Changes in a connecting dashboard's snapshot, newest first: the recent deploys an engineer scans for a culprit; older ones are at GET /api/v1/changes. */

@@ -275,7 +275,7 @@ export class AlertRouter implements EmissionSink {
       const alerts = await this.memory.alertsOf(tx, incident.alertIds);
       const before = await this.memory.notifyStateOf(tx, incident.id, now);
       // A person's decision is final at once: no flap window before a resolve they asked for.
-      const step = await this.notifyIncident.run({ tx, now, incident, alerts, settled: true, before, state: before });
+      const step = await this.notifyIncident.run({ tx, now, incident, alerts, settled: true, before, state: before, resolvedByPerson: action === 'resolve' });
       if (action === 'resolve') for (const alert of alerts) if (alert.status !== 'resolved') this.memory.detach(alert.id);
       return { incident, state: step?.state ?? before };
     });

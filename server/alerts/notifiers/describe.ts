@@ -45,9 +45,14 @@ export function formatConfidence(confidence: number): string {
   return `${Math.round(confidence * 100)}%`;
 }
 
-/** The one-line headline of a notification, e.g. "[RESOLVED] checkout error_rate anomaly". */
+/**
+ * The one-line headline of a notification, e.g. "[RESOLVED] checkout error_rate anomaly". A trigger
+ * for an incident already resolved (it fired and resolved while the service caught up on a backlog)
+ * says so, so nobody starts on a fire that is out.
+ */
 export function headline(notification: Notification): string {
-  const prefix = { trigger: '', acknowledge: '[ACKNOWLEDGED] ', resolve: '[RESOLVED] ' }[notification.action];
+  const late = notification.action === 'trigger' && notification.incident.status === 'resolved';
+  const prefix = late ? '[LATE, ALREADY RESOLVED] ' : { trigger: '', acknowledge: '[ACKNOWLEDGED] ', resolve: '[RESOLVED] ' }[notification.action];
   return `${prefix}${notification.incident.title}`;
 }
 

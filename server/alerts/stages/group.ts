@@ -12,7 +12,7 @@ import type { Incident } from '../../../contract/incident.ts';
 import type { IncidentMemory } from '../incident-memory.ts';
 import type { IncidentsConfig } from './config.ts';
 import type { EmissionStep } from './dedup.ts';
-import type { IncidentStep } from './notify.ts';
+import { observeEventTime, type IncidentStep } from './notify.ts';
 import type { Stage } from './stage.ts';
 
 /** The group an alert falls into. */
@@ -145,7 +145,7 @@ export function groupStage(memory: IncidentMemory, config: IncidentsConfig): Sta
       const incident = reconcileIncident(previous, alerts, new Date(now).toISOString());
       if (incident.status === 'resolved' && previous.status !== 'resolved') memory.flap.resolved(incident.groupKey, incident.id, now);
       if (incident.status !== 'resolved') memory.flap.forget(incident.groupKey);
-      const before = await memory.notifyStateOf(tx, incident.id, now);
+      const before = observeEventTime(await memory.notifyStateOf(tx, incident.id, now), alert.updatedAt);
       return { ...step, previous, isNew, incident, alerts, settled: memory.flap.settled(incident.groupKey, now), before, state: before };
     },
   };

@@ -6,6 +6,13 @@
  *
  * Timing is wall clock, detection is event time: an alert's onset comes from the data, but "wait 30 s
  * before paging" is about the people being paged, so the timers here run on the server's clock.
+ * One exception keeps a backlog from swallowing pages: `groupWait` is also over once that much
+ * *event* time has passed since the router first saw the incident. Live, both clocks advance
+ * together and nothing changes; while the service catches up (after an outage of the broker, a
+ * restart that replays from its checkpoint, any consumer lag) the data's clock runs fast, and an
+ * incident that fired and resolved inside the backlog still pages (a late trigger, then its resolve)
+ * exactly when it would have paged live, where the wall clock alone would have seen it open and
+ * resolve between two ticks and told no one.
  */
 import type { Alert } from '../../../contract/alert.ts';
 import type { Incident } from '../../../contract/incident.ts';
@@ -22,6 +29,10 @@ import type { Stage } from './stage.ts';
 export interface NotifyState {
   /** When this process first saw the incident open (after a restart: when it was loaded). */
   openedAt: number;
+  /** Event time (epoch ms) of the first emission of the incident this process routed; unset until one is. */
+  openedEventAt?: number;
+  /** Event time (epoch ms) of the newest emission of the incident routed so far. */
+  lastEventAt?: number;
   /** The last notification written to the outbox, if any. */
   lastAction?: NotificationAction;
   lastSentAt?: number;
@@ -42,6 +53,19 @@ export function notifyStateFromLatest(last: OutboxEntry | undefined, now: number
   return { openedAt: now, lastAction: last.action, lastSentAt: last.createdAt, alertsAtLastSend: last.notification.incident.alertIds.length };
 }
 
+/** The state with the event time of one more routed emission of the incident (ISO-8601 `updatedAt`). */
+export function observeEventTime(state: NotifyState, eventTime: string): NotifyState {
+  const at = Date.parse(eventTime);
+  if (!Number.isFinite(at)) return state;
+  return { ...state, openedEventAt: state.openedEventAt ?? at, lastEventAt: Math.max(state.lastEventAt ?? at, at) };
+}
+
+/** How long the incident has waited for its first page: the longer of wall time and event time since it was first seen. */
+export function waitedMs(state: NotifyState, now: number): number {
+  const eventTime = state.openedEventAt === undefined || state.lastEventAt === undefined ? 0 : state.lastEventAt - state.openedEventAt;
+  return Math.max(now - state.openedAt, eventTime);
+}
+
 /**
  * The "already paged" rule: someone was paged about the incident and has not been told it resolved
  * (its last notification was a trigger or an acknowledge). Only such an incident sends acknowledge
@@ -54,18 +78,29 @@ export function hasPaged(state: NotifyState): boolean {
 /**
  * The notification an incident is due at `now`, if any. `settled` says the flap window of a
  * resolved incident has passed. Acknowledge and resolve only follow a trigger: an incident that
- * never paged (still in `groupWait`, or muted) does not send them.
+ * never paged (still in `groupWait`, or muted) does not send them. A resolved incident that never
+ * paged although it lived through `groupWait` (in event time: it fired and resolved inside a
+ * backlog) is due its late trigger, and its resolve after that — unless a person resolved it
+ * (`resolvedByPerson`): they already know.
  */
-export function dueNotification(incident: Incident, state: NotifyState, settled: boolean, timing: IncidentsConfig, now: number): NotificationAction | undefined {
+export function dueNotification(
+  incident: Incident,
+  state: NotifyState,
+  settled: boolean,
+  timing: IncidentsConfig,
+  now: number,
+  resolvedByPerson = false,
+): NotificationAction | undefined {
   switch (incident.status) {
     case 'firing':
-      if (state.lastAction !== 'trigger') return now - state.openedAt >= timing.groupWaitMs ? 'trigger' : undefined;
+      if (state.lastAction !== 'trigger') return waitedMs(state, now) >= timing.groupWaitMs ? 'trigger' : undefined;
       if (incident.alertIds.length > state.alertsAtLastSend && now - state.lastSentAt! >= timing.groupIntervalMs) return 'trigger';
       return now - state.lastSentAt! >= timing.repeatIntervalMs ? 'trigger' : undefined;
     case 'acknowledged':
       return state.lastAction === 'trigger' ? 'acknowledge' : undefined;
     case 'resolved':
-      return hasPaged(state) && settled ? 'resolve' : undefined;
+      if (hasPaged(state)) return settled ? 'resolve' : undefined;
+      return !resolvedByPerson && waitedMs(state, now) >= timing.groupWaitMs ? 'trigger' : undefined;
   }
 }
 
@@ -105,8 +140,8 @@ export async function writeNotification(
   const ordered = [...alerts].sort(byRelevance);
   const endpoints = selectEndpoints(target.notify, incident, ordered);
   await enqueueNotifications(tx.outbox, endpoints, { action, incident, alerts: ordered, dashboardUrl: incidentUrl(target.publicUrl, incident.id) }, now);
-  const next: NotifyState = { openedAt: state.openedAt, lastAction: action, lastSentAt: now, alertsAtLastSend: incident.alertIds.length };
-  return next;
+  const { suppressedAction: _told, ...kept } = state;
+  return { ...kept, lastAction: action, lastSentAt: now, alertsAtLastSend: incident.alertIds.length };
 }
 
 /** An incident on its way through the mute and notify stages, inside the routing transaction. */
@@ -125,6 +160,8 @@ export interface IncidentStep {
   state: NotifyState;
   /** Set by the mute stage: what mutes the incident now. */
   muted?: string;
+  /** A person resolved it just now (no late trigger: see `dueNotification`). */
+  resolvedByPerson?: boolean;
 }
 
 /** The notify stage: writes the notification the incident is due, if any (to the outbox, or as suppressed when muted). */
@@ -132,7 +169,7 @@ export function notifyStage<T extends IncidentStep>(target: NotifyTarget & { inc
   return {
     name: 'notify',
     async run(step) {
-      const action = dueNotification(step.incident, step.before, step.settled, target.incidents, step.now);
+      const action = dueNotification(step.incident, step.before, step.settled, target.incidents, step.now, step.resolvedByPerson);
       if (action === undefined) return step;
       return { ...step, state: await writeNotification(step.tx, target, action, step.incident, step.alerts, step.before, step.muted, step.now) };
     },

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pagerDutyConfigSchema, slackConfigSchema, webhookConfigSchema } from '../../../../server/alerts/notifiers/config.ts';
+import { headline } from '../../../../server/alerts/notifiers/describe.ts';
 import { post, parseRetryAfter } from '../../../../server/alerts/notifiers/http.ts';
 import { PagerDutyNotifier, pagerDutyDedupKey, type PagerDutyEvent } from '../../../../server/alerts/notifiers/pagerduty.ts';
 import { Redactor } from '../../../../server/alerts/notifiers/redact.ts';
@@ -136,6 +137,11 @@ describe('notifiers against a real HTTP receiver', () => {
       expect(text).toContain('latency &lt;p99&gt; &amp; co');
       expect(text).toContain('no change implicated');
       expect(text).toContain('[RESOLVED] checkout error_rate anomaly');
+    });
+
+    it('says a late trigger is for an incident already resolved', () => {
+      expect(headline(notification({ incident: { ...makeIncident(), status: 'resolved' } }))).toBe('[LATE, ALREADY RESOLVED] checkout error_rate anomaly');
+      expect(headline(notification())).toBe('checkout error_rate anomaly');
     });
   });
 

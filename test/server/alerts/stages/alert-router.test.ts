@@ -187,6 +187,31 @@ describe.each(STORE_BACKENDS)('alert router on $name', { timeout: 60_000 }, (bac
     expect(await actions()).toEqual(['trigger', 'acknowledge', 'resolve']);
   });
 
+  it('pages an incident whose whole life fell inside a backlog: a late trigger, then its resolve', async () => {
+    const { store, clock, feed, router, ticks, actions } = await setup(backend, { groupWaitMs: 30_000, flapWindowMs: 0 });
+    // Ten minutes of data arrive within one wall-clock millisecond, as after a broker outage.
+    const onset = Date.parse('2026-03-02T10:00:00Z');
+    for (let minute = 0; minute <= 10; minute++) feed(anAlert({ updatedAt: new Date(onset + minute * 60_000).toISOString() }));
+    feed(resolvedAlert(anAlert({ updatedAt: new Date(onset + 10 * 60_000).toISOString() })));
+    await router.idle();
+    await ticks();
+    expect(await actions()).toEqual(['trigger', 'resolve']);
+    const [trigger] = await store.outbox.list();
+    expect(trigger!.notification.incident.status).toBe('firing');
+    // Live, the same incident would have paged at 30 s: the wall clock is not what held it.
+    expect(clock.now).toBe(Date.parse('2026-03-02T10:00:00Z'));
+  });
+
+  it('sends a late trigger for an incident resolved before its first tick, saying it is already resolved', async () => {
+    const { store, emit, ticks, actions } = await setup(backend, { groupWaitMs: 30_000, flapWindowMs: 0 });
+    await emit(anAlert());
+    await emit({ ...resolvedAlert(anAlert()), updatedAt: '2026-03-02T10:05:00.000Z' });
+    await ticks();
+    expect(await actions()).toEqual(['trigger', 'resolve']);
+    const [trigger] = await store.outbox.list();
+    expect(trigger!.notification.incident.status).toBe('resolved');
+  });
+
   it('records a muted page once as suppressed, and pages when the silence ends while the incident still fires', async () => {
     const { store, clock, silences, emit, ticks, actions } = await setup(backend);
     await silences.create(store.audit, { matchers: { service: ['checkout'] }, endsAt: new Date(clock.now + 60_000).toISOString(), comment: 'game day' }, 'alice');

@@ -4,7 +4,7 @@ import { groupOf, incidentIdFor, openIncident, reconcileIncident } from '../../.
 import { FlapWindow } from '../../../../server/alerts/stages/hysteresis.ts';
 import type { Silence } from '../../../../contract/silence.ts';
 import { muteReason } from '../../../../server/alerts/stages/mute.ts';
-import { dueNotification, freshNotifyState, type NotifyState } from '../../../../server/alerts/stages/notify.ts';
+import { dueNotification, freshNotifyState, observeEventTime, type NotifyState } from '../../../../server/alerts/stages/notify.ts';
 import { anAlert, aSuspect } from './fixtures.ts';
 
 const config = incidentsConfigSchema.parse({ groupWaitMs: 30_000, groupIntervalMs: 300_000, repeatIntervalMs: 3_600_000, flapWindowMs: 300_000 });
@@ -114,5 +114,20 @@ describe('notify stage timing', () => {
     expect(dueNotification(resolved, { ...triggered(0), lastAction: 'acknowledge' }, true, config, 1)).toBe('resolve');
     expect(dueNotification(resolved, freshNotifyState(0), true, config, 1)).toBeUndefined();
     expect(dueNotification(resolved, { ...triggered(0), lastAction: 'resolve' }, true, config, 1)).toBeUndefined();
+  });
+
+  it('counts groupWait in event time too, so an incident that fired and resolved inside a backlog pages late', () => {
+    // A backlog: 10 minutes of data routed within 5 ms of wall time.
+    const caughtUp = observeEventTime(observeEventTime(freshNotifyState(0), '2026-03-02T10:00:00Z'), '2026-03-02T10:10:00Z');
+    expect(dueNotification(firing, caughtUp, true, config, 5)).toBe('trigger');
+    const resolved = { ...firing, status: 'resolved' as const };
+    expect(dueNotification(resolved, caughtUp, false, config, 5)).toBe('trigger');
+    // Shorter than groupWait in both clocks: it would not have paged live either.
+    const blip = observeEventTime(observeEventTime(freshNotifyState(0), '2026-03-02T10:00:00Z'), '2026-03-02T10:00:20Z');
+    expect(dueNotification(resolved, blip, true, config, 5)).toBeUndefined();
+    // A person who resolved it by hand already knows.
+    expect(dueNotification(resolved, caughtUp, true, config, 5, true)).toBeUndefined();
+    // Event time never runs backwards for the wait: an older emission leaves it as it was.
+    expect(observeEventTime(caughtUp, '2026-03-02T09:00:00Z')).toEqual(caughtUp);
   });
 });

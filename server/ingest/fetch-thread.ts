@@ -24,6 +24,8 @@ export class FetchThread {
   /** Counts fetch threads started; batches are passed on with the generation of the thread that fetched them. */
   private generation = 0;
   private joinedGroup = false;
+  /** False while the current thread hears no answer from any broker (see CONTACT_TIMEOUT_MS in fetch-worker.ts). */
+  private brokerAnswers = true;
   /** Threads that exited before joining their group, in a row. */
   private failuresInARow = 0;
   private stopped = false;
@@ -43,11 +45,17 @@ export class FetchThread {
     return this.joinedGroup;
   }
 
+  /** True unless no broker has answered the consumer for the last second or two (the broker is gone or unreachable). */
+  get inTouch(): boolean {
+    return this.brokerAnswers;
+  }
+
   /** Starts the fetch thread; it joins the group and starts fetching on its own. */
   start(): void {
     const worker = new Worker(new URL('./fetch-worker-boot.mjs', import.meta.url), { workerData: this.settings, name: 'changewatch-fetch' });
     this.worker = worker;
     const generation = ++this.generation;
+    this.brokerAnswers = true;
     // A thread being replaced may still have messages in flight: only the current one is heard.
     worker.on('message', (message: FromFetchThread) => {
       if (this.worker === worker) this.receive(message, generation);
@@ -111,6 +119,11 @@ export class FetchThread {
       case 'joined':
         this.joinedGroup = message.joined;
         if (message.joined) this.failuresInARow = 0;
+        break;
+      case 'contact':
+        this.brokerAnswers = message.inTouch;
+        if (!message.inTouch) this.log.warn('no Kafka broker has answered the consumer for over a second; not ready until one does');
+        else this.log.info('a Kafka broker answers the consumer again');
         break;
       case 'log':
         if (message.level === 'error') this.log.error(message.fields, message.message);

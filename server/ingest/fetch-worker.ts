@@ -24,7 +24,8 @@ const kafka = new Kafka({
     ({ level, log: { message, ...fields } }: LogEntry) =>
       post({ type: 'log', level: level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug', message, fields: { kafka: fields } }),
 });
-const consumer = kafka.consumer({ groupId: settings.groupId, maxWaitTimeInMs: settings.maxWaitTimeMs, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+const HEARTBEAT_INTERVAL_MS = 1_000;
+const consumer = kafka.consumer({ groupId: settings.groupId, maxWaitTimeInMs: settings.maxWaitTimeMs, sessionTimeout: 10_000, heartbeatInterval: HEARTBEAT_INTERVAL_MS });
 const encoder = new BatchEncoder(settings);
 
 /** Messages handed over and not yet processed by the pipeline thread. */
@@ -41,6 +42,29 @@ consumer.on(consumer.events.CRASH, ({ payload }) => {
   if (!payload.restart) setTimeout(() => process.exit(1), 100);
 });
 consumer.on(consumer.events.DISCONNECT, () => post({ type: 'joined', joined: false }));
+
+/**
+ * Longest silence of every broker before the thread reports it lost touch. A member of a group
+ * sends a fetch that a healthy broker answers within `maxWaitTimeMs`, or, while the pipeline is
+ * full, a heartbeat every second that it answers at once; a second beyond the longer of the two
+ * means no broker is answering. kafkajs itself only gives up after its retries (up to ~15 s), which
+ * is how long readiness used to stay green with the broker gone. A JoinGroup that waits for slow
+ * members of a rebalance is also silence: readiness drops while the group rebalances for longer.
+ */
+const CONTACT_TIMEOUT_MS = Math.max(settings.maxWaitTimeMs, HEARTBEAT_INTERVAL_MS) + 1_000;
+let lastAnswerAt = Date.now();
+let inTouch = true;
+consumer.on(consumer.events.REQUEST, () => {
+  lastAnswerAt = Date.now();
+  if (inTouch) return;
+  inTouch = true;
+  post({ type: 'contact', inTouch });
+});
+setInterval(() => {
+  if (!inTouch || Date.now() - lastAnswerAt <= CONTACT_TIMEOUT_MS) return;
+  inTouch = false;
+  post({ type: 'contact', inTouch });
+}, 250).unref();
 
 port.on('message', (message: ToFetchThread) => {
   if (message.type === 'processed') {

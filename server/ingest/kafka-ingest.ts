@@ -1,3 +1,6 @@
+/** How often a pending POST /api/v1/events send checks that the service is still in touch with Kafka. */
+const READY_WATCH_MS = 250;
+
 /**
  * The Kafka edge: consumes changes, telemetry and catalog entries in one consumer group, hands valid
  * records to the core, dead-letters the rest, produces alerts, and commits offsets only after the
@@ -116,9 +119,13 @@ export class KafkaIngest implements EmissionSink {
     this.producer.on(this.producer.events.DISCONNECT, () => (this.producerConnected = false));
   }
 
-  /** True once the consumer is in its group and the producer is connected. */
+  /**
+   * True once the consumer is in its group, a broker answered it within the last second or two, and
+   * the producer is connected. (The producer's own state is no signal of a broker gone: kafkajs
+   * reports it disconnected only after an explicit disconnect.)
+   */
   get ready(): boolean {
-    return this.fetcher.joined && this.producerConnected;
+    return this.fetcher.joined && this.fetcher.inTouch && this.producerConnected;
   }
 
   /** Next offset to process per `topic:partition`, as absorbed by the pipeline. */
@@ -165,10 +172,29 @@ export class KafkaIngest implements EmissionSink {
     }
   }
 
-  /** Produces records to an input topic, as POST /api/v1/events does for systems without Kafka access. */
+  /**
+   * Produces records to an input topic, as POST /api/v1/events does for systems without Kafka
+   * access. Rejects as soon as the service stops being ready while the send waits: kafkajs would
+   * otherwise hold the caller through all its retries (10–15 s with the broker gone) before failing.
+   * The send itself is not cancelled, so a record may still land after the rejection (the caller is
+   * told "some may have been produced").
+   */
   async publish(kind: EventKind, messages: Array<{ key: string; value: string }>): Promise<void> {
     const topic = [...this.kindByTopic].find(([, k]) => k === kind)![0];
-    await this.producer.send({ topic, messages });
+    const sent = this.producer.send({ topic, messages });
+    let watch: NodeJS.Timeout | undefined;
+    const lost = new Promise<never>((_, reject) => {
+      watch = setInterval(() => {
+        if (!this.ready) reject(new Error('the service lost touch with Kafka while the records were being sent'));
+      }, READY_WATCH_MS);
+    });
+    try {
+      await Promise.race([sent, lost]);
+    } finally {
+      clearInterval(watch);
+      // A send that fails after the race was lost must not become an unhandled rejection.
+      sent.catch(() => undefined);
+    }
   }
 
   /** Finishes the batch in progress, saves a final checkpoint, commits, and disconnects. */

@@ -444,11 +444,10 @@ export class HookReceiver {
  * Checks the pages a receiver got against the incidents a service reports: each incident triggered
  * exactly once per endpoint (one `webhook-id` of `incident.triggered`, one PagerDuty trigger per
  * `dedup_key` once retries of the same `webhook-id` are set aside), resolved once when it resolved,
- * and in order (no trigger after a resolve). With `everyIncidentPaged` false, an incident nobody was
- * told anything about is counted (`unpagedIncidents`) instead of failing: see the known failure
- * "an incident inside a backlog is never paged" in docs/reliability.md. Returns one line per breach and the counts.
+ * and in order (no trigger after a resolve); an incident nobody was told anything about is a breach
+ * (and counted as `unpagedIncidents`). Returns one line per breach and the counts.
  */
-export function checkPages(receiver: HookReceiver, incidents: ReadonlyArray<{ id: string; status: string }>, options: { everyIncidentPaged: boolean } = { everyIncidentPaged: true }): { failures: string[]; figures: Record<string, number> } {
+export function checkPages(receiver: HookReceiver, incidents: ReadonlyArray<{ id: string; status: string }>): { failures: string[]; figures: Record<string, number> } {
   const failures: string[] = [];
   const hooks = receiver.webhooks();
   const pd = receiver.pagerDuty();
@@ -461,10 +460,7 @@ export function checkPages(receiver: HookReceiver, incidents: ReadonlyArray<{ id
   for (const incident of incidents) {
     const of = distinct.filter((hook) => hook.incidentId === incident.id);
     const events = pd.filter((event) => event.dedupKey === `changewatch/${incident.id}`).map((event) => event.action);
-    if (of.length === 0 && events.length === 0) {
-      unpaged++;
-      if (!options.everyIncidentPaged) continue;
-    }
+    if (of.length === 0 && events.length === 0) unpaged++;
     const triggers = of.filter((hook) => hook.type === 'incident.triggered').length;
     const resolves = of.filter((hook) => hook.type === 'incident.resolved').length;
     if (triggers !== 1) failures.push(`incident ${incident.id}: ${triggers} webhook triggers (distinct webhook-ids), expected 1`);

@@ -25,7 +25,10 @@ export const incidentsConfigSchema = z
     groupByCulprit: z.boolean().default(true),
     /** Least confidence of the top suspect for culprit grouping. */
     culpritMinConfidence: z.number().gt(0).lte(1).default(0.5),
-    /** Wall-clock wait after an incident opens before its first page, so related alerts join it first. */
+    /**
+     * Wait after an incident opens before its first page, so related alerts join it first: wall
+     * clock, or as much event time while a backlog is replayed (stages/notify.ts).
+     */
     groupWaitMs: nonNegativeMs.default(30_000),
     /** Least wall-clock time between pages about new alerts joining an already paged incident. */
     groupIntervalMs: nonNegativeMs.default(5 * 60_000),

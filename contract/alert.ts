@@ -63,7 +63,10 @@ export interface Alert {
 export interface ServerStats {
   eventsProcessed: number;
   deadLettered: number;
+  /** Open alerts nobody acknowledged (the same alerts as `GET /api/v1/alerts?status=firing`). */
   alertsFiring: number;
+  /** Open alerts someone acknowledged. */
+  alertsAcknowledged: number;
   kafkaConnected: boolean;
 }
 

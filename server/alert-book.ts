@@ -55,11 +55,11 @@ export class AlertBook {
     return this.byId.get(id);
   }
 
-  /** Number of alerts not resolved. */
-  countOpen(): number {
-    let n = 0;
-    for (const a of this.byId.values()) if (a.status !== 'resolved') n++;
-    return n;
+  /** Alerts not resolved, by status: firing (nobody on it yet) and acknowledged (someone is). */
+  countOpen(): { firing: number; acknowledged: number } {
+    const counts = { firing: 0, acknowledged: 0 };
+    for (const a of this.byId.values()) if (a.status !== 'resolved') counts[a.status]++;
+    return counts;
   }
 
   private evict(): void {

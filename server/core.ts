@@ -127,7 +127,8 @@ export class Changewatch {
 
   /** Counters for dashboards and /readyz. */
   stats(kafkaConnected: boolean): ServerStats {
-    return { eventsProcessed: this.eventsProcessed, deadLettered: this.deadLettered, alertsFiring: this.alerts.countOpen(), kafkaConnected };
+    const open = this.alerts.countOpen();
+    return { eventsProcessed: this.eventsProcessed, deadLettered: this.deadLettered, alertsFiring: open.firing, alertsAcknowledged: open.acknowledged, kafkaConnected };
   }
 
   private withAcknowledgement(alert: Alert): Alert {

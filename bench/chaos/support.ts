@@ -90,7 +90,7 @@ export async function freshDataDir(label: string): Promise<string> {
 
 /** `/api/v1/status` of a service. */
 export interface ServiceStatus {
-  stats: { eventsProcessed: number; deadLettered: number; alertsFiring: number; kafkaConnected: boolean };
+  stats: { eventsProcessed: number; deadLettered: number; alertsFiring: number; alertsAcknowledged: number; kafkaConnected: boolean };
   series: number;
   consumedOffsets: Record<string, string>;
 }

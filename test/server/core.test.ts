@@ -44,7 +44,7 @@ describe('Changewatch core', () => {
     const alerts = first.heard.flatMap((e) => e.alerts);
     expect(alerts.length).toBeGreaterThan(0);
     expect(core.alerts.list().map((a) => a.id)).toEqual([alerts[0]!.id]);
-    expect(core.stats(true)).toMatchObject({ eventsProcessed: 206, deadLettered: 0, alertsFiring: 1, kafkaConnected: true });
+    expect(core.stats(true)).toMatchObject({ eventsProcessed: 206, deadLettered: 0, alertsFiring: 1, alertsAcknowledged: 0, kafkaConnected: true });
   });
 
   it('emits acknowledged alerts, and later emissions of them, to every sink', () => {
@@ -57,6 +57,8 @@ describe('Changewatch core', () => {
     core.acknowledge([id]);
     expect(sink.heard.map((e) => e.alerts.map((a) => [a.id, a.status]))).toEqual([[[id, 'acknowledged']]]);
     expect(core.alerts.get(id)?.status).toBe('acknowledged');
+    // The header's "Firing" counts what GET /api/v1/alerts?status=firing returns: not the acknowledged one.
+    expect(core.stats(true)).toMatchObject({ alertsFiring: 0, alertsAcknowledged: 1 });
   });
 
   it('turns an exception on one event into a CW_INTERNAL dead letter and keeps going', () => {

@@ -59,7 +59,7 @@ export function makeAlert(now: number, minutesAgo: number, overrides: Partial<Al
 
 /** Server counters as the server reports them. */
 export function makeStats(overrides: Partial<ServerStats> = {}): ServerStats {
-  return { eventsProcessed: 1_284_553, deadLettered: 0, alertsFiring: 2, kafkaConnected: true, ...overrides };
+  return { eventsProcessed: 1_284_553, deadLettered: 0, alertsFiring: 2, alertsAcknowledged: 0, kafkaConnected: true, ...overrides };
 }
 
 /** A `GET /api/v1/stats/changes` body covering the last week. */

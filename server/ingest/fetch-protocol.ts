@@ -40,7 +40,7 @@ export type FromFetchThread =
   | { type: 'batch'; batch: FetchedBatch }
   /** The consumer joined its group (true) or left it, crashed or disconnected (false). */
   | { type: 'joined'; joined: boolean }
-  /** No broker answered any request for a while (false), or one answers again (true). */
-  | { type: 'contact'; inTouch: boolean }
+  /** No broker answered any request for `silentMs` (false), or one answers again (true). */
+  | { type: 'contact'; inTouch: boolean; silentMs?: number }
   | { type: 'log'; level: 'error' | 'warn' | 'debug'; message: string; fields: Record<string, unknown> }
   | { type: 'reply'; id: number; error?: string };

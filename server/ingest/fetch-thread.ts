@@ -122,7 +122,7 @@ export class FetchThread {
         break;
       case 'contact':
         this.brokerAnswers = message.inTouch;
-        if (!message.inTouch) this.log.warn('no Kafka broker has answered the consumer for over a second; not ready until one does');
+        if (!message.inTouch) this.log.warn({ silentMs: message.silentMs }, 'no Kafka broker has answered the consumer; not ready until one does');
         else this.log.info('a Kafka broker answers the consumer again');
         break;
       case 'log':

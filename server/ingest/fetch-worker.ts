@@ -52,6 +52,8 @@ consumer.on(consumer.events.DISCONNECT, () => post({ type: 'joined', joined: fal
  * members of a rebalance is also silence: readiness drops while the group rebalances for longer.
  */
 const CONTACT_TIMEOUT_MS = Math.max(settings.maxWaitTimeMs, HEARTBEAT_INTERVAL_MS) + 1_000;
+/** How often the silence is checked: a small fraction of the timeout, so the report comes at most a quarter second late. */
+const CONTACT_CHECK_MS = 250;
 let lastAnswerAt = Date.now();
 let inTouch = true;
 consumer.on(consumer.events.REQUEST, () => {
@@ -63,8 +65,8 @@ consumer.on(consumer.events.REQUEST, () => {
 setInterval(() => {
   if (!inTouch || Date.now() - lastAnswerAt <= CONTACT_TIMEOUT_MS) return;
   inTouch = false;
-  post({ type: 'contact', inTouch });
-}, 250).unref();
+  post({ type: 'contact', inTouch, silentMs: Date.now() - lastAnswerAt });
+}, CONTACT_CHECK_MS).unref();
 
 port.on('message', (message: ToFetchThread) => {
   if (message.type === 'processed') {

@@ -1,6 +1,3 @@
-/** How often a pending POST /api/v1/events send checks that the service is still in touch with Kafka. */
-const READY_WATCH_MS = 250;
-
 /**
  * The Kafka edge: consumes changes, telemetry and catalog entries in one consumer group, hands valid
  * records to the core, dead-letters the rest, produces alerts, and commits offsets only after the
@@ -24,6 +21,9 @@ import { partitionKey, partitionOffsets, type CheckpointStore } from './checkpoi
 import { rejectError, SeriesTable, type FetchedBatch } from './fetched-batch.ts';
 import { FetchThread } from './fetch-thread.ts';
 import { PublishQueue } from './publish-queue.ts';
+
+/** How often a pending POST /api/v1/events send checks that the service is still in touch with Kafka. */
+const READY_WATCH_MS = 250;
 
 /**
  * How many fetched messages may wait for processing before the fetch thread stops fetching. One

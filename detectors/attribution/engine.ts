@@ -33,7 +33,7 @@ import {
 import { ATTRIBUTION_DEFAULTS, type AttributorOptions } from './options.ts';
 import { SampleRing } from './ring.ts';
 import { SeriesTrack, type SeriesTrackJSON } from './track.ts';
-import type { AnomalyContext, Attribution, Attributor } from './types.ts';
+import type { AnomalyContext, Attribution, Attributor, SeriesRef } from './types.ts';
 import { versionSplitEvidence } from './version-split.ts';
 
 /** Serialized engine state (plain JSON). */
@@ -47,6 +47,12 @@ export interface AttributorJSON {
   /** Top suspect of recent anomalies, by the alerted series' key and onset. */
   previousTop: Array<[string, string]>;
   latestPointAt: number | null;
+}
+
+/** What `exportSeries` returns: one series' track, and the top suspect of its open alert. */
+export interface SeriesAttributionJSON {
+  track: SeriesTrackJSON | null;
+  top?: string;
 }
 
 /**
@@ -185,6 +191,33 @@ export class ChangeAttributor implements Attributor {
       previousTop: [...this.previousTop],
       latestPointAt: this.latestPointAt,
     };
+  }
+
+  exportSeries(series: SeriesRef, onset?: number): SeriesAttributionJSON | undefined {
+    const track = this.series.get(series.service)?.get(series.scope)?.get(series.metric);
+    const top = onset === undefined ? undefined : this.previousTop.get(`${series.key}\u0000${onset}`);
+    if (!track && top === undefined) return undefined;
+    return { track: track?.toJSON() ?? null, ...(top === undefined ? {} : { top }) };
+  }
+
+  importSeries(series: SeriesRef, state: unknown, onset?: number): void {
+    const json = state as SeriesAttributionJSON | undefined;
+    if (!json) return;
+    if (json.track) {
+      const track = SeriesTrack.fromJSON(json.track, this.options);
+      this.tracksIn(series.service, series.scope).set(series.metric, track);
+      const newest = track.history.latest;
+      if (Number.isFinite(newest) && (this.latestPointAt === null || newest > this.latestPointAt)) this.latestPointAt = newest;
+    }
+    if (json.top !== undefined && onset !== undefined) this.remember(`${series.key}\u0000${onset}`, json.top);
+  }
+
+  forgetSeries(series: SeriesRef): void {
+    const scopes = this.series.get(series.service);
+    const tracks = scopes?.get(series.scope);
+    if (!tracks?.delete(series.metric)) return;
+    if (tracks.size === 0) scopes!.delete(series.scope);
+    if (scopes!.size === 0) this.series.delete(series.service);
   }
 
   private rank(raw: AnomalyContext): Attribution {

@@ -49,4 +49,23 @@ export interface Attributor {
   /** Recent changes, newest first (for the API and dashboard). */
   recentChanges(limit: number): ChangeEvent[];
   toJSON(): unknown;
+  /**
+   * What the engine keeps about one series (its samples, and the top suspect of its alert at `onset`
+   * when given), for a checkpoint of that series alone; undefined when it keeps nothing.
+   */
+  exportSeries(series: SeriesRef, onset?: number): unknown;
+  /** Restores what `exportSeries` returned (on the instance that takes over the series' partition). */
+  importSeries(series: SeriesRef, state: unknown, onset?: number): void;
+  /** Forgets one series (its pipeline forgot it, or its partition moved to another instance). */
+  forgetSeries(series: SeriesRef): void;
+}
+
+/** One series as the pipeline and the engine both split them (detectors/series-key.ts). */
+export interface SeriesRef {
+  /** The whole key (`seriesKey`). */
+  key: string;
+  service: string;
+  metric: string;
+  /** Environment and splitting tags (`seriesScope`). */
+  scope: string;
 }

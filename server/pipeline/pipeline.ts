@@ -12,13 +12,18 @@
  * detector sees it (summed for rates and counters, a count-weighted mean otherwise:
  * `metric-semantics.ts`), so a rollout that splits the traffic between two versions does not read as a
  * drop. Attribution still sees every part.
+ *
+ * Every series belongs to a shard, named by the edge that feeds it (the Kafka partition its points
+ * arrive on; '' for a replay): the state of one shard is saved (`shardChanges`, only the series that
+ * changed), dropped (`dropShard`) and restored (`importShard`) on its own, so several instances can
+ * each own some partitions and hand them over (docs/scaling.md).
  */
 import { createHash } from 'node:crypto';
 import type { ChangeEvent, TelemetryPoint } from '../../contract/events.ts';
 import { ALERT_THRESHOLD } from '../../detectors/index.ts';
 import type { Detector, DetectorState, SeriesHints } from '../../detectors/types.ts';
-import { DEFAULT_ENVIRONMENT, environmentOf, seriesKey, seriesScope } from '../../detectors/series-key.ts';
-import type { Attribution, Attributor } from '../../detectors/attribution/types.ts';
+import { DEFAULT_ENVIRONMENT, environmentOf, scopeOfKey, seriesKey, seriesScope } from '../../detectors/series-key.ts';
+import type { Attribution, Attributor, SeriesRef } from '../../detectors/attribution/types.ts';
 import type { Alert, Severity } from '../../contract/alert.ts';
 import type { ReplayRecord } from '../wire/schemas.ts';
 import { createError, type ChangewatchError } from '../errors.ts';
@@ -113,6 +118,10 @@ interface Series {
   service: string;
   metric: string;
   environment: string;
+  /** Environment and splitting tags: the rest of `key` (`seriesScope`), as attribution tracks the series. */
+  scope: string;
+  /** The shard (Kafka partition) the series' points arrive on; '' when unsharded (a replay, an old checkpoint). */
+  shard: string;
   detector: Detector;
   /** Newest event time of any point received, buffered parts included (lateness and silence go by it). */
   lastTimestamp: number;
@@ -133,8 +142,29 @@ interface Series {
   combinedScore: number;
 }
 
-/** Fields of a series that checkpoints written before per-version combining lack. */
-type CombiningFields = 'versions' | 'pending' | 'combinedAt' | 'combinedScore';
+/** Fields of a series that checkpoints written before per-version combining (or before shards) lack. */
+type CombiningFields = 'versions' | 'pending' | 'combinedAt' | 'combinedScore' | 'scope' | 'shard';
+
+/** One series as a snapshot holds it. */
+type SeriesJSON = Omit<Series, 'detector' | 'open' | CombiningFields> & Partial<Pick<Series, CombiningFields>> & { detector: DetectorState; open: Omit<OpenAlert, 'lastEmittedAt'> | null };
+
+/**
+ * One series of one shard as a checkpoint row holds it (`shardChanges` writes it as JSON text, in
+ * `importShard` it comes back): the series, its service's clock when it was written, and what
+ * attribution keeps about it.
+ */
+interface SeriesRecord {
+  version: 1;
+  series: SeriesJSON;
+  clock: { watermark: number; checkedAt: number };
+  attribution?: unknown;
+}
+
+/** What changed in one shard since its last save: series to write (as JSON text) and series to delete. */
+export interface ShardChanges {
+  upserts: Array<{ key: string; state: string }>;
+  deletes: string[];
+}
 
 /**
  * A deploy or rollback to `version` seen on a service: for `VERSION_ANNOUNCE_MS` around its time, its
@@ -166,8 +196,8 @@ interface ServiceClock {
 /** Serialized pipeline state for checkpoints. */
 export interface PipelineSnapshot {
   version: 1;
-  /** Series; the per-version combining fields are absent in checkpoints written before it existed. */
-  series: Array<Omit<Series, 'detector' | 'open' | CombiningFields> & Partial<Pick<Series, CombiningFields>> & { detector: DetectorState; open: Omit<OpenAlert, 'lastEmittedAt'> | null }>;
+  /** Series; the per-version combining fields (and shard and scope) are absent in checkpoints written before they existed. */
+  series: SeriesJSON[];
   clocks: Array<{ service: string; watermark: number; checkedAt: number }>;
   /** Recently deployed versions by service (absent in older checkpoints). */
   announced?: Array<VersionAnnouncement & { service: string }>;
@@ -185,6 +215,10 @@ export class Pipeline {
   private readonly clocks = new Map<string, ServiceClock>();
   /** Versions recently deployed, by service, that its versioned series wait for (see `VersionAnnouncement`). */
   private readonly announced = new Map<string, VersionAnnouncement[]>();
+  /** Keys of series changed since their shard's last `shardChanges`, by shard. */
+  private readonly changed = new Map<string, Set<string>>();
+  /** Keys of series forgotten (or moved to another shard) since their shard's last `shardChanges`, by shard. */
+  private readonly removed = new Map<string, Set<string>>();
 
   constructor(
     private readonly detectors: DetectorFactory,
@@ -192,9 +226,13 @@ export class Pipeline {
     private readonly options: PipelineOptions = DEFAULT_PIPELINE_OPTIONS,
   ) {}
 
-  /** Handles one record and returns the alerts it produced. Never throws on valid records. */
-  ingest(record: ReplayRecord): IngestResult {
-    if ('metric' in record) return this.ingestPoint(record.metric);
+  /**
+   * Handles one record and returns the alerts it produced. Never throws on valid records. A point's
+   * series belongs to `shard` from now on (the partition it arrived on); changes and catalog entries
+   * belong to no shard: every instance sees all of them.
+   */
+  ingest(record: ReplayRecord, shard = ''): IngestResult {
+    if ('metric' in record) return this.ingestPoint(record.metric, shard);
     if ('change' in record) return { alerts: this.ingestChange(record.change) };
     this.attributor.observeService(record.service);
     return { alerts: [] };
@@ -217,17 +255,74 @@ export class Pipeline {
     return this.series.size;
   }
 
+  /**
+   * The series of `shard` changed (or forgotten) since the last call, with all of them when `all`;
+   * forgets what it returns. When saving them fails, `unsaved` marks them again.
+   */
+  shardChanges(shard: string, all = false): ShardChanges {
+    const keys = all ? [...this.series.values()].filter((s) => s.shard === shard).map((s) => s.key) : [...(this.changed.get(shard) ?? [])];
+    const upserts: ShardChanges['upserts'] = [];
+    for (const key of keys) {
+      const series = this.series.get(key);
+      if (series?.shard === shard) upserts.push({ key, state: JSON.stringify(this.recordOf(series)) });
+    }
+    const deletes = [...(this.removed.get(shard) ?? [])];
+    this.changed.delete(shard);
+    this.removed.delete(shard);
+    return { upserts, deletes };
+  }
+
+  /** Marks again what a `shardChanges` returned that could not be saved, so the next call returns it. */
+  unsaved(shard: string, changes: ShardChanges): void {
+    for (const { key } of changes.upserts) {
+      const series = this.series.get(key);
+      if (series?.shard === shard) this.markChanged(series);
+    }
+    for (const key of changes.deletes) if (this.series.get(key)?.shard !== shard) this.markRemoved(shard, key);
+  }
+
+  /** Shards that have series or unsaved changes. */
+  shards(): Set<string> {
+    const shards = new Set<string>([...this.changed.keys(), ...this.removed.keys()]);
+    for (const s of this.series.values()) shards.add(s.shard);
+    return shards;
+  }
+
+  /**
+   * Forgets every series of `shard` without a word (no alert resolves: the instance that takes the
+   * shard over goes on with them), and what attribution kept about them.
+   */
+  dropShard(shard: string): void {
+    for (const series of [...this.series.values()]) if (series.shard === shard) this.untrack(series);
+    this.changed.delete(shard);
+    this.removed.delete(shard);
+  }
+
+  /**
+   * Restores the series of `shard` from the rows a `shardChanges` wrote (JSON text). A series already
+   * tracked under the same key is replaced. Returns how many were restored.
+   */
+  importShard(shard: string, states: Iterable<string>): number {
+    let restored = 0;
+    for (const state of states) {
+      const record = JSON.parse(state) as SeriesRecord;
+      const existing = this.series.get(record.series.key);
+      if (existing) this.untrack(existing);
+      const series = this.track(this.seriesFromJSON(record.series, shard));
+      const clock = this.clocks.get(series.service)!;
+      clock.watermark = Math.max(clock.watermark, record.clock.watermark);
+      clock.checkedAt = Math.max(clock.checkedAt, record.clock.checkedAt);
+      this.attributor.importSeries(refOf(series), record.attribution, series.open ? Date.parse(series.open.alert.startedAt) : undefined);
+      restored++;
+    }
+    return restored;
+  }
+
   /** Serializes the whole state; `Pipeline.restore` continues exactly from here. */
   snapshot(): PipelineSnapshot {
     return {
       version: 1,
-      series: [...this.series.values()].map((s) => ({
-        ...s,
-        detector: s.detector.toJSON(),
-        open: s.open && openJSON(s.open),
-        versions: [...s.versions],
-        pending: s.pending && [...s.pending],
-      })),
+      series: [...this.series.values()].map(seriesJSON),
       clocks: [...this.clocks].map(([service, c]) => ({ service, watermark: c.watermark, checkedAt: c.checkedAt })),
       announced: [...this.announced].flatMap(([service, list]) => list.map((a) => ({ service, ...a }))),
       attributor: this.attributor.toJSON(),
@@ -238,12 +333,7 @@ export class Pipeline {
   static restore(snapshot: PipelineSnapshot, detectors: DetectorFactory, attributor: Attributor, options?: PipelineOptions): Pipeline {
     const pipeline = new Pipeline(detectors, attributor, options);
     for (const { service, watermark, checkedAt } of snapshot.clocks) pipeline.clocks.set(service, { watermark, checkedAt, series: [] });
-    for (const { detector, versions = [], pending = null, combinedAt = null, combinedScore = 0, ...rest } of snapshot.series) {
-      const open = rest.open && { ...rest.open, lastEmittedAt: Date.parse(rest.open.lastEmitted.updatedAt) };
-      // An alert checkpointed before `peak` existed: its observed value is the most extreme one known.
-      if (open) open.alert.peak ??= open.alert.observed;
-      pipeline.track({ ...rest, open, detector: detectors.restore(detector), versions: [...versions], pending: pending && [...pending], combinedAt, combinedScore });
-    }
+    for (const series of snapshot.series) pipeline.track(pipeline.seriesFromJSON(series, series.shard ?? ''));
     for (const { service, ...announcement } of snapshot.announced ?? []) {
       const list = pipeline.announced.get(service) ?? [];
       list.push(announcement);
@@ -252,8 +342,47 @@ export class Pipeline {
     return pipeline;
   }
 
-  private ingestPoint(point: TelemetryPoint): IngestResult {
-    const series = this.seriesOf(point);
+  /** A series as a snapshot or checkpoint row holds it, in `shard`, ready to track. */
+  private seriesFromJSON(json: SeriesJSON, shard: string): Series {
+    const { detector, versions = [], pending = null, combinedAt = null, combinedScore = 0, scope, shard: _saved, ...rest } = json;
+    const open = rest.open && { ...rest.open, lastEmittedAt: Date.parse(rest.open.lastEmitted.updatedAt) };
+    // An alert checkpointed before `peak` existed: its observed value is the most extreme one known.
+    if (open) open.alert.peak ??= open.alert.observed;
+    return {
+      ...rest,
+      scope: scope ?? scopeOfKey(rest.key, rest.service, rest.metric) ?? rest.environment,
+      shard,
+      open,
+      detector: this.detectors.restore(detector),
+      versions: [...versions],
+      pending: pending && [...pending],
+      combinedAt,
+      combinedScore,
+    };
+  }
+
+  /** The checkpoint row of one series. */
+  private recordOf(series: Series): SeriesRecord {
+    const clock = this.clocks.get(series.service)!;
+    const attribution = this.attributor.exportSeries(refOf(series), series.open ? Date.parse(series.open.alert.startedAt) : undefined);
+    return { version: 1, series: seriesJSON(series), clock: { watermark: clock.watermark, checkedAt: clock.checkedAt }, ...(attribution === undefined ? {} : { attribution }) };
+  }
+
+  private markChanged(series: Series): void {
+    let keys = this.changed.get(series.shard);
+    if (!keys) this.changed.set(series.shard, (keys = new Set()));
+    keys.add(series.key);
+  }
+
+  private markRemoved(shard: string, key: string): void {
+    this.changed.get(shard)?.delete(key);
+    let keys = this.removed.get(shard);
+    if (!keys) this.removed.set(shard, (keys = new Set()));
+    keys.add(key);
+  }
+
+  private ingestPoint(point: TelemetryPoint, shard: string): IngestResult {
+    const series = this.seriesOf(point, shard);
     if (series === undefined) {
       return {
         alerts: [],
@@ -274,6 +403,12 @@ export class Pipeline {
         ),
       };
     }
+    if (series.shard !== shard) {
+      // The producer's partitioning changed (or the series comes from an unsharded checkpoint): it moves.
+      this.markRemoved(series.shard, series.key);
+      series.shard = shard;
+    }
+    this.markChanged(series);
     const alerts = this.checkSilence(series, point.timestamp);
     series.lastTimestamp = Math.max(series.lastTimestamp, point.timestamp);
     const version = point.tags?.version;
@@ -406,7 +541,7 @@ export class Pipeline {
   }
 
   /** The point's series, created on its first point; undefined when that would exceed `maxSeries`. */
-  private seriesOf(point: TelemetryPoint): Series | undefined {
+  private seriesOf(point: TelemetryPoint, shard: string): Series | undefined {
     const tags = point.tags;
     const environment = environmentOf(tags, this.options.defaultEnvironment);
     // Equal scopes of one service and metric mean equal keys.
@@ -425,6 +560,8 @@ export class Pipeline {
         service: point.service,
         metric: point.metric,
         environment,
+        scope,
+        shard,
         detector: this.detectors.create({ metric: point.metric }),
         lastTimestamp: point.timestamp,
         lastValue: point.value,
@@ -470,6 +607,20 @@ export class Pipeline {
     return { ...alert };
   }
 
+  /** Stops tracking a series: its entries in the series map and index, its service's clock, and attribution. */
+  private untrack(series: Series): void {
+    this.series.delete(series.key);
+    const byScope = this.seriesIndex.get(series.service)?.get(series.metric);
+    if (byScope) for (const [scope, indexed] of byScope) if (indexed === series) byScope.delete(scope);
+    const clock = this.clocks.get(series.service);
+    if (clock) {
+      const at = clock.series.indexOf(series);
+      if (at >= 0) clock.series.splice(at, 1);
+      if (clock.series.length === 0) this.clocks.delete(series.service);
+    }
+    this.attributor.forgetSeries(refOf(series));
+  }
+
   /** Registers a series with its service's clock. */
   private track(series: Series): Series {
     this.series.set(series.key, series);
@@ -510,10 +661,16 @@ export class Pipeline {
       if (other === series) continue;
       // Parts buffered by a series that has not reported since, while its service moved on: no later
       // timestamp will come to complete them, so they are combined now (before its silence is judged).
-      if (other.pending && clock.watermark - other.pending[0]!.timestamp >= this.options.silenceCheckEveryMs) this.combine(other, alerts);
+      if (other.pending && clock.watermark - other.pending[0]!.timestamp >= this.options.silenceCheckEveryMs) {
+        this.combine(other, alerts);
+        this.markChanged(other);
+      }
       if (other.open || !other.detector.silence || other.lastTimestamp >= clock.watermark) continue;
       const verdict = other.detector.silence(clock.watermark);
-      if (verdict.score >= this.options.alertThreshold) alerts.push(this.openAlert(other, clock.watermark, other.lastValue, verdict.score, verdict, true));
+      if (verdict.score >= this.options.alertThreshold) {
+        alerts.push(this.openAlert(other, clock.watermark, other.lastValue, verdict.score, verdict, true));
+        this.markChanged(other);
+      }
     }
     return alerts;
   }
@@ -544,6 +701,8 @@ export class Pipeline {
       this.series.delete(other.key);
       const byScope = this.seriesIndex.get(other.service)?.get(other.metric);
       if (byScope) for (const [scope, indexed] of byScope) if (indexed === other) byScope.delete(scope);
+      this.attributor.forgetSeries(refOf(other));
+      this.markRemoved(other.shard, other.key);
     }
     clock.series.length = kept;
   }
@@ -561,6 +720,7 @@ export class Pipeline {
       this.applyAttribution(alert, s.key, now, alert.peak ?? alert.observed, null);
       s.open.attributedAt = now;
       this.emitIfChanged(s.open, now, emitted);
+      this.markChanged(s);
     }
     return emitted;
   }
@@ -638,6 +798,16 @@ export function isSevereDeviation(observed: number, band: { expected: number; lo
   if (!(halfWidth > 0) || distance < spreads * halfWidth) return false;
   if (expected > 0) return observed >= 2 * expected || observed <= expected / 2;
   return distance >= Math.abs(expected);
+}
+
+/** How attribution names `series`. */
+function refOf(series: Series): SeriesRef {
+  return { key: series.key, service: series.service, metric: series.metric, scope: series.scope };
+}
+
+/** A series as snapshots and checkpoint rows hold it. */
+function seriesJSON(s: Series): SeriesJSON {
+  return { ...s, detector: s.detector.toJSON(), open: s.open && openJSON(s.open), versions: [...s.versions], pending: s.pending && [...s.pending] };
 }
 
 /** What an open alert's checkpoint holds (its fields as they always were; derived caches are left out). */

@@ -37,6 +37,13 @@ export class LatestChangeAttributor implements Attributor {
     return { changes: this.changes };
   }
 
+  // It keeps nothing per series.
+  exportSeries(): unknown {
+    return undefined;
+  }
+  importSeries(): void {}
+  forgetSeries(): void {}
+
   static restore(json: unknown): LatestChangeAttributor {
     const a = new LatestChangeAttributor();
     a.changes = (json as { changes: ChangeEvent[] }).changes;

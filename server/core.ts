@@ -13,7 +13,7 @@ import { AlertBook } from './alert-book.ts';
 import { EMPTY_EMISSION, isEmpty, type DeadLetter, type Emission, type EmissionSink } from './emission.ts';
 import { createError, type ChangewatchError } from './errors.ts';
 import type { Logger } from './log.ts';
-import type { IngestResult, Pipeline, PipelineSnapshot } from './pipeline/pipeline.ts';
+import type { IngestResult, Pipeline, ShardChanges } from './pipeline/pipeline.ts';
 import type { ReplayRecord } from './wire/schemas.ts';
 
 export type { DeadLetter } from './emission.ts';
@@ -56,10 +56,10 @@ export class Changewatch {
    * A bug that throws on one record must not stall the stream (the consumer would retry it
    * forever): it is refused as CW_INTERNAL and dead-lettered with the record.
    */
-  handle(record: ReplayRecord, deadLetterOf: DeadLetterOf): Emission {
+  handle(record: ReplayRecord, deadLetterOf: DeadLetterOf, shard = ''): Emission {
     let result: IngestResult;
     try {
-      result = this.pipeline.ingest(record);
+      result = this.pipeline.ingest(record, shard);
     } catch (err) {
       return this.reject(deadLetterOf(createError('CW_INTERNAL', `internal error while processing this event: ${(err as Error).message}`, undefined, { cause: err })));
     }
@@ -67,7 +67,8 @@ export class Changewatch {
     this.eventsProcessed++;
     if (result.rejected) return this.reject(deadLetterOf(result.rejected));
     const produced = result.alerts;
-    const changes = 'change' in record ? [record.change] : [];
+    // A change read again (the changes topic is re-read from its start by every new consumer) is not news.
+    const changes = 'change' in record && !result.repeated ? [record.change] : [];
     if (produced.length === 0 && changes.length === 0) return EMPTY_EMISSION;
     const alerts = produced.map((emitted) => this.withAcknowledgement(emitted));
     for (const alert of alerts) this.alerts.upsert(alert);
@@ -105,9 +106,26 @@ export class Changewatch {
     this.dispatch({ alerts: [], changes: [], incidents: [], deadLetters: [], automation });
   }
 
-  /** The pipeline's state, for a checkpoint. */
-  snapshot(): PipelineSnapshot {
-    return this.pipeline.snapshot();
+  /** What changed in one shard (a Kafka partition) since its last save, for its checkpoint (`Pipeline.shardChanges`). */
+  shardChanges(shard: string, all = false): ShardChanges {
+    return this.pipeline.shardChanges(shard, all);
+  }
+
+  /** Marks again what could not be saved (`Pipeline.unsaved`). */
+  unsaved(shard: string, changes: ShardChanges): void {
+    this.pipeline.unsaved(shard, changes);
+  }
+
+  /** Restores a shard assigned to this instance; its open alerts join the latest alerts (not emitted: nothing changed). */
+  importShard(shard: string, states: Iterable<string>): number {
+    const restored = this.pipeline.importShard(shard, states);
+    for (const alert of this.pipeline.openAlerts()) if (!this.alerts.get(alert.id)) this.alerts.upsert(this.withAcknowledgement(alert));
+    return restored;
+  }
+
+  /** Forgets a shard another instance took over (`Pipeline.dropShard`); its alerts stay in the latest alerts. */
+  dropShard(shard: string): void {
+    this.pipeline.dropShard(shard);
   }
 
   /** The alerts the pipeline holds open, with suspects as attribution last ranked them (possibly newer than their last emission). */

@@ -23,7 +23,7 @@ import { createHttpApp } from './http/app.ts';
 import { Authenticator, readAccess, requireRole, socketReadAccess } from './http/auth.ts';
 import { createIncidentsRouter } from './http/incidents-routes.ts';
 import { attachSocketGateway } from './http/socket-gateway.ts';
-import { partitionKey, partitionOffsets, type CheckpointStore } from './ingest/checkpoint.ts';
+import { partitionKey, type CheckpointStore } from './ingest/checkpoint.ts';
 import { FileCheckpointStore } from './ingest/file-checkpoint.ts';
 import { KafkaIngest } from './ingest/kafka-ingest.ts';
 import type { Logger } from './log.ts';
@@ -65,9 +65,11 @@ export async function startService(config: Config, log: Logger): Promise<Running
   // With PostgreSQL the write is I/O the event loop does not wait on, and checkpoints go there.
   const checkpoints =
     config.databaseUrl !== undefined ? storeCheckpoints(store, config.kafka.groupId) : new FileCheckpointStore(path.join(config.dataDir, 'checkpoints'), config.kafka.groupId);
-  const checkpoint = await checkpoints.load();
-  const pipeline = createPipeline(config.pipeline, config.services, checkpoint?.state);
-  if (checkpoint) log.info({ series: pipeline.seriesCount, offsets: checkpoint.offsets }, 'restored pipeline state from checkpoint');
+  // Partitions are restored as the group assigns them (KafkaIngest); an earlier build's whole-state
+  // checkpoint is read once, at the upgrade.
+  const legacy = await checkpoints.loadLegacy();
+  const pipeline = createPipeline(config.pipeline, config.services, legacy?.state);
+  if (legacy) log.info({ series: pipeline.seriesCount, offsets: legacy.offsets }, 'restored pipeline state from an earlier build\'s checkpoint');
   const core = new Changewatch(pipeline, log.child({ component: 'core' }));
   const ingest = new KafkaIngest(config, core, checkpoints, log);
   // The one output path: every sink hears every emission (server/emission.ts).
@@ -144,7 +146,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
   const url = `http://127.0.0.1:${port}`;
   log.info({ url }, 'HTTP server listening');
 
-  await ingest.start(checkpoint?.offsets);
+  await ingest.start(legacy?.offsets);
   log.info({ brokers: config.kafka.brokers, group: config.kafka.groupId }, 'consuming from Kafka');
 
   let stopping: Promise<void> | undefined;
@@ -173,20 +175,22 @@ export async function startService(config: Config, log: Logger): Promise<Running
 }
 
 /**
- * Pipeline checkpoints in the store: state and offsets of a consumer group saved in one transaction.
- * The state goes in as its JSON text (a JSON string): PostgreSQL's jsonb refuses the `\u0000` that
- * detector state strings contain, while an escaped copy of the text round-trips exactly.
+ * Partition checkpoints in the store: each save is one transaction (server/store/repositories/checkpoints.ts).
+ * The series arrive as JSON text and stay text: PostgreSQL's jsonb refuses the `\u0000` they contain.
  */
 export function storeCheckpoints(store: Store, consumerGroup: string): CheckpointStore {
   return {
-    async load() {
+    loadPartition: (topic, partition) => store.checkpoints.loadPartition(consumerGroup, topic, partition),
+    async save(partitions) {
+      // The saves are plain data already (strings), so nothing the caller changes later reaches them.
+      return { behind: await store.checkpoints.savePartitions(consumerGroup, partitions) };
+    },
+    async loadLegacy() {
+      if (await store.checkpoints.hasPartitions(consumerGroup)) return undefined;
       const saved = await store.checkpoints.load(consumerGroup);
       if (saved === undefined) return undefined;
       const offsets = Object.fromEntries(saved.offsets.map(({ topic, partition, offset }) => [partitionKey(topic, partition), offset]));
       return { state: JSON.parse(saved.state as string) as PipelineSnapshot, offsets };
-    },
-    async save(checkpoint) {
-      await store.checkpoints.save(consumerGroup, JSON.stringify(checkpoint.state), partitionOffsets(checkpoint.offsets));
     },
   };
 }

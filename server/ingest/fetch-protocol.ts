@@ -16,6 +16,13 @@ export interface FetchWorkerSettings {
   maxFutureSkewMs: number;
   /** Input topic → the kind of event it carries. */
   topics: Record<string, EventKind>;
+  /**
+   * The topics every instance reads in full (changes and the catalog), outside the group, from the
+   * beginning; the rest (telemetry) is shared out by the group.
+   */
+  broadcastTopics: string[];
+  /** Names the broadcast consumer's own group (never committed to, so it vanishes when the consumer leaves). */
+  instanceId: string;
   /** Fetched messages the pipeline may have waiting before the fetch thread stops fetching. */
   maxQueuedMessages: number;
 }
@@ -38,8 +45,11 @@ export type ToFetchThread =
 /** Fetch thread → pipeline thread. */
 export type FromFetchThread =
   | { type: 'batch'; batch: FetchedBatch }
-  /** The consumer joined its group (true) or left it, crashed or disconnected (false). */
-  | { type: 'joined'; joined: boolean }
+  /**
+   * The group consumer joined its group (true; with the partitions assigned to it, by topic) or left
+   * it, crashed or disconnected (false). Posted after every batch fetched before it.
+   */
+  | { type: 'joined'; joined: boolean; assignment?: Record<string, number[]> }
   /** No broker answered any request for `silentMs` (false), or one answers again (true). */
   | { type: 'contact'; inTouch: boolean; silentMs?: number }
   | { type: 'log'; level: 'error' | 'warn' | 'debug'; message: string; fields: Record<string, unknown> }

@@ -7,6 +7,10 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.ts';
 import type { FetchedBatch } from './fetched-batch.ts';
 import type { FetchWorkerSettings, FromFetchThread, PartitionOffset, ToFetchThread } from './fetch-protocol.ts';
+import { partitionKey } from './checkpoint.ts';
+
+/** What the fetch thread hands on, in its order: a batch, or the group's new assignment to this instance (as `partitionKey`s). */
+export type FetchedItem = { batch: FetchedBatch } | { assignment: Set<string> };
 
 /**
  * How long after an unexpected exit a new fetch thread is started: 1 s, doubling while threads keep
@@ -35,8 +39,8 @@ export class FetchThread {
 
   constructor(
     private readonly settings: FetchWorkerSettings,
-    /** Called for every batch, with the generation of the fetch thread that fetched it. */
-    private readonly onBatch: (batch: FetchedBatch, generation: number) => void,
+    /** Called for every batch and assignment, with the generation of the fetch thread that fetched it. */
+    private readonly onItem: (item: FetchedItem, generation: number) => void,
     private readonly log: Logger,
   ) {}
 
@@ -114,11 +118,15 @@ export class FetchThread {
   private receive(message: FromFetchThread, generation: number): void {
     switch (message.type) {
       case 'batch':
-        this.onBatch(message.batch, generation);
+        this.onItem({ batch: message.batch }, generation);
         break;
       case 'joined':
         this.joinedGroup = message.joined;
         if (message.joined) this.failuresInARow = 0;
+        if (message.assignment) {
+          const assignment = new Set(Object.entries(message.assignment).flatMap(([topic, partitions]) => partitions.map((p) => partitionKey(topic, p))));
+          this.onItem({ assignment }, generation);
+        }
         break;
       case 'contact':
         this.brokerAnswers = message.inTouch;

@@ -1,6 +1,13 @@
 /**
- * The fetch thread: runs the kafkajs consumer off the pipeline's thread, so that Kafka protocol
+ * The fetch thread: runs the kafkajs consumers off the pipeline's thread, so that Kafka protocol
  * decoding, JSON parsing and validation overlap with detection instead of taking turns with it.
+ *
+ * Two consumers, joining at the same time. The broadcast consumer reads the changes and the catalog
+ * in full, from the beginning, in a group of its own that it never commits to: every instance needs
+ * every change, whichever instance owns the telemetry of the changed service. The group consumer
+ * shares the telemetry partitions with the other instances; it hands on no batch before the
+ * broadcast one has caught up with the end those topics had at start, so attribution knows the
+ * changes before the first point.
  * It never commits on its own: offsets are committed only when the pipeline thread asks, after the
  * state that absorbed them is checkpointed.
  *
@@ -26,21 +33,34 @@ const kafka = new Kafka({
 });
 const HEARTBEAT_INTERVAL_MS = 1_000;
 const consumer = kafka.consumer({ groupId: settings.groupId, maxWaitTimeInMs: settings.maxWaitTimeMs, sessionTimeout: 10_000, heartbeatInterval: HEARTBEAT_INTERVAL_MS });
+const broadcast = kafka.consumer({
+  groupId: `${settings.groupId}.broadcast.${settings.instanceId}`,
+  maxWaitTimeInMs: settings.maxWaitTimeMs,
+  sessionTimeout: 10_000,
+  heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+});
 const encoder = new BatchEncoder(settings);
+/**
+ * How long the group consumer waits for the broadcast one to catch up before it starts anyway (with a
+ * warning): a very long changes topic must not keep the service from detecting at all.
+ */
+const CATCH_UP_LIMIT_MS = 120_000;
 
 /** Messages handed over and not yet processed by the pipeline thread. */
 let outstanding = 0;
 let stopping = false;
 let wakeFetcher: (() => void) | undefined;
 
-consumer.on(consumer.events.GROUP_JOIN, () => post({ type: 'joined', joined: true }));
-consumer.on(consumer.events.CRASH, ({ payload }) => {
-  post({ type: 'joined', joined: false });
-  post({ type: 'log', level: 'error', message: `Kafka consumer crashed${payload.restart ? '; kafkajs restarts it' : ''}`, fields: { err: String(payload.error?.message ?? payload.error) } });
-  // kafkajs gives up on errors it deems not retriable; a consumer that stays stopped would stall the
-  // service, so the thread ends and FetchThread starts a new one.
-  if (!payload.restart) setTimeout(() => process.exit(1), 100);
-});
+consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => post({ type: 'joined', joined: true, assignment: payload.memberAssignment }));
+for (const [which, member] of [['group', consumer], ['broadcast', broadcast]] as const) {
+  member.on(member.events.CRASH, ({ payload }) => {
+    if (member === consumer) post({ type: 'joined', joined: false });
+    post({ type: 'log', level: 'error', message: `Kafka ${which} consumer crashed${payload.restart ? '; kafkajs restarts it' : ''}`, fields: { err: String(payload.error?.message ?? payload.error) } });
+    // kafkajs gives up on errors it deems not retriable; a consumer that stays stopped would stall the
+    // service, so the thread ends and FetchThread starts a new one.
+    if (!payload.restart) setTimeout(() => process.exit(1), 100);
+  });
+}
 consumer.on(consumer.events.DISCONNECT, () => post({ type: 'joined', joined: false }));
 
 /**
@@ -56,12 +76,14 @@ const CONTACT_TIMEOUT_MS = Math.max(settings.maxWaitTimeMs, HEARTBEAT_INTERVAL_M
 const CONTACT_CHECK_MS = 250;
 let lastAnswerAt = Date.now();
 let inTouch = true;
-consumer.on(consumer.events.REQUEST, () => {
+const heard = () => {
   lastAnswerAt = Date.now();
   if (inTouch) return;
   inTouch = true;
   post({ type: 'contact', inTouch });
-});
+};
+consumer.on(consumer.events.REQUEST, heard);
+broadcast.on(broadcast.events.REQUEST, heard);
 setInterval(() => {
   if (!inTouch || Date.now() - lastAnswerAt <= CONTACT_TIMEOUT_MS) return;
   inTouch = false;
@@ -80,7 +102,7 @@ port.on('message', (message: ToFetchThread) => {
   } else {
     stopping = true;
     wakeFetcher?.();
-    consumer.disconnect().then(
+    Promise.all([consumer.disconnect(), broadcast.disconnect()]).then(
       () => post({ type: 'reply', id: message.id }),
       (err: unknown) => post({ type: 'reply', id: message.id, error: String((err as Error)?.message ?? err) }),
     );
@@ -95,10 +117,17 @@ port.on('message', (message: ToFetchThread) => {
 async function onBatch({ batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
   // Only `consumer.seek`, which is never called, makes a batch stale.
   if (stopping || isStale() || batch.messages.length === 0) return;
+  while (!isCaughtUp && !settings.broadcastTopics.includes(batch.topic) && !stopping) {
+    await Promise.race([broadcastCaughtUp, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+    await heartbeat().catch(() => undefined);
+  }
+  if (stopping) return;
   const fetched = encoder.encode(batch.topic, batch.partition, settings.topics[batch.topic]!, batch.messages, Date.now());
   outstanding += fetched.messageCount;
   post({ type: 'batch', batch: fetched }, BatchEncoder.transferList(fetched));
-  resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+  const last = batch.messages[batch.messages.length - 1]!.offset;
+  resolveOffset(last);
+  caughtUpTo(batch.topic, batch.partition, Number(last) + 1);
   while (outstanding > settings.maxQueuedMessages && !stopping) {
     await new Promise<void>((resolve) => {
       wakeFetcher = resolve;
@@ -108,6 +137,49 @@ async function onBatch({ batch, resolveOffset, heartbeat, isStale }: EachBatchPa
   }
 }
 
-await consumer.connect();
-await consumer.subscribe({ topics: Object.keys(settings.topics), fromBeginning: true });
-await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: onBatch });
+/** Broadcast partitions not yet read up to the end they had at start (`topic:partition` → that end). */
+const behind = new Map<string, number>();
+let isCaughtUp = false;
+let caughtUp: () => void = () => undefined;
+const broadcastCaughtUp = new Promise<void>((resolve) => (caughtUp = resolve)).then(() => {
+  isCaughtUp = true;
+});
+
+/** Notes that `topic`'s `partition` was fetched up to `next`; resolves `broadcastCaughtUp` once every broadcast partition is. */
+function caughtUpTo(topic: string, partition: number, next: number): void {
+  const key = `${topic}:${partition}`;
+  const end = behind.get(key);
+  if (end === undefined || next < end) return;
+  behind.delete(key);
+  if (behind.size === 0) caughtUp();
+}
+
+/** The end offset of every broadcast partition that holds messages now (an unknown topic holds none). */
+async function broadcastEnds(): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of settings.broadcastTopics) {
+      const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
+      for (const { partition, high, low } of offsets) if (Number(high) > Number(low)) behind.set(`${topic}:${partition}`, Number(high));
+    }
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+await broadcastEnds();
+if (behind.size === 0) caughtUp();
+const startedAt = Date.now();
+setTimeout(() => {
+  if (behind.size === 0) return;
+  post({ type: 'log', level: 'warn', message: `changes and catalog not read to their end after ${Date.now() - startedAt} ms; consuming telemetry anyway`, fields: { behind: Object.fromEntries(behind) } });
+  caughtUp();
+}, CATCH_UP_LIMIT_MS).unref();
+const groupTopics = Object.keys(settings.topics).filter((topic) => !settings.broadcastTopics.includes(topic));
+await Promise.all([broadcast.connect(), consumer.connect()]);
+await Promise.all([broadcast.subscribe({ topics: settings.broadcastTopics, fromBeginning: true }), consumer.subscribe({ topics: groupTopics, fromBeginning: true })]);
+await Promise.all([
+  broadcast.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: onBatch }),
+  consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: onBatch }),
+]);

@@ -1,38 +1,185 @@
 /**
- * A checkpoint store in one JSON file, written atomically (temp file, fsync, rename), so a crash
- * mid-write leaves the previous checkpoint intact.
+ * Partition checkpoints in files, for the embedded setup (one instance: the data directory is locked
+ * to one process). Each partition has an append-only log, `<dir>/<group>/<topic>.<partition>.log`,
+ * of JSON lines: a save appends one line per changed series (`{"s":key,"v":state}`) and per forgotten
+ * one (`{"d":key}`), then a commit line with its offset (`{"offset":"…"}`), and fsyncs; so a save costs
+ * what changed, not what is tracked, and no line (or string) holds more than one series. Loading applies
+ * the saves up to the last commit line; a torn tail (a crash mid-write) is ignored. A log that holds
+ * more than one save, or a torn tail, is rewritten at load as one save (temp file, fsync, rename), and
+ * a log that has grown well past its last compaction is compacted the same way at a save.
  */
-import { mkdirSync, openSync, readFileSync, renameSync, writeSync, fsyncSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import type { Checkpoint, CheckpointStore } from './checkpoint.ts';
+import { StringDecoder } from 'node:string_decoder';
+import type { CheckpointStore, LegacyCheckpoint, PartitionSave, PartitionState } from './checkpoint.ts';
 
-/** Keeps the latest checkpoint of one consumer group in `<dir>/checkpoint-<group>.json`. */
+/** One line of a partition log: a series' state, a forgotten series, or the commit of a save. */
+type LogLine = { s: string; v: string } | { d: string } | { offset: string };
+
+/** Text is written to a log in pieces of about this size, so no string grows with the save. */
+const WRITE_CHUNK_CHARS = 4 * 1024 * 1024;
+
+/**
+ * A log is compacted when what was appended since its last compaction passes this many times the
+ * compacted size (and at least `MIN_COMPACT_BYTES`): a log then holds at most a few copies of each
+ * series, and compaction (which reads and rewrites the partition) runs once every few saves of it.
+ */
+const COMPACT_GROWTH = 3;
+/** Logs smaller than this are never compacted at a save: rewriting them would cost more than it saves. */
+const MIN_COMPACT_BYTES = 8 * 1024 * 1024;
+
+/** Keeps the partition checkpoints of one consumer group under `dir`. */
 export class FileCheckpointStore implements CheckpointStore {
-  private readonly file: string;
+  private readonly groupDir: string;
+  private readonly legacyFile: string;
+  /** Per log file: the offset last saved or loaded, its size after the last compaction, and bytes appended since. */
+  private readonly logs = new Map<string, { offset: bigint; compactedBytes: number; appendedBytes: number }>();
 
   constructor(dir: string, group: string) {
-    mkdirSync(dir, { recursive: true });
-    this.file = path.join(dir, `checkpoint-${group.replace(/[^a-zA-Z0-9._-]/g, '_')}.json`);
+    const safeGroup = safeName(group);
+    this.groupDir = path.join(dir, safeGroup);
+    this.legacyFile = path.join(dir, `checkpoint-${safeGroup}.json`);
+    mkdirSync(this.groupDir, { recursive: true });
   }
 
-  async load(): Promise<Checkpoint | undefined> {
+  async loadPartition(topic: string, partition: number): Promise<PartitionState | undefined> {
+    const file = this.logFile(topic, partition);
+    if (!existsSync(file)) return undefined;
+    const { offset, series, saves, bytes, torn } = replay(file);
+    if (offset === undefined) return undefined;
+    // A log of several saves (or with a torn tail) is rewritten as the state it adds up to.
+    const compactedBytes = saves === 1 && !torn ? bytes : writeCompacted(file, offset, series);
+    this.logs.set(file, { offset: BigInt(offset), compactedBytes, appendedBytes: 0 });
+    return { offset, series: [...series.values()] };
+  }
+
+  async save(partitions: PartitionSave[]): Promise<{ behind: string[] }> {
+    const behind: string[] = [];
+    for (const save of partitions) {
+      const file = this.logFile(save.topic, save.partition);
+      const log = this.logs.get(file) ?? { offset: -1n, compactedBytes: 0, appendedBytes: 0 };
+      if (BigInt(save.offset) < log.offset && !save.restart) {
+        behind.push(`${save.topic}:${save.partition}`);
+        continue;
+      }
+      log.appendedBytes += writeSave(file, 'a', save.offset, save.upserts.map((u) => [u.key, u.state]), save.deletes);
+      log.offset = BigInt(save.offset);
+      if (log.appendedBytes > Math.max(MIN_COMPACT_BYTES, COMPACT_GROWTH * log.compactedBytes)) {
+        const { offset, series } = replay(file);
+        log.compactedBytes = writeCompacted(file, offset!, series);
+        log.appendedBytes = 0;
+      }
+      this.logs.set(file, log);
+    }
+    return { behind };
+  }
+
+  async loadLegacy(): Promise<LegacyCheckpoint | undefined> {
+    if (readdirSync(this.groupDir).some((f) => f.endsWith('.log'))) return undefined;
     try {
-      return JSON.parse(readFileSync(this.file, 'utf8')) as Checkpoint;
+      return JSON.parse(readFileSync(this.legacyFile, 'utf8')) as LegacyCheckpoint;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
   }
 
-  async save(checkpoint: Checkpoint): Promise<void> {
-    const temp = `${this.file}.tmp`;
-    const fd = openSync(temp, 'w');
-    try {
-      writeSync(fd, JSON.stringify(checkpoint));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, this.file);
+  private logFile(topic: string, partition: number): string {
+    return path.join(this.groupDir, `${safeName(topic)}.${partition}.log`);
   }
+}
+
+/**
+ * Applies a log's saves in order: the last committed offset, the series left, how many saves and
+ * bytes it holds, and whether a torn (uncommitted or unparsable) tail followed the last commit.
+ */
+function replay(file: string): { offset: string | undefined; series: Map<string, string>; saves: number; bytes: number; torn: boolean } {
+  const series = new Map<string, string>();
+  let offset: string | undefined;
+  let saves = 0;
+  let bytes = 0;
+  let pending: Array<Exclude<LogLine, { offset: string }>> = [];
+  let broken = false;
+  for (const raw of lines(file)) {
+    bytes += Buffer.byteLength(raw) + 1;
+    let line: LogLine;
+    try {
+      line = JSON.parse(raw) as LogLine;
+    } catch {
+      // Only a crash mid-append leaves a line that does not parse, and only at the end.
+      broken = true;
+      continue;
+    }
+    if (!('offset' in line)) {
+      pending.push(line);
+      continue;
+    }
+    for (const op of pending) {
+      if ('d' in op) series.delete(op.d);
+      else series.set(op.s, op.v);
+    }
+    pending = [];
+    broken = false;
+    offset = line.offset;
+    saves++;
+  }
+  return { offset, series, saves, bytes, torn: broken || pending.length > 0 };
+}
+
+/** The lines of `file`, read a megabyte at a time (a log can be larger than the largest string). */
+function* lines(file: string): Generator<string> {
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(1024 * 1024);
+    // The decoder holds back a character split between two reads until its last bytes arrive.
+    const decoder = new StringDecoder('utf8');
+    let carry = '';
+    for (let read; (read = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
+      const text = carry + decoder.write(buffer.subarray(0, read));
+      const parts = text.split('\n');
+      carry = parts.pop()!;
+      for (const part of parts) if (part) yield part;
+    }
+    // What is left is an unterminated (torn) line.
+    carry += decoder.end();
+    if (carry) yield carry;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Replaces `file` by one save of `series` at `offset`, atomically; returns its size. */
+function writeCompacted(file: string, offset: string, series: Map<string, string>): number {
+  const temp = `${file}.tmp`;
+  const bytes = writeSave(temp, 'w', offset, series, []);
+  renameSync(temp, file);
+  return bytes;
+}
+
+/** Writes (`w`) or appends (`a`) one save, in pieces, and fsyncs; returns the bytes written. */
+function writeSave(file: string, flags: 'w' | 'a', offset: string, upserts: Iterable<[string, string]>, deletes: readonly string[]): number {
+  const fd = openSync(file, flags);
+  let bytes = 0;
+  let piece = '';
+  const add = (line: LogLine) => {
+    piece += `${JSON.stringify(line)}\n`;
+    if (piece.length < WRITE_CHUNK_CHARS) return;
+    bytes += writeSync(fd, piece);
+    piece = '';
+  };
+  try {
+    for (const key of deletes) add({ d: key });
+    for (const [key, state] of upserts) add({ s: key, v: state });
+    add({ offset });
+    bytes += writeSync(fd, piece);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return bytes;
+}
+
+/** A name safe as a file name. */
+function safeName(name: string): string {
+  return name.replace(/[^a-zA-Z0-9._-]/g, '_');
 }

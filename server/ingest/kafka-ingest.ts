@@ -1,12 +1,20 @@
 /**
- * The Kafka edge: consumes changes, telemetry and catalog entries in one consumer group, hands valid
- * records to the core, dead-letters the rest, produces alerts, and commits offsets only after the
- * state that absorbed them is checkpointed (at-least-once, no lost events).
+ * The Kafka edge: consumes telemetry in a consumer group shared with the other instances, and the
+ * changes and catalog in full; hands valid records to the core, dead-letters the rest, produces
+ * alerts, and commits a partition's offsets only after the state that absorbed them is checkpointed
+ * (at-least-once, no lost events).
  *
- * Two threads: the fetch thread (`fetch-worker.ts`) runs the kafkajs consumer and decodes and
- * validates what it fetches; this class, on the main thread, runs the decoded batches through the
+ * Each telemetry partition's state is owned by the instance the group assigned it to: restored from
+ * the checkpoint store before its first message is processed, saved (only what changed) with its
+ * offset at every checkpoint, and saved once more, then dropped, when the group moves it elsewhere
+ * (docs/scaling.md).
+ *
+ * Two threads: the fetch thread (`fetch-worker.ts`) runs the kafkajs consumers and decodes and
+ * validates what they fetch; this class, on the main thread, runs the decoded batches through the
  * core in order, produces alerts and dead letters, checkpoints, and tells the fetch thread to commit.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Kafka, logLevel, Partitioners, type LogEntry, type Message, type Producer } from 'kafkajs';
 import type { ChangeEvent, ServiceEntry, TelemetryPoint } from '../../contract/events.ts';
 import type { Config } from '../config.ts';
@@ -17,9 +25,9 @@ import type { DeadLetter, Emission, EmissionSink } from '../emission.ts';
 import type { Logger } from '../log.ts';
 import { RateLimitedLog } from '../log.ts';
 import type { EventKind } from '../wire/decode.ts';
-import { partitionKey, partitionOffsets, type CheckpointStore } from './checkpoint.ts';
+import { parsePartitionKey, partitionKey, type CheckpointStore, type PartitionSave } from './checkpoint.ts';
 import { rejectError, SeriesTable, type FetchedBatch } from './fetched-batch.ts';
-import { FetchThread } from './fetch-thread.ts';
+import { FetchThread, type FetchedItem } from './fetch-thread.ts';
 import { PublishQueue } from './publish-queue.ts';
 
 /** How often a pending POST /api/v1/events send checks that the service is still in touch with Kafka. */
@@ -65,13 +73,25 @@ export class KafkaIngest implements EmissionSink {
   private readonly badInputLog: RateLimitedLog;
   private readonly series = new SeriesTable();
   /**
-   * Next offset to process per partition, as absorbed by the pipeline state. Records below it are
-   * skipped: they are in the state already (restored from a checkpoint whose offsets Kafka's
-   * committed ones may lag, or fetched again after the fetch thread restarted).
+   * Next offset to process per telemetry partition owned, as absorbed by the pipeline state. Records
+   * below it are skipped: they are in the state already (restored from a checkpoint whose offsets
+   * Kafka's committed ones may lag, or fetched again after the fetch thread restarted).
    */
   private readonly positions = new Map<string, number>();
-  /** Fetched batches not processed yet, oldest first; one loop (`drain`) processes them in order. */
-  private readonly queue: FetchedBatch[] = [];
+  /** Changes and catalog topics: read in full by every instance, from the start, never committed. */
+  private readonly broadcastTopics: Set<string>;
+  /** How far the changes and catalog partitions were read (for the status endpoint only). */
+  private readonly broadcastPositions = new Map<string, number>();
+  /** Telemetry partitions whose state this instance holds (restored, or started empty). */
+  private readonly owned = new Set<string>();
+  /** Offset of each owned partition's latest durable checkpoint. */
+  private readonly saved = new Map<string, number>();
+  /** Owned partitions whose checkpoint offset was past the partition's end (a recreated topic): their next save goes back below it. */
+  private readonly restarted = new Set<string>();
+  /** The partitions the group last assigned to this instance; undefined before the first assignment. */
+  private assigned: Set<string> | undefined;
+  /** Fetched batches and assignments not processed yet, oldest first; one loop (`drain`) works through them in order. */
+  private readonly queue: FetchedItem[] = [];
   private draining: Promise<void> | undefined;
   /** Generation of the fetch thread whose batches are queued (see `enqueue`). */
   private fetchGeneration = 0;
@@ -101,6 +121,7 @@ export class KafkaIngest implements EmissionSink {
       [k.topics.services, 'service'],
     ]);
     this.badInputLog = new RateLimitedLog(log);
+    this.broadcastTopics = new Set([k.topics.changes, k.topics.services]);
     this.fetcher = new FetchThread(
       {
         clientId: k.clientId,
@@ -110,9 +131,12 @@ export class KafkaIngest implements EmissionSink {
         maxMessageBytes: k.maxMessageBytes,
         maxFutureSkewMs: k.maxFutureSkewMs,
         topics: Object.fromEntries(this.kindByTopic),
+        broadcastTopics: [...this.broadcastTopics],
+        // Unique per process: its broadcast consumer's group must have it as its only member.
+        instanceId: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
         maxQueuedMessages: MAX_QUEUED_MESSAGES,
       },
-      (batch, generation) => this.enqueue(batch, generation),
+      (item, generation) => this.enqueue(item, generation),
       log,
     );
     this.producer.on(this.producer.events.CONNECT, () => (this.producerConnected = true));
@@ -128,16 +152,26 @@ export class KafkaIngest implements EmissionSink {
     return this.fetcher.joined && this.fetcher.inTouch && this.producerConnected;
   }
 
-  /** Next offset to process per `topic:partition`, as absorbed by the pipeline. */
+  /** Next offset to process per `topic:partition`: the telemetry partitions owned, and how far changes and catalog were read. */
   consumedOffsets(): Record<string, string> {
     const offsets: Record<string, string> = {};
+    for (const [key, offset] of this.broadcastPositions) offsets[key] = String(offset);
     for (const [key, offset] of this.positions) offsets[key] = String(offset);
     return offsets;
   }
 
-  /** Connects the producer and starts the fetch thread; resumes from `offsets` of the checkpoint the core was restored from. */
-  async start(restoredOffsets: Record<string, string> = {}): Promise<void> {
-    for (const [key, offset] of Object.entries(restoredOffsets)) this.positions.set(key, Number(offset));
+  /** Telemetry partitions whose state this instance holds now. */
+  ownedPartitions(): string[] {
+    return [...this.owned].sort();
+  }
+
+  /**
+   * Connects the producer and starts the fetch thread. `legacyOffsets` are those of an earlier build's
+   * whole-state checkpoint the core was restored from (its telemetry positions are kept until the
+   * partitions' own checkpoints replace them).
+   */
+  async start(legacyOffsets: Record<string, string> = {}): Promise<void> {
+    for (const [key, offset] of Object.entries(legacyOffsets)) if (!this.broadcastTopics.has(parsePartitionKey(key).topic)) this.positions.set(key, Number(offset));
     // The first checkpoint is due one interval after start, not on the first batch.
     this.lastCheckpointAt = Date.now();
     await this.producer.connect();
@@ -150,17 +184,22 @@ export class KafkaIngest implements EmissionSink {
    * another cluster): its offsets start again from 0, and every new message would be skipped as
    * already absorbed. Such positions are dropped, with a warning; the state itself is kept.
    */
-  private async forgetPositionsPastTheEnd(): Promise<void> {
-    if (this.positions.size === 0) return;
+  private async forgetPositionsPastTheEnd(keys: Iterable<string> = [...this.positions.keys()]): Promise<void> {
+    const byTopic = new Map<string, string[]>();
+    for (const key of keys) {
+      const { topic } = parsePartitionKey(key);
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), key]);
+    }
+    if (byTopic.size === 0) return;
     const admin = this.kafka.admin();
     try {
       await admin.connect();
-      for (const topic of this.kindByTopic.keys()) {
+      for (const [topic, wanted] of byTopic) {
         const ends = await admin.fetchTopicOffsets(topic).catch(() => []);
         for (const { partition, high } of ends) {
           const key = partitionKey(topic, partition);
           const position = this.positions.get(key);
-          if (position === undefined || position <= Number(high)) continue;
+          if (!wanted.includes(key) || position === undefined || position <= Number(high)) continue;
           this.positions.delete(key);
           this.log.warn({ topic, partition, checkpointOffset: position, endOffset: Number(high) }, 'the checkpoint is past the end of this partition (was the topic recreated?): consuming it from its committed offset or its beginning');
         }
@@ -197,10 +236,10 @@ export class KafkaIngest implements EmissionSink {
     }
   }
 
-  /** Finishes the batch in progress, saves a final checkpoint, commits, and disconnects. */
+  /** Finishes the batch in progress, saves a final checkpoint of every partition owned, commits, and disconnects. */
   async stop(): Promise<void> {
     // Queued batches are left unprocessed: their offsets are not in `positions`, so they are
-    // fetched again after a restart.
+    // fetched again after a restart (here or by the instance the partition moves to).
     this.stopping = true;
     this.publisher.stopRetrying();
     await this.draining;
@@ -215,8 +254,8 @@ export class KafkaIngest implements EmissionSink {
     await this.producer.disconnect();
   }
 
-  /** A batch from the fetch thread: queued, and the processing loop started if it is idle. */
-  private enqueue(batch: FetchedBatch, generation: number): void {
+  /** A batch or an assignment from the fetch thread: queued, and the processing loop started if it is idle. */
+  private enqueue(item: FetchedItem, generation: number): void {
     if (this.stopping) return;
     if (generation !== this.fetchGeneration) {
       // A new fetch thread (the last one died): batches of the old one still queued are dropped,
@@ -224,21 +263,25 @@ export class KafkaIngest implements EmissionSink {
       this.fetchGeneration = generation;
       this.queue.length = 0;
     }
-    this.queue.push(batch);
+    this.queue.push(item);
     this.draining ??= this.drain();
   }
 
-  /** Processes queued batches in order until none is left. */
+  /** Works through the queue in order until nothing is left. */
   private async drain(): Promise<void> {
     while (this.queue.length && !this.stopping) {
       const next = this.queue.shift()!;
       try {
-        await this.processBatch(next);
-        this.fetcher.processed(next.messageCount);
+        if ('assignment' in next) await this.reassign(next.assignment);
+        else {
+          await this.processBatch(next.batch);
+          this.fetcher.processed(next.batch.messageCount);
+        }
       } catch (err) {
         // Nothing fetched after the last absorbed offset is lost: the fetch thread is replaced and
         // fetches again from the committed offsets, and `positions` skips what is already absorbed.
-        this.log.error({ err, topic: next.topic, partition: next.partition }, 'processing a Kafka batch failed; fetching again from the committed offsets');
+        const where = 'batch' in next ? { topic: next.batch.topic, partition: next.batch.partition } : { assignment: [...next.assignment] };
+        this.log.error({ err, ...where }, 'processing a Kafka batch failed; fetching again from the committed offsets');
         this.queue.length = 0;
         await this.fetcher.restart().catch((restartErr: unknown) => this.log.error({ err: restartErr }, 'restarting the Kafka fetch thread failed'));
       }
@@ -257,9 +300,18 @@ export class KafkaIngest implements EmissionSink {
   private async processBatch(batch: FetchedBatch): Promise<void> {
     const { topic, partition } = batch;
     const key = partitionKey(topic, partition);
-    const from = this.positions.get(key) ?? 0;
-    // Even a batch that is all below the position carries series identities later batches refer to.
+    // Even a batch that is not processed carries series identities later batches refer to.
     this.series.absorb(batch);
+    const broadcast = this.broadcastTopics.has(topic);
+    // Changes and catalog entries belong to no shard; a point's series belongs to its partition.
+    const shard = broadcast ? '' : key;
+    if (!broadcast) {
+      // Fetched before a rebalance gave the partition to another instance: that one processes it.
+      if (this.assigned && !this.assigned.has(key)) return;
+      if (!this.owned.has(key)) await this.restorePartition(topic, partition);
+    }
+    // Changes and catalog are read again from their start by each new fetch thread; the pipeline tells a change seen before.
+    const from = broadcast ? 0 : (this.positions.get(key) ?? 0);
     if (batch.nextOffset <= from) return;
     const at = this.pointAt;
     at.topic = topic;
@@ -274,20 +326,24 @@ export class KafkaIngest implements EmissionSink {
       at.offset = offset;
       at.index = columns.items[i]!;
       this.pointBeingHandled = point;
-      this.core.handle({ metric: point }, this.deadLetterOfPoint);
+      this.core.handle({ metric: point }, this.deadLetterOfPoint, shard);
     }
     for (const record of batch.records) {
       if (record.offset < from) continue;
       const refusedAt: RefusedAt = { topic, partition, offset: record.offset, key: record.key, index: record.index };
-      this.core.handle(recordOf(batch.kind, record.value), (error) => this.deadLetter(refusedAt, error, JSON.stringify(record.value)));
+      this.core.handle(recordOf(batch.kind, record.value), (error) => this.deadLetter(refusedAt, error, JSON.stringify(record.value)), shard);
     }
     for (const reject of batch.rejects) {
       if (reject.offset < from) continue;
       this.core.reject(this.deadLetter({ topic, partition, offset: reject.offset, key: reject.key, index: reject.index }, rejectError(reject), reject.original));
     }
 
-    this.positions.set(key, batch.nextOffset);
-    this.dirty = true;
+    if (broadcast) {
+      this.broadcastPositions.set(key, batch.nextOffset);
+    } else {
+      this.positions.set(key, batch.nextOffset);
+      this.dirty = true;
+    }
     if (this.publisher.backlog > MAX_UNACKNOWLEDGED_MESSAGES) await this.publisher.flushed();
     if (!this.saving && Date.now() - this.lastCheckpointAt >= this.config.kafka.checkpointIntervalMs) await this.checkpoint();
   }
@@ -323,32 +379,121 @@ export class KafkaIngest implements EmissionSink {
   }
 
   /**
-   * Checkpoints the state with the offsets it absorbed, then commits those offsets. Alerts and dead
-   * letters produced from those offsets are acknowledged first (at-least-once for the output too).
-   * Returns once the checkpoint is captured: the store serializes it before its `save` yields, so
-   * the write (hundreds of ms for a large state in PostgreSQL) and the commit go on in `saving`
-   * while the pipeline processes the next batches. A failed write is logged and retried at the next
-   * interval; a failed commit is only logged: the checkpoint holds the offsets.
+   * Restores a partition newly assigned to this instance from its checkpoint (nothing when it has
+   * none yet: it starts empty), before its first message is processed. The checkpoint's offset wins
+   * over Kafka's committed one, which may lag it.
+   */
+  private async restorePartition(topic: string, partition: number): Promise<void> {
+    const key = partitionKey(topic, partition);
+    const startedAt = Date.now();
+    const state = await this.checkpoints.loadPartition(topic, partition);
+    if (state) {
+      const series = this.core.importShard(key, state.series);
+      const offset = Number(state.offset);
+      this.positions.set(key, Math.max(offset, this.positions.get(key) ?? 0));
+      this.saved.set(key, offset);
+      await this.forgetPositionsPastTheEnd([key]);
+      if (!this.positions.has(key)) this.restarted.add(key);
+      this.log.info({ partition: key, series, offset, ms: Date.now() - startedAt }, 'restored the state of a partition assigned to this instance');
+    }
+    this.owned.add(key);
+  }
+
+  /**
+   * The group assigned this instance a new set of partitions. Partitions it lost are checkpointed
+   * (when it can: the broker and the store answer) and their state dropped, so the instance that got
+   * them restores what this one absorbed; partitions it gained are restored at their first batch.
+   * (kafkajs's eager rebalancing gives no moment before the partitions move: the new owner may
+   * already have loaded the previous checkpoint, and goes on from there, processing again what this
+   * save adds; a checkpoint store never goes back to an earlier offset, so the later of the two wins.)
+   */
+  private async reassign(assignment: Set<string>): Promise<void> {
+    this.assigned = assignment;
+    const revoked = [...this.owned].filter((key) => !assignment.has(key));
+    if (!revoked.length) return;
+    await this.saving;
+    try {
+      await this.publisher.flushed();
+      const saves = this.partitionSaves(revoked);
+      if (saves.length) await this.settle(this.checkpoints.save(saves), saves, false);
+    } catch (err) {
+      this.log.warn({ err, revoked }, 'could not checkpoint the partitions that moved away; their new owner goes on from their last checkpoint');
+    }
+    for (const key of revoked) this.release(key);
+    this.log.info({ revoked, assigned: [...assignment] }, 'partitions moved to another instance: checkpointed and dropped');
+  }
+
+  /** Forgets an owned partition's state and position (another instance owns it now). */
+  private release(key: string): void {
+    this.core.dropShard(key);
+    this.owned.delete(key);
+    this.positions.delete(key);
+    this.saved.delete(key);
+    this.restarted.delete(key);
+  }
+
+  /**
+   * What a checkpoint writes for `keys`: each partition with changed series or a new offset. Takes
+   * the changes from the pipeline (`settle` gives them back if the write fails).
+   */
+  private partitionSaves(keys: Iterable<string>): PartitionSave[] {
+    const saves: PartitionSave[] = [];
+    for (const key of keys) {
+      const offset = this.positions.get(key);
+      if (offset === undefined) continue;
+      const changes = this.core.shardChanges(key);
+      if (!changes.upserts.length && !changes.deletes.length && this.saved.get(key) === offset) continue;
+      saves.push({ ...parsePartitionKey(key), offset: String(offset), ...changes, ...(this.restarted.has(key) ? { restart: true } : {}) });
+    }
+    return saves;
+  }
+
+  /**
+   * Checkpoints every owned partition that changed, with the offset it absorbed, then commits those
+   * offsets. Alerts and dead letters produced from those offsets are acknowledged first
+   * (at-least-once for the output too). Returns once the changes are taken: the write (hundreds of ms
+   * for a large state) and the commit go on in `saving` while the pipeline processes the next
+   * batches. A failed write is logged and retried at the next interval; a failed commit is only
+   * logged: the checkpoint holds the offsets.
    */
   private async checkpoint(): Promise<void> {
     await this.publisher.flushed();
-    const offsets = this.consumedOffsets();
-    const written = this.checkpoints.save({ state: this.core.snapshot(), offsets });
+    const saves = this.partitionSaves(this.owned);
     this.lastCheckpointAt = Date.now();
     this.dirty = false;
-    this.saving = this.commitOnceWritten(written, offsets).finally(() => (this.saving = undefined));
+    if (!saves.length) return;
+    this.saving = this.settle(this.checkpoints.save(saves), saves, true).finally(() => (this.saving = undefined));
   }
 
-  /** Waits for a checkpoint's write, then commits its offsets; never rejects. */
-  private async commitOnceWritten(written: Promise<void>, offsets: Record<string, string>): Promise<void> {
+  /**
+   * Waits for a checkpoint's write; on failure gives its changes back to the pipeline, else records the
+   * offsets saved and (with `commit`) commits them. A partition the store refused as behind is owned
+   * by another instance that went further: its state is dropped (it is restored again if the group
+   * gives the partition back). Never rejects with `commit`.
+   */
+  private async settle(written: Promise<{ behind: string[] }>, saves: PartitionSave[], commit: boolean): Promise<void> {
+    let behind: string[];
     try {
-      await written;
+      ({ behind } = await written);
     } catch (err) {
+      for (const save of saves) this.core.unsaved(partitionKey(save.topic, save.partition), save);
       this.dirty = true;
       this.log.error({ err }, 'saving a checkpoint failed; trying again at the next interval');
-      return;
+      if (commit) return;
+      throw err;
     }
-    await this.fetcher.commit(partitionOffsets(offsets)).catch((err: unknown) => this.log.warn({ err }, 'committing offsets failed; the checkpoint holds them'));
+    const done = saves.filter((save) => !behind.includes(partitionKey(save.topic, save.partition)));
+    for (const save of done) {
+      this.saved.set(partitionKey(save.topic, save.partition), Number(save.offset));
+      if (save.restart) this.restarted.delete(partitionKey(save.topic, save.partition));
+    }
+    for (const key of behind) {
+      this.log.warn({ partition: key }, 'another instance checkpointed this partition further: dropping this instance\'s state of it');
+      this.release(key);
+    }
+    const offsets = done.filter((save) => !this.assigned || this.assigned.has(partitionKey(save.topic, save.partition)));
+    if (!commit || !offsets.length) return;
+    await this.fetcher.commit(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset }))).catch((err: unknown) => this.log.warn({ err }, 'committing offsets failed; the checkpoint holds them'));
   }
 }
 

@@ -95,6 +95,8 @@ export interface IngestResult {
   alerts: Alert[];
   /** Set when the record was refused (e.g. too late); the caller dead-letters it. */
   rejected?: ChangewatchError;
+  /** Set for a change seen before (same id and time): read again, not news. */
+  repeated?: boolean;
 }
 
 interface OpenAlert {
@@ -179,6 +181,11 @@ interface VersionAnnouncement {
 
 /** How long (event time, either side of the change) a deployed version is waited for before it first reports. */
 const VERSION_ANNOUNCE_MS = 10 * 60_000;
+/**
+ * Change ids remembered to recognize a change read again: a changes topic re-read from its start
+ * after a restart. Far more than attribution keeps (it forgets changes after hours); about 100 bytes each.
+ */
+const MAX_SEEN_CHANGES = 100_000;
 /** Announcements remembered per service; the oldest are dropped first. */
 const MAX_ANNOUNCEMENTS = 8;
 
@@ -215,6 +222,8 @@ export class Pipeline {
   private readonly clocks = new Map<string, ServiceClock>();
   /** Versions recently deployed, by service, that its versioned series wait for (see `VersionAnnouncement`). */
   private readonly announced = new Map<string, VersionAnnouncement[]>();
+  /** Id → time of changes seen, oldest first, to tell a change read again from a new one (`MAX_SEEN_CHANGES`). */
+  private readonly changesSeen = new Map<string, number>();
   /** Keys of series changed since their shard's last `shardChanges`, by shard. */
   private readonly changed = new Map<string, Set<string>>();
   /** Keys of series forgotten (or moved to another shard) since their shard's last `shardChanges`, by shard. */
@@ -233,7 +242,10 @@ export class Pipeline {
    */
   ingest(record: ReplayRecord, shard = ''): IngestResult {
     if ('metric' in record) return this.ingestPoint(record.metric, shard);
-    if ('change' in record) return { alerts: this.ingestChange(record.change) };
+    if ('change' in record) {
+      if (this.seenChange(record.change)) return { alerts: [], repeated: true };
+      return { alerts: this.ingestChange(record.change) };
+    }
     this.attributor.observeService(record.service);
     return { alerts: [] };
   }
@@ -723,6 +735,15 @@ export class Pipeline {
       this.markChanged(s);
     }
     return emitted;
+  }
+
+  /** True when `change` (its id and time) was seen before; remembers it otherwise. */
+  private seenChange(change: ChangeEvent): boolean {
+    if (this.changesSeen.get(change.id) === change.timestamp) return true;
+    this.changesSeen.delete(change.id);
+    this.changesSeen.set(change.id, change.timestamp);
+    if (this.changesSeen.size > MAX_SEEN_CHANGES) this.changesSeen.delete(this.changesSeen.keys().next().value!);
+    return false;
   }
 
   /**

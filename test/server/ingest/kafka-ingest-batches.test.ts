@@ -25,7 +25,7 @@ describe('Kafka ingest applying fetched batches', () => {
   it('skips records below the absorbed position, but learns the series identities of a skipped batch', async () => {
     const config = loadConfig({ env: { KAFKA_BROKERS: '127.0.0.1:9' } });
     const core = new Changewatch(createPipeline(config.pipeline));
-    const ingest = new KafkaIngest(config, core, { load: async () => undefined, save: async () => undefined }, createLogger('silent'));
+    const ingest = new KafkaIngest(config, core, { loadPartition: async () => undefined, loadLegacy: async () => undefined, save: async () => ({ behind: [] }) }, createLogger('silent'));
     const internals = ingest as unknown as Internals;
     const encoder = new BatchEncoder({ maxMessageBytes: 10_000, maxFutureSkewMs: Number.MAX_SAFE_INTEGER });
     const topic = config.kafka.topics.telemetry;

@@ -6,7 +6,7 @@ import type { Alert } from '../../../contract/alert.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../../contract/socket.ts';
 import { aChange, stepSeries } from '../../support/factories.ts';
 import { connectedProducer, eventually, TopicReader, uniqueTopics } from '../../support/kafka-helpers.ts';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FileCheckpointStore } from '../../../server/ingest/file-checkpoint.ts';
@@ -118,7 +118,7 @@ describe('Kafka ingest (real broker)', () => {
     expect(service.core.seriesCount).toBe(1);
   });
 
-  it('does not skip a recreated topic whose offsets start again below the checkpoint', async () => {
+  it.each(['partition', 'legacy'] as const)('does not skip a recreated topic whose offsets start again below the %s checkpoint', async (kind) => {
     const topics = uniqueTopics('recreated');
     const dataDir = mkdtempSync(path.join(tmpdir(), 'cw-data-'));
     const producer = await connectedProducer(brokers);
@@ -126,8 +126,14 @@ describe('Kafka ingest (real broker)', () => {
     const series = stepSeries({ normal: 5, anomalous: 0, start: Date.now() - 120_000 });
     await producer.send({ topic: topics.telemetry, messages: points(series.slice(0, 3)) });
     // A checkpoint from before the topic was recreated: its offsets are far past today's ends.
-    const offsets = Object.fromEntries([0, 1, 2, 3].map((p) => [`${topics.telemetry}:${p}`, '1000000']));
-    new FileCheckpointStore(path.join(dataDir, 'checkpoints'), topics.groupId).save({ state: createPipeline(DEFAULT_PIPELINE_OPTIONS).snapshot(), offsets });
+    const checkpoints = path.join(dataDir, 'checkpoints');
+    if (kind === 'partition') {
+      await new FileCheckpointStore(checkpoints, topics.groupId).save([0, 1, 2, 3].map((partition) => ({ topic: topics.telemetry, partition, offset: '1000000', upserts: [], deletes: [] })));
+    } else {
+      const offsets = Object.fromEntries([0, 1, 2, 3].map((p) => [`${topics.telemetry}:${p}`, '1000000']));
+      mkdirSync(checkpoints, { recursive: true });
+      writeFileSync(path.join(checkpoints, `checkpoint-${topics.groupId}.json`), JSON.stringify({ state: createPipeline(DEFAULT_PIPELINE_OPTIONS).snapshot(), offsets }));
+    }
 
     const service = await startTestService(brokers, { topics, dataDir });
     cleanup.push(() => service.stop());

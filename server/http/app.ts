@@ -26,6 +26,8 @@ export interface EventPublisher {
   publish(kind: EventKind, messages: Array<{ key: string; value: string }>): Promise<void>;
   /** Next offset to process per `topic:partition`. */
   consumedOffsets(): Record<string, string>;
+  /** The telemetry partitions the consumer group assigned to this instance (`topic:partition`). */
+  assignedPartitions(): string[];
 }
 
 /** Dependencies of the HTTP app. */
@@ -83,7 +85,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     res.json(computeChangeStats(core.recentChanges(Number.POSITIVE_INFINITY), core.alerts.list({ limit: Number.POSITIVE_INFINITY }), { from, to }));
   });
   api.get('/status', read, (_req, res) => {
-    res.json({ stats: core.stats(publisher.ready), series: core.seriesCount, consumedOffsets: publisher.consumedOffsets() });
+    res.json({ stats: core.stats(publisher.ready), series: core.seriesCount, consumedOffsets: publisher.consumedOffsets(), assignedPartitions: publisher.assignedPartitions() });
   });
   api.get('/errors', read, (_req, res) => {
     res.json({ errors: describeErrorCodes() });

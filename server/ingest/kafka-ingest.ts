@@ -160,9 +160,9 @@ export class KafkaIngest implements EmissionSink {
     return offsets;
   }
 
-  /** Telemetry partitions whose state this instance holds now. */
-  ownedPartitions(): string[] {
-    return [...this.owned].sort();
+  /** The telemetry partitions the group assigned to this instance, as `topic:partition`. */
+  assignedPartitions(): string[] {
+    return [...(this.assigned ?? [])].sort();
   }
 
   /**

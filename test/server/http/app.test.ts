@@ -24,6 +24,9 @@ class RecordingPublisher implements EventPublisher {
   consumedOffsets(): Record<string, string> {
     return { 't:0': '7' };
   }
+  assignedPartitions(): string[] {
+    return ['t:0'];
+  }
 }
 
 const servers: Server[] = [];

@@ -93,6 +93,8 @@ export class KafkaIngest implements EmissionSink {
   /** Fetched batches and assignments not processed yet, oldest first; one loop (`drain`) works through them in order. */
   private readonly queue: FetchedItem[] = [];
   private draining: Promise<void> | undefined;
+  /** Checks every quarter checkpoint interval whether an idle instance has absorbed data to checkpoint. */
+  private idleTimer: NodeJS.Timeout | undefined;
   /** Generation of the fetch thread whose batches are queued (see `enqueue`). */
   private fetchGeneration = 0;
   private stopping = false;
@@ -177,6 +179,24 @@ export class KafkaIngest implements EmissionSink {
     await this.producer.connect();
     await this.forgetPositionsPastTheEnd();
     this.fetcher.start();
+    this.idleTimer = setInterval(() => this.checkpointWhileIdle(), Math.max(50, this.config.kafka.checkpointIntervalMs / 4));
+    this.idleTimer.unref();
+  }
+
+  /**
+   * Checkpoints what was absorbed when no batch has come for a checkpoint interval (checkpoints are
+   * otherwise taken between batches): the last data of a burst is saved and committed, so an instance
+   * that takes the partition over, or a restart, does not process it again. Runs in the processing
+   * loop's place, so no batch is half processed while the changes are taken.
+   */
+  private checkpointWhileIdle(): void {
+    if (this.draining || this.saving || !this.dirty || this.stopping) return;
+    if (Date.now() - this.lastCheckpointAt < this.config.kafka.checkpointIntervalMs) return;
+    this.draining = (async () => {
+      await this.checkpoint().catch((err: unknown) => this.log.warn({ err }, 'checkpoint skipped: produced messages were not acknowledged'));
+      this.draining = undefined;
+      if (this.queue.length) this.draining = this.drain();
+    })();
   }
 
   /**
@@ -241,6 +261,7 @@ export class KafkaIngest implements EmissionSink {
     // Queued batches are left unprocessed: their offsets are not in `positions`, so they are
     // fetched again after a restart (here or by the instance the partition moves to).
     this.stopping = true;
+    clearInterval(this.idleTimer);
     this.publisher.stopRetrying();
     await this.draining;
     await this.saving;

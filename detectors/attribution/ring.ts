@@ -25,7 +25,9 @@ export interface RankOrder {
 
 /**
  * A ring's serialized form: its typed arrays as base64 of their bytes (checkpoints serialize every
- * series' ring every few seconds; decimal text was ten times larger and slower) and its cursor.
+ * series' ring every few seconds; decimal text was ten times larger and slower) and its cursor. Only
+ * the slots in use are written (all `capacity` once the ring is full, else the first `size`), and
+ * `counts` is empty when no sample had a count; rings written before that hold every slot.
  */
 export interface RingJSON {
   capacity: number;
@@ -36,12 +38,20 @@ export interface RingJSON {
   counts: string;
 }
 
-/** Recent samples of one series, newest overwriting oldest once full. */
+/** Slots a new ring allocates; it doubles them as it fills, up to its capacity. */
+const INITIAL_SLOTS = 16;
+
+/**
+ * Recent samples of one series, newest overwriting oldest once full. The arrays grow with the samples
+ * (a series seen for minutes does not hold hours of empty slots) and keep every sample in the slot it
+ * would have in full-size arrays, so results never depend on how far they have grown.
+ */
 export class SampleRing {
-  // Typed arrays keep a sample at 16 bytes; single precision is ample for values compared by rank.
-  private readonly times: Float64Array;
-  private readonly values: Float32Array;
-  private readonly counts: Float32Array;
+  // Typed arrays keep a sample at 12–16 bytes; single precision is ample for values compared by rank.
+  private times: Float64Array;
+  private values: Float32Array;
+  /** Null until a sample with a count arrives (latency and rate series never have one): reads give 0. */
+  private counts: Float32Array | null = null;
   private next = 0;
   private size = 0;
   /** Indices of the samples ordered by value, built on demand and dropped on the next push. */
@@ -51,34 +61,59 @@ export class SampleRing {
 
   /** An empty ring that keeps the last `capacity` samples. */
   constructor(readonly capacity: number) {
-    this.times = new Float64Array(capacity);
-    this.values = new Float32Array(capacity);
-    this.counts = new Float32Array(capacity);
+    this.times = new Float64Array(Math.min(capacity, INITIAL_SLOTS));
+    this.values = new Float32Array(this.times.length);
   }
 
   /** Rebuilds a ring from `toJSON()` output; a malformed one restores empty rather than throwing. */
   static fromJSON(json: RingJSON): SampleRing {
     const ring = new SampleRing(Math.max(1, json.capacity));
-    const fits = fill(ring.times, json.times) && fill(ring.values, json.values) && fill(ring.counts, json.counts);
-    if (fits && json.size >= 0 && json.size <= ring.capacity && json.next >= 0 && json.next < ring.capacity) {
-      ring.next = json.next;
-      ring.size = json.size;
-    } else {
-      ring.times.fill(0);
-      ring.values.fill(0);
-      ring.counts.fill(0);
-    }
+    const valid = Number.isInteger(json.size) && json.size >= 0 && json.size <= ring.capacity && Number.isInteger(json.next) && json.next >= 0 && json.next < ring.capacity;
+    if (!valid) return ring;
+    // Slots written: all of them (a full ring, or one written before only used slots were), or the first `size`.
+    const times: unknown = json.times;
+    const written = typeof times === 'string' ? Buffer.from(times, 'base64').length / Float64Array.BYTES_PER_ELEMENT : Array.isArray(times) ? times.length : -1;
+    const used = written === ring.capacity ? ring.capacity : json.size;
+    if (used < json.size || (used < ring.capacity && json.next !== json.size)) return ring;
+    ring.allocate(used);
+    const fits =
+      fill(ring.times.subarray(0, used), json.times) &&
+      fill(ring.values.subarray(0, used), json.values) &&
+      (json.counts === '' || fill((ring.counts = new Float32Array(ring.times.length)).subarray(0, used), json.counts));
+    if (!fits) return new SampleRing(ring.capacity);
+    ring.next = json.next;
+    ring.size = json.size;
     return ring;
   }
 
   /** Appends a sample; `count` is 0 when unknown. */
   push(time: number, value: number, count: number): void {
+    if (this.next >= this.times.length) this.allocate(this.next + 1);
     this.times[this.next] = time;
     this.values[this.next] = value;
-    this.counts[this.next] = count;
+    if (count !== 0 || this.counts) (this.counts ??= new Float32Array(this.times.length))[this.next] = count;
     this.next = (this.next + 1) % this.capacity;
     if (this.size < this.capacity) this.size++;
     this.byValue = null;
+  }
+
+  /** Grows the arrays (doubling, up to `capacity`) to hold at least `slots` slots, keeping every sample in its slot. */
+  private allocate(slots: number): void {
+    let length = this.times.length;
+    while (length < slots) length = Math.min(this.capacity, length * 2);
+    if (length === this.times.length) return;
+    const times = new Float64Array(length);
+    times.set(this.times);
+    const values = new Float32Array(length);
+    values.set(this.values);
+    this.times = times;
+    this.values = values;
+    if (this.counts) {
+      const counts = new Float32Array(length);
+      counts.set(this.counts);
+      this.counts = counts;
+    }
+    this.bits = null;
   }
 
   /** Number of samples held. */
@@ -98,7 +133,7 @@ export class SampleRing {
 
   /** Count of the `i`-th sample, oldest first (0 ≤ i < length). */
   countAt(i: number): number {
-    return this.counts[(this.next - this.size + this.capacity + i) % this.capacity]!;
+    return this.counts ? this.counts[(this.next - this.size + this.capacity + i) % this.capacity]! : 0;
   }
 
   /** How many samples have from ≤ time < to. */
@@ -179,14 +214,22 @@ export class SampleRing {
     for (let i = 0; i < this.size; i++) {
       const at = (oldest + i) % this.capacity;
       const time = this.times[at]!;
-      if (time >= from && time < to) out.push({ time, value: this.values[at]!, count: this.counts[at]! });
+      if (time >= from && time < to) out.push({ time, value: this.values[at]!, count: this.counts ? this.counts[at]! : 0 });
     }
     return out;
   }
 
-  /** The whole ring, for checkpoints; `fromJSON` restores it exactly. */
+  /** The ring's samples and cursor, for checkpoints; `fromJSON` restores it exactly. */
   toJSON(): RingJSON {
-    return { capacity: this.capacity, next: this.next, size: this.size, times: toBase64(this.times), values: toBase64(this.values), counts: toBase64(this.counts) };
+    const used = this.size === this.capacity ? this.capacity : this.size;
+    return {
+      capacity: this.capacity,
+      next: this.next,
+      size: this.size,
+      times: toBase64(this.times.subarray(0, used)),
+      values: toBase64(this.values.subarray(0, used)),
+      counts: this.counts ? toBase64(this.counts.subarray(0, used)) : '',
+    };
   }
 
 }

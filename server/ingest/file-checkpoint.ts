@@ -1,7 +1,8 @@
 /**
  * Partition checkpoints in files, for the embedded setup (one instance: the data directory is locked
  * to one process). Each partition has an append-only log, `<dir>/<group>/<topic>.<partition>.log`,
- * of JSON lines: a save appends one line per changed series (`{"s":key,"v":state}`) and per forgotten
+ * of JSON lines: a save appends one line per changed series (`{"s":key,"v":state}`, the state's JSON
+ * text as it is, so it is neither escaped on write nor parsed twice on load) and per forgotten
  * one (`{"d":key}`), then a commit line with its offset (`{"offset":"…"}`), and fsyncs; so a save costs
  * what changed, not what is tracked, and no line (or string) holds more than one series. Loading applies
  * the saves up to the last commit line; a torn tail (a crash mid-write) is ignored. A log that holds
@@ -13,8 +14,13 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { CheckpointStore, LegacyCheckpoint, PartitionSave, PartitionState } from './checkpoint.ts';
 
-/** One line of a partition log: a series' state, a forgotten series, or the commit of a save. */
+/** One line of a partition log, parsed: a series' state (its JSON text), a forgotten series, or the commit of a save. */
 type LogLine = { s: string; v: string } | { d: string } | { offset: string };
+
+/** How a series line starts; the state's JSON follows the key's after `","v":` and ends before the line's last `}`. */
+const SERIES_LINE = '{"s":';
+/** Ends the key of a series line: inside a JSON string every `"` is escaped, so this cannot occur in the key. */
+const KEY_END = '","v":';
 
 /** Text is written to a log in pieces of about this size, so no string grows with the save. */
 const WRITE_CHUNK_CHARS = 4 * 1024 * 1024;
@@ -104,7 +110,7 @@ function replay(file: string): { offset: string | undefined; series: Map<string,
     bytes += Buffer.byteLength(raw) + 1;
     let line: LogLine;
     try {
-      line = JSON.parse(raw) as LogLine;
+      line = parseLine(raw);
     } catch {
       // Only a crash mid-append leaves a line that does not parse, and only at the end.
       broken = true;
@@ -162,7 +168,7 @@ function writeSave(file: string, flags: 'w' | 'a', offset: string, upserts: Iter
   let bytes = 0;
   let piece = '';
   const add = (line: LogLine) => {
-    piece += `${JSON.stringify(line)}\n`;
+    piece += 's' in line ? `${SERIES_LINE}${JSON.stringify(line.s)},"v":${line.v}}\n` : `${JSON.stringify(line)}\n`;
     if (piece.length < WRITE_CHUNK_CHARS) return;
     bytes += writeSync(fd, piece);
     piece = '';
@@ -177,6 +183,18 @@ function writeSave(file: string, flags: 'w' | 'a', offset: string, upserts: Iter
     closeSync(fd);
   }
   return bytes;
+}
+
+/**
+ * One log line. A series line's state is taken as text, unparsed: it ends a line that was written
+ * whole (a torn one is the log's tail, after the last commit, and its save is dropped), and the
+ * pipeline parses it once when it restores the series.
+ */
+function parseLine(raw: string): LogLine {
+  if (!raw.startsWith(SERIES_LINE)) return JSON.parse(raw) as LogLine;
+  const keyEnd = raw.indexOf(KEY_END);
+  if (keyEnd < 0 || !raw.endsWith('}')) throw new SyntaxError('a torn series line');
+  return { s: JSON.parse(raw.slice(SERIES_LINE.length, keyEnd + 1)) as string, v: raw.slice(keyEnd + KEY_END.length, -1) };
 }
 
 /** A name safe as a file name. */

@@ -329,7 +329,7 @@ export class KafkaIngest implements EmissionSink {
     if (!broadcast) {
       // Fetched before a rebalance gave the partition to another instance: that one processes it.
       if (this.assigned && !this.assigned.has(key)) return;
-      if (!this.owned.has(key)) await this.restorePartition(topic, partition);
+      if (!this.owned.has(key)) await this.restorePartition(topic, partition, batch.nextOffset);
     }
     // Changes and catalog are read again from their start by each new fetch thread; the pipeline tells a change seen before.
     const from = broadcast ? 0 : (this.positions.get(key) ?? 0);
@@ -402,9 +402,10 @@ export class KafkaIngest implements EmissionSink {
   /**
    * Restores a partition newly assigned to this instance from its checkpoint (nothing when it has
    * none yet: it starts empty), before its first message is processed. The checkpoint's offset wins
-   * over Kafka's committed one, which may lag it.
+   * over Kafka's committed one, which may lag it. `fetchedTo` is the next offset after the batch in
+   * hand: a checkpoint offset up to it is known to lie within the partition.
    */
-  private async restorePartition(topic: string, partition: number): Promise<void> {
+  private async restorePartition(topic: string, partition: number, fetchedTo: number): Promise<void> {
     const key = partitionKey(topic, partition);
     const startedAt = Date.now();
     const state = await this.checkpoints.loadPartition(topic, partition);
@@ -413,8 +414,10 @@ export class KafkaIngest implements EmissionSink {
       const offset = Number(state.offset);
       this.positions.set(key, Math.max(offset, this.positions.get(key) ?? 0));
       this.saved.set(key, offset);
-      await this.forgetPositionsPastTheEnd([key]);
-      if (!this.positions.has(key)) this.restarted.add(key);
+      if (offset > fetchedTo) {
+        await this.forgetPositionsPastTheEnd([key]);
+        if (!this.positions.has(key)) this.restarted.add(key);
+      }
       this.log.info({ partition: key, series, offset, ms: Date.now() - startedAt }, 'restored the state of a partition assigned to this instance');
     }
     this.owned.add(key);

@@ -7,6 +7,7 @@ import { loadConfig } from '../../../server/config.ts';
 import { Changewatch } from '../../../server/core.ts';
 import { BatchEncoder, type FetchedBatch, type RawMessage } from '../../../server/ingest/fetched-batch.ts';
 import { KafkaIngest } from '../../../server/ingest/kafka-ingest.ts';
+import type { CheckpointStore, PartitionSave } from '../../../server/ingest/checkpoint.ts';
 import { createLogger } from '../../../server/log.ts';
 import { createPipeline } from '../../../server/pipeline/create.ts';
 import { aPoint, T0 } from '../../support/factories.ts';
@@ -40,5 +41,62 @@ describe('Kafka ingest applying fetched batches', () => {
     await internals.processBatch(fresh);
     expect(core.stats(true).eventsProcessed).toBe(2);
     expect(ingest.consumedOffsets()).toEqual({ [`${topic}:0`]: '6' });
+  });
+});
+
+describe('Kafka ingest and partition ownership', () => {
+  /** An ingest over a recording checkpoint store that holds one saved partition (`:2`). */
+  function setup() {
+    const config = loadConfig({ env: { KAFKA_BROKERS: '127.0.0.1:9' } });
+    const core = new Changewatch(createPipeline(config.pipeline));
+    const topic = config.kafka.topics.telemetry;
+    const saves: PartitionSave[][] = [];
+    const loads: string[] = [];
+    const donor = createPipeline(config.pipeline);
+    for (let i = 0; i < 30; i++) donor.ingest({ metric: aPoint({ service: 'search', timestamp: T0 + i * 10_000 }) }, `${topic}:2`);
+    const stored = { offset: '30', series: donor.shardChanges(`${topic}:2`).upserts.map((u) => u.state) };
+    const checkpoints: CheckpointStore = {
+      loadPartition: async (t, partition) => {
+        loads.push(`${t}:${partition}`);
+        return partition === 2 ? stored : undefined;
+      },
+      loadLegacy: async () => undefined,
+      save: async (partitions) => {
+        saves.push(partitions);
+        return { behind: [] };
+      },
+    };
+    const ingest = new KafkaIngest(config, core, checkpoints, createLogger('silent'));
+    const internals = ingest as unknown as Internals & { reassign(assignment: Set<string>): Promise<void> };
+    const encoder = new BatchEncoder({ maxMessageBytes: 10_000, maxFutureSkewMs: Number.MAX_SAFE_INTEGER });
+    const batch = (partition: number, service: string, first: number, count: number) =>
+      encoder.encode(topic, partition, 'metric', Array.from({ length: count }, (_, i) => ({ offset: String(first + i), key: Buffer.from(service), value: Buffer.from(JSON.stringify(aPoint({ service, timestamp: T0 + (first + i) * 10_000 }))) })), Date.now());
+    return { core, ingest, internals, topic, saves, loads, batch };
+  }
+
+  it('restores a partition from its checkpoint before its first batch, and skips what the checkpoint holds', async () => {
+    const { core, ingest, internals, topic, loads, batch } = setup();
+    await internals.processBatch(batch(2, 'search', 25, 10));
+    expect(loads).toEqual([`${topic}:2`]);
+    // Offsets 25–29 are in the checkpoint; 30–34 are new.
+    expect(core.stats(true).eventsProcessed).toBe(5);
+    expect(ingest.consumedOffsets()).toEqual({ [`${topic}:2`]: '35' });
+    expect(core.seriesCount).toBe(1);
+  });
+
+  it('checkpoints a partition the group moved away, drops its state, and skips its batches fetched before the move', async () => {
+    const { core, ingest, internals, topic, saves, batch } = setup();
+    await internals.processBatch(batch(0, 'checkout', 0, 10));
+    await internals.processBatch(batch(1, 'payments', 0, 10));
+    expect(core.seriesCount).toBe(2);
+    await internals.reassign(new Set([`${topic}:1`]));
+    expect(saves).toHaveLength(1);
+    expect(saves[0]!.map((s) => [s.partition, s.offset, s.upserts.length])).toEqual([[0, '10', 1]]);
+    expect(core.seriesCount).toBe(1);
+    expect(ingest.consumedOffsets()).toEqual({ [`${topic}:1`]: '10' });
+    const processed = core.stats(true).eventsProcessed;
+    await internals.processBatch(batch(0, 'checkout', 10, 5));
+    expect(core.stats(true).eventsProcessed).toBe(processed);
+    expect(ingest.assignedPartitions()).toEqual([`${topic}:1`]);
   });
 });

@@ -15,6 +15,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kafka, logLevel, type EachBatchPayload, type LogEntry } from 'kafkajs';
+import { partitionKey } from './checkpoint.ts';
 import { BatchEncoder } from './fetched-batch.ts';
 import type { FetchWorkerSettings, FromFetchThread, ToFetchThread } from './fetch-protocol.ts';
 
@@ -147,7 +148,7 @@ const broadcastCaughtUp = new Promise<void>((resolve) => (caughtUp = resolve)).t
 
 /** Notes that `topic`'s `partition` was fetched up to `next`; resolves `broadcastCaughtUp` once every broadcast partition is. */
 function caughtUpTo(topic: string, partition: number, next: number): void {
-  const key = `${topic}:${partition}`;
+  const key = partitionKey(topic, partition);
   const end = behind.get(key);
   if (end === undefined || next < end) return;
   behind.delete(key);
@@ -161,7 +162,7 @@ async function broadcastEnds(): Promise<void> {
   try {
     for (const topic of settings.broadcastTopics) {
       const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
-      for (const { partition, high, low } of offsets) if (Number(high) > Number(low)) behind.set(`${topic}:${partition}`, Number(high));
+      for (const { partition, high, low } of offsets) if (Number(high) > Number(low)) behind.set(partitionKey(topic, partition), Number(high));
     }
   } finally {
     await admin.disconnect().catch(() => undefined);

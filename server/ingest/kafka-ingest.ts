@@ -204,22 +204,18 @@ export class KafkaIngest implements EmissionSink {
    * another cluster): its offsets start again from 0, and every new message would be skipped as
    * already absorbed. Such positions are dropped, with a warning; the state itself is kept.
    */
-  private async forgetPositionsPastTheEnd(keys: Iterable<string> = [...this.positions.keys()]): Promise<void> {
-    const byTopic = new Map<string, string[]>();
-    for (const key of keys) {
-      const { topic } = parsePartitionKey(key);
-      byTopic.set(topic, [...(byTopic.get(topic) ?? []), key]);
-    }
-    if (byTopic.size === 0) return;
+  private async forgetPositionsPastTheEnd(keys: Iterable<string> = this.positions.keys()): Promise<void> {
+    const wanted = new Set(keys);
+    if (wanted.size === 0) return;
     const admin = this.kafka.admin();
     try {
       await admin.connect();
-      for (const [topic, wanted] of byTopic) {
+      for (const topic of new Set([...wanted].map((key) => parsePartitionKey(key).topic))) {
         const ends = await admin.fetchTopicOffsets(topic).catch(() => []);
         for (const { partition, high } of ends) {
           const key = partitionKey(topic, partition);
           const position = this.positions.get(key);
-          if (!wanted.includes(key) || position === undefined || position <= Number(high)) continue;
+          if (!wanted.has(key) || position === undefined || position <= Number(high)) continue;
           this.positions.delete(key);
           this.log.warn({ topic, partition, checkpointOffset: position, endOffset: Number(high) }, 'the checkpoint is past the end of this partition (was the topic recreated?): consuming it from its committed offset or its beginning');
         }

@@ -621,15 +621,20 @@ export class Pipeline {
 
   /** Stops tracking a series: its entries in the series map and index, its service's clock, and attribution. */
   private untrack(series: Series): void {
-    this.series.delete(series.key);
-    const byScope = this.seriesIndex.get(series.service)?.get(series.metric);
-    if (byScope) for (const [scope, indexed] of byScope) if (indexed === series) byScope.delete(scope);
+    this.forget(series);
     const clock = this.clocks.get(series.service);
     if (clock) {
       const at = clock.series.indexOf(series);
       if (at >= 0) clock.series.splice(at, 1);
       if (clock.series.length === 0) this.clocks.delete(series.service);
     }
+  }
+
+  /** Removes a series from the series map, the index and attribution (its clock's list is the caller's). */
+  private forget(series: Series): void {
+    this.series.delete(series.key);
+    const byScope = this.seriesIndex.get(series.service)?.get(series.metric);
+    if (byScope) for (const [scope, indexed] of byScope) if (indexed === series) byScope.delete(scope);
     this.attributor.forgetSeries(refOf(series));
   }
 
@@ -710,10 +715,7 @@ export class Pipeline {
         alert.explanation = `${alert.service} ${alert.metric} has not reported since ${formatClock(other.lastTimestamp)} while the service's other metrics did; it is no longer tracked.`;
         alerts.push({ ...alert });
       }
-      this.series.delete(other.key);
-      const byScope = this.seriesIndex.get(other.service)?.get(other.metric);
-      if (byScope) for (const [scope, indexed] of byScope) if (indexed === other) byScope.delete(scope);
-      this.attributor.forgetSeries(refOf(other));
+      this.forget(other);
       this.markRemoved(other.shard, other.key);
     }
     clock.series.length = kept;

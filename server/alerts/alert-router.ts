@@ -10,8 +10,12 @@
  * timer ticks and people's actions are handled one at a time on a queue. An emission's store
  * writes (alert, incident, outbox rows or suppression record) commit in one transaction, together
  * with those of the emissions that waited with it (up to 50). The notification decision is a
- * reconciliation of the stored incident against the last notification written for it, so after a
- * crash the router resumes without paging twice or losing a page.
+ * reconciliation of the stored incident against what its row says was last told, read under the
+ * row's lock (`SELECT … FOR UPDATE`): after a crash the router resumes without paging twice or
+ * losing a page, and several instances on one PostgreSQL share the decisions — whichever takes an
+ * incident's lock first pages, the others then read that it was paged. Each instance also re-reads
+ * the incidents in progress every few seconds, so one that died waiting out an incident's
+ * groupWait or flap window leaves the wait to the others.
  */
 import type { Alert } from '../../contract/alert.ts';
 import type { Incident } from '../../contract/incident.ts';
@@ -20,12 +24,13 @@ import { createError } from '../errors.ts';
 import { errorSummary, isClientError, type Logger } from '../log.ts';
 import type { Repositories, Store } from '../store/store.ts';
 import { IncidentMemory } from './incident-memory.ts';
+import { flapSettled, withResolution } from './notify-state.ts';
 import type { NotifierConfig } from './notifiers/config.ts';
 import type { IncidentsConfig, MaintenanceWindow } from './stages/config.ts';
 import { dedupStage, type EmissionStep } from './stages/dedup.ts';
 import { groupStage, type GroupedStep } from './stages/group.ts';
 import { muteStage, type SilenceBook } from './stages/mute.ts';
-import { dueNotification, hasPaged, notifyStage, type IncidentStep } from './stages/notify.ts';
+import { dueNotification, notifyStage, type IncidentStep } from './stages/notify.ts';
 import { persistChange, persistStage } from './stages/persist.ts';
 import { chain, type Stage } from './stages/stage.ts';
 
@@ -38,6 +43,13 @@ const MAX_GROUP = 50;
  * hand, so a resolve older than that would only add noise; within it, the pager still shows the page.
  */
 const RESUME_RESOLVED_WITHIN_MS = 24 * 3_600_000;
+
+/**
+ * Default interval between re-reads of the incidents in progress. Another instance's incident (it
+ * died, or it routed an alert this one now owns) is picked up within this: 5 s keeps a page whose
+ * owner died well inside the 30 s a killed instance's partitions take to move, at one small query.
+ */
+export const SYNC_EVERY_MS = 5_000;
 
 /** What the router tells the rest of the service (the core implements both). */
 export interface RouterPorts {
@@ -69,6 +81,8 @@ export interface AlertRouterOptions {
   now?: () => number;
   /** How often the timers (groupWait, groupInterval, repeatInterval, flap window) are checked (default 1 s). */
   tickMs?: number;
+  /** How often the incidents in progress are re-read from the store (default {@link SYNC_EVERY_MS}; real time, not `now`). */
+  syncEveryMs?: number;
 }
 
 /** Routes alert emissions into incidents and notifications; owns the incident lifecycle. */
@@ -86,20 +100,23 @@ export class AlertRouter implements EmissionSink {
   /** Alert emissions not routed yet, oldest first (see `routeWaiting`). */
   private readonly waiting: Alert[] = [];
   private routingQueued = false;
+  /** `performance.now()` of the last re-read of the incidents in progress. */
+  private syncedAt = 0;
 
   private constructor(private readonly options: AlertRouterOptions) {
     this.memory = new IncidentMemory(options.incidents.flapWindowMs);
     this.now = options.now ?? Date.now;
     const mutes = { silences: options.silences, maintenance: options.maintenance };
     const target = { notify: options.notify, publicUrl: options.publicUrl, incidents: options.incidents };
-    this.routeEmission = chain(dedupStage(this.memory), groupStage(this.memory, options.incidents), muteStage<GroupedStep>(mutes), notifyStage<GroupedStep>(target), persistStage<GroupedStep>());
-    this.notifyIncident = chain(muteStage<IncidentStep>(mutes), notifyStage<IncidentStep>(target));
+    this.routeEmission = chain(dedupStage(), groupStage(this.memory, options.incidents), muteStage<GroupedStep>(mutes), notifyStage<GroupedStep>(target), persistStage<GroupedStep>());
+    this.notifyIncident = chain(muteStage<IncidentStep>(mutes), notifyStage<IncidentStep>(target), persistStage<IncidentStep>({ skipUnchanged: true }));
   }
 
   /** Loads the incidents still in progress and starts the timers; register it as a sink of the core to feed it. */
   static async start(options: AlertRouterOptions): Promise<AlertRouter> {
     const router = new AlertRouter(options);
-    await router.load();
+    await router.sync();
+    if (router.memory.tracked.size > 0) options.log.info({ incidents: router.memory.tracked.size }, 'resumed incidents in progress');
     router.timer = setInterval(() => void router.run(() => router.tick()).catch(() => {}), options.tickMs ?? 1_000);
     router.timer.unref();
     return router;
@@ -152,24 +169,27 @@ export class AlertRouter implements EmissionSink {
     return result;
   }
 
-  /** Tracks the open incidents and the resolved ones whose resolve has not been written yet, and remembers alerts detached by a person's resolve. */
-  private async load(): Promise<void> {
+  /**
+   * Re-reads the incidents in progress from the store, which is the authority: the open ones and the
+   * resolved ones whose resolve is not written yet, whichever instance routed them. Incidents a
+   * person acknowledged (here or on another instance) are told to the core, so their alerts' next
+   * emissions say so.
+   */
+  private async sync(): Promise<void> {
     const { store, ports } = this.options;
     const now = this.now();
-    for (const incident of await store.incidents.listInProgress(new Date(now - RESUME_RESOLVED_WITHIN_MS).toISOString())) {
-      const state = await this.memory.notifyStateOf(store, incident.id, now);
-      if (incident.status === 'resolved') {
-        // A person resolved it while alerts still fired: they stay ignored until they resolve,
-        // across restarts too, or the next emission would page again for what someone closed.
-        for (const alert of await store.alerts.getMany(incident.alertIds)) if (alert.status !== 'resolved') this.memory.detach(alert.id);
-        if (!hasPaged(state)) continue;
-        // The flap window restarts with the process: its wall-clock start was not stored.
-        this.memory.flap.resolved(incident.groupKey, incident.id, now);
-      }
+    this.syncedAt = performance.now();
+    const inProgress = new Set<string>();
+    for (const stored of await store.incidents.listInProgress(new Date(now - RESUME_RESOLVED_WITHIN_MS).toISOString())) {
+      const { incident } = stored;
+      const state = await this.memory.notifyStateOf(store, stored, now);
+      if (this.memory.isDone(incident, state, now)) continue;
+      inProgress.add(incident.id);
+      const known = this.memory.tracked.get(incident.id);
       this.memory.track(incident, state);
-      if (incident.status === 'acknowledged') ports.acknowledge(incident.alertIds);
+      if (incident.status === 'acknowledged' && known?.incident.status !== 'acknowledged') ports.acknowledge(incident.alertIds);
     }
-    if (this.memory.tracked.size > 0) this.options.log.info({ incidents: this.memory.tracked.size }, 'resumed incidents in progress');
+    for (const { incident } of [...this.memory.tracked.values()]) if (!inProgress.has(incident.id)) this.memory.untrack(incident);
   }
 
   /** Queues one `routeWaiting` step unless one is queued already. */
@@ -203,7 +223,7 @@ export class AlertRouter implements EmissionSink {
       // then route the group one emission per transaction, so one bad emission costs only itself.
       this.options.log.warn({ err, emissions: group.length }, 'routing a group of alert emissions failed; routing them one by one');
       this.memory.clear();
-      await this.load();
+      await this.sync();
       for (const alert of group) {
         try {
           const announce = await this.options.store.transaction((tx) => this.route(tx, alert));
@@ -231,28 +251,39 @@ export class AlertRouter implements EmissionSink {
     this.memory.settle(incident, state, now);
     return () => {
       if (state.lastSentAt !== before.lastSentAt) this.options.onEnqueued();
+      // A person acknowledged the incident (perhaps on another instance): the alert's next emissions say so.
+      if (incident.status === 'acknowledged' && alert.status === 'firing') this.options.ports.acknowledge([alert.id]);
       this.options.onRouted?.(alert, incident);
       if (isNew || changedVisibly(previous, incident)) this.options.ports.publishIncident(incident);
     };
   }
 
-  /** The timers: pages whose groupWait, groupInterval or repeatInterval passed; resolves whose flap window passed. */
+  /**
+   * The timers: pages whose groupWait, groupInterval or repeatInterval passed; resolves whose flap
+   * window passed. What is due is first judged from memory (on most ticks nothing is, and no query
+   * runs), then judged again from the row under its lock: another instance may have sent it already,
+   * or hold the row right now (then it is skipped this tick).
+   */
   private async tick(): Promise<void> {
+    if (performance.now() - this.syncedAt >= (this.options.syncEveryMs ?? SYNC_EVERY_MS)) await this.sync();
     const now = this.now();
+    const { flapWindowMs } = this.options.incidents;
     let enqueued = false;
     for (const { incident, state } of [...this.memory.tracked.values()]) {
-      const settled = this.memory.flap.settled(incident.groupKey, now);
-      // Checked before opening a transaction: on most ticks nothing is due.
-      if (dueNotification(incident, state, settled, this.options.incidents, now) === undefined) {
+      if (dueNotification(incident, state, flapSettled(state, flapWindowMs, now), this.options.incidents, now) === undefined) {
         if (this.memory.isDone(incident, state, now)) this.memory.untrack(incident);
         continue;
       }
-      const step = await this.options.store.transaction(async (tx) =>
-        this.notifyIncident.run({ tx, now, incident, alerts: await this.memory.alertsOf(tx, incident.alertIds), settled, before: state, state }),
-      );
-      const next = step?.state ?? state;
-      enqueued ||= next.lastSentAt !== state.lastSentAt;
-      this.memory.settle(incident, next, now);
+      const step = await this.options.store.transaction(async (tx) => {
+        const locked = await tx.incidents.lock(incident.id, { skipLocked: true });
+        if (locked === undefined) return undefined;
+        const before = await this.memory.notifyStateOf(tx, locked, now);
+        const alerts = await this.memory.alertsOf(tx, locked.incident.alertIds);
+        return this.notifyIncident.run({ tx, now, incident: locked.incident, alerts, settled: flapSettled(before, flapWindowMs, now), before, state: before });
+      });
+      if (step === undefined) continue;
+      enqueued ||= step.state.lastSentAt !== step.before.lastSentAt;
+      this.memory.settle(step.incident, step.state, now);
     }
     if (enqueued) this.options.onEnqueued();
   }
@@ -262,26 +293,31 @@ export class AlertRouter implements EmissionSink {
     const now = this.now();
     const at = new Date(now).toISOString();
     const outcome = await this.options.store.transaction(async (tx) => {
-      const previous = this.memory.tracked.get(incidentId)?.incident ?? (await tx.incidents.get(incidentId));
-      if (previous === undefined) throw createError('CW_NOT_FOUND', `no incident ${incidentId}`);
+      const stored = await tx.incidents.lock(incidentId);
+      if (stored === undefined) throw createError('CW_NOT_FOUND', `no incident ${incidentId}`);
+      const previous = stored.incident;
       if (previous.status === 'resolved') throw createError('CW_CONFLICT', `incident ${incidentId} is already resolved`);
       if (action === 'acknowledge' && previous.status === 'acknowledged') return { incident: previous, state: undefined };
       const incident: Incident =
         action === 'acknowledge'
           ? { ...previous, status: 'acknowledged', acknowledgedBy: actor, acknowledgedAt: at, updatedAt: at }
           : { ...previous, status: 'resolved', resolvedAt: at, updatedAt: at };
-      await tx.incidents.upsert(incident);
       await tx.audit.append({ actor, action: `incident.${action}`, target: `incident:${incident.id}`, reason: reason || `${action}d through the API`, evidence: { incident } });
       const alerts = await this.memory.alertsOf(tx, incident.alertIds);
-      const before = await this.memory.notifyStateOf(tx, incident.id, now);
-      // A person's decision is final at once: no flap window before a resolve they asked for.
+      let before = await this.memory.notifyStateOf(tx, stored, now);
+      if (action === 'resolve') {
+        // Final at once: no flap window (nothing re-opens it), and its alerts that still fire are
+        // recorded but not routed until they resolve, on whichever instance emits them.
+        const stillFiring = alerts.filter((alert) => alert.status !== 'resolved').map((alert) => alert.id);
+        before = { ...withResolution(before, false, now), ...(stillFiring.length ? { detached: stillFiring } : {}) };
+      }
       const step = await this.notifyIncident.run({ tx, now, incident, alerts, settled: true, before, state: before, resolvedByPerson: action === 'resolve' });
-      if (action === 'resolve') for (const alert of alerts) if (alert.status !== 'resolved') this.memory.detach(alert.id);
-      return { incident, state: step?.state ?? before };
+      const state = step?.state ?? before;
+      await tx.incidents.upsert(incident, state);
+      return { incident, state };
     });
     if (outcome.state === undefined) return outcome.incident;
-    if (action === 'resolve') this.memory.untrack(outcome.incident);
-    else this.memory.track(outcome.incident, outcome.state);
+    this.memory.settle(outcome.incident, outcome.state, now);
     this.options.onEnqueued();
     if (action === 'acknowledge') this.options.ports.acknowledge(outcome.incident.alertIds);
     this.options.ports.publishIncident(outcome.incident);

@@ -1,15 +1,18 @@
 /**
- * What the alert router remembers between emissions: the incidents it still has business with and
- * what has been told about each, which incident each alert belongs to, the newest emission of their
- * alerts (so routing does not read an incident's alerts back from the store on every emission),
- * alerts a person detached by resolving their incident, and the flap window. The stages read and
- * update it; the router drops it whenever a transaction fails and reloads it from the store.
+ * What the alert router keeps in memory between emissions: a cache, never the authority. The
+ * incidents it has business with (open, or resolved with a resolve still to send) and what has been
+ * told about each are on their rows in the shared store; the router keeps a copy to know, on each
+ * timer tick, which incidents may be due without a query, and re-reads the row under its lock before
+ * it acts. It also caches the newest emission of their alerts, checked against the store's
+ * `updatedAt` before use, so routing does not read an incident's alerts back on every emission.
+ * The router drops it whenever a transaction fails and reloads it from the store.
  */
 import type { Alert } from '../../contract/alert.ts';
 import type { Incident } from '../../contract/incident.ts';
+import type { StoredIncident } from '../store/repositories/incidents.ts';
 import type { Repositories } from '../store/store.ts';
-import { FlapWindow } from './stages/hysteresis.ts';
-import { hasPaged, notifyStateFromLatest, type NotifyState } from './stages/notify.ts';
+import { isDone, type NotifyState } from './notify-state.ts';
+import { notifyStateFromLatest } from './stages/notify.ts';
 
 /** An incident the router still has business with: open, or resolved with its resolve not yet sent. */
 export interface TrackedIncident {
@@ -24,57 +27,37 @@ export type MemoryRepositories = Pick<Repositories, 'alerts' | 'outbox'>;
 export class IncidentMemory {
   /** Tracked incidents by id, in the order they were first tracked. */
   readonly tracked = new Map<string, TrackedIncident>();
-  /** Incidents resolved recently enough to re-open, by group key. */
-  readonly flap: FlapWindow;
-  private readonly incidentOfAlert = new Map<string, string>();
   private readonly latest = new Map<string, Alert>();
-  /** Alerts still firing in an incident a person resolved: recorded, never routed, until they resolve. */
-  private readonly detached = new Set<string>();
 
-  constructor(flapWindowMs: number) {
-    this.flap = new FlapWindow(flapWindowMs);
-  }
+  constructor(readonly flapWindowMs: number) {}
 
-  /** The tracked incident an alert belongs to, by id, if any. */
-  incidentIdOf(alertId: string): string | undefined {
-    return this.incidentOfAlert.get(alertId);
-  }
-
-  /** Notes an alert's newest routed emission. */
+  /** Notes an alert's newest emission (just stored by this router). */
   remember(alert: Alert): void {
     this.latest.set(alert.id, alert);
   }
 
-  /** Replaces a cached emission with a newer one, without caching alerts it does not hold. */
-  refresh(alert: Alert): void {
-    if (this.latest.has(alert.id)) this.latest.set(alert.id, alert);
-  }
-
-  /** True while an alert is detached (see `detach`). */
-  isDetached(alertId: string): boolean {
-    return this.detached.has(alertId);
-  }
-
-  /** A person resolved the alert's incident while it still fired: its emissions are recorded but not routed. */
-  detach(alertId: string): void {
-    this.detached.add(alertId);
-  }
-
-  /** The detached alert resolved: it may open a new incident the next time it fires. */
-  reattach(alertId: string): void {
-    this.detached.delete(alertId);
-  }
-
-  /** The newest emission of each of `ids` (in that order), from memory or else the store. */
-  async alertsOf(tx: MemoryRepositories, ids: readonly string[]): Promise<Alert[]> {
+  /**
+   * The newest emission of each of `ids` (in that order): from memory when the store holds no newer
+   * one (another instance may have routed one since), else from the store.
+   */
+  async alertsOf(tx: MemoryRepositories, ids: readonly string[], fresh?: Alert): Promise<Alert[]> {
+    if (fresh !== undefined) this.remember(fresh);
+    const cached = ids.filter((id) => this.latest.has(id) && id !== fresh?.id);
+    if (cached.length) {
+      const stored = await tx.alerts.updatedAtOf(cached);
+      for (const id of cached) {
+        const at = stored.get(id);
+        if (at !== undefined && Date.parse(at) > Date.parse(this.latest.get(id)!.updatedAt)) this.latest.delete(id);
+      }
+    }
     const missing = ids.filter((id) => !this.latest.has(id));
     if (missing.length) for (const alert of await tx.alerts.getMany(missing)) this.latest.set(alert.id, alert);
     return ids.flatMap((id) => this.latest.get(id) ?? []);
   }
 
-  /** What has been told about an incident: from memory, or rebuilt from the last notification written for it. */
-  async notifyStateOf(tx: MemoryRepositories, incidentId: string, now: number): Promise<NotifyState> {
-    return this.tracked.get(incidentId)?.state ?? notifyStateFromLatest(await tx.outbox.latestFor(incidentId), now);
+  /** What has been told about a stored incident: its row's state, or (rows from before it was stored) rebuilt from its last notification. */
+  async notifyStateOf(tx: MemoryRepositories, stored: StoredIncident, now: number): Promise<NotifyState> {
+    return stored.notify ?? notifyStateFromLatest(await tx.outbox.latestFor(stored.incident.id), now);
   }
 
   /** Keeps tracking an incident, or lets it go once its resolve is written (or was never needed). */
@@ -85,31 +68,24 @@ export class IncidentMemory {
 
   /** True when a resolved incident needs nothing more: its flap window passed and no page is left to resolve. */
   isDone(incident: Incident, state: NotifyState, now: number): boolean {
-    return incident.status === 'resolved' && this.flap.settled(incident.groupKey, now) && !hasPaged(state);
+    return isDone(incident.status, state, this.flapWindowMs, now);
   }
 
   /** Tracks an incident with what has been told about it. */
   track(incident: Incident, state: NotifyState): void {
     this.tracked.set(incident.id, { incident, state });
-    for (const alertId of incident.alertIds) this.incidentOfAlert.set(alertId, incident.id);
   }
 
-  /** Forgets an incident and its alerts. */
+  /** Forgets an incident and its alerts' cached emissions. */
   untrack(incident: Incident): void {
     this.tracked.delete(incident.id);
-    this.flap.forget(incident.groupKey);
-    for (const alertId of incident.alertIds) {
-      this.incidentOfAlert.delete(alertId);
-      this.latest.delete(alertId);
-    }
+    for (const alertId of incident.alertIds) this.latest.delete(alertId);
   }
 
   /** Forgets everything (after a failed transaction, before reloading from the store). */
   clear(): void {
     this.tracked.clear();
-    this.incidentOfAlert.clear();
     this.latest.clear();
-    this.detached.clear();
   }
 
   /** Drops the cached emissions only (they may be ahead of a rolled-back transaction). */

@@ -2,8 +2,8 @@
  * The group stage: which incident an alert belongs to. Alerts share an incident when their top
  * suspect is the same change (the culprit and the callers it drags down), else when the configured
  * `groupBy` labels are equal. The grouping rules are pure functions; `groupStage` applies them to
- * the router's memory and store, and the flap window (stages/hysteresis.ts) lets a flapping group
- * re-open its incident instead of opening another.
+ * the store, and the flap window (`flapSettled` in ../notify-state.ts) lets a flapping group re-open
+ * its incident instead of opening another.
  */
 import { createHash } from 'node:crypto';
 import type { Alert, Severity } from '../../../contract/alert.ts';
@@ -12,7 +12,9 @@ import type { Incident } from '../../../contract/incident.ts';
 import type { IncidentMemory } from '../incident-memory.ts';
 import type { IncidentsConfig } from './config.ts';
 import type { EmissionStep } from './dedup.ts';
-import { observeEventTime, type IncidentStep } from './notify.ts';
+import type { StoredIncident } from '../../store/repositories/incidents.ts';
+import { flapSettled, freshNotifyState, observeEventTime, withResolution } from '../notify-state.ts';
+import type { IncidentStep } from './notify.ts';
 import type { Stage } from './stage.ts';
 
 /** The group an alert falls into. */
@@ -111,27 +113,38 @@ export interface GroupedStep extends EmissionStep, IncidentStep {
 }
 
 /**
- * The group stage: finds the alert's incident (its current one, an open one of its group, one
- * re-openable in the flap window, or a new one) and reconciles it with the alert's emission. An
- * alert that resolves without ever having been grouped goes no further: nothing to tell anyone.
+ * The group stage: finds the alert's incident (the one holding it, an open one of its group, one
+ * re-openable in the flap window, or a new one), its row locked for the rest of the transaction, and
+ * reconciles it with the alert's emission. The incident and what has been told about it are read
+ * from the store, not from this process's memory: another instance may have changed either since.
+ * An alert that resolves without ever having been grouped goes no further (nothing to tell anyone),
+ * nor does an alert a person detached by resolving its incident while it fired.
  */
 export function groupStage(memory: IncidentMemory, config: IncidentsConfig): Stage<EmissionStep, GroupedStep> {
-  /** The incident an alert belongs to, or `undefined` for a resolved alert that never was grouped. */
-  const incidentFor = async ({ tx, alert, now }: EmissionStep): Promise<{ incident: Incident; isNew: boolean } | undefined> => {
-    const knownId = memory.incidentIdOf(alert.id);
-    const known = knownId === undefined ? undefined : (memory.tracked.get(knownId)?.incident ?? (await tx.incidents.get(knownId)));
-    if (known !== undefined) return { incident: known, isNew: false };
-    if (alert.status === 'resolved') return undefined;
+  /** The open (or re-openable) incident of the alert's group, or a new one. */
+  const incidentOfGroup = async ({ tx, alert, now }: EmissionStep): Promise<{ stored: StoredIncident; isNew: boolean }> => {
     const group = groupOf(alert, config);
-    const open = await tx.incidents.findOpenByGroupKey(group.key);
-    if (open !== undefined) return { incident: open, isNew: false };
-    const reopenable = memory.flap.reopenable(group.key, now);
-    const flapping = reopenable === undefined ? undefined : memory.tracked.get(reopenable)?.incident;
-    if (flapping !== undefined) return { incident: flapping, isNew: false };
+    const open = (await tx.incidents.lockOpenByGroupKey(group.key)) ?? (await tx.incidents.lockReopenable(group.key, now - memory.flapWindowMs + 1));
+    if (open !== undefined) return { stored: open, isNew: false };
     const fresh = openIncident(alert, group, new Date(now).toISOString());
     // After a crash the same input re-creates the same id: continue that incident, do not open another.
-    const stored = await tx.incidents.get(fresh.id);
-    return stored === undefined ? { incident: fresh, isNew: true } : { incident: stored, isNew: false };
+    const stored = await tx.incidents.lock(fresh.id);
+    return stored === undefined ? { stored: { incident: fresh, notify: freshNotifyState(now) }, isNew: true } : { stored, isNew: false };
+  };
+  /** The incident the alert belongs to; `undefined` when the emission stops here. */
+  const incidentFor = async (step: EmissionStep): Promise<{ stored: StoredIncident; isNew: boolean } | undefined> => {
+    const { tx, alert, now } = step;
+    const holding = await tx.incidents.lockByAlert(alert.id);
+    if (holding !== undefined) {
+      const notify = await memory.notifyStateOf(tx, holding, now);
+      if (notify.detached?.includes(alert.id)) {
+        // Once it resolves it may open a new incident the next time it fires.
+        if (alert.status === 'resolved') await tx.incidents.upsert(holding.incident, { ...notify, detached: notify.detached.filter((id) => id !== alert.id) });
+        return undefined;
+      }
+      if (!memory.isDone(holding.incident, notify, now)) return { stored: { incident: holding.incident, notify }, isNew: false };
+    }
+    return alert.status === 'resolved' ? undefined : incidentOfGroup(step);
   };
   return {
     name: 'group',
@@ -139,14 +152,13 @@ export function groupStage(memory: IncidentMemory, config: IncidentsConfig): Sta
       const found = await incidentFor(step);
       if (found === undefined) return undefined;
       const { tx, alert, now } = step;
-      const { incident: previous, isNew } = found;
-      memory.remember(alert);
-      const alerts = await memory.alertsOf(tx, previous.alertIds.includes(alert.id) ? previous.alertIds : [...previous.alertIds, alert.id]);
+      const { stored, isNew } = found;
+      const previous = stored.incident;
+      const alerts = await memory.alertsOf(tx, previous.alertIds.includes(alert.id) ? previous.alertIds : [...previous.alertIds, alert.id], alert);
       const incident = reconcileIncident(previous, alerts, new Date(now).toISOString());
-      if (incident.status === 'resolved' && previous.status !== 'resolved') memory.flap.resolved(incident.groupKey, incident.id, now);
-      if (incident.status !== 'resolved') memory.flap.forget(incident.groupKey);
-      const before = observeEventTime(await memory.notifyStateOf(tx, incident.id, now), alert.updatedAt);
-      return { ...step, previous, isNew, incident, alerts, settled: memory.flap.settled(incident.groupKey, now), before, state: before };
+      const told = stored.notify ?? (await memory.notifyStateOf(tx, stored, now));
+      const before = observeEventTime(withResolution(told, incident.status === 'resolved', now), alert.updatedAt);
+      return { ...step, previous, isNew, incident, alerts, settled: flapSettled(before, memory.flapWindowMs, now), before, state: before };
     },
   };
 }

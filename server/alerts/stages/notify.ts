@@ -24,55 +24,14 @@ import { selectEndpoints } from '../notifiers/match.ts';
 import type { NotificationAction } from '../notifiers/types.ts';
 import type { IncidentsConfig } from './config.ts';
 import type { Stage } from './stage.ts';
+import { freshNotifyState, hasPaged, waitedMs, type NotifyState } from '../notify-state.ts';
 
-/** What has been told about one incident, and when (wall-clock epoch ms). */
-export interface NotifyState {
-  /** When this process first saw the incident open (after a restart: when it was loaded). */
-  openedAt: number;
-  /** Event time (epoch ms) of the first emission of the incident this process routed; unset until one is. */
-  openedEventAt?: number;
-  /** Event time (epoch ms) of the newest emission of the incident routed so far. */
-  lastEventAt?: number;
-  /** The last notification written to the outbox, if any. */
-  lastAction?: NotificationAction;
-  lastSentAt?: number;
-  /** How many alerts the incident had when it last triggered. */
-  alertsAtLastSend: number;
-  /** The action whose suppression is already in the audit log, so it is recorded once. */
-  suppressedAction?: NotificationAction;
-}
-
-/** The state of an incident nothing has been sent about yet. */
-export function freshNotifyState(now: number): NotifyState {
-  return { openedAt: now, alertsAtLastSend: 0 };
-}
+export { freshNotifyState, hasPaged, observeEventTime, waitedMs, type NotifyState } from '../notify-state.ts';
 
 /** Rebuilds the state from the last outbox row written for the incident (after a restart), or a fresh one when there is none. */
 export function notifyStateFromLatest(last: OutboxEntry | undefined, now: number): NotifyState {
   if (last === undefined) return freshNotifyState(now);
   return { openedAt: now, lastAction: last.action, lastSentAt: last.createdAt, alertsAtLastSend: last.notification.incident.alertIds.length };
-}
-
-/** The state with the event time of one more routed emission of the incident (ISO-8601 `updatedAt`). */
-export function observeEventTime(state: NotifyState, eventTime: string): NotifyState {
-  const at = Date.parse(eventTime);
-  if (!Number.isFinite(at)) return state;
-  return { ...state, openedEventAt: state.openedEventAt ?? at, lastEventAt: Math.max(state.lastEventAt ?? at, at) };
-}
-
-/** How long the incident has waited for its first page: the longer of wall time and event time since it was first seen. */
-export function waitedMs(state: NotifyState, now: number): number {
-  const eventTime = state.openedEventAt === undefined || state.lastEventAt === undefined ? 0 : state.lastEventAt - state.openedEventAt;
-  return Math.max(now - state.openedAt, eventTime);
-}
-
-/**
- * The "already paged" rule: someone was paged about the incident and has not been told it resolved
- * (its last notification was a trigger or an acknowledge). Only such an incident sends acknowledge
- * and resolve, and the router keeps tracking it until it does.
- */
-export function hasPaged(state: NotifyState): boolean {
-  return state.lastAction === 'trigger' || state.lastAction === 'acknowledge';
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Durable alerts: every emission upserts by id, and the version with the latest `updatedAt` wins. */
 import type { Alert, AlertStatus, Severity } from '../../../contract/alert.ts';
 import type { SqlClient } from '../sql-client.ts';
-import { clampLimit, WhereBuilder } from './rows.ts';
+import { clampLimit, isoString, WhereBuilder } from './rows.ts';
 
 /** Filters for listing alerts; all optional and combined with AND. */
 export interface AlertFilter {
@@ -50,6 +50,13 @@ export class AlertRepository {
     const rows = await this.sql.query<{ data: Alert }>('SELECT data FROM alerts WHERE id = ANY($1::text[])', [ids]);
     const byId = new Map(rows.map((row) => [row.data.id, row.data]));
     return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /** The stored `updatedAt` (ISO-8601) of each of `ids` that exists: a cheap check of whether a cached emission is still the newest. */
+  async updatedAtOf(ids: readonly string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.sql.query<{ id: string; updated_at: Date | string }>('SELECT id, updated_at FROM alerts WHERE id = ANY($1::text[])', [ids]);
+    return new Map(rows.map((row) => [row.id, isoString(row.updated_at)]));
   }
 
   /** Alerts matching `filter`, most recently updated first. */

@@ -1,6 +1,7 @@
 /** Durable incidents: groups of related alerts with their lifecycle. */
 import type { Severity } from '../../../contract/alert.ts';
 import type { Incident, IncidentStatus } from '../../../contract/incident.ts';
+import type { NotificationAction } from '../../../contract/notification.ts';
 import type { SqlClient } from '../sql-client.ts';
 import { clampLimit, isoString, optionalIsoString, WhereBuilder } from './rows.ts';
 
@@ -13,6 +14,39 @@ export interface IncidentFilter {
   updatedSince?: string;
   /** Default 100, at most 1000. */
   limit?: number;
+}
+
+/**
+ * What has been told about one incident, and when (wall-clock epoch ms): the `notify_state` column.
+ * The alert router's notify stage reads and writes it (server/alerts/notify-state.ts).
+ */
+export interface IncidentNotifyState {
+  /** When a router first saw the incident open (for rows from before this state was stored: when it was loaded). */
+  openedAt: number;
+  /** Event time (epoch ms) of the first routed emission of the incident; unset until one is. */
+  openedEventAt?: number;
+  /** Event time (epoch ms) of the newest emission of the incident routed so far. */
+  lastEventAt?: number;
+  /** The last notification written to the outbox, if any. */
+  lastAction?: NotificationAction;
+  lastSentAt?: number;
+  /** How many alerts the incident had when it last triggered. */
+  alertsAtLastSend: number;
+  /** The action whose suppression is already in the audit log, so it is recorded once. */
+  suppressedAction?: NotificationAction;
+  /** When a router saw every alert of the incident resolve: the flap window runs from here. */
+  resolvedSeenAt?: number;
+  /**
+   * Alerts still firing when a person resolved the incident: their emissions are recorded but not
+   * routed until they resolve, or they would page again for what someone closed.
+   */
+  detached?: string[];
+}
+
+/** An incident with what has been told about it (absent on rows from before that was stored). */
+export interface StoredIncident {
+  incident: Incident;
+  notify?: IncidentNotifyState;
 }
 
 /** An incidents row as both drivers return it. */
@@ -31,6 +65,7 @@ interface IncidentRow {
   resolved_at: Date | null;
   acknowledged_by: string | null;
   acknowledged_at: Date | null;
+  notify_state: IncidentNotifyState | null;
 }
 
 /** Reads and writes incidents. */
@@ -38,20 +73,22 @@ export class IncidentRepository {
   constructor(private readonly sql: SqlClient) {}
 
   /**
-   * Inserts or replaces an incident. Opening a second unresolved incident for a group key that
-   * already has one fails with `CW_STORE_CONFLICT`.
+   * Inserts or replaces an incident, and what has been told about it when `notify` is given (else the
+   * stored state is kept). Opening a second unresolved incident for a group key that already has one
+   * fails with `CW_STORE_CONFLICT`.
    */
-  async upsert(incident: Incident): Promise<void> {
+  async upsert(incident: Incident, notify?: IncidentNotifyState): Promise<void> {
     await this.sql.query(
       `INSERT INTO incidents (id, group_key, group_labels, status, severity, title, service, environment, alert_ids,
-                              started_at, updated_at, resolved_at, acknowledged_by, acknowledged_at)
-       VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)
+                              started_at, updated_at, resolved_at, acknowledged_by, acknowledged_at, notify_state)
+       VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $15::jsonb)
        ON CONFLICT (id) DO UPDATE SET
          group_key = EXCLUDED.group_key, group_labels = EXCLUDED.group_labels, status = EXCLUDED.status,
          severity = EXCLUDED.severity, title = EXCLUDED.title, service = EXCLUDED.service,
          environment = EXCLUDED.environment, alert_ids = EXCLUDED.alert_ids, started_at = EXCLUDED.started_at,
          updated_at = EXCLUDED.updated_at, resolved_at = EXCLUDED.resolved_at,
-         acknowledged_by = EXCLUDED.acknowledged_by, acknowledged_at = EXCLUDED.acknowledged_at`,
+         acknowledged_by = EXCLUDED.acknowledged_by, acknowledged_at = EXCLUDED.acknowledged_at,
+         notify_state = COALESCE(EXCLUDED.notify_state, incidents.notify_state)`,
       [
         incident.id,
         incident.groupKey,
@@ -67,6 +104,7 @@ export class IncidentRepository {
         incident.resolvedAt ?? null,
         incident.acknowledgedBy ?? null,
         incident.acknowledgedAt ?? null,
+        notify === undefined ? null : JSON.stringify(notify),
       ],
     );
   }
@@ -84,6 +122,45 @@ export class IncidentRepository {
       [groupKey],
     );
     return rows[0] && toIncident(rows[0]);
+  }
+
+  /**
+   * The incident with its notify state, its row locked until the caller's transaction ends: the
+   * decisions about it are taken one instance at a time. With `skipLocked`, an incident another
+   * transaction holds reads as absent (a timer skips it this time rather than wait).
+   */
+  async lock(id: string, options: { skipLocked?: boolean } = {}): Promise<StoredIncident | undefined> {
+    const rows = await this.sql.query<IncidentRow>(`SELECT * FROM incidents WHERE id = $1 FOR UPDATE${options.skipLocked ? ' SKIP LOCKED' : ''}`, [id]);
+    return rows[0] && toStored(rows[0]);
+  }
+
+  /** The newest incident holding the alert, locked (see `lock`). */
+  async lockByAlert(alertId: string): Promise<StoredIncident | undefined> {
+    const rows = await this.sql.query<IncidentRow>(
+      'SELECT * FROM incidents WHERE alert_ids @> jsonb_build_array($1::text) ORDER BY updated_at DESC, id LIMIT 1 FOR UPDATE',
+      [alertId],
+    );
+    return rows[0] && toStored(rows[0]);
+  }
+
+  /** The unresolved incident of a group key, locked (see `lock`). */
+  async lockOpenByGroupKey(groupKey: string): Promise<StoredIncident | undefined> {
+    const rows = await this.sql.query<IncidentRow>("SELECT * FROM incidents WHERE group_key = $1 AND status <> 'resolved' FOR UPDATE", [groupKey]);
+    return rows[0] && toStored(rows[0]);
+  }
+
+  /**
+   * The incident of a group key that a router saw resolve at or after `resolvedSeenSince` (epoch ms,
+   * the start of the flap window) and that no person resolved, locked (see `lock`): a re-fire of the
+   * group re-opens it.
+   */
+  async lockReopenable(groupKey: string, resolvedSeenSince: number): Promise<StoredIncident | undefined> {
+    const rows = await this.sql.query<IncidentRow>(
+      `SELECT * FROM incidents WHERE group_key = $1 AND status = 'resolved' AND (notify_state->>'resolvedSeenAt')::bigint >= $2
+       ORDER BY updated_at DESC, id LIMIT 1 FOR UPDATE`,
+      [groupKey, resolvedSeenSince],
+    );
+    return rows[0] && toStored(rows[0]);
   }
 
   /** Incidents matching `filter`, most recently updated first. */
@@ -106,10 +183,16 @@ export class IncidentRepository {
    * after `resolvedSince` (ISO-8601), oldest change first. Not limited: this is the router's working
    * set, which it must load whole after a restart.
    */
-  async listInProgress(resolvedSince: string): Promise<Incident[]> {
+  async listInProgress(resolvedSince: string): Promise<StoredIncident[]> {
     const rows = await this.sql.query<IncidentRow>(`SELECT * FROM incidents WHERE status <> 'resolved' OR updated_at >= $1 ORDER BY updated_at, id`, [resolvedSince]);
-    return rows.map(toIncident);
+    return rows.map(toStored);
   }
+}
+
+/** Maps a row to the incident and its notify state. */
+function toStored(row: IncidentRow): StoredIncident {
+  const incident = toIncident(row);
+  return row.notify_state === null ? { incident } : { incident, notify: row.notify_state };
 }
 
 /** Maps a row to the contract type, leaving absent optional fields out. */

@@ -23,16 +23,17 @@ async function setup(backend: StoreBackend, incidents: Record<string, number> = 
   cleanup.push(() => database.cleanup());
   const clock = { now: Date.parse('2026-03-02T10:00:00Z') };
   // The router's ports, as the core implements them: what it acknowledged and published.
-  const ports = { acknowledged: [] as string[], published: [] as string[], acknowledge(ids: readonly string[]) { this.acknowledged.push(...ids); }, publishIncident(incident: { id: string }) { this.published.push(incident.id); } };
+  const newPorts = () => ({ acknowledged: [] as string[], published: [] as string[], acknowledge(ids: readonly string[]) { this.acknowledged.push(...ids); }, publishIncident(incident: { id: string }) { this.published.push(incident.id); } });
+  const ports = newPorts();
   const notify = notifyConfigSchema.parse([{ name: 'hook', type: 'webhook', url: 'http://127.0.0.1:9/hook', secret: generateWebhookSecret() }]);
 
   /** Opens the store and starts a router on it, as the service does at start. */
-  const boot = async () => {
+  const boot = async (routerPorts = ports) => {
     const store = await database.open();
     const silences = await SilenceBook.load(store.audit, () => clock.now);
     const router = await AlertRouter.start({
       store,
-      ports,
+      ports: routerPorts,
       incidents: incidentsConfigSchema.parse({ groupWaitMs: 0, flapWindowMs: 60_000, ...incidents }),
       notify,
       maintenance: [],
@@ -42,6 +43,7 @@ async function setup(backend: StoreBackend, incidents: Record<string, number> = 
       onEnqueued: () => {},
       now: () => clock.now,
       tickMs: 10,
+      syncEveryMs: 30,
     });
     const stop = async () => {
       await router.stop();
@@ -68,10 +70,21 @@ async function setup(backend: StoreBackend, incidents: Record<string, number> = 
     await running.stop();
     running = await boot();
   };
+  /** Starts one more router on the same database with ports of its own, as a second instance would; `emit` feeds it. */
+  const another = async () => {
+    const instancePorts = newPorts();
+    const instance = await boot(instancePorts);
+    const emitThere = async (alert: Alert) => {
+      instance.router.accept({ alerts: [alert], changes: [], incidents: [], deadLetters: [] });
+      await instance.router.idle();
+    };
+    return { ...instance, ports: instancePorts, emit: emitThere };
+  };
   return {
     get store(): Store {
       return running.store;
     },
+    another,
     get router(): AlertRouter {
       return running.router;
     },
@@ -295,3 +308,70 @@ describe.each(PERSISTENT_STORE_BACKENDS)('alert router restarts on $name', { tim
     expect(await cw.actions()).toEqual(['trigger', 'resolve']);
   });
 });
+
+describe('alert routers of several instances on one PostgreSQL', { timeout: 60_000 }, () => {
+  const postgres = PERSISTENT_STORE_BACKENDS.find((backend) => backend.name === 'postgres')!;
+  const pagesOf = async (store: Store) => (await store.outbox.list()).map((row) => row.action);
+
+  it('page once when both route the same emission, and once when each routes a different alert of the incident', async () => {
+    const cw = await setup(postgres);
+    const other = await cw.another();
+    const alert = anAlert({ id: 'alrt-shared' });
+    // Around a handover both instances process the same record: the same emission reaches both routers at once.
+    cw.feed(alert);
+    await Promise.all([other.emit(alert), cw.router.idle()]);
+    expect(await pagesOf(cw.store)).toEqual(['trigger']);
+    await Promise.all([cw.emit(anAlert({ id: 'alrt-a', metric: 'error_rate' })), other.emit(anAlert({ id: 'alrt-b', metric: 'saturation' }))]);
+    const incidents = await cw.store.incidents.list();
+    expect(incidents).toHaveLength(1);
+    expect([...incidents[0]!.alertIds].sort()).toEqual(['alrt-a', 'alrt-b', 'alrt-shared']);
+    // Neither instance's memory lost the other's alert, and the groupInterval page went out once.
+    cw.clock.now += 300_000;
+    await Promise.all([cw.ticks(), other.router.idle()]);
+    expect(await pagesOf(cw.store)).toEqual(['trigger', 'trigger']);
+  });
+
+  it('leave a page an instance was waiting to send to another when it dies, and its resolve after the flap window', async () => {
+    const cw = await setup(postgres, { groupWaitMs: 30_000 });
+    const survivor = await cw.another();
+    const alert = anAlert({ id: 'alrt-orphan' });
+    await cw.emit(alert);
+    await cw.router.stop(); // the instance dies inside groupWait; nothing of its memory survives
+    cw.clock.now += 30_000;
+    await cw.ticks();
+    await survivor.router.idle();
+    expect(await pagesOf(survivor.store)).toEqual(['trigger']);
+
+    // The partition moved: the survivor now emits the alert; it resolves, and the flap window holds the resolve.
+    const resolved = resolvedAlert(alert);
+    await survivor.emit(resolved);
+    await cw.ticks();
+    expect(await pagesOf(survivor.store)).toEqual(['trigger']);
+    cw.clock.now += 60_000;
+    await cw.ticks();
+    await survivor.router.idle();
+    expect(await pagesOf(survivor.store)).toEqual(['trigger', 'resolve']);
+  });
+
+  it('share a person\'s decisions: an acknowledge on one reaches the other\'s core, a resolve on one detaches the alert the other emits', async () => {
+    const cw = await setup(postgres);
+    const other = await cw.another();
+    const alert = anAlert({ id: 'alrt-human' });
+    await cw.emit(alert);
+    const [incident] = await cw.store.incidents.list();
+    await other.router.acknowledge(incident!.id, 'alice', 'on it');
+    expect(other.ports.acknowledged).toEqual(['alrt-human']);
+    await cw.ticks();
+    await cw.router.idle();
+    expect(cw.ports.acknowledged).toEqual(['alrt-human']); // from its re-read of the incidents in progress
+    await other.router.resolve(incident!.id, 'bob', 'rolled back by hand');
+    expect(await pagesOf(cw.store)).toEqual(['trigger', 'acknowledge', 'resolve']);
+    // The series is still anomalous on the instance that owns it: recorded, not routed, no new page.
+    cw.clock.now += 120_000;
+    await cw.emit({ ...alert, updatedAt: '2026-03-02T10:02:00.000Z' });
+    await cw.ticks();
+    expect(await pagesOf(cw.store)).toEqual(['trigger', 'acknowledge', 'resolve']);
+    expect(await cw.store.incidents.list()).toHaveLength(1);
+  });
+});
+

@@ -49,20 +49,13 @@ describe('chain', () => {
 });
 
 describe('dedup stage', () => {
-  it('records each emission and stops an older one (a replay) and a detached alert', async () => {
+  it('records each emission and stops an older one (a replay)', async () => {
     const store = await aStore();
-    const memory = new IncidentMemory(60_000);
-    const dedup = dedupStage(memory);
+    const dedup = dedupStage();
     const newer = anAlert({ id: 'alrt-d', updatedAt: '2026-03-02T10:01:00.000Z', observed: 700 });
     expect(await dedup.run({ tx: store, now: NOW, alert: newer })).toBeDefined();
     expect(await dedup.run({ tx: store, now: NOW, alert: anAlert({ id: 'alrt-d' }) })).toBeUndefined();
     expect((await store.alerts.get('alrt-d'))?.observed).toBe(700);
-
-    memory.detach('alrt-d');
-    const resolved = { ...newer, status: 'resolved' as const, updatedAt: '2026-03-02T10:02:00.000Z' };
-    expect(await dedup.run({ tx: store, now: NOW, alert: resolved })).toBeUndefined();
-    expect((await store.alerts.get('alrt-d'))?.status).toBe('resolved');
-    expect(memory.isDetached('alrt-d')).toBe(false);
   });
 });
 
@@ -77,6 +70,19 @@ describe('group stage', () => {
     const second = await group.run({ tx: store, now: NOW, alert: anAlert({ id: 'alrt-g2', service: 'cart', metric: 'error_rate' }) });
     expect(second).toMatchObject({ isNew: false, incident: { id: first!.incident.id, alertIds: ['alrt-g1', 'alrt-g2'] } });
     expect(await group.run({ tx: store, now: NOW, alert: anAlert({ id: 'alrt-9', service: 'search', status: 'resolved' }) })).toBeUndefined();
+  });
+
+  it('stops an alert its stored incident detached, and lets it go once it resolves', async () => {
+    const store = await aStore();
+    const memory = new IncidentMemory(60_000);
+    const group = groupStage(memory, incidents);
+    const first = await group.run({ tx: store, now: NOW, alert: anAlert({ id: 'alrt-d', service: 'cart' }) });
+    // As a person's resolve writes it: resolved, with the still-firing alert detached.
+    await store.incidents.upsert({ ...first!.incident, status: 'resolved', resolvedAt: '2026-03-02T10:01:00.000Z' }, { ...first!.state, detached: ['alrt-d'] });
+    expect(await group.run({ tx: store, now: NOW, alert: anAlert({ id: 'alrt-d', service: 'cart', updatedAt: '2026-03-02T10:02:00.000Z' }) })).toBeUndefined();
+    const resolved = anAlert({ id: 'alrt-d', service: 'cart', status: 'resolved', updatedAt: '2026-03-02T10:03:00.000Z' });
+    expect(await group.run({ tx: store, now: NOW, alert: resolved })).toBeUndefined();
+    expect((await store.incidents.lock(first!.incident.id))?.notify?.detached).toEqual([]);
   });
 });
 
@@ -111,10 +117,12 @@ describe('notify stage', () => {
 });
 
 describe('persist stage', () => {
-  it('writes the incident as the step has it', async () => {
+  it('writes the incident and its notify state as the step has them, and on a tick only when the state changed', async () => {
     const store = await aStore();
     const step = incidentStep(store, [anAlert({ id: 'alrt-p' })]);
+    await persistStage<IncidentStep>({ skipUnchanged: true }).run(step);
+    expect(await store.incidents.get(step.incident.id)).toBeUndefined();
     await persistStage<IncidentStep>().run(step);
-    expect(await store.incidents.get(step.incident.id)).toMatchObject({ id: step.incident.id, status: 'firing' });
+    expect(await store.incidents.lock(step.incident.id)).toEqual({ incident: expect.objectContaining({ id: step.incident.id, status: 'firing' }), notify: step.state });
   });
 });

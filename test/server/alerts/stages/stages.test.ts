@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { incidentsConfigSchema } from '../../../../server/alerts/stages/config.ts';
 import { groupOf, incidentIdFor, openIncident, reconcileIncident } from '../../../../server/alerts/stages/group.ts';
-import { FlapWindow } from '../../../../server/alerts/stages/hysteresis.ts';
+import { flapSettled, isDone, withResolution } from '../../../../server/alerts/notify-state.ts';
 import type { Silence } from '../../../../contract/silence.ts';
 import { muteReason } from '../../../../server/alerts/stages/mute.ts';
 import { dueNotification, freshNotifyState, observeEventTime, type NotifyState } from '../../../../server/alerts/stages/notify.ts';
@@ -75,16 +75,17 @@ describe('mute stage', () => {
   });
 });
 
-describe('hysteresis stage', () => {
-  it('lets an incident re-open during the flap window and settles after it', () => {
-    const flap = new FlapWindow(300_000);
-    flap.resolved('service=checkout', 'inc_1', 1_000);
-    expect(flap.reopenable('service=checkout', 200_000)).toBe('inc_1');
-    expect(flap.settled('service=checkout', 200_000)).toBe(false);
-    expect(flap.reopenable('service=checkout', 301_000)).toBeUndefined();
-    expect(flap.settled('service=checkout', 301_000)).toBe(true);
-    flap.forget('service=checkout');
-    expect(flap.reopenable('service=checkout', 2_000)).toBeUndefined();
+describe('hysteresis (the flap window)', () => {
+  it('starts when the incident resolves, ends when it fires again, and is settled once the window passed', () => {
+    const resolved = withResolution(freshNotifyState(0), true, 1_000);
+    expect(resolved.resolvedSeenAt).toBe(1_000);
+    expect(withResolution(resolved, true, 5_000).resolvedSeenAt).toBe(1_000); // a second resolved emission does not restart it
+    expect(flapSettled(resolved, 300_000, 200_000)).toBe(false);
+    expect(flapSettled(resolved, 300_000, 301_000)).toBe(true);
+    expect(flapSettled(withResolution(resolved, false, 2_000), 300_000, 2_000)).toBe(true);
+    expect(isDone('resolved', resolved, 300_000, 200_000)).toBe(false);
+    expect(isDone('resolved', resolved, 300_000, 301_000)).toBe(true);
+    expect(isDone('resolved', { ...resolved, lastAction: 'trigger', lastSentAt: 500 }, 300_000, 301_000)).toBe(false); // its resolve is still to send
   });
 });
 

@@ -101,6 +101,17 @@ export class Changewatch {
     this.dispatch({ alerts: [], changes: [], incidents: [incident], deadLetters: [] });
   }
 
+  /**
+   * What another instance of the deployment produced (alerts, incidents, the automation panel's
+   * state), heard through the fleet feed: its alerts join the latest alerts (the newest version of
+   * each wins), and it is emitted marked `origin: 'fleet'`, for dashboards only.
+   */
+  absorbFleet(part: { alerts?: readonly Alert[]; incidents?: readonly Incident[]; automation?: AutomationSnapshot }): void {
+    const alerts = (part.alerts ?? []).map((alert) => this.withAcknowledgement(alert));
+    for (const alert of alerts) this.alerts.upsert(alert);
+    this.dispatch({ alerts, changes: [], incidents: part.incidents ?? [], deadLetters: [], ...(part.automation ? { automation: part.automation } : {}), origin: 'fleet' });
+  }
+
   /** Emits the automation panel's new state (rollbacks, freezes, kill switch). */
   publishAutomation(automation: AutomationSnapshot): void {
     this.dispatch({ alerts: [], changes: [], incidents: [], deadLetters: [], automation });

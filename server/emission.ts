@@ -27,6 +27,12 @@ export interface Emission {
   deadLetters: readonly DeadLetter[];
   /** The automation panel's new state, when rollbacks, freezes or the kill switch changed. */
   automation?: AutomationSnapshot;
+  /**
+   * `fleet`: another instance of the deployment produced this (heard through the fleet feed,
+   * server/fleet-feed.ts), so it is news for dashboards only; the sinks that publish, route or
+   * re-announce skip it, since the instance that produced it did that already. Absent: this instance's own.
+   */
+  origin?: 'fleet';
 }
 
 /** A consumer of the core's emissions. `accept` must not block: sinks queue their own I/O. */
@@ -34,6 +40,11 @@ export interface EmissionSink {
   /** Names the sink in logs when it throws. */
   readonly name: string;
   accept(emission: Emission): void;
+}
+
+/** True for an emission another instance produced (see `Emission.origin`). */
+export function isFromFleet(emission: Emission): boolean {
+  return emission.origin === 'fleet';
 }
 
 /** The emission of nothing. */

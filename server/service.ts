@@ -23,6 +23,7 @@ import { createHttpApp } from './http/app.ts';
 import { Authenticator, readAccess, requireRole, socketReadAccess } from './http/auth.ts';
 import { createIncidentsRouter } from './http/incidents-routes.ts';
 import { attachSocketGateway } from './http/socket-gateway.ts';
+import { FleetFeed, newInstanceId } from './fleet-feed.ts';
 import { partitionKey, type CheckpointStore } from './ingest/checkpoint.ts';
 import { FileCheckpointStore } from './ingest/file-checkpoint.ts';
 import { KafkaIngest } from './ingest/kafka-ingest.ts';
@@ -108,6 +109,15 @@ export async function startService(config: Config, log: Logger): Promise<Running
     onRouted: (alert, incident) => automation.consider(alert, incident),
   });
   sinks.push(core.addSink(alertRouter));
+  // Several instances on one PostgreSQL: each one's dashboards show what all produce (server/fleet-feed.ts).
+  const fleet = store.notifications
+    ? await FleetFeed.start({ notifications: store.notifications, core, store, automation: () => automation.snapshot(), instanceId: newInstanceId(), log: log.child({ component: 'fleet-feed' }) })
+    : undefined;
+  if (fleet) {
+    sinks.push(core.addSink(fleet));
+    // What the deployment holds open (another instance's alerts, or alerts from before this start) is on the dashboards from the start.
+    core.absorbFleet({ alerts: await store.alerts.list({ status: ['firing', 'acknowledged'], limit: 1_000 }) });
+  }
   delivery.start();
   automation.start();
 
@@ -163,6 +173,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
       (stopping ??= (async () => {
         await ingest.stop().catch((err: unknown) => log.error({ err }, 'error while stopping Kafka ingest'));
         for (const removeSink of sinks) removeSink();
+        await fleet?.stop();
         await alertRouter.stop();
         await automation.stop();
         await delivery.stop();

@@ -19,7 +19,7 @@
  */
 import type { Alert } from '../../contract/alert.ts';
 import type { Incident } from '../../contract/incident.ts';
-import type { Emission, EmissionSink } from '../emission.ts';
+import { isFromFleet, type Emission, type EmissionSink } from '../emission.ts';
 import { createError } from '../errors.ts';
 import { errorSummary, isClientError, type Logger } from '../log.ts';
 import type { Repositories, Store } from '../store/store.ts';
@@ -122,8 +122,10 @@ export class AlertRouter implements EmissionSink {
     return router;
   }
 
-  /** The sink: alert emissions are queued for routing, changes stored. Incidents it emitted itself are ignored. */
+  /** The sink: alert emissions are queued for routing, changes stored. Incidents it emitted itself, and other instances' emissions, are ignored. */
   accept(emission: Emission): void {
+    // Another instance's emissions were routed by that instance (the decisions are shared through the store).
+    if (isFromFleet(emission)) return;
     for (const change of emission.changes) void this.run(() => persistChange(this.options.store, change)).catch(() => {});
     if (emission.alerts.length === 0) return;
     this.waiting.push(...emission.alerts);

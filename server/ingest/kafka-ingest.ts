@@ -21,7 +21,7 @@ import type { Config } from '../config.ts';
 import type { ReplayRecord } from '../wire/schemas.ts';
 import type { ChangewatchError } from '../errors.ts';
 import type { Changewatch } from '../core.ts';
-import type { DeadLetter, Emission, EmissionSink } from '../emission.ts';
+import { isFromFleet, type DeadLetter, type Emission, type EmissionSink } from '../emission.ts';
 import type { Logger } from '../log.ts';
 import { RateLimitedLog } from '../log.ts';
 import type { EventKind } from '../wire/decode.ts';
@@ -372,6 +372,8 @@ export class KafkaIngest implements EmissionSink {
    * acknowledgement before it records the offsets they came from.
    */
   accept(emission: Emission): void {
+    // Another instance's alerts are on the alerts topic already: that instance published them.
+    if (isFromFleet(emission)) return;
     if (emission.alerts.length) this.publisher.add(this.config.kafka.topics.alerts, emission.alerts.map((alert) => ({ key: alert.id, value: JSON.stringify(alert) })));
     if (emission.deadLetters.length) this.publisher.add(this.config.kafka.topics.deadletter, emission.deadLetters.map(toDeadLetterMessage));
   }

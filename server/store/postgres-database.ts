@@ -3,9 +3,10 @@
  * PGlite database; an optional `schema` pins every pooled connection's search_path (tests use one
  * fresh schema per run so parallel runs never collide).
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { createError } from '../errors.ts';
-import { toStoreError, type SqlClient, type SqlDatabase } from './sql-client.ts';
+import { toStoreError, type SqlClient, type SqlDatabase, type SqlNotifications } from './sql-client.ts';
 
 /** Options for a PostgreSQL connection pool. */
 export interface PostgresOptions {
@@ -19,12 +20,12 @@ export interface PostgresOptions {
 
 /** Opens a pool and checks that the server answers, failing with `CW_STORE_UNAVAILABLE` otherwise. */
 export async function openPostgresDatabase(options: PostgresOptions): Promise<SqlDatabase> {
-  const pool = new pg.Pool({
+  const connection = {
     connectionString: options.connectionString,
-    max: options.maxConnections ?? 5,
     connectionTimeoutMillis: 5_000,
     ...(options.schema === undefined ? {} : { options: `-c search_path=${quoteIdentifier(options.schema)}` }),
-  });
+  };
+  const pool = new pg.Pool({ ...connection, max: options.maxConnections ?? 5 });
   // An idle pooled connection dropped by the server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   try {
@@ -35,7 +36,75 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Sq
       cause: error,
     });
   }
-  return new PostgresDatabase(pool);
+  return new PostgresDatabase(pool, new PostgresNotifications(pool, connection, options.schema));
+}
+
+/** How long a listener whose connection dropped waits before it connects again. */
+const RELISTEN_DELAY_MS = 1_000;
+
+/**
+ * LISTEN/NOTIFY. Channels are database-wide, so a channel's name is scoped by the schema (two
+ * deployments, or two test runs, in one database do not hear each other). Each listener holds one
+ * connection of its own outside the pool, and connects again when it drops.
+ */
+class PostgresNotifications implements SqlNotifications {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly connection: pg.ClientConfig,
+    private readonly schema: string | undefined,
+  ) {}
+
+  async notify(channel: string, payload: string): Promise<void> {
+    await runStatement(this.pool, 'SELECT pg_notify($1, $2)', [this.scoped(channel), payload]);
+  }
+
+  async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
+    const name = this.scoped(channel);
+    let client: pg.Client | undefined;
+    let stopped = false;
+    let retry: NodeJS.Timeout | undefined;
+    const reconnectLater = (): void => {
+      if (!stopped && retry === undefined) retry = setTimeout(() => ((retry = undefined), void connect().catch(reconnectLater)), RELISTEN_DELAY_MS);
+    };
+    const connect = async (): Promise<void> => {
+      const next = new pg.Client(this.connection);
+      next.on('notification', (message) => {
+        if (message.channel === name && message.payload !== undefined) onPayload(message.payload);
+      });
+      next.on('error', () => {
+        // The connection dropped: listen again on a new one (what was sent meanwhile is lost to us).
+        if (client === next) client = undefined;
+        void next.end().catch(() => {});
+        reconnectLater();
+      });
+      try {
+        await next.connect();
+        await next.query(`LISTEN ${quoteIdentifier(name)}`);
+      } catch (error) {
+        await next.end().catch(() => {});
+        throw error;
+      }
+      if (stopped) await next.end();
+      else client = next;
+    };
+    try {
+      await connect();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+    return async () => {
+      stopped = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => {});
+    };
+  }
+
+  /** The channel's name in this schema; hashed when it would pass PostgreSQL's 63-byte identifier limit. */
+  private scoped(channel: string): string {
+    if (this.schema === undefined) return channel;
+    const name = `${channel}:${this.schema}`;
+    return Buffer.byteLength(name) <= 63 ? name : `${channel}:${createHash('sha256').update(this.schema).digest('hex').slice(0, 16)}`;
+  }
 }
 
 /** Quotes an SQL identifier (schema name). */
@@ -117,7 +186,10 @@ class PostgresDatabase implements SqlDatabase {
   readonly dialect = 'postgres' as const;
   private closed = false;
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly notifications: SqlNotifications,
+  ) {}
 
   async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
     this.assertOpen();

@@ -23,9 +23,26 @@ export interface SqlClient {
 /** Which engine a database runs on. */
 export type SqlDialect = 'pglite' | 'postgres';
 
+/** Most bytes one notification may carry (PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more). */
+export const MAX_NOTIFICATION_BYTES = 7_999;
+
+/**
+ * Notifications between the processes that share one database: PostgreSQL's LISTEN/NOTIFY. A
+ * notification is delivered to every listener of its channel, the sender's own included, in the
+ * order sent; one sent while a listener was disconnected is lost to it.
+ */
+export interface SqlNotifications {
+  /** Sends `payload` (at most {@link MAX_NOTIFICATION_BYTES} bytes) to every listener of `channel`. */
+  notify(channel: string, payload: string): Promise<void>;
+  /** Calls `onPayload` with each notification on `channel` from now on; resolves once listening, to the function that stops. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+}
+
 /** An open database connection (or pool) that can be closed. */
 export interface SqlDatabase extends SqlClient {
   readonly dialect: SqlDialect;
+  /** Notifications between processes; only PostgreSQL has them (an embedded PGlite database is one process's). */
+  readonly notifications?: SqlNotifications;
   /** Closes the database; PGlite flushes its files to the data dir. */
   close(): Promise<void>;
 }

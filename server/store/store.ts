@@ -13,7 +13,7 @@ import { ChangeRepository } from './repositories/changes.ts';
 import { CheckpointRepository } from './repositories/checkpoints.ts';
 import { IncidentRepository } from './repositories/incidents.ts';
 import { OutboxRepository } from './repositories/outbox.ts';
-import type { SqlClient, SqlDatabase, SqlDialect } from './sql-client.ts';
+import type { SqlClient, SqlDatabase, SqlDialect, SqlNotifications } from './sql-client.ts';
 
 /** The repositories, bound either to the database or to one open transaction. */
 export interface Repositories {
@@ -84,6 +84,11 @@ export class Store implements Repositories {
       throw error;
     }
     return new Store(db);
+  }
+
+  /** Notifications between the processes sharing this database (PostgreSQL only; see `SqlNotifications`). */
+  get notifications(): SqlNotifications | undefined {
+    return this.db.notifications;
   }
 
   /** Which engine this store runs on. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createDefaultDetector, restoreDetector } from '../../detectors/index.ts';
 import { Changewatch } from '../../server/core.ts';
-import type { Emission, EmissionSink } from '../../server/emission.ts';
+import type { Alert } from '../../contract/alert.ts';
+import { isFromFleet, type Emission, type EmissionSink } from '../../server/emission.ts';
 import { createError } from '../../server/errors.ts';
 import { DEFAULT_PIPELINE_OPTIONS, Pipeline, type DetectorFactory } from '../../server/pipeline/pipeline.ts';
 import { aChange, aPoint, httpDeadLetterOf, metricRecords, stepSeries } from '../support/factories.ts';
@@ -30,6 +31,22 @@ function recordingSink(): EmissionSink & { heard: Emission[] } {
 }
 
 describe('Changewatch core', () => {
+  it('absorbs what another instance produced: its alerts join the latest (newest wins) and sinks hear it marked as the fleet\'s', () => {
+    const core = new Changewatch(new Pipeline(buggyDetectors, new LatestChangeAttributor(), DEFAULT_PIPELINE_OPTIONS));
+    const sink = recordingSink();
+    core.addSink(sink);
+    const alert = { ...(core.alerts.list()[0] ?? {}), id: 'alrt-remote', status: 'firing', service: 'search', updatedAt: '2026-03-02T10:01:00.000Z' } as Alert;
+    core.absorbFleet({ alerts: [alert] });
+    core.absorbFleet({ alerts: [{ ...alert, status: 'resolved', updatedAt: '2026-03-02T10:00:00.000Z' }] });
+    expect(core.alerts.get('alrt-remote')).toMatchObject({ status: 'firing' });
+    expect(sink.heard.map((emission) => [emission.origin, emission.alerts.length])).toEqual([['fleet', 1], ['fleet', 1]]);
+    expect(isFromFleet(sink.heard[0]!)).toBe(true);
+    // A person acknowledged it here: its further fleet emissions say so too.
+    core.acknowledge(['alrt-remote']);
+    core.absorbFleet({ alerts: [{ ...alert, updatedAt: '2026-03-02T10:02:00.000Z' }] });
+    expect(core.alerts.get('alrt-remote')).toMatchObject({ status: 'acknowledged' });
+  });
+
   it('answers each record with one emission, which every sink hears, and keeps the latest version of each alert', () => {
     const core = new Changewatch(new Pipeline(buggyDetectors, new LatestChangeAttributor(), DEFAULT_PIPELINE_OPTIONS));
     const first = recordingSink();

@@ -13,6 +13,7 @@ import { ALERT_STATUSES } from '../../contract/alert.ts';
 import { computeChangeStats } from '../../detectors/attribution/index.ts';
 import { createError, describeErrorCodes } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { ServiceMetrics } from '../metrics.ts';
 import { readAccess, requireRole, type Authenticator } from './auth.ts';
 import { renderErrors } from './errors.ts';
 import { limitParam, optionalEnum, optionalString, optionalTime } from './query.ts';
@@ -44,6 +45,8 @@ export interface HttpAppDeps {
   dashboardDir: string;
   /** More API routers (incidents, actions), mounted at /api/v1 after the built-in routes; the app renders their errors. */
   routers?: readonly Router[];
+  /** The service's metrics, rendered at `GET /metrics` (a read: anonymous while `auth.anonymousRead` is true); no route without. */
+  metrics?: ServiceMetrics;
 }
 
 /** Builds the express application. */
@@ -61,9 +64,19 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     res.status(ready ? 200 : 503).json({ ready, kafka: ready ? 'connected' : 'not connected' });
   });
 
-  const api = express.Router();
   // Reads follow `auth.anonymousRead` like every other GET route and the socket.
   const read = readAccess(deps.authenticator);
+  const { metrics } = deps;
+  if (metrics) {
+    app.get('/metrics', read, async (_req, res) => {
+      const { contentType, body } = await metrics.render();
+      res.setHeader('content-type', contentType);
+      res.setHeader('cache-control', 'no-store');
+      res.send(body);
+    });
+  }
+
+  const api = express.Router();
   api.get('/alerts', read, (req, res) => {
     const status = optionalEnum(req, 'status', ALERT_STATUSES);
     const service = optionalString(req, 'service');

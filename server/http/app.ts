@@ -21,6 +21,14 @@ import { limitParam, optionalEnum, optionalString, optionalTime } from './query.
 /** Most records one POST /api/v1/events may carry. */
 const MAX_EVENTS_PER_REQUEST = 5_000;
 
+/**
+ * The dashboard's own client routes, answered with its index.html: the page itself and the deep
+ * links to one alert, incident or change. Every other path that is not an API route or one of the
+ * built dashboard's files is a 404 with the JSON error (so a typo'd scrape or a missing asset is
+ * not a 200 HTML page).
+ */
+export const DASHBOARD_ROUTES = ['/', '/alerts/:id', '/incidents/:id', '/changes/:id'] as const;
+
 /** What the HTTP edge needs from the Kafka edge. */
 export interface EventPublisher {
   readonly ready: boolean;
@@ -145,12 +153,15 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
 
   if (existsSync(deps.dashboardDir)) {
     app.use(express.static(deps.dashboardDir, { index: 'index.html', maxAge: '1h', setHeaders: noCacheForHtml }));
-    // The dashboard is a single page: unknown non-API paths get index.html.
-    app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => {
+    // The dashboard is a single page: its own routes get index.html, and it routes on the client.
+    app.get([...DASHBOARD_ROUTES], (_req, res) => {
       res.setHeader('cache-control', 'no-cache');
       res.sendFile(path.join(deps.dashboardDir, 'index.html'));
     });
   }
+  app.use((req, _res) => {
+    throw createError('CW_NOT_FOUND', `no route ${req.method} ${req.path}`);
+  });
 
   app.use(renderErrors(deps.log));
   return app;

@@ -147,6 +147,48 @@ describe('HTTP API', () => {
   });
 });
 
+/** A built dashboard's stand-in: index.html and one asset. */
+function dashboardDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cw-dashboard-'));
+  writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>changewatch</title>');
+  mkdirSync(path.join(dir, 'assets'));
+  writeFileSync(path.join(dir, 'assets', 'app.js'), 'console.log(1);');
+  return dir;
+}
+
+describe('unknown paths and the dashboard routes', () => {
+  it("answers the dashboard's own routes and deep links with index.html, its files as they are", async () => {
+    const { url } = await serve({ dashboardDir: dashboardDir() });
+    for (const route of ['/', '/alerts/alrt-3641772df8d985da', '/incidents/inc-1', '/changes/chg-123', '/alerts/a%20b']) {
+      const res = await fetch(`${url}${route}`);
+      expect([route, res.status, res.headers.get('content-type')]).toEqual([route, 200, 'text/html; charset=utf-8']);
+      expect(await res.text()).toContain('<title>changewatch</title>');
+    }
+    const asset = await fetch(`${url}/assets/app.js`);
+    expect([asset.status, await asset.text()]).toEqual([200, 'console.log(1);']);
+  });
+
+  it('answers every other path with a JSON 404 from the error registry, whatever the method', async () => {
+    const { url } = await serve({ dashboardDir: dashboardDir() });
+    const paths = ['/metrics', '/nope', '/alerts', '/alerts/a/b', '/incidents', '/assets/missing.js', '/favicon.ico', '/api/v1/nothing', '/api', '/healthz/x', '/socket.iox'];
+    for (const route of paths) {
+      const res = await fetch(`${url}${route}`);
+      expect([route, res.status, res.headers.get('content-type')]).toEqual([route, 404, 'application/json; charset=utf-8']);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('CW_NOT_FOUND');
+    }
+    const post = await fetch(`${url}/alerts/a1`, { method: 'POST' });
+    expect([post.status, ((await post.json()) as { error: { code: string } }).error.code]).toEqual([404, 'CW_NOT_FOUND']);
+  });
+
+  it('answers 404 JSON everywhere but the API when no dashboard is built', async () => {
+    const { url } = await serve();
+    for (const route of ['/', '/alerts/a1']) {
+      const res = await fetch(`${url}${route}`);
+      expect([route, res.status, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([route, 404, 'CW_NOT_FOUND']);
+    }
+  });
+});
+
 describe('GET /metrics', () => {
   it('renders the registry in the Prometheus text format', async () => {
     const metrics = new ServiceMetrics({ defaultMetrics: false });

@@ -28,6 +28,7 @@ import { partitionKey, type CheckpointStore } from './ingest/checkpoint.ts';
 import { FileCheckpointStore } from './ingest/file-checkpoint.ts';
 import { KafkaIngest } from './ingest/kafka-ingest.ts';
 import type { Logger } from './log.ts';
+import { ServiceMetrics } from './metrics.ts';
 import { createPipeline } from './pipeline/create.ts';
 import type { PipelineSnapshot } from './pipeline/pipeline.ts';
 import { Store } from './store/store.ts';
@@ -46,6 +47,8 @@ export interface RunningService {
   alertRouter: AlertRouter;
   delivery: DeliveryWorker;
   automation: Automation;
+  /** This instance's metrics (`GET /metrics`), in a registry of its own. */
+  metrics: ServiceMetrics;
   /** Stops consuming, checkpoints, and closes every connection. */
   stop(): Promise<void>;
 }
@@ -72,15 +75,19 @@ export async function startService(config: Config, log: Logger): Promise<Running
   const pipeline = createPipeline(config.pipeline, config.services, legacy?.state);
   if (legacy) log.info({ series: pipeline.seriesCount, offsets: legacy.offsets }, 'restored pipeline state from an earlier build\'s checkpoint');
   const core = new Changewatch(pipeline, log.child({ component: 'core' }));
-  const ingest = new KafkaIngest(config, core, checkpoints, log);
+  const metrics = new ServiceMetrics({ log: log.child({ component: 'metrics' }) });
+  const ingest = new KafkaIngest(config, core, checkpoints, log, metrics);
   // The one output path: every sink hears every emission (server/emission.ts).
   const sinks = [core.addSink(ingest)];
+  // Alert emissions and dead letters are counted as they leave the core, whichever edge they came from.
+  sinks.push(core.addSink(metrics.sink));
+  metrics.readFrom({ core, store, ingest });
 
   const silences = await SilenceBook.load(store.audit);
   const killSwitch = new KillSwitch(store.audit);
-  const rollbacks = new RollbackService({ store, config: config.rollback, killSwitch, logger: log.child({ component: 'rollback' }) });
+  const rollbacks = new RollbackService({ store, config: config.rollback, killSwitch, logger: log.child({ component: 'rollback' }), metrics });
   // Approved rollbacks are sent by the same worker as notifications (backoff, circuit breaker).
-  const delivery = new DeliveryWorker({ store, notifiers: createNotifiers(config.notify), sources: [rollbacks.delivery], logger: log.child({ component: 'delivery' }) });
+  const delivery = new DeliveryWorker({ store, notifiers: createNotifiers(config.notify), sources: [rollbacks.delivery], logger: log.child({ component: 'delivery' }), metrics });
   const freezes = new FreezeService({ store, config: config.freeze });
   const automation = new Automation({
     rollbacks,
@@ -129,6 +136,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
     maxBodyBytes: config.kafka.maxMessageBytes * 4,
     maxFutureSkewMs: config.kafka.maxFutureSkewMs,
     dashboardDir: DASHBOARD_DIR,
+    metrics,
     routers: [
       createIncidentsRouter({ store, alertRouter, silences, read: readAccess(authenticator), requireRole: (role) => requireRole(authenticator, role) }),
       createActionsRouter({
@@ -169,6 +177,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
     alertRouter,
     delivery,
     automation,
+    metrics,
     stop: () =>
       (stopping ??= (async () => {
         await ingest.stop().catch((err: unknown) => log.error({ err }, 'error while stopping Kafka ingest'));

@@ -5,6 +5,7 @@
  * transition, so of two concurrent decisions exactly one wins.
  */
 import { createError } from '../errors.ts';
+import type { ServiceMetrics } from '../metrics.ts';
 import type { RollbackRecord } from '../store/repositories/actions.ts';
 import type { Store } from '../store/store.ts';
 import type { KillSwitch } from './kill-switch.ts';
@@ -19,6 +20,8 @@ export interface RollbackApprovalsOptions {
   killSwitch: KillSwitch;
   /** Epoch-ms clock. */
   now: () => number;
+  /** Counts approvals, denials and expiries (`changewatch_rollback_decisions_total`). */
+  metrics?: ServiceMetrics;
 }
 
 /** Approves, denies and expires pending rollbacks. */
@@ -27,12 +30,14 @@ export class RollbackApprovals {
   private readonly config: RollbackConfig;
   private readonly killSwitch: KillSwitch;
   private readonly now: () => number;
+  private readonly metrics: ServiceMetrics | undefined;
 
   constructor(options: RollbackApprovalsOptions) {
     this.store = options.store;
     this.config = options.config;
     this.killSwitch = options.killSwitch;
     this.now = options.now;
+    this.metrics = options.metrics;
   }
 
   /**
@@ -72,6 +77,7 @@ export class RollbackApprovals {
       evidence: rollbackEvidence,
     });
     if (!approved) throw notPending(id);
+    this.metrics?.rollbackDecisions.inc({ outcome: 'approved' });
     return approved;
   }
 
@@ -90,6 +96,7 @@ export class RollbackApprovals {
       evidence: rollbackEvidence,
     });
     if (!denied) throw notPending(id);
+    this.metrics?.rollbackDecisions.inc({ outcome: 'denied' });
     return denied;
   }
 
@@ -115,6 +122,7 @@ export class RollbackApprovals {
       auditAction: 'rollback.expire',
       evidence: rollbackEvidence,
     });
+    if (expired) this.metrics?.rollbackDecisions.inc({ outcome: 'expired' });
     return expired !== undefined;
   }
 }

@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Suspect } from '../../contract/events.ts';
+import type { ServiceMetrics } from '../metrics.ts';
 import type { ActionStatus, RollbackDetails, RollbackRecord } from '../store/repositories/actions.ts';
 import type { Repositories, Store } from '../store/store.ts';
 import { readKillSwitch, type KillSwitch } from './kill-switch.ts';
@@ -56,6 +57,8 @@ export interface RollbackServiceOptions {
   maxAttempts?: number;
   /** An approved rollback not delivered within this age is marked failed instead of sent late (default 30 min). */
   maxDeliveryAgeMs?: number;
+  /** Counts every decision recorded, the policy's and people's (`changewatch_rollback_decisions_total`). */
+  metrics?: ServiceMetrics;
 }
 
 /** Records rollback decisions, and holds the approval flow and the delivery source. */
@@ -69,6 +72,7 @@ export class RollbackService {
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly logger: RollbackLogger | undefined;
+  private readonly metrics: ServiceMetrics | undefined;
 
   constructor(options: RollbackServiceOptions) {
     this.store = options.store;
@@ -76,8 +80,9 @@ export class RollbackService {
     this.now = options.now ?? Date.now;
     this.newId = options.newId ?? (() => `rb-${randomUUID()}`);
     this.logger = options.logger;
+    this.metrics = options.metrics;
     const { store, config, killSwitch } = options;
-    this.approvals = new RollbackApprovals({ store, config, killSwitch, now: this.now });
+    this.approvals = new RollbackApprovals({ store, config, killSwitch, now: this.now, ...(options.metrics ? { metrics: options.metrics } : {}) });
     this.delivery = new RollbackDelivery({
       store,
       config,
@@ -98,9 +103,11 @@ export class RollbackService {
   async evaluate(candidate: RollbackCandidate): Promise<RollbackRecord | undefined> {
     if (this.config.mode === 'off' || candidate.suspects.length === 0) return undefined;
     const now = this.now();
+    // Counted once the transaction committed: a failed one recorded nothing.
+    let recorded: RollbackDecision['outcome'] | undefined;
     // One transaction holding the decisions lock: the limits read and the insert see the same state,
     // even with several changewatch processes on one PostgreSQL.
-    return this.store.transaction(async (tx) => {
+    const action = await this.store.transaction(async (tx) => {
       await tx.actions.lockDecisions();
       const decision = decideRollback(candidate, this.config, await this.policyState(tx, candidate, now));
       const suspect = decision.suspect;
@@ -135,8 +142,11 @@ export class RollbackService {
         at,
       });
       this.logger?.info({ rollbackId: id, outcome: decision.outcome, changeId: suspect.changeId, service: action.service }, 'rollback decision');
+      recorded = decision.outcome;
       return action;
     });
+    if (recorded) this.metrics?.rollbackDecisions.inc({ outcome: recorded });
+    return action;
   }
 
   /**

@@ -13,12 +13,21 @@ import { ALERT_STATUSES } from '../../contract/alert.ts';
 import { computeChangeStats } from '../../detectors/attribution/index.ts';
 import { createError, describeErrorCodes } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { ServiceMetrics } from '../metrics.ts';
 import { readAccess, requireRole, type Authenticator } from './auth.ts';
 import { renderErrors } from './errors.ts';
 import { limitParam, optionalEnum, optionalString, optionalTime } from './query.ts';
 
 /** Most records one POST /api/v1/events may carry. */
 const MAX_EVENTS_PER_REQUEST = 5_000;
+
+/**
+ * The dashboard's own client routes, answered with its index.html: the page itself and the deep
+ * links to one alert, incident or change. Every other path that is not an API route or one of the
+ * built dashboard's files is a 404 with the JSON error (so a typo'd scrape or a missing asset is
+ * not a 200 HTML page).
+ */
+export const DASHBOARD_ROUTES = ['/', '/alerts/:id', '/incidents/:id', '/changes/:id'] as const;
 
 /** What the HTTP edge needs from the Kafka edge. */
 export interface EventPublisher {
@@ -44,6 +53,8 @@ export interface HttpAppDeps {
   dashboardDir: string;
   /** More API routers (incidents, actions), mounted at /api/v1 after the built-in routes; the app renders their errors. */
   routers?: readonly Router[];
+  /** The service's metrics, rendered at `GET /metrics` (a read: anonymous while `auth.anonymousRead` is true); no route without. */
+  metrics?: ServiceMetrics;
 }
 
 /** Builds the express application. */
@@ -61,9 +72,19 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     res.status(ready ? 200 : 503).json({ ready, kafka: ready ? 'connected' : 'not connected' });
   });
 
-  const api = express.Router();
   // Reads follow `auth.anonymousRead` like every other GET route and the socket.
   const read = readAccess(deps.authenticator);
+  const { metrics } = deps;
+  if (metrics) {
+    app.get('/metrics', read, async (_req, res) => {
+      const { contentType, body } = await metrics.render();
+      res.setHeader('content-type', contentType);
+      res.setHeader('cache-control', 'no-store');
+      res.send(body);
+    });
+  }
+
+  const api = express.Router();
   api.get('/alerts', read, (req, res) => {
     const status = optionalEnum(req, 'status', ALERT_STATUSES);
     const service = optionalString(req, 'service');
@@ -132,12 +153,15 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
 
   if (existsSync(deps.dashboardDir)) {
     app.use(express.static(deps.dashboardDir, { index: 'index.html', maxAge: '1h', setHeaders: noCacheForHtml }));
-    // The dashboard is a single page: unknown non-API paths get index.html.
-    app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => {
+    // The dashboard is a single page: its own routes get index.html, and it routes on the client.
+    app.get([...DASHBOARD_ROUTES], (_req, res) => {
       res.setHeader('cache-control', 'no-cache');
       res.sendFile(path.join(deps.dashboardDir, 'index.html'));
     });
   }
+  app.use((req, _res) => {
+    throw createError('CW_NOT_FOUND', `no route ${req.method} ${req.path}`);
+  });
 
   app.use(renderErrors(deps.log));
   return app;

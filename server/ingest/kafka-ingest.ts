@@ -15,7 +15,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Kafka, logLevel, Partitioners, type LogEntry, type Message, type Producer } from 'kafkajs';
+import { performance } from 'node:perf_hooks';
+import { Kafka, logLevel, Partitioners, type Admin, type LogEntry, type Message, type Producer } from 'kafkajs';
 import type { ChangeEvent, ServiceEntry, TelemetryPoint } from '../../contract/events.ts';
 import type { Config } from '../config.ts';
 import type { ReplayRecord } from '../wire/schemas.ts';
@@ -24,6 +25,7 @@ import type { Changewatch } from '../core.ts';
 import { isFromFleet, type DeadLetter, type Emission, type EmissionSink } from '../emission.ts';
 import type { Logger } from '../log.ts';
 import { RateLimitedLog } from '../log.ts';
+import type { PartitionLag, ServiceMetrics } from '../metrics.ts';
 import type { EventKind } from '../wire/decode.ts';
 import { parsePartitionKey, partitionKey, type CheckpointStore, type PartitionSave } from './checkpoint.ts';
 import { rejectError, SeriesTable, type FetchedBatch } from './fetched-batch.ts';
@@ -47,6 +49,9 @@ const MAX_QUEUED_MESSAGES = 40_000;
  * letting the queue grow without bound.
  */
 const MAX_UNACKNOWLEDGED_MESSAGES = 10_000;
+
+/** How long a scrape waits for the brokers' partition ends before it reports no consumer lag. */
+const LAG_QUERY_TIMEOUT_MS = 2_000;
 
 /** Largest dead-letter payload kept whole; larger originals are truncated (and flagged) so the DLQ write itself cannot fail on size. */
 const MAX_DEAD_LETTER_BYTES = 900_000;
@@ -106,12 +111,18 @@ export class KafkaIngest implements EmissionSink {
   /** Where the point being handled was read (reused for every point of a batch). */
   private readonly pointAt: RefusedAt = { topic: '', partition: 0, offset: 0, key: null, index: -1 };
   private pointBeingHandled: TelemetryPoint | undefined;
+  /** The admin client of the consumer-lag query (connected at the first scrape, dropped when it fails). */
+  private lagAdmin: Admin | undefined;
+  /** The lag query in flight, shared by overlapping scrapes. */
+  private lagQuery: Promise<PartitionLag[]> | undefined;
 
   constructor(
     private readonly config: Config,
     private readonly core: Changewatch,
     private readonly checkpoints: CheckpointStore,
     private readonly log: Logger,
+    /** Records in per topic and checkpoint duration and size are counted here. */
+    private readonly metrics?: ServiceMetrics,
   ) {
     const { kafka: k } = config;
     this.kafka = new Kafka({ clientId: k.clientId, brokers: [...k.brokers], logLevel: logLevel.WARN, logCreator: kafkaLogCreator(log) });
@@ -124,6 +135,7 @@ export class KafkaIngest implements EmissionSink {
     ]);
     this.badInputLog = new RateLimitedLog(log);
     this.broadcastTopics = new Set([k.topics.changes, k.topics.services]);
+    for (const topic of this.kindByTopic.keys()) metrics?.recordsIn.inc({ topic }, 0);
     this.fetcher = new FetchThread(
       {
         clientId: k.clientId,
@@ -165,6 +177,65 @@ export class KafkaIngest implements EmissionSink {
   /** The telemetry partitions the group assigned to this instance, as `topic:partition`. */
   assignedPartitions(): string[] {
     return [...(this.assigned ?? [])].sort();
+  }
+
+  /**
+   * Messages between the end of each partition this instance reads and the next offset it will
+   * process: the telemetry partitions assigned to it (one not fetched yet counts from the group's
+   * committed offset) and every partition of the changes and catalog topics. Asks the brokers for
+   * the ends at each call; rejects when they do not answer within two seconds.
+   */
+  consumerLag(): Promise<PartitionLag[]> {
+    this.lagQuery ??= this.queryLag().finally(() => (this.lagQuery = undefined));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Kafka did not answer the consumer-lag query within ${LAG_QUERY_TIMEOUT_MS} ms`)), LAG_QUERY_TIMEOUT_MS);
+      timer.unref();
+    });
+    return Promise.race([this.lagQuery, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private async queryLag(): Promise<PartitionLag[]> {
+    const lags: PartitionLag[] = [];
+    try {
+      if (!this.lagAdmin) {
+        this.lagAdmin = this.kafka.admin();
+        await this.lagAdmin.connect();
+      }
+      const admin = this.lagAdmin;
+      const telemetry = this.config.kafka.topics.telemetry;
+      const assigned = this.assigned;
+      if (assigned?.size) {
+        const ends = await admin.fetchTopicOffsets(telemetry);
+        const committed = new Map<number, number>();
+        if ([...assigned].some((key) => !this.positions.has(key))) {
+          for (const { topic, partitions } of await admin.fetchOffsets({ groupId: this.config.kafka.groupId, topics: [telemetry] })) {
+            if (topic === telemetry) for (const { partition, offset } of partitions) if (Number(offset) >= 0) committed.set(partition, Number(offset));
+          }
+        }
+        for (const { partition, high, low } of ends) {
+          const key = partitionKey(telemetry, partition);
+          if (!assigned.has(key)) continue;
+          const next = Math.max(this.positions.get(key) ?? committed.get(partition) ?? 0, Number(low));
+          lags.push({ topic: telemetry, partition, lag: Math.max(0, Number(high) - next) });
+        }
+      }
+      for (const topic of this.broadcastTopics) {
+        // A topic nobody produced to yet does not exist (nothing to read, no lag).
+        const ends = await admin.fetchTopicOffsets(topic).catch(() => []);
+        for (const { partition, high, low } of ends) {
+          const next = Math.max(this.broadcastPositions.get(partitionKey(topic, partition)) ?? 0, Number(low));
+          lags.push({ topic, partition, lag: Math.max(0, Number(high) - next) });
+        }
+      }
+    } catch (err) {
+      // A fresh connection at the next scrape.
+      const admin = this.lagAdmin;
+      this.lagAdmin = undefined;
+      await admin?.disconnect().catch(() => undefined);
+      throw err;
+    }
+    return lags;
   }
 
   /**
@@ -269,6 +340,8 @@ export class KafkaIngest implements EmissionSink {
     }
     await this.fetcher.stop();
     await this.producer.disconnect();
+    await this.lagQuery?.catch(() => undefined);
+    await this.lagAdmin?.disconnect().catch(() => undefined);
   }
 
   /** A batch or an assignment from the fetch thread: queued, and the processing loop started if it is idle. */
@@ -335,9 +408,11 @@ export class KafkaIngest implements EmissionSink {
     at.partition = partition;
 
     const columns = batch.points;
+    let recordsIn = 0;
     for (let i = 0; i < columns.length; i++) {
       const offset = columns.offsets[i]!;
       if (offset < from) continue;
+      recordsIn++;
       const point = this.series.point(columns, i);
       // The message's own key is not kept for points; by the contract it is the service.
       at.offset = offset;
@@ -347,13 +422,16 @@ export class KafkaIngest implements EmissionSink {
     }
     for (const record of batch.records) {
       if (record.offset < from) continue;
+      recordsIn++;
       const refusedAt: RefusedAt = { topic, partition, offset: record.offset, key: record.key, index: record.index };
       this.core.handle(recordOf(batch.kind, record.value), (error) => this.deadLetter(refusedAt, error, JSON.stringify(record.value)), shard);
     }
     for (const reject of batch.rejects) {
       if (reject.offset < from) continue;
+      recordsIn++;
       this.core.reject(this.deadLetter({ topic, partition, offset: reject.offset, key: reject.key, index: reject.index }, rejectError(reject), reject.original));
     }
+    if (recordsIn) this.metrics?.recordsIn.inc({ topic }, recordsIn);
 
     if (broadcast) {
       this.broadcastPositions.set(key, batch.nextOffset);
@@ -436,8 +514,9 @@ export class KafkaIngest implements EmissionSink {
     await this.saving;
     try {
       await this.publisher.flushed();
+      const startedAt = performance.now();
       const saves = this.partitionSaves(revoked);
-      if (saves.length) await this.settle(this.checkpoints.save(saves), saves, false);
+      if (saves.length) await this.settle(this.measured(this.checkpoints.save(saves), saves, startedAt), saves, false);
     } catch (err) {
       this.log.warn({ err, revoked }, 'could not checkpoint the partitions that moved away; their new owner goes on from their last checkpoint');
     }
@@ -480,11 +559,25 @@ export class KafkaIngest implements EmissionSink {
    */
   private async checkpoint(): Promise<void> {
     await this.publisher.flushed();
+    const startedAt = performance.now();
     const saves = this.partitionSaves(this.owned);
     this.lastCheckpointAt = Date.now();
     this.dirty = false;
     if (!saves.length) return;
-    this.saving = this.settle(this.checkpoints.save(saves), saves, true).finally(() => (this.saving = undefined));
+    this.saving = this.settle(this.measured(this.checkpoints.save(saves), saves, startedAt), saves, true).finally(() => (this.saving = undefined));
+  }
+
+  /** Records a checkpoint's duration (from taking its changes, at `startedAt`) and size once its write succeeded. */
+  private measured<T>(written: Promise<T>, saves: readonly PartitionSave[], startedAt: number): Promise<T> {
+    const { metrics } = this;
+    if (!metrics) return written;
+    return written.then((result) => {
+      metrics.checkpointDuration.observe((performance.now() - startedAt) / 1000);
+      let bytes = 0;
+      for (const save of saves) for (const { key, state } of save.upserts) bytes += key.length + state.length;
+      metrics.checkpointSize.set(bytes);
+      return result;
+    });
   }
 
   /**

@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
+import type { ServiceMetrics } from '../../metrics.ts';
 import type { Store } from '../../store/store.ts';
 import type { DeliveryOutcome, Notifier } from '../notifiers/types.ts';
 import { fullJitterDelay, type BackoffPolicy, type RandomSource } from './backoff.ts';
@@ -60,6 +61,8 @@ export interface DeliveryWorkerOptions {
   workerId?: string;
   /** Delivered and dead rows of resolved incidents are deleted this long after they were created (default 7 days). */
   retainFinishedMs?: number;
+  /** Counts every attempt's outcome per source (`changewatch_deliveries_total`). */
+  metrics?: ServiceMetrics;
 }
 
 /** How often old finished rows are deleted (wall clock). */
@@ -108,6 +111,7 @@ export class DeliveryWorker {
   private ticking = false;
   private wakeRequested = false;
   private readonly retainFinishedMs: number;
+  private readonly metrics: ServiceMetrics | undefined;
   /** Next wall-clock time old finished rows are deleted; the first loop turn does it. */
   private nextPruneAt = 0;
 
@@ -126,12 +130,14 @@ export class DeliveryWorker {
     this.concurrencyPerEndpoint = options.concurrencyPerEndpoint ?? 4;
     this.workerId = options.workerId ?? randomUUID();
     this.retainFinishedMs = options.retainFinishedMs ?? 7 * 24 * 60 * 60_000;
+    this.metrics = options.metrics;
     this.sources = [...[...this.notifiers.values()].map((notifier) => new OutboxSource(this.store, notifier, this.logger)), ...(options.sources ?? [])];
     const breakerOptions = options.circuitBreaker ?? { failureThreshold: 5, cooldownMs: 30_000 };
     for (const source of this.sources) {
       if (this.breakers.has(source.name)) throw new Error(`two delivery sources are named ${source.name}`);
       this.breakers.set(source.name, new CircuitBreaker(breakerOptions));
       this.inFlight.set(source.name, new Set());
+      this.metrics?.knowEndpoint(source.name);
     }
   }
 
@@ -254,7 +260,10 @@ export class DeliveryWorker {
           if (this.attemptingIds.has(attemptKey)) continue;
           this.attemptingIds.add(attemptKey);
           breaker.onAttemptStart(now);
-          const attempt = this.attempt(source, breaker, job);
+          const attempt = this.attempt(source, breaker, job).then((result) => {
+            this.metrics?.deliveries.inc({ endpoint: source.name, outcome: result });
+            return result;
+          });
           inFlight.add(attempt);
           void attempt.finally(() => {
             inFlight.delete(attempt);

@@ -187,6 +187,12 @@ export class IncidentRepository {
     const rows = await this.sql.query<IncidentRow>(`SELECT * FROM incidents WHERE status <> 'resolved' OR updated_at >= $1 ORDER BY updated_at, id`, [resolvedSince]);
     return rows.map(toStored);
   }
+
+  /** How many incidents are not resolved, per status, for the metrics (statuses with none are left out). */
+  async countOpen(): Promise<Array<{ status: IncidentStatus; count: number }>> {
+    const rows = await this.sql.query<{ status: IncidentStatus; count: number | string }>(`SELECT status, count(*) AS count FROM incidents WHERE status <> 'resolved' GROUP BY status`);
+    return rows.map((row) => ({ status: row.status, count: Number(row.count) }));
+  }
 }
 
 /** Maps a row to the incident and its notify state. */

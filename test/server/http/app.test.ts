@@ -1,14 +1,19 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChangeStatsResponse } from '../../../contract/alert.ts';
 import { Changewatch } from '../../../server/core.ts';
 import { createHttpApp, type EventPublisher } from '../../../server/http/app.ts';
 import type { EventKind } from '../../../server/wire/decode.ts';
 import { createLogger } from '../../../server/log.ts';
+import { ServiceMetrics } from '../../../server/metrics.ts';
 import { createPipeline } from '../../../server/pipeline/create.ts';
 import { DEFAULT_PIPELINE_OPTIONS } from '../../../server/pipeline/pipeline.ts';
 import { aChange, httpDeadLetterOf, metricRecords, stepSeries, T0 } from '../../support/factories.ts';
+import { scrape } from '../../support/prometheus.ts';
 import { bearer, testAuthenticator, TEST_TOKENS } from '../../support/tokens.ts';
 
 /** Records what the HTTP edge would have produced to Kafka. */
@@ -32,10 +37,19 @@ class RecordingPublisher implements EventPublisher {
 const servers: Server[] = [];
 afterEach(() => servers.splice(0).forEach((s) => s.close()));
 
-async function serve(): Promise<{ url: string; core: Changewatch; publisher: RecordingPublisher }> {
+async function serve(options: { dashboardDir?: string; metrics?: ServiceMetrics; anonymousRead?: boolean } = {}): Promise<{ url: string; core: Changewatch; publisher: RecordingPublisher }> {
   const core = new Changewatch(createPipeline(DEFAULT_PIPELINE_OPTIONS));
   const publisher = new RecordingPublisher();
-  const app = createHttpApp({ core, publisher, log: createLogger('silent'), authenticator: testAuthenticator(), maxBodyBytes: 100_000, maxFutureSkewMs: 3_600_000, dashboardDir: '/nonexistent' });
+  const app = createHttpApp({
+    core,
+    publisher,
+    log: createLogger('silent'),
+    authenticator: testAuthenticator(options.anonymousRead === undefined ? {} : { anonymousRead: options.anonymousRead }),
+    maxBodyBytes: 100_000,
+    maxFutureSkewMs: 3_600_000,
+    dashboardDir: options.dashboardDir ?? '/nonexistent',
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  });
   const server = app.listen(0);
   servers.push(server);
   await new Promise((r) => server.once('listening', r));
@@ -130,5 +144,69 @@ describe('HTTP API', () => {
     expect((await getJson(`${url}/api/v2/nothing`)).body.error.code).toBe('CW_NOT_FOUND');
     const { body } = await getJson(`${url}/api/v1/errors`);
     expect(body.errors.map((e: { code: string }) => e.code)).toContain('CW_EVENT_SCHEMA');
+  });
+});
+
+/** A built dashboard's stand-in: index.html and one asset. */
+function dashboardDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cw-dashboard-'));
+  writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>changewatch</title>');
+  mkdirSync(path.join(dir, 'assets'));
+  writeFileSync(path.join(dir, 'assets', 'app.js'), 'console.log(1);');
+  return dir;
+}
+
+describe('unknown paths and the dashboard routes', () => {
+  it("answers the dashboard's own routes and deep links with index.html, its files as they are", async () => {
+    const { url } = await serve({ dashboardDir: dashboardDir() });
+    for (const route of ['/', '/alerts/alrt-3641772df8d985da', '/incidents/inc-1', '/changes/chg-123', '/alerts/a%20b']) {
+      const res = await fetch(`${url}${route}`);
+      expect([route, res.status, res.headers.get('content-type')]).toEqual([route, 200, 'text/html; charset=utf-8']);
+      expect(await res.text()).toContain('<title>changewatch</title>');
+    }
+    const asset = await fetch(`${url}/assets/app.js`);
+    expect([asset.status, await asset.text()]).toEqual([200, 'console.log(1);']);
+  });
+
+  it('answers every other path with a JSON 404 from the error registry, whatever the method', async () => {
+    const { url } = await serve({ dashboardDir: dashboardDir() });
+    const paths = ['/metrics', '/nope', '/alerts', '/alerts/a/b', '/incidents', '/assets/missing.js', '/favicon.ico', '/api/v1/nothing', '/api', '/healthz/x', '/socket.iox'];
+    for (const route of paths) {
+      const res = await fetch(`${url}${route}`);
+      expect([route, res.status, res.headers.get('content-type')]).toEqual([route, 404, 'application/json; charset=utf-8']);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('CW_NOT_FOUND');
+    }
+    const post = await fetch(`${url}/alerts/a1`, { method: 'POST' });
+    expect([post.status, ((await post.json()) as { error: { code: string } }).error.code]).toEqual([404, 'CW_NOT_FOUND']);
+  });
+
+  it('answers 404 JSON everywhere but the API when no dashboard is built', async () => {
+    const { url } = await serve();
+    for (const route of ['/', '/alerts/a1']) {
+      const res = await fetch(`${url}${route}`);
+      expect([route, res.status, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([route, 404, 'CW_NOT_FOUND']);
+    }
+  });
+});
+
+describe('GET /metrics', () => {
+  it('renders the registry in the Prometheus text format', async () => {
+    const metrics = new ServiceMetrics({ defaultMetrics: false });
+    metrics.recordsIn.inc({ topic: 'changewatch.telemetry' }, 3);
+    const { url } = await serve({ metrics });
+    const scraped = await scrape(`${url}/metrics`);
+    expect(scraped.family('changewatch_records_in_total').type).toBe('COUNTER');
+    expect(scraped.value('changewatch_records_in_total', { topic: 'changewatch.telemetry' })).toBe(3);
+  });
+
+  it('follows the read rule: anonymous while auth.anonymousRead is true, else a viewer token or above', async () => {
+    const metrics = new ServiceMetrics({ defaultMetrics: false });
+    const { url } = await serve({ metrics, anonymousRead: false });
+    const anonymous = await fetch(`${url}/metrics`);
+    expect([anonymous.status, ((await anonymous.json()) as { error: { code: string } }).error.code]).toEqual([401, 'CW_AUTH_UNAUTHORIZED']);
+    expect((await fetch(`${url}/metrics`, { headers: bearer('cw_not-a-configured-token') })).status).toBe(401);
+    for (const role of ['viewer', 'ingest', 'operator', 'admin'] as const) expect((await scrape(`${url}/metrics`, bearer(TEST_TOKENS[role]))).families.size).toBeGreaterThan(0);
+    const open = await serve({ metrics });
+    expect((await fetch(`${open.url}/metrics`)).status).toBe(200);
   });
 });

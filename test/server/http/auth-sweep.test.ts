@@ -47,7 +47,7 @@ describe('authorization sweep of the real service', () => {
   });
 
   it('keeps every HTTP read on the read rule too: 401 without a token while anonymous reads are off, 200 with a viewer token', async () => {
-    for (const path of ['/api/v1/alerts', '/api/v1/changes', '/api/v1/stats/changes', '/api/v1/status', '/api/v1/errors', '/api/v1/incidents', '/api/v1/rollbacks']) {
+    for (const path of ['/api/v1/alerts', '/api/v1/changes', '/api/v1/stats/changes', '/api/v1/status', '/api/v1/errors', '/api/v1/incidents', '/api/v1/rollbacks', '/metrics']) {
       expect([path, (await fetch(`${service.url}${path}`)).status]).toEqual([path, 401]);
       expect([path, (await fetch(`${service.url}${path}`, { headers: { authorization: `Bearer ${TEST_TOKENS.viewer}` } })).status]).toEqual([path, 200]);
     }

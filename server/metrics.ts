@@ -8,7 +8,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Severity } from '../contract/alert.ts';
-import type { Emission, EmissionSink } from './emission.ts';
+import { isFromFleet, type Emission, type EmissionSink } from './emission.ts';
 import type { ErrorCode } from './errors.ts';
 
 /** Messages between a partition's end and the next offset this instance processes. */
@@ -167,6 +167,8 @@ export class ServiceMetrics {
     this.sink = {
       name: 'metrics',
       accept(emission: Emission): void {
+        // Another instance's emissions are counted by that instance's own metrics.
+        if (isFromFleet(emission)) return;
         for (const alert of emission.alerts) alertsEmitted.inc({ severity: alert.severity });
         for (const deadLetter of emission.deadLetters) deadLetters.inc({ code: deadLetter.error.code });
       },

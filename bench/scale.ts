@@ -9,9 +9,11 @@
  * - the time to restore all four shards into a fresh pipeline (what a new owner does on assignment).
  * `--postgres URL` writes and restores through PostgreSQL instead (in a throwaway schema).
  *
- * Not measured here (yet): several instances on one stream (aggregate events/s, events per
- * CPU-second, the pause of a rebalance); the handover itself is covered by
- * test/acceptance/partition-handover.test.ts. Ends with one JSON line.
+ * Then several instances on one stream (bench/scale-instances.ts): `--instances 1,2,3` processes
+ * in one group over PostgreSQL (`--postgres URL`, default the local test database), with
+ * `--instance-series` series of `--instance-points` points: aggregate events/s, events per
+ * CPU-second and the pause of a rebalance; `--instances ''` skips it. The handover after a SIGKILL
+ * is covered by test/acceptance/partition-handover.test.ts. Ends with one JSON line.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,15 +28,19 @@ import { DEFAULT_PIPELINE_OPTIONS, type Pipeline } from '../server/pipeline/pipe
 import { quoteIdentifier } from '../server/store/postgres-database.ts';
 import { Store } from '../server/store/store.ts';
 import { storeCheckpoints } from '../server/service.ts';
+import { benchInstances } from './scale-instances.ts';
 
 const { values } = parseArgs({
   options: {
     series: { type: 'string', default: '10000,100000' },
     points: { type: 'string', default: '60' },
     postgres: { type: 'string' },
+    instances: { type: 'string', default: '1,2,3' },
+    'instance-series': { type: 'string', default: '1000' },
+    'instance-points': { type: 'string', default: '120' },
   },
 });
-const sizes = values.series.split(',').map(Number);
+const sizes = values.series.split(',').filter(Boolean).map(Number);
 const pointsPerSeries = Number(values.points);
 const SHARDS = ['bench.telemetry:0', 'bench.telemetry:1', 'bench.telemetry:2', 'bench.telemetry:3'];
 const METRICS = ['latency_p99', 'error_rate', 'requests_per_sec', 'cpu_utilization'];
@@ -155,4 +161,11 @@ for (const n of sizes) {
   );
   await close();
 }
-console.log(JSON.stringify({ scale: { store: values.postgres ? 'postgres' : 'file', pointsPerSeries, results } }));
+const counts = values.instances.split(',').filter(Boolean).map(Number);
+const instances = counts.length
+  ? await benchInstances(
+      { counts, databaseUrl: values.postgres ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', series: Number(values['instance-series']), points: Number(values['instance-points']) },
+      (line) => console.log(line),
+    )
+  : [];
+console.log(JSON.stringify({ scale: { store: values.postgres ? 'postgres' : 'file', pointsPerSeries, results, instances } }));

@@ -27,7 +27,9 @@ export interface RankOrder {
  * A ring's serialized form: its typed arrays as base64 of their bytes (checkpoints serialize every
  * series' ring every few seconds; decimal text was ten times larger and slower) and its cursor. Only
  * the slots in use are written (all `capacity` once the ring is full, else the first `size`), and
- * `counts` is empty when no sample had a count; rings written before that hold every slot.
+ * `counts` is empty when no sample had a count; rings written before that hold every slot. Times,
+ * which mostly advance by the same step, are written as runs of equal steps when that restores them
+ * exactly (`packTimes`): a full ring's 2,880 bytes of times become a few dozen characters.
  */
 export interface RingJSON {
   capacity: number;
@@ -72,12 +74,12 @@ export class SampleRing {
     if (!valid) return ring;
     // Slots written: all of them (a full ring, or one written before only used slots were), or the first `size`.
     const times: unknown = json.times;
-    const written = typeof times === 'string' ? Buffer.from(times, 'base64').length / Float64Array.BYTES_PER_ELEMENT : Array.isArray(times) ? times.length : -1;
+    const written = typeof times === 'string' ? packedTimesLength(times) : Array.isArray(times) ? times.length : -1;
     const used = written === ring.capacity ? ring.capacity : json.size;
     if (used < json.size || (used < ring.capacity && json.next !== json.size)) return ring;
     ring.allocate(used);
     const fits =
-      fill(ring.times.subarray(0, used), json.times) &&
+      fillTimes(ring.times.subarray(0, used), json.times) &&
       fill(ring.values.subarray(0, used), json.values) &&
       (json.counts === '' || fill((ring.counts = new Float32Array(ring.times.length)).subarray(0, used), json.counts));
     if (!fits) return new SampleRing(ring.capacity);
@@ -226,10 +228,63 @@ export class SampleRing {
       capacity: this.capacity,
       next: this.next,
       size: this.size,
-      times: toBase64(this.times.subarray(0, used)),
+      times: packTimes(this.times.subarray(0, used)),
       values: toBase64(this.values.subarray(0, used)),
       counts: this.counts ? toBase64(this.counts.subarray(0, used)) : '',
     };
   }
 
 }
+
+/** Marks times written as runs of equal steps. */
+const RUNS_PREFIX = 'r:';
+
+/**
+ * Times as runs of equal steps: `r:` and the base64 of Float64 values [first time, then step and
+ * repeat count of each run]. Used only when adding the steps back gives every time bit for bit (always,
+ * for integer epoch milliseconds) and it is shorter; otherwise the times' own bytes in base64.
+ */
+export function packTimes(times: Float64Array): string {
+  const runs: number[] = [times[0] ?? 0];
+  for (let i = 1; i < times.length; i++) {
+    const step = times[i]! - times[i - 1]!;
+    // Not exact (fractional or huge times, NaN), or no shorter than the plain form: write that.
+    if (times[i - 1]! + step !== times[i]! || runs.length >= times.length) return toBase64(times);
+    if (runs.length > 1 && runs[runs.length - 2] === step) runs[runs.length - 1]!++;
+    else runs.push(step, 1);
+  }
+  return times.length > 1 ? RUNS_PREFIX + toBase64(Float64Array.from(runs)) : toBase64(times);
+}
+
+/** How many times a `times` text holds (either form), or -1 when it is malformed. */
+function packedTimesLength(packed: string): number {
+  if (!packed.startsWith(RUNS_PREFIX)) return Buffer.from(packed, 'base64').length / Float64Array.BYTES_PER_ELEMENT;
+  const runs = decodeRuns(packed);
+  if (runs === null) return -1;
+  let length = 1;
+  for (let i = 2; i < runs.length; i += 2) length += runs[i]!;
+  return length;
+}
+
+/** Copies times written by `packTimes` (or older plain forms) into `target`; false when they do not fit exactly. */
+function fillTimes(target: Float64Array, packed: unknown): boolean {
+  if (typeof packed !== 'string' || !packed.startsWith(RUNS_PREFIX)) return fill(target, packed);
+  const runs = decodeRuns(packed);
+  if (runs === null || packedTimesLength(packed) !== target.length) return false;
+  let at = 0;
+  target[at++] = runs[0]!;
+  for (let i = 1; i < runs.length; i += 2) for (let n = 0; n < runs[i + 1]!; n++, at++) target[at] = target[at - 1]! + runs[i]!;
+  return true;
+}
+
+/** The Float64 values of a runs text, or null when it is not one (odd layout, counts that are not whole). */
+function decodeRuns(packed: string): Float64Array | null {
+  const bytes = Buffer.from(packed.slice(RUNS_PREFIX.length), 'base64');
+  if (bytes.length % 8 !== 0 || bytes.length === 0) return null;
+  const runs = new Float64Array(bytes.length / 8);
+  if (!fill(runs, packed.slice(RUNS_PREFIX.length))) return null;
+  if (runs.length % 2 !== 1) return null;
+  for (let i = 2; i < runs.length; i += 2) if (!Number.isInteger(runs[i]) || runs[i]! < 1) return null;
+  return runs;
+}
+

@@ -38,10 +38,29 @@ describe('SampleRing storage', () => {
 
   it('writes only the used slots of a young ring, and no counts when none had one', () => {
     const json = filled(360, 10, false).toJSON();
-    expect(Buffer.from(json.times, 'base64').length).toBe(10 * 8);
     expect(Buffer.from(json.values, 'base64').length).toBe(10 * 4);
     expect(json.counts).toBe('');
-    expect(Buffer.from(filled(360, 400, true).toJSON().times, 'base64').length).toBe(360 * 8);
+    expect(Buffer.from(filled(360, 400, true).toJSON().values, 'base64').length).toBe(360 * 4);
+  });
+
+  it('writes regularly spaced times as runs of equal steps, and any other times as their bytes, restoring both exactly', () => {
+    // Full and wrapped: slot order runs from the newest back to the oldest once, so two runs and a jump.
+    const regular = filled(360, 1_000, false);
+    expect(regular.toJSON().times).toMatch(/^r:/);
+    expect(regular.toJSON().times.length).toBeLessThan(80);
+    const irregular = new SampleRing(50);
+    const fractional = new SampleRing(50);
+    for (let i = 0; i < 60; i++) {
+      irregular.push(i * 1_000 + ((i * 37) % 11) * 13, i, 0);
+      fractional.push(i * 1_000.1 + 0.07, i, 0);
+    }
+    // Steps that never repeat are no shorter as runs; fractional steps need not add back exactly.
+    expect(irregular.toJSON().times).not.toMatch(/^r:/);
+    for (const ring of [regular, irregular, fractional]) {
+      const restored = SampleRing.fromJSON(JSON.parse(JSON.stringify(ring.toJSON())));
+      expect(answers(restored)).toEqual(answers(ring));
+      for (let i = 0; i < ring.length; i++) expect(Object.is(restored.timeAt(i), ring.timeAt(i))).toBe(true);
+    }
   });
 
   it('reads a checkpoint written with every slot (before only used ones were)', () => {
@@ -57,5 +76,11 @@ describe('SampleRing storage', () => {
   it('restores a malformed checkpoint as an empty ring', () => {
     expect(SampleRing.fromJSON({ capacity: 360, next: 3, size: 10, times: '', values: '', counts: '' }).length).toBe(0);
     expect(SampleRing.fromJSON({ capacity: 360, next: 10, size: 10, times: 'AAAA', values: '', counts: '' }).length).toBe(0);
+    // Runs that add up to another length, or a repeat count that is not whole.
+    const json = filled(360, 10, false).toJSON();
+    const runs = (values: number[]) => `r:${toBase64(Float64Array.from(values))}`;
+    expect(SampleRing.fromJSON({ ...json, times: runs([0, 1_000, 8]) }).length).toBe(0);
+    expect(SampleRing.fromJSON({ ...json, times: runs([0, 1_000, 8.5]) }).length).toBe(0);
+    expect(SampleRing.fromJSON({ ...json, times: runs([0, 1_000, 9]) }).length).toBe(10);
   });
 });

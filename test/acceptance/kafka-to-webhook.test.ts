@@ -5,8 +5,6 @@
  * silence mutes the page while the incident is still recorded.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Producer } from 'kafkajs';
@@ -23,6 +21,7 @@ import { FileCheckpointStore } from '../../server/ingest/file-checkpoint.ts';
 import { createLogger } from '../../server/log.ts';
 import { startService, type RunningService } from '../../server/service.ts';
 import { aChange, stepSeries } from '../support/factories.ts';
+import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.ts';
 import { connectedProducer, eventually, topicEnv, TopicReader, uniqueTopics } from '../support/kafka-helpers.ts';
 
 const brokers = inject('kafkaBrokers');
@@ -33,27 +32,11 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-/** A request the receiver got. */
-interface Received {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A local HTTP receiver standing in for PagerDuty (`/pd`) and a webhook consumer (`/hook`). */
-async function startReceiver(): Promise<{ url: string; requests: Received[] }> {
-  const requests: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      requests.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"success"}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup.push(() => new Promise((resolve) => server.close(resolve)));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
+/** A receiver standing in for the pager and the CD system, closed after the test. */
+async function startReceiver(): Promise<HttpReceiver> {
+  const receiver = await startHttpReceiver();
+  cleanup.push(() => receiver.close());
+  return receiver;
 }
 
 /** Everything one changewatch instance under test needs to start (and restart on the same data). */

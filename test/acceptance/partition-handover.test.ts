@@ -10,8 +10,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -26,6 +24,7 @@ import { replayRecords } from '../../server/pipeline/replay.ts';
 import { quoteIdentifier } from '../../server/store/postgres-database.ts';
 import { startServiceProcess, type ServiceProcess } from '../../tooling/dev/service-process.ts';
 import { aChange, stepSeries } from '../support/factories.ts';
+import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.ts';
 import { connectedProducer, eventually, TopicReader, topicEnv, uniqueTopics } from '../support/kafka-helpers.ts';
 import { TEST_DATABASE_URL } from '../server/store/backends.ts';
 
@@ -60,27 +59,11 @@ async function getJson<T>(url: string): Promise<T> {
   return (await (await fetch(url)).json()) as T;
 }
 
-/** A request a local receiver got. */
-interface Received {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** One local HTTP server standing in for the pager's webhook (`/hook`) and the CD system's rollback endpoint (`/rollback`). */
-async function startReceiver(): Promise<{ url: string; requests: Received[] }> {
-  const requests: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      requests.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(202).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup.push(() => new Promise((resolve) => server.close(resolve)));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
+/** A receiver standing in for the pager and the CD system, closed after the test. */
+async function startReceiver(): Promise<HttpReceiver> {
+  const receiver = await startHttpReceiver();
+  cleanup.push(() => receiver.close());
+  return receiver;
 }
 
 describe('three instances in one group', () => {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Automation } from './actions/automation.ts';
 import { FreezeService } from './actions/freeze.ts';
+import { CanaryGates } from './actions/gates.ts';
 import { KillSwitch } from './actions/kill-switch.ts';
 import { RollbackService } from './actions/rollback-service.ts';
 import { AlertRouter } from './alerts/alert-router.ts';
@@ -20,6 +21,7 @@ import type { Config } from './config.ts';
 import { Changewatch } from './core.ts';
 import { createActionsRouter } from './http/actions-routes.ts';
 import { createHttpApp } from './http/app.ts';
+import { createGatesRouter } from './http/gates-routes.ts';
 import { Authenticator, readAccess, requireRole, socketReadAccess } from './http/auth.ts';
 import { createIncidentsRouter } from './http/incidents-routes.ts';
 import { attachSocketGateway } from './http/socket-gateway.ts';
@@ -148,6 +150,8 @@ export async function startService(config: Config, log: Logger): Promise<Running
         onChanged: () => automation.changed(),
         snapshot: () => automation.snapshot(),
       }),
+      // Canary controllers (Argo Rollouts, Flagger) ask whether a service or version is implicated (docs/actions.md).
+      createGatesRouter({ authenticator, gates: new CanaryGates({ store, freezes, killSwitch, rollbackConfig: config.rollback }) }),
     ],
   });
   const http = createServer(app);

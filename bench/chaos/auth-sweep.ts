@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Express } from 'express';
-import { MUTATION_ROLES, roleAtLeast, type Role } from '../../server/http/auth.ts';
+import { MUTATION_ROLES, READ_POSTS, roleAtLeast, type Role } from '../../server/http/auth.ts';
 
 /** HTTP methods that change state; every route answering one of them is swept. */
 export const MUTATING_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -50,7 +50,9 @@ export function fillParams(path: string): string {
 
 /** Every `MUTATION_ROLES` entry as a filled route with its least role. */
 function tableEntries(): Array<SweepRoute & { least: Role }> {
-  return Object.entries(MUTATION_ROLES).map(([entry, least]) => {
+  // A POST that changes nothing (READ_POSTS) follows the read rule: with anonymous reads off, as the sweep runs, a viewer's.
+  const entries: Array<[string, Role]> = [...Object.entries(MUTATION_ROLES), ...READ_POSTS.map((entry): [string, Role] => [entry, 'viewer'])];
+  return entries.map(([entry, least]) => {
     const [method, path] = entry.split(' ') as [string, string];
     return { method, path: fillParams(path), least };
   });

@@ -38,6 +38,13 @@ export const MUTATION_ROLES: Readonly<Record<string, Role>> = Object.freeze({
   'POST /api/v1/freezes/:id/lift': 'operator',
 });
 
+/**
+ * POST routes that change nothing: a controller's question sent the only way it can send it
+ * (Flagger's webhooks are POSTs). They follow the read rule, not `MUTATION_ROLES`; the auth sweep
+ * checks them as viewer routes (it runs with anonymous reads off).
+ */
+export const READ_POSTS: readonly string[] = Object.freeze(['POST /api/v1/gates/flagger/:hook']);
+
 /** Name of the admin token generated when none is configured. */
 export const GENERATED_TOKEN_NAME = 'generated-admin';
 

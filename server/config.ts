@@ -173,7 +173,7 @@ function parseWithReferences(text: string): unknown {
 }
 
 /** Keys of `notify:` entries that hold secrets: the file may only reference them as `${VAR}`. */
-const SECRET_NOTIFY_KEYS = ['routingKey', 'secret'] as const;
+const SECRET_NOTIFY_KEYS = ['routingKey', 'secret', 'token', 'bearerToken'] as const;
 
 /** Notes every secret (notify keys, the rollback webhook's secret) written literally in the file (it would end up in version control and backups). */
 function requireSecretsFromEnv(file: Record<string, unknown>, problems: string[]): void {
@@ -186,6 +186,8 @@ function requireSecretsFromEnv(file: Record<string, unknown>, problems: string[]
     file.notify.forEach((entry: unknown, index) => {
       if (!entry || typeof entry !== 'object') return;
       for (const key of SECRET_NOTIFY_KEYS) check((entry as Record<string, unknown>)[key], `notify.${index}.${key}`);
+      const basicAuth = (entry as { basicAuth?: unknown }).basicAuth;
+      if (basicAuth && typeof basicAuth === 'object') check((basicAuth as Record<string, unknown>).password, `notify.${index}.basicAuth.password`);
     });
   }
   const rollbackWebhook = (file.rollback as { webhook?: unknown } | undefined)?.webhook;

@@ -14,8 +14,9 @@ import { CanaryGates } from './actions/gates.ts';
 import { KillSwitch } from './actions/kill-switch.ts';
 import { RollbackService } from './actions/rollback-service.ts';
 import { AlertRouter } from './alerts/alert-router.ts';
+import { ChangeEventSink, changeEventSources } from './alerts/change-events.ts';
 import { DeliveryWorker } from './alerts/delivery/worker.ts';
-import { createNotifiers } from './alerts/notifiers/index.ts';
+import { createChangeSenders, createNotifiers } from './alerts/notifiers/index.ts';
 import { SilenceBook } from './alerts/stages/mute.ts';
 import type { Config } from './config.ts';
 import { Changewatch } from './core.ts';
@@ -89,7 +90,10 @@ export async function startService(config: Config, log: Logger): Promise<Running
   const killSwitch = new KillSwitch(store.audit);
   const rollbacks = new RollbackService({ store, config: config.rollback, killSwitch, logger: log.child({ component: 'rollback' }), metrics });
   // Approved rollbacks are sent by the same worker as notifications (backoff, circuit breaker).
-  const delivery = new DeliveryWorker({ store, notifiers: createNotifiers(config.notify), sources: [rollbacks.delivery], logger: log.child({ component: 'delivery' }), metrics });
+  // Changes announced to PagerDuty Change Events and Grafana go through it too (server/alerts/change-events.ts).
+  const deliveryLog = log.child({ component: 'delivery' });
+  const changeSources = changeEventSources(store, createChangeSenders(config.notify), deliveryLog);
+  const delivery = new DeliveryWorker({ store, notifiers: createNotifiers(config.notify), sources: [rollbacks.delivery, ...changeSources], logger: deliveryLog, metrics });
   const freezes = new FreezeService({ store, config: config.freeze });
   const automation = new Automation({
     rollbacks,
@@ -118,6 +122,8 @@ export async function startService(config: Config, log: Logger): Promise<Running
     onRouted: (alert, incident) => automation.consider(alert, incident),
   });
   sinks.push(core.addSink(alertRouter));
+  const changeEvents = new ChangeEventSink({ store, notify: config.notify, publicUrl: config.publicUrl, log: deliveryLog, onEnqueued: () => delivery.wake() });
+  if (changeSources.length > 0) sinks.push(core.addSink(changeEvents));
   // Several instances on one PostgreSQL: each one's dashboards show what all produce (server/fleet-feed.ts).
   const fleet = store.notifications
     ? await FleetFeed.start({ notifications: store.notifications, core, store, automation: () => automation.snapshot(), instanceId: newInstanceId(), log: log.child({ component: 'fleet-feed' }) })
@@ -188,6 +194,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
         for (const removeSink of sinks) removeSink();
         await fleet?.stop();
         await alertRouter.stop();
+        await changeEvents.idle();
         await automation.stop();
         await delivery.stop();
         await gateway.close();

@@ -9,6 +9,7 @@ import { openPostgresDatabase } from './postgres-database.ts';
 import { ActionRepository } from './repositories/actions.ts';
 import { AlertRepository } from './repositories/alerts.ts';
 import { AuditRepository } from './repositories/audit.ts';
+import { ChangeOutboxRepository } from './repositories/change-outbox.ts';
 import { ChangeRepository } from './repositories/changes.ts';
 import { CheckpointRepository } from './repositories/checkpoints.ts';
 import { IncidentRepository } from './repositories/incidents.ts';
@@ -22,6 +23,8 @@ export interface Repositories {
   changes: ChangeRepository;
   actions: ActionRepository;
   outbox: OutboxRepository;
+  /** Changes to announce (PagerDuty Change Events, Grafana annotations), in the outbox table. */
+  changeOutbox: ChangeOutboxRepository;
   audit: AuditRepository;
   checkpoints: CheckpointRepository;
 }
@@ -44,6 +47,7 @@ function repositoriesFor(sql: SqlClient): Repositories {
     changes: new ChangeRepository(sql),
     actions: new ActionRepository(sql),
     outbox: new OutboxRepository(sql),
+    changeOutbox: new ChangeOutboxRepository(sql),
     audit: new AuditRepository(sql),
     checkpoints: new CheckpointRepository(sql),
   };
@@ -56,6 +60,7 @@ export class Store implements Repositories {
   readonly changes: ChangeRepository;
   readonly actions: ActionRepository;
   readonly outbox: OutboxRepository;
+  readonly changeOutbox: ChangeOutboxRepository;
   readonly audit: AuditRepository;
   readonly checkpoints: CheckpointRepository;
 
@@ -66,6 +71,7 @@ export class Store implements Repositories {
       changes: this.changes,
       actions: this.actions,
       outbox: this.outbox,
+      changeOutbox: this.changeOutbox,
       audit: this.audit,
       checkpoints: this.checkpoints,
     } = repositoriesFor(db));

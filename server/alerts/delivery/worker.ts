@@ -337,7 +337,8 @@ export class DeliveryWorker {
   private async warnAboutUnconfiguredEndpoints(): Promise<void> {
     try {
       for (const { endpoint, status, count } of await this.store.outbox.countByStatus()) {
-        if (status === 'pending' && !this.notifiers.has(endpoint)) {
+        // Change rows (`changes:<name>`) belong to a source of that name, not to a notifier.
+        if (status === 'pending' && !this.notifiers.has(endpoint) && !this.breakers.has(endpoint)) {
           this.logger.warn({ endpoint, pending: count }, 'pending notifications for an endpoint that is not configured; they are held until it is');
         }
       }

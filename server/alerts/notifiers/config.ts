@@ -11,6 +11,9 @@ import { isWebhookSecret } from './standard-webhooks.ts';
 /** The PagerDuty Events API v2 endpoint. */
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 
+/** The path of PagerDuty's Change Events API v2, on the origin of the notifier's `url`. */
+export const PAGERDUTY_CHANGE_EVENTS_PATH = '/v2/change/enqueue';
+
 /** Default time to wait for a receiver's response. */
 export const DEFAULT_NOTIFY_TIMEOUT_MS = 10_000;
 
@@ -72,6 +75,10 @@ export const pagerDutyConfigSchema = z.strictObject({
   url: httpUrlSchema.default(PAGERDUTY_EVENTS_URL),
   /** The integration's routing key (a secret). */
   routingKey: z.string().min(1, 'is required'),
+  /** Also send every change changewatch sees as a PagerDuty Change Event (once per change id). */
+  changeEvents: z.boolean().default(false),
+  /** Where Change Events go; default `/v2/change/enqueue` on the origin of `url`. */
+  changeEventsUrl: httpUrlSchema.optional(),
 });
 /** A parsed PagerDuty block. */
 export type PagerDutyConfig = z.output<typeof pagerDutyConfigSchema>;
@@ -97,8 +104,60 @@ export const webhookConfigSchema = z.strictObject({
 /** A parsed webhook block. */
 export type WebhookConfig = z.output<typeof webhookConfigSchema>;
 
+/** HTTP Basic credentials for a receiver; the password is a secret. */
+const basicAuthSchema = z.strictObject({
+  username: z.string().min(1, 'is required'),
+  password: z.string().min(1, 'is required'),
+});
+
+/** `type: alertmanager`: the payload of Alertmanager's webhook_config (version "4"). */
+export const alertmanagerConfigSchema = z
+  .strictObject({
+    ...commonKeys,
+    type: z.literal('alertmanager'),
+    url: httpUrlSchema,
+    /** `externalURL` of the payload; default the changewatch dashboard (`publicUrl`). */
+    externalURL: httpUrlSchema.optional(),
+    /** Alertmanager's `max_alerts`: at most this many alerts per message, the rest counted in `truncatedAlerts`; 0 = all. */
+    maxAlerts: z.number().int().min(0).default(0),
+    /** Optional HTTP Basic auth (the password is a secret). */
+    basicAuth: basicAuthSchema.optional(),
+    /** Optional `Authorization: Bearer` token (a secret). */
+    bearerToken: z.string().min(1, 'must not be empty').optional(),
+  })
+  .refine((config) => config.basicAuth === undefined || config.bearerToken === undefined, {
+    message: 'give basicAuth or bearerToken, not both',
+    path: ['bearerToken'],
+  });
+/** A parsed Alertmanager-compatible block. */
+export type AlertmanagerConfig = z.output<typeof alertmanagerConfigSchema>;
+
+/** `type: grafana`: annotations through Grafana's HTTP API. */
+export const grafanaConfigSchema = z.strictObject({
+  ...commonKeys,
+  type: z.literal('grafana'),
+  /** Grafana's base URL, e.g. https://grafana.example.com; annotations are POSTed to `<url>/api/annotations`. */
+  url: httpUrlSchema,
+  /** A service account token with the annotations:write permission (a secret). */
+  token: z.string().min(1, 'is required'),
+  /** Annotate this dashboard only; omitted, annotations are organization-wide (shown through tag queries). */
+  dashboardUID: z.string().min(1).optional(),
+  /** Tags added to every annotation, besides changewatch's own. */
+  tags: z.array(z.string().min(1)).default([]),
+  /** Annotate every change changewatch sees (once per change id). */
+  changes: z.boolean().default(true),
+});
+/** A parsed Grafana block. */
+export type GrafanaConfig = z.output<typeof grafanaConfigSchema>;
+
 /** One entry of `notify:`. */
-export const notifierConfigSchema = z.discriminatedUnion('type', [pagerDutyConfigSchema, slackConfigSchema, webhookConfigSchema]);
+export const notifierConfigSchema = z.discriminatedUnion('type', [
+  pagerDutyConfigSchema,
+  slackConfigSchema,
+  webhookConfigSchema,
+  alertmanagerConfigSchema,
+  grafanaConfigSchema,
+]);
 /** A parsed notifier block. */
 export type NotifierConfig = z.output<typeof notifierConfigSchema>;
 

@@ -3,6 +3,7 @@ import type { Alert } from '../../../contract/alert.ts';
 import type { Incident } from '../../../contract/incident.ts';
 import type { NotifierConfig, RouteMatch } from './config.ts';
 import { topSuspect } from './describe.ts';
+import type { NotificationAction } from './types.ts';
 
 /** True when the incident satisfies every key of `match` (an absent matcher matches everything). */
 export function matchesRoute(match: RouteMatch | undefined, incident: Incident, alerts: readonly Alert[]): boolean {
@@ -17,7 +18,31 @@ export function matchesRoute(match: RouteMatch | undefined, incident: Incident, 
   return true;
 }
 
-/** Names of the endpoints whose route matches, in config order. */
-export function selectEndpoints(configs: readonly NotifierConfig[], incident: Incident, alerts: readonly Alert[]): string[] {
-  return configs.filter((config) => matchesRoute(config.match, incident, alerts)).map((config) => config.name);
+/** What is about to be told: the action, and whether it repeats a trigger already sent (groupInterval, repeatInterval). */
+export interface Notice {
+  action: NotificationAction;
+  repeat: boolean;
+}
+
+/**
+ * Whether an endpoint type has a use for a notice. Alertmanager receivers know no acknowledgement;
+ * a Grafana annotation marks the onset and the resolution only, so an acknowledgement or a repeated
+ * trigger would only pile duplicate annotations on the same moment. Every other type takes all.
+ */
+export function takesNotice(config: NotifierConfig, notice: Notice): boolean {
+  switch (config.type) {
+    case 'alertmanager':
+      return notice.action !== 'acknowledge';
+    case 'grafana':
+      return notice.action === 'resolve' || (notice.action === 'trigger' && !notice.repeat);
+    default:
+      return true;
+  }
+}
+
+/** Names of the endpoints whose route matches (and, given the notice, that take it), in config order. */
+export function selectEndpoints(configs: readonly NotifierConfig[], incident: Incident, alerts: readonly Alert[], notice?: Notice): string[] {
+  return configs
+    .filter((config) => matchesRoute(config.match, incident, alerts) && (notice === undefined || takesNotice(config, notice)))
+    .map((config) => config.name);
 }

@@ -25,7 +25,7 @@ export type DeliveryOutcome =
 export interface Notifier {
   /** The endpoint name from the `notify:` config; the outbox and circuit breaker key. */
   readonly name: string;
-  /** `pagerduty`, `slack` or `webhook`. */
+  /** `pagerduty`, `slack`, `webhook`, `alertmanager` or `grafana`. */
   readonly type: string;
   /**
    * Makes one attempt. Never throws and never retries: every failure becomes an outcome. `signal`

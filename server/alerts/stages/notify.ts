@@ -97,7 +97,7 @@ export async function writeNotification(
     return { ...state, suppressedAction: action };
   }
   const ordered = [...alerts].sort(byRelevance);
-  const endpoints = selectEndpoints(target.notify, incident, ordered);
+  const endpoints = selectEndpoints(target.notify, incident, ordered, { action, repeat: action === 'trigger' && state.lastAction === 'trigger' });
   await enqueueNotifications(tx.outbox, endpoints, { action, incident, alerts: ordered, dashboardUrl: incidentUrl(target.publicUrl, incident.id) }, now);
   const { suppressedAction: _told, ...kept } = state;
   return { ...kept, lastAction: action, lastSentAt: now, alertsAtLastSend: incident.alertIds.length };

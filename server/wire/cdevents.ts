@@ -7,7 +7,8 @@ import type { ChangeEvent, ChangeType } from '../../contract/events.ts';
 import { AUTHOR_TYPES, type AuthorType } from '../../contract/events.ts';
 import { createError, type ChangewatchError } from '../errors.ts';
 import { isBatchContentType, isBinaryMode, isStructuredContentType, looksLikeCloudEvent, readBinary, readStructured, headerString, type CloudEvent, type KafkaHeaders } from './cloudevents.ts';
-import { jsonOf, parseJson, validateEvent, validateMany, type DecodedBatch } from './decode.ts';
+import { jsonOf, parseJson, validateEvent, validateMany, validateRecord, type Decoded, type DecodedBatch } from './decode.ts';
+import type { ReplayRecord } from './schemas.ts';
 
 /** What a CDEvent becomes: a change, or nothing on purpose (a merge: not a production change), or a refusal. */
 export type CDEventOutcome = { ok: true; value: ChangeEvent } | { ok: 'ignored'; reason: string } | { ok: false; error: ChangewatchError };
@@ -251,4 +252,14 @@ function unsupported(message: string): { ok: false; error: ChangewatchError } {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * One record of POST /api/v1/events: a CloudEvent (structured mode; `binary` when the request was a
+ * binary-mode one, `value` its body) or a bare CDEvent is a change record; anything else is validated as a replay record (`{ change }`, `{ metric }`, `{ service }`).
+ */
+export function validateIngestRecord(value: unknown, binary?: ReturnType<typeof readBinary>): Decoded<ReplayRecord> | { ok: 'ignored'; reason: string } {
+  if (!binary && !looksLikeCloudEvent(value) && !looksLikeCDEvent(value)) return validateRecord(value);
+  const outcome = binary ? changeFromEnvelope(binary) : changeFromJson(value);
+  return outcome.ok === true ? { ok: true, value: { change: outcome.value } } : outcome;
 }

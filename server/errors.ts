@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   CW_EVENT_TIMESTAMP: { statusCode: 400, description: 'An incoming event has a missing, unparseable or implausible timestamp.' },
   CW_EVENT_LATE: { statusCode: 400, description: 'An incoming event arrived after its window was closed (beyond the allowed lateness).' },
   CW_SERIES_LIMIT: { statusCode: 429, description: 'A point would start a new series while pipeline.maxSeries series are already tracked.' },
+  CW_CLOUDEVENT_INVALID: { statusCode: 400, description: 'A CloudEvent on the changes topic or POST /api/v1/events is malformed: a required attribute is missing, its data is not JSON, or its CDEvent does not match the schema of its type.' },
+  CW_CLOUDEVENT_UNSUPPORTED: { statusCode: 400, description: 'A well-formed CloudEvent that changewatch does not take: not specversion 1.0, not a CDEvent, a CDEvent type it does not map, or a major version it does not know.' },
   CW_NOTIFY_FAILED: { statusCode: 502, description: 'A notification could not be delivered to its endpoint.' },
   CW_NOTIFY_DEAD: { statusCode: 502, description: 'A notification exhausted its attempts or maximum age and was marked dead.' },
   CW_NOTIFY_CIRCUIT_OPEN: { statusCode: 503, description: 'An endpoint circuit breaker is open after repeated failures; delivery is paused.' },

@@ -7,7 +7,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Changewatch } from '../core.ts';
-import { jsonOf, validateRecord, type EventKind } from '../wire/decode.ts';
+import { jsonOf, type EventKind } from '../wire/decode.ts';
+import { validateIngestRecord } from '../wire/cdevents.ts';
+import { isBinaryMode, readBinary, type KafkaHeaders } from '../wire/cloudevents.ts';
 import { checkFutureSkew } from '../wire/skew.ts';
 import { ALERT_STATUSES } from '../../contract/alert.ts';
 import { computeChangeStats } from '../../detectors/attribution/index.ts';
@@ -114,15 +116,23 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   // The token is checked before the body is read: an unauthenticated caller never gets it parsed.
   api.post('/events', requireRole(deps.authenticator, 'ingest'), express.json({ limit: deps.maxBodyBytes, type: () => true }), async (req: Request, res: Response) => {
     const body: unknown = req.body;
-    const records = Array.isArray(body) ? body : isObject(body) && Array.isArray(body.events) ? body.events : undefined;
+    // CloudEvents HTTP binding: one structured-mode event as the body, or binary mode (ce- headers, the CDEvent as the body).
+    const binary = isBinaryMode(req.headers as KafkaHeaders, 'ce-') ? readBinary(req.headers as KafkaHeaders, JSON.stringify(body ?? null), 'ce-') : undefined;
+    const single = binary || (isObject(body) && Object.hasOwn(body, 'specversion')) ? [body] : undefined;
+    const records = single ?? (Array.isArray(body) ? body : isObject(body) && Array.isArray(body.events) ? body.events : undefined);
     if (!records) throw createError('CW_BAD_REQUEST', 'the body must be a JSON array of records or { "events": [...] }');
     if (records.length > MAX_EVENTS_PER_REQUEST) throw createError('CW_BAD_REQUEST', `at most ${MAX_EVENTS_PER_REQUEST} records per request, got ${records.length}`);
     if (!publisher.ready) throw createError('CW_KAFKA_UNAVAILABLE', 'Kafka is not connected; nothing was accepted, retry later');
     const byKind: Record<EventKind, Array<{ key: string; value: string }>> = { change: [], metric: [], service: [] };
     const rejected: Array<{ index: number; error: { code: string; message: string } }> = [];
+    const ignored: Array<{ index: number; reason: string }> = [];
     const now = Date.now();
     records.forEach((raw: unknown, index: number) => {
-      const decoded = validateRecord(raw);
+      const decoded = validateIngestRecord(raw, binary);
+      if (decoded.ok === 'ignored') {
+        ignored.push({ index, reason: decoded.reason });
+        return;
+      }
       let error = decoded.ok ? undefined : decoded.error;
       if (decoded.ok) {
         const record = decoded.value;
@@ -143,7 +153,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
       deps.log.warn({ err }, 'POST /api/v1/events: Kafka did not acknowledge the records');
       throw createError('CW_KAFKA_UNAVAILABLE', 'Kafka did not acknowledge the records (some may have been produced); retry later', undefined, { cause: err });
     }
-    res.status(202).json({ accepted: records.length - rejected.length, rejected });
+    res.status(202).json({ accepted: records.length - rejected.length - ignored.length, rejected, ...(ignored.length ? { ignored } : {}) });
   });
   app.use('/api/v1', api);
   for (const router of deps.routers ?? []) app.use('/api/v1', router);

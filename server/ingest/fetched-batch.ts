@@ -12,12 +12,16 @@ import { createError, type ChangewatchError, type ErrorCode } from '../errors.ts
 import { fastTelemetryPoint, isFastTelemetryPoint } from '../wire/schemas.ts';
 import { parseJson, validateMany, type DecodedBatch, type EventKind } from '../wire/decode.ts';
 import { checkFutureSkew } from '../wire/skew.ts';
+import { decodeChangeMessage } from '../wire/cdevents.ts';
+import type { KafkaHeaders } from '../wire/cloudevents.ts';
 
 /** One Kafka message as the encoder needs it (kafkajs's KafkaMessage fits). */
 export interface RawMessage {
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
+  /** Kafka headers: binary-mode CloudEvents on the changes topic carry their attributes here. */
+  headers?: KafkaHeaders;
 }
 
 /** The identity of a series as its points name it: everything but value, time and count. */
@@ -136,17 +140,20 @@ export class BatchEncoder {
     for (const message of messages) {
       const offset = Number(message.offset);
       const bytes = message.value ?? Buffer.alloc(0);
-      const parsed = parseJson(bytes, maxMessageBytes);
+      // Changes come as native JSON or as CloudEvents (CDEvents), structured or binary: detected per message.
+      const parsed = kind === 'change' ? undefined : parseJson(bytes, maxMessageBytes);
       // The hot path: a message holding one clean point goes into the columns without building it.
-      if (kind === 'metric' && parsed.ok && isFastTelemetryPoint(parsed.value)) {
+      if (kind === 'metric' && parsed?.ok && isFastTelemetryPoint(parsed.value)) {
         const skew = checkFutureSkew(Math.round(parsed.value.timestamp), now, maxFutureSkewMs);
         if (skew) batch.rejects.push(refusal(offset, message.key, -1, skew, JSON.stringify(fastTelemetryPoint(parsed.value))));
         else this.addPoint(batch, offset, -1, parsed.value);
         continue;
       }
-      const { values, indexes, rejects }: DecodedBatch<ChangeEvent | TelemetryPoint | ServiceEntry> = parsed.ok
-        ? validateMany(kind, parsed.value, bytes)
-        : { values: [], rejects: [{ index: -1, error: parsed.error, original: bytes }] };
+      const { values, indexes, rejects }: DecodedBatch<ChangeEvent | TelemetryPoint | ServiceEntry> = !parsed
+        ? decodeChangeMessage(bytes, message.headers, maxMessageBytes)
+        : parsed.ok
+          ? validateMany(kind, parsed.value, bytes)
+          : { values: [], rejects: [{ index: -1, error: parsed.error, original: bytes }] };
       for (const reject of rejects) batch.rejects.push(refusal(offset, message.key, reject.index, reject.error, reject.original));
       for (let i = 0; i < values.length; i++) {
         const value = values[i]!;

@@ -175,7 +175,9 @@ rollback:
         .filter((r) => r.path === '/hook')
         .map((r) => ({ id: String(r.headers['webhook-id']), body: JSON.parse(r.body) as { type: string; data: { incident: Incident } } }))
         .filter((r) => r.body.type.endsWith('triggered'));
-    await eventually(() => new Set(triggers().map((t) => t.body.data.incident.id)).size === incidents.length, 30_000, 'a page for every incident');
+    // Within groupWait, the sync interval and (when the dead instance had leased a page it had not
+    // sent) the delivery lease of 60 s, after which another instance's worker sends it.
+    await eventually(() => new Set(triggers().map((t) => t.body.data.incident.id)).size === incidents.length, 90_000, 'a page for every incident');
     await new Promise((r) => setTimeout(r, 2_000)); // room for a second page, which must not come
     const pagesPerIncident = new Map<string, Set<string>>();
     for (const trigger of triggers()) pagesPerIncident.set(trigger.body.data.incident.id, (pagesPerIncident.get(trigger.body.data.incident.id) ?? new Set()).add(trigger.id));

@@ -12,6 +12,7 @@ import { createError, type ChangewatchError, type ErrorCode } from '../errors.ts
 import { fastTelemetryPoint, isFastTelemetryPoint } from '../wire/schemas.ts';
 import { parseJson, validateMany, type DecodedBatch, type EventKind } from '../wire/decode.ts';
 import { checkFutureSkew } from '../wire/skew.ts';
+import type { Reading } from '../otlp/map.ts';
 
 /** One Kafka message as the encoder needs it (kafkajs's KafkaMessage fits). */
 export interface RawMessage {
@@ -83,6 +84,8 @@ export interface FetchedBatch {
   /** Changes or catalog entries, in offset order. */
   records: FetchedRecord[];
   rejects: FetchedReject[];
+  /** OTLP metrics topics only: each usable message's data points, mapped (otlp-batch.ts). */
+  otlp?: Array<{ offset: number; readings: Reading[] }>;
 }
 
 /** Options of the encoder, from the Kafka config. */

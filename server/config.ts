@@ -233,6 +233,7 @@ const ENV_OVERRIDES: Array<{ name: string; path: string[]; parse: (raw: string) 
   { name: 'CHANGEWATCH_TOPIC_ALERTS', path: ['kafka', 'topics', 'alerts'], parse: String },
   { name: 'CHANGEWATCH_TOPIC_DEADLETTER', path: ['kafka', 'topics', 'deadletter'], parse: String },
   { name: 'CHANGEWATCH_TOPIC_OTLP_METRICS', path: ['kafka', 'topics', 'otlpMetrics'], parse: String },
+  { name: 'CHANGEWATCH_OTLP_ENABLED', path: ['otlp', 'enabled'], parse: (raw) => (raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw) },
   { name: 'CHANGEWATCH_OTLP_ENCODING', path: ['otlp', 'encoding'], parse: String },
 ];
 

@@ -139,7 +139,7 @@ export class KafkaIngest implements EmissionSink {
     this.badInputLog = new RateLimitedLog(log);
     this.broadcastTopics = new Set([k.topics.changes, k.topics.services]);
     this.otlp = new OtlpStreams({ maxStreams: config.otlp.maxStreams, idleMs: config.otlp.streamIdleMs });
-    const otlpTopics = config.otlp.kafka ? { [k.topics.otlpMetrics]: config.otlp.encoding } : {};
+    const otlpTopics = config.otlp.enabled ? { [k.topics.otlpMetrics]: config.otlp.encoding } : {};
     for (const topic of [...this.kindByTopic.keys(), ...Object.keys(otlpTopics)]) metrics?.recordsIn.inc({ topic }, 0);
     this.fetcher = new FetchThread(
       {
@@ -329,12 +329,16 @@ export class KafkaIngest implements EmissionSink {
     }
   }
 
+  /** Whether OTLP metrics are taken in (`otlp.enabled`). */
+  get otlpEnabled(): boolean {
+    return this.config.otlp.enabled;
+  }
+
   /**
    * Produces OTLP messages (POST /v1/metrics) to the OTLP metrics topic, with the same readiness
    * watch as `publish`.
    */
   async publishOtlp(messages: Array<{ key: string; value: Buffer; headers: Record<string, string> }>): Promise<void> {
-    if (!this.config.otlp.kafka) throw new Error('otlp.kafka is false: the OTLP metrics topic is not consumed');
     await this.sendWatched(this.config.kafka.topics.otlpMetrics, messages);
   }
 
@@ -541,7 +545,7 @@ export class KafkaIngest implements EmissionSink {
       }
       this.log.info({ partition: key, series, offset, ms: Date.now() - startedAt }, 'restored the state of a partition assigned to this instance');
     }
-    if (this.config.otlp.kafka && topic === this.config.kafka.topics.otlpMetrics) {
+    if (this.config.otlp.enabled && topic === this.config.kafka.topics.otlpMetrics) {
       this.log.info({ partition: key }, 'OTLP cumulative streams are not checkpointed: the first point of each stream on this partition only sets its baseline (docs/otel.md)');
     }
     this.owned.add(key);

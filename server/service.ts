@@ -137,7 +137,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
     maxFutureSkewMs: config.kafka.maxFutureSkewMs,
     dashboardDir: DASHBOARD_DIR,
     metrics,
-    ...(config.otlp.kafka ? { otlpPublisher: ingest } : {}),
+    otlpPublisher: ingest,
     routers: [
       createIncidentsRouter({ store, alertRouter, silences, read: readAccess(authenticator), requireRole: (role) => requireRole(authenticator, role) }),
       createActionsRouter({

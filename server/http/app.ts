@@ -56,7 +56,7 @@ export interface HttpAppDeps {
   routers?: readonly Router[];
   /** The service's metrics, rendered at `GET /metrics` (a read: anonymous while `auth.anonymousRead` is true); no route without. */
   metrics?: ServiceMetrics;
-  /** Where POST /v1/metrics (OTLP/HTTP, an `ingest` token or above) produces; no route without (docs/otel.md). */
+  /** Where POST /v1/metrics (OTLP/HTTP, an `ingest` token or above) produces; no route without; 404 while `otlp.enabled` is false (docs/otel.md). */
   otlpPublisher?: OtlpPublisher;
 }
 

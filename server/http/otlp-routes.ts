@@ -25,6 +25,8 @@ import { requireRole, type Authenticator } from './auth.ts';
 /** What the route needs from the Kafka edge. */
 export interface OtlpPublisher {
   readonly ready: boolean;
+  /** `otlp.enabled`: when false the route answers 404 (after the token check). */
+  readonly otlpEnabled: boolean;
   /** Produces to the OTLP metrics topic. */
   publishOtlp(messages: Array<{ key: string; value: Buffer; headers: Record<string, string> }>): Promise<void>;
 }
@@ -48,6 +50,7 @@ export function createOtlpRouter(deps: OtlpRoutesDeps): Router {
     '/v1/metrics',
     requireRole(deps.authenticator, 'ingest'),
     (req, _res, next) => {
+      if (!deps.publisher.otlpEnabled) throw createError('CW_NOT_FOUND', 'OTLP metrics ingest is off: set otlp.enabled (CHANGEWATCH_OTLP_ENABLED=true); docs/otel.md');
       if (!encodingOfContentType(req.headers['content-type'])) {
         throw createError('CW_UNSUPPORTED_MEDIA_TYPE', `POST /v1/metrics takes application/x-protobuf or application/json, not ${JSON.stringify(req.headers['content-type'] ?? '(none)')}`);
       }

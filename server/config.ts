@@ -15,6 +15,7 @@ import { incidentsConfigSchema, maintenanceWindowSchema } from './alerts/stages/
 import { authConfigSchema } from './auth-config.ts';
 import { freezeConfigSchema } from './actions/freeze.ts';
 import { rollbackConfigSchema } from './actions/rollback-policy.ts';
+import { otlpConfigSchema } from './otlp/config.ts';
 
 const positiveMs = z.number().int().positive();
 
@@ -58,6 +59,8 @@ export const configSchema = z.strictObject({
         .strictObject({
           changes: topicName.default('changewatch.changes'),
           telemetry: topicName.default('changewatch.telemetry'),
+          /** OTLP metrics as the OpenTelemetry Collector's Kafka exporter writes them (its default topic name); docs/otel.md. */
+          otlpMetrics: topicName.default('otlp_metrics'),
           services: topicName.default('changewatch.services'),
           alerts: topicName.default('changewatch.alerts'),
           deadletter: topicName.default('changewatch.deadletter'),
@@ -93,6 +96,8 @@ export const configSchema = z.strictObject({
       effectSizes: effectSizesSchema,
     })
     .prefault({}),
+  /** OpenTelemetry metrics in (the Kafka topic `kafka.topics.otlpMetrics`, POST /v1/metrics); docs/otel.md. */
+  otlp: otlpConfigSchema.prefault({}),
   /** The service catalog (more entries may arrive on the services topic). */
   services: z.array(serviceEntrySchema).default([]),
   /** Where incidents are sent (PagerDuty, Slack, signed webhooks); see docs/notifications.md. */
@@ -229,6 +234,9 @@ const ENV_OVERRIDES: Array<{ name: string; path: string[]; parse: (raw: string) 
   { name: 'CHANGEWATCH_TOPIC_SERVICES', path: ['kafka', 'topics', 'services'], parse: String },
   { name: 'CHANGEWATCH_TOPIC_ALERTS', path: ['kafka', 'topics', 'alerts'], parse: String },
   { name: 'CHANGEWATCH_TOPIC_DEADLETTER', path: ['kafka', 'topics', 'deadletter'], parse: String },
+  { name: 'CHANGEWATCH_TOPIC_OTLP_METRICS', path: ['kafka', 'topics', 'otlpMetrics'], parse: String },
+  { name: 'CHANGEWATCH_OTLP_ENABLED', path: ['otlp', 'enabled'], parse: (raw) => (raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw) },
+  { name: 'CHANGEWATCH_OTLP_ENCODING', path: ['otlp', 'encoding'], parse: String },
 ];
 
 function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv, problems: string[]): Record<string, unknown> {

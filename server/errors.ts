@@ -48,6 +48,10 @@ export const ERROR_CODES = {
   CW_ROLLBACK_NO_WEBHOOK: { statusCode: 409, description: 'No rollback.webhook is configured, so an approved rollback would have nowhere to go; roll back by hand.' },
   CW_KILL_SWITCH_ENGAGED: { statusCode: 409, description: 'The automation kill switch is on, so no rollback may be approved or sent.' },
   CW_FREEZE_NOT_ACTIVE: { statusCode: 409, description: 'The freeze is already lifted.' },
+  CW_OTLP_DECODE: { statusCode: 400, description: 'An OTLP metrics payload is not a protobuf or OTLP/JSON ExportMetricsServiceRequest (as its encoding or Content-Type says).' },
+  CW_OTLP_NO_SERVICE: { statusCode: 400, description: 'An OTLP resource has no service.name attribute, so its metrics belong to no service; they are refused.' },
+  CW_OTLP_UNSUPPORTED: { statusCode: 400, description: 'An OTLP metric has a shape changewatch does not map (no data, unspecified temporality, a delta non-monotonic sum); docs/otel.md lists what is mapped.' },
+  CW_UNSUPPORTED_MEDIA_TYPE: { statusCode: 415, description: 'The request body has a Content-Type the route does not accept (POST /v1/metrics: application/x-protobuf or application/json).' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 /** A registered error code. */

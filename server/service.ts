@@ -145,6 +145,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
     maxFutureSkewMs: config.kafka.maxFutureSkewMs,
     dashboardDir: DASHBOARD_DIR,
     metrics,
+    otlpPublisher: ingest,
     routers: [
       createIncidentsRouter({ store, alertRouter, silences, read: readAccess(authenticator), requireRole: (role) => requireRole(authenticator, role) }),
       createActionsRouter({

@@ -18,6 +18,7 @@ import type { Logger } from '../log.ts';
 import type { ServiceMetrics } from '../metrics.ts';
 import { readAccess, requireRole, type Authenticator } from './auth.ts';
 import { renderErrors } from './errors.ts';
+import { createOtlpRouter, type OtlpPublisher } from './otlp-routes.ts';
 import { limitParam, optionalEnum, optionalString, optionalTime } from './query.ts';
 
 /** Most records one POST /api/v1/events may carry. */
@@ -57,6 +58,8 @@ export interface HttpAppDeps {
   routers?: readonly Router[];
   /** The service's metrics, rendered at `GET /metrics` (a read: anonymous while `auth.anonymousRead` is true); no route without. */
   metrics?: ServiceMetrics;
+  /** Where POST /v1/metrics (OTLP/HTTP, an `ingest` token or above) produces; no route without; 404 while `otlp.enabled` is false (docs/otel.md). */
+  otlpPublisher?: OtlpPublisher;
 }
 
 /** Builds the express application. */
@@ -84,6 +87,10 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
       res.setHeader('cache-control', 'no-store');
       res.send(body);
     });
+  }
+
+  if (deps.otlpPublisher) {
+    app.use(createOtlpRouter({ core, publisher: deps.otlpPublisher, authenticator: deps.authenticator, maxBodyBytes: deps.maxBodyBytes, maxFutureSkewMs: deps.maxFutureSkewMs, log: deps.log }));
   }
 
   const api = express.Router();

@@ -28,6 +28,7 @@ export interface Actor {
  */
 export const MUTATION_ROLES: Readonly<Record<string, Role>> = Object.freeze({
   'POST /api/v1/events': 'ingest',
+  'POST /v1/metrics': 'ingest',
   'POST /api/v1/incidents/:id/acknowledge': 'operator',
   'POST /api/v1/incidents/:id/resolve': 'operator',
   'POST /api/v1/silences': 'operator',

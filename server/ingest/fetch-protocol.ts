@@ -5,6 +5,7 @@
  */
 import type { EventKind } from '../wire/decode.ts';
 import type { FetchedBatch } from './fetched-batch.ts';
+import type { OtlpEncoding } from '../otlp/proto.ts';
 
 /** What the fetch thread starts with (`workerData`). */
 export interface FetchWorkerSettings {
@@ -25,6 +26,8 @@ export interface FetchWorkerSettings {
   instanceId: string;
   /** Fetched messages the pipeline may have waiting before the fetch thread stops fetching. */
   maxQueuedMessages: number;
+  /** OTLP metrics topics (shared out by the group like telemetry) → their messages' encoding (otlp-batch.ts). */
+  otlpTopics?: Record<string, OtlpEncoding>;
 }
 
 /** A topic partition's next offset to consume. */

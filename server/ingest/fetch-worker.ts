@@ -18,6 +18,7 @@ import { Kafka, logLevel, type EachBatchPayload, type LogEntry } from 'kafkajs';
 import { partitionKey } from './checkpoint.ts';
 import { BatchEncoder } from './fetched-batch.ts';
 import type { FetchWorkerSettings, FromFetchThread, ToFetchThread } from './fetch-protocol.ts';
+import { encodeOtlpBatch } from './otlp-batch.ts';
 
 const settings = workerData as FetchWorkerSettings;
 const port = parentPort!;
@@ -123,7 +124,10 @@ async function onBatch({ batch, resolveOffset, heartbeat, isStale }: EachBatchPa
     await heartbeat().catch(() => undefined);
   }
   if (stopping) return;
-  const fetched = encoder.encode(batch.topic, batch.partition, settings.topics[batch.topic]!, batch.messages, Date.now());
+  const otlpEncoding = settings.otlpTopics?.[batch.topic];
+  const fetched = otlpEncoding
+    ? encodeOtlpBatch(batch.topic, batch.partition, otlpEncoding, batch.messages, Date.now(), settings)
+    : encoder.encode(batch.topic, batch.partition, settings.topics[batch.topic]!, batch.messages, Date.now());
   outstanding += fetched.messageCount;
   post({ type: 'batch', batch: fetched }, BatchEncoder.transferList(fetched));
   const last = batch.messages[batch.messages.length - 1]!.offset;
@@ -177,7 +181,7 @@ setTimeout(() => {
   post({ type: 'log', level: 'warn', message: `changes and catalog not read to their end after ${Date.now() - startedAt} ms; consuming telemetry anyway`, fields: { behind: Object.fromEntries(behind) } });
   caughtUp();
 }, CATCH_UP_LIMIT_MS).unref();
-const groupTopics = Object.keys(settings.topics).filter((topic) => !settings.broadcastTopics.includes(topic));
+const groupTopics = [...Object.keys(settings.topics), ...Object.keys(settings.otlpTopics ?? {})].filter((topic) => !settings.broadcastTopics.includes(topic));
 await Promise.all([broadcast.connect(), consumer.connect()]);
 await Promise.all([broadcast.subscribe({ topics: settings.broadcastTopics, fromBeginning: true }), consumer.subscribe({ topics: groupTopics, fromBeginning: true })]);
 await Promise.all([

@@ -14,6 +14,7 @@ import { parseJson, validateMany, type DecodedBatch, type EventKind } from '../w
 import { checkFutureSkew } from '../wire/skew.ts';
 import { decodeChangeMessage } from '../wire/cdevents.ts';
 import type { KafkaHeaders } from '../wire/cloudevents.ts';
+import type { Reading } from '../otlp/map.ts';
 
 /** One Kafka message as the encoder needs it (kafkajs's KafkaMessage fits). */
 export interface RawMessage {
@@ -87,6 +88,8 @@ export interface FetchedBatch {
   /** Changes or catalog entries, in offset order. */
   records: FetchedRecord[];
   rejects: FetchedReject[];
+  /** OTLP metrics topics only: each usable message's data points, mapped (otlp-batch.ts). */
+  otlp?: Array<{ offset: number; readings: Reading[] }>;
 }
 
 /** Options of the encoder, from the Kafka config. */

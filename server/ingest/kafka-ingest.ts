@@ -31,6 +31,7 @@ import { parsePartitionKey, partitionKey, type CheckpointStore, type PartitionSa
 import { rejectError, SeriesTable, type FetchedBatch } from './fetched-batch.ts';
 import { FetchThread, type FetchedItem } from './fetch-thread.ts';
 import { PublishQueue } from './publish-queue.ts';
+import { OtlpStreams } from '../otlp/streams.ts';
 
 /** How often a pending POST /api/v1/events send checks that the service is still in touch with Kafka. */
 const READY_WATCH_MS = 250;
@@ -77,6 +78,8 @@ export class KafkaIngest implements EmissionSink {
   private readonly kindByTopic: Map<string, EventKind>;
   private readonly badInputLog: RateLimitedLog;
   private readonly series = new SeriesTable();
+  /** OTLP cumulative streams' previous points, per owned partition (server/otlp/streams.ts; not checkpointed). */
+  private readonly otlp: OtlpStreams;
   /**
    * Next offset to process per telemetry partition owned, as absorbed by the pipeline state. Records
    * below it are skipped: they are in the state already (restored from a checkpoint whose offsets
@@ -135,7 +138,9 @@ export class KafkaIngest implements EmissionSink {
     ]);
     this.badInputLog = new RateLimitedLog(log);
     this.broadcastTopics = new Set([k.topics.changes, k.topics.services]);
-    for (const topic of this.kindByTopic.keys()) metrics?.recordsIn.inc({ topic }, 0);
+    this.otlp = new OtlpStreams({ maxStreams: config.otlp.maxStreams, idleMs: config.otlp.streamIdleMs });
+    const otlpTopics = config.otlp.enabled ? { [k.topics.otlpMetrics]: config.otlp.encoding } : {};
+    for (const topic of [...this.kindByTopic.keys(), ...Object.keys(otlpTopics)]) metrics?.recordsIn.inc({ topic }, 0);
     this.fetcher = new FetchThread(
       {
         clientId: k.clientId,
@@ -149,6 +154,7 @@ export class KafkaIngest implements EmissionSink {
         // Unique per process: its broadcast consumer's group must have it as its only member.
         instanceId: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
         maxQueuedMessages: MAX_QUEUED_MESSAGES,
+        otlpTopics,
       },
       (item, generation) => this.enqueue(item, generation),
       log,
@@ -323,6 +329,36 @@ export class KafkaIngest implements EmissionSink {
     }
   }
 
+  /** Whether OTLP metrics are taken in (`otlp.enabled`). */
+  get otlpEnabled(): boolean {
+    return this.config.otlp.enabled;
+  }
+
+  /**
+   * Produces OTLP messages (POST /v1/metrics) to the OTLP metrics topic, with the same readiness
+   * watch as `publish`.
+   */
+  async publishOtlp(messages: Array<{ key: string; value: Buffer; headers: Record<string, string> }>): Promise<void> {
+    await this.sendWatched(this.config.kafka.topics.otlpMetrics, messages);
+  }
+
+  /** Sends to `topic`, rejecting as soon as the service stops being ready (see `publish`). */
+  private async sendWatched(topic: string, messages: Message[]): Promise<void> {
+    const sent = this.producer.send({ topic, messages });
+    let watch: NodeJS.Timeout | undefined;
+    const lost = new Promise<never>((_, reject) => {
+      watch = setInterval(() => {
+        if (!this.ready) reject(new Error('the service lost touch with Kafka while the records were being sent'));
+      }, READY_WATCH_MS);
+    });
+    try {
+      await Promise.race([sent, lost]);
+    } finally {
+      clearInterval(watch);
+      sent.catch(() => undefined);
+    }
+  }
+
   /** Finishes the batch in progress, saves a final checkpoint of every partition owned, commits, and disconnects. */
   async stop(): Promise<void> {
     // Queued batches are left unprocessed: their offsets are not in `positions`, so they are
@@ -431,6 +467,19 @@ export class KafkaIngest implements EmissionSink {
       recordsIn++;
       this.core.reject(this.deadLetter({ topic, partition, offset: reject.offset, key: reject.key, index: reject.index }, rejectError(reject), reject.original));
     }
+    // OTLP messages: each data point's reading becomes points (rates and histograms need the stream's previous point).
+    for (const message of batch.otlp ?? []) {
+      if (message.offset < from) continue;
+      recordsIn++;
+      at.offset = message.offset;
+      at.index = -1;
+      for (const reading of message.readings) {
+        for (const point of this.otlp.convert(reading, shard)) {
+          this.pointBeingHandled = point;
+          this.core.handle({ metric: point }, this.deadLetterOfPoint, shard);
+        }
+      }
+    }
     if (recordsIn) this.metrics?.recordsIn.inc({ topic }, recordsIn);
 
     if (broadcast) {
@@ -496,6 +545,9 @@ export class KafkaIngest implements EmissionSink {
       }
       this.log.info({ partition: key, series, offset, ms: Date.now() - startedAt }, 'restored the state of a partition assigned to this instance');
     }
+    if (this.config.otlp.enabled && topic === this.config.kafka.topics.otlpMetrics) {
+      this.log.info({ partition: key }, 'OTLP cumulative streams are not checkpointed: the first point of each stream on this partition only sets its baseline (docs/otel.md)');
+    }
     this.owned.add(key);
   }
 
@@ -527,6 +579,7 @@ export class KafkaIngest implements EmissionSink {
   /** Forgets an owned partition's state and position (another instance owns it now). */
   private release(key: string): void {
     this.core.dropShard(key);
+    this.otlp.dropShard(key);
     this.owned.delete(key);
     this.positions.delete(key);
     this.saved.delete(key);

@@ -13,6 +13,12 @@ describe('loadConfig', () => {
       services: 'changewatch.services',
       alerts: 'changewatch.alerts',
       deadletter: 'changewatch.deadletter',
+      otlpMetrics: 'otlp_metrics',
+    });
+    expect(config.otlp).toEqual({ enabled: false, encoding: 'otlp_proto', maxStreams: 50_000, streamIdleMs: 3_600_000 });
+    expect(loadConfig({ env: { CHANGEWATCH_OTLP_ENABLED: 'true', CHANGEWATCH_OTLP_ENCODING: 'otlp_json', CHANGEWATCH_TOPIC_OTLP_METRICS: 'otel.metrics' } })).toMatchObject({
+      otlp: { enabled: true, encoding: 'otlp_json' },
+      kafka: { topics: { otlpMetrics: 'otel.metrics' } },
     });
     expect(Object.isFrozen(config.kafka.topics)).toBe(true);
     expect(() => {

@@ -12,12 +12,14 @@ export interface TestTopics {
   services: string;
   alerts: string;
   deadletter: string;
+  /** OTLP metrics (the default, otlp_metrics, would be shared by every test on the broker). */
+  otlpMetrics: string;
   groupId: string;
 }
 
 /** The topics and group named after `id`. */
 export function topicsFor(id: string): TestTopics {
-  return { changes: `${id}.changes`, telemetry: `${id}.telemetry`, services: `${id}.services`, alerts: `${id}.alerts`, deadletter: `${id}.deadletter`, groupId: `${id}-group` };
+  return { changes: `${id}.changes`, telemetry: `${id}.telemetry`, services: `${id}.services`, alerts: `${id}.alerts`, deadletter: `${id}.deadletter`, otlpMetrics: `${id}.otlp_metrics`, groupId: `${id}-group` };
 }
 
 /** Topic names unique to one test, so tests sharing the broker never see each other's events. */
@@ -35,6 +37,7 @@ export function topicEnv(topics: TestTopics, brokers: string): Record<string, st
     CHANGEWATCH_TOPIC_SERVICES: topics.services,
     CHANGEWATCH_TOPIC_ALERTS: topics.alerts,
     CHANGEWATCH_TOPIC_DEADLETTER: topics.deadletter,
+    CHANGEWATCH_TOPIC_OTLP_METRICS: topics.otlpMetrics,
   };
 }
 

@@ -40,9 +40,10 @@ describe('authorization sweep of the real service', () => {
     expect(checked).toBe(routes.length * CALLERS.length);
   });
 
-  it('lets an ingest token post events and nothing else: no acknowledging, approving, lifting or kill switch', () => {
+  it('lets an ingest token post events and metrics and nothing else: no acknowledging, approving, lifting or kill switch', () => {
     const allowed = Object.entries(MUTATION_ROLES).filter(([, least]) => expectedOutcome(least, 'ingest') === 'allowed');
-    expect(allowed.map(([route]) => route)).toEqual(['POST /api/v1/events']);
+    expect(allowed.map(([route]) => route)).toEqual(['POST /api/v1/events', 'POST /v1/metrics']);
+    expect(expectedOutcome(MUTATION_ROLES['POST /v1/metrics']!, 'viewer')).toBe(403);
     expect(expectedOutcome(MUTATION_ROLES['POST /api/v1/events']!, 'viewer')).toBe(403);
   });
 

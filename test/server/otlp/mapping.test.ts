@@ -37,7 +37,7 @@ function pointsOf(metrics: ResourceMetrics | ResourceMetrics[], encoding: OtlpEn
 describe('OTLP metrics → telemetry points', () => {
   it('maps a gauge: service.name, service.version and deployment.environment.name from the resource, point attributes as tags', () => {
     const rm = resourceMetrics(CHECKOUT, [
-      gauge('process.cpu.utilization', [{ at: T0, value: 0.42, attributes: { 'cpu.mode': 'user', core: 3, hot: true, ratio: 0.5, list: ['a', 1] } }]),
+      gauge('process.cpu.utilization', [{ at: T0, value: 0.42, attributes: { 'cpu.mode': 'user', core: 3, hot: true, ratio: 0.5, list: ['a', 'b'] } }]),
     ]);
     for (const encoding of ['otlp_proto', 'otlp_json'] as const) {
       expect(pointsOf(rm, encoding)).toEqual([
@@ -46,7 +46,7 @@ describe('OTLP metrics → telemetry points', () => {
           metric: 'process.cpu.utilization',
           value: 0.42,
           timestamp: T0,
-          tags: { 'cpu.mode': 'user', core: '3', hot: 'true', ratio: '0.5', list: '["a",1]', version: 'v2.4.0', environment: 'prod' },
+          tags: { 'cpu.mode': 'user', core: '3', hot: 'true', ratio: '0.5', list: '["a","b"]', version: 'v2.4.0', environment: 'prod' },
         },
       ]);
     }

@@ -312,21 +312,7 @@ export class KafkaIngest implements EmissionSink {
    * told "some may have been produced").
    */
   async publish(kind: EventKind, messages: Array<{ key: string; value: string }>): Promise<void> {
-    const topic = [...this.kindByTopic].find(([, k]) => k === kind)![0];
-    const sent = this.producer.send({ topic, messages });
-    let watch: NodeJS.Timeout | undefined;
-    const lost = new Promise<never>((_, reject) => {
-      watch = setInterval(() => {
-        if (!this.ready) reject(new Error('the service lost touch with Kafka while the records were being sent'));
-      }, READY_WATCH_MS);
-    });
-    try {
-      await Promise.race([sent, lost]);
-    } finally {
-      clearInterval(watch);
-      // A send that fails after the race was lost must not become an unhandled rejection.
-      sent.catch(() => undefined);
-    }
+    await this.sendWatched([...this.kindByTopic].find(([, k]) => k === kind)![0], messages);
   }
 
   /** Whether OTLP metrics are taken in (`otlp.enabled`). */
@@ -355,6 +341,7 @@ export class KafkaIngest implements EmissionSink {
       await Promise.race([sent, lost]);
     } finally {
       clearInterval(watch);
+      // A send that fails after the race was lost must not become an unhandled rejection.
       sent.catch(() => undefined);
     }
   }

@@ -6,7 +6,7 @@
 import type { ChangeEvent, ChangeType } from '../../contract/events.ts';
 import { AUTHOR_TYPES, type AuthorType } from '../../contract/events.ts';
 import { createError, type ChangewatchError } from '../errors.ts';
-import { isBatchContentType, isBinaryMode, isStructuredContentType, looksLikeCloudEvent, readBinary, readStructured, headerString, type CloudEvent, type KafkaHeaders } from './cloudevents.ts';
+import { invalid, isObject, unsupported, isBatchContentType, isBinaryMode, isStructuredContentType, looksLikeCloudEvent, readBinary, readStructured, headerString, type CloudEvent, type KafkaHeaders } from './cloudevents.ts';
 import { jsonOf, parseJson, validateEvent, validateMany, validateRecord, type Decoded, type DecodedBatch } from './decode.ts';
 import type { ReplayRecord } from './schemas.ts';
 
@@ -242,17 +242,6 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
-function invalid(message: string, problems?: string[]): { ok: false; error: ChangewatchError } {
-  return { ok: false, error: createError('CW_CLOUDEVENT_INVALID', message, problems ? { problems } : undefined) };
-}
-
-function unsupported(message: string): { ok: false; error: ChangewatchError } {
-  return { ok: false, error: createError('CW_CLOUDEVENT_UNSUPPORTED', message) };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * One record of POST /api/v1/events: a CloudEvent (structured mode; `binary` when the request was a

@@ -187,14 +187,17 @@ function safeDecodeURIComponent(text: string): string {
   }
 }
 
-function invalid(message: string, problems?: string[]): { ok: false; error: ChangewatchError } {
+/** A refused CloudEvent: malformed (every problem listed). */
+export function invalid(message: string, problems?: string[]): { ok: false; error: ChangewatchError } {
   return { ok: false, error: createError('CW_CLOUDEVENT_INVALID', message, problems ? { problems } : undefined) };
 }
 
-function unsupported(message: string): { ok: false; error: ChangewatchError } {
+/** A refused CloudEvent: well formed, but not one changewatch takes. */
+export function unsupported(message: string): { ok: false; error: ChangewatchError } {
   return { ok: false, error: createError('CW_CLOUDEVENT_UNSUPPORTED', message) };
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not null, not an array). */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -22,7 +22,12 @@ import type { FreezeService } from './freeze.ts';
 import type { KillSwitch } from './kill-switch.ts';
 import { formatConfidence, type RollbackConfig } from './rollback-policy.ts';
 
-/** Confidence at or above which a suspect implicates a canary when the caller does not say (halting is cheap and reversible). */
+/**
+ * Confidence at or above which a suspect implicates a canary when the caller does not say: more
+ * likely than not the cause. Halting a canary is cheap and reversible (it waits, it is not rolled
+ * back; the rollback hook has its own stricter bar), so the gate halts on even odds rather than wait
+ * for the near-certainty a rollback needs.
+ */
 export const DEFAULT_GATE_MIN_CONFIDENCE = 0.5;
 
 /** Most open alerts one answer looks at (the store's page limit). */

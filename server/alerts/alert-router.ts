@@ -92,8 +92,10 @@ export class AlertRouter implements EmissionSink {
   private readonly memory: IncidentMemory;
   /** What happens to one alert emission. */
   private readonly routeEmission: Stage<EmissionStep, GroupedStep>;
-  /** What happens to an incident on a timer tick or a person's action. */
+  /** What happens to an incident on a timer tick (written only when something was told). */
   private readonly notifyIncident: Stage<IncidentStep>;
+  /** What happens to an incident a person acknowledged or resolved (always written). */
+  private readonly decideByPerson: Stage<IncidentStep>;
   private readonly now: () => number;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -110,6 +112,7 @@ export class AlertRouter implements EmissionSink {
     const target = { notify: options.notify, publicUrl: options.publicUrl, incidents: options.incidents };
     this.routeEmission = chain(dedupStage(), groupStage(this.memory, options.incidents), muteStage<GroupedStep>(mutes), notifyStage<GroupedStep>(target), persistStage<GroupedStep>());
     this.notifyIncident = chain(muteStage<IncidentStep>(mutes), notifyStage<IncidentStep>(target), persistStage<IncidentStep>({ skipUnchanged: true }));
+    this.decideByPerson = chain(muteStage<IncidentStep>(mutes), notifyStage<IncidentStep>(target), persistStage<IncidentStep>());
   }
 
   /** Loads the incidents still in progress and starts the timers; register it as a sink of the core to feed it. */
@@ -182,7 +185,8 @@ export class AlertRouter implements EmissionSink {
     const now = this.now();
     this.syncedAt = performance.now();
     const inProgress = new Set<string>();
-    for (const stored of await store.incidents.listInProgress(new Date(now - RESUME_RESOLVED_WITHIN_MS).toISOString())) {
+    const resolvedSince = new Date(now - RESUME_RESOLVED_WITHIN_MS).toISOString();
+    for (const stored of await store.incidents.listInProgress(resolvedSince, now - this.options.incidents.flapWindowMs + 1)) {
       const { incident } = stored;
       const state = await this.memory.notifyStateOf(store, stored, now);
       if (this.memory.isDone(incident, state, now)) continue;
@@ -313,10 +317,8 @@ export class AlertRouter implements EmissionSink {
         const stillFiring = alerts.filter((alert) => alert.status !== 'resolved').map((alert) => alert.id);
         before = { ...withResolution(before, false, now), ...(stillFiring.length ? { detached: stillFiring } : {}) };
       }
-      const step = await this.notifyIncident.run({ tx, now, incident, alerts, settled: true, before, state: before, resolvedByPerson: action === 'resolve' });
-      const state = step?.state ?? before;
-      await tx.incidents.upsert(incident, state);
-      return { incident, state };
+      const step = await this.decideByPerson.run({ tx, now, incident, alerts, settled: true, before, state: before, resolvedByPerson: action === 'resolve' });
+      return { incident, state: step?.state ?? before };
     });
     if (outcome.state === undefined) return outcome.incident;
     this.memory.settle(outcome.incident, outcome.state, now);

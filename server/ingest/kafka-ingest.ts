@@ -209,21 +209,22 @@ export class KafkaIngest implements EmissionSink {
         await this.lagAdmin.connect();
       }
       const admin = this.lagAdmin;
-      const telemetry = this.config.kafka.topics.telemetry;
       const assigned = this.assigned;
-      if (assigned?.size) {
-        const ends = await admin.fetchTopicOffsets(telemetry);
+      // The topics the group splits: telemetry, and OTLP metrics when they are taken in.
+      const groupTopics = [this.config.kafka.topics.telemetry, ...(this.config.otlp.enabled ? [this.config.kafka.topics.otlpMetrics] : [])];
+      for (const topic of assigned?.size ? groupTopics : []) {
+        const ends = await admin.fetchTopicOffsets(topic);
         const committed = new Map<number, number>();
-        if ([...assigned].some((key) => !this.positions.has(key))) {
-          for (const { topic, partitions } of await admin.fetchOffsets({ groupId: this.config.kafka.groupId, topics: [telemetry] })) {
-            if (topic === telemetry) for (const { partition, offset } of partitions) if (Number(offset) >= 0) committed.set(partition, Number(offset));
+        if (ends.some(({ partition }) => assigned!.has(partitionKey(topic, partition)) && !this.positions.has(partitionKey(topic, partition)))) {
+          for (const fetched of await admin.fetchOffsets({ groupId: this.config.kafka.groupId, topics: [topic] })) {
+            if (fetched.topic === topic) for (const { partition, offset } of fetched.partitions) if (Number(offset) >= 0) committed.set(partition, Number(offset));
           }
         }
         for (const { partition, high, low } of ends) {
-          const key = partitionKey(telemetry, partition);
-          if (!assigned.has(key)) continue;
+          const key = partitionKey(topic, partition);
+          if (!assigned!.has(key)) continue;
           const next = Math.max(this.positions.get(key) ?? committed.get(partition) ?? 0, Number(low));
-          lags.push({ topic: telemetry, partition, lag: Math.max(0, Number(high) - next) });
+          lags.push({ topic, partition, lag: Math.max(0, Number(high) - next) });
         }
       }
       for (const topic of this.broadcastTopics) {

@@ -30,7 +30,12 @@ export interface OtlpStreamsOptions {
   idleMs: number;
 }
 
-/** Default bounds: 50,000 streams (a few hundred bytes each, a histogram's buckets more), idle after an hour. */
+/**
+ * Default bounds: 50,000 streams (a few hundred bytes each, a histogram's buckets more: tens of MB at
+ * most, against the 10,000 series an instance tracks by default, several streams to a series), and
+ * idle after an hour: the Collector exports every 10–60 s, so an hour without a point means the
+ * stream ended (a pod gone), and a stream that comes back after that only re-learns its baseline.
+ */
 export const DEFAULT_OTLP_STREAMS: OtlpStreamsOptions = { maxStreams: 50_000, idleMs: 3_600_000 };
 
 interface StreamState {

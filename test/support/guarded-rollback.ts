@@ -5,8 +5,6 @@
  * only the instances running its version.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChangeEvent, TelemetryPoint } from '../../contract/events.ts';
@@ -16,43 +14,22 @@ import { hashToken, type Role } from '../../server/http/auth.ts';
 import { createLogger } from '../../server/log.ts';
 import { startService, type RunningService } from '../../server/service.ts';
 import { aChange } from './factories.ts';
+import { startHttpReceiver, type HttpReceiver, type ReceivedRequest } from './http-receiver.ts';
 import { connectedProducer, eventually, topicEnv, uniqueTopics } from './kafka-helpers.ts';
 
 /** Event-time step between telemetry points of the scenario. */
 export const STEP_MS = 10_000;
 
 /** A request the CD receiver got. */
-export interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-  /** Wall clock (epoch ms) when the request had been read whole. */
-  receivedAt: number;
-}
+export type Received = ReceivedRequest;
 
-/** A running stand-in for the CD system's rollback endpoint; every request is answered 202. */
-export interface CdReceiver {
-  url: string;
-  requests: Received[];
-  close(): Promise<void>;
-}
+/** A running stand-in for the CD system's rollback endpoint (`url` is its `/rollback` path); every request is answered 202. */
+export type CdReceiver = HttpReceiver;
 
 /** Starts a local HTTP server standing in for the CD system's rollback endpoint. */
 export async function startCdReceiver(): Promise<CdReceiver> {
-  const requests: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), receivedAt: Date.now() });
-      res.writeHead(202).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/rollback`,
-    requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  const receiver = await startHttpReceiver();
+  return { ...receiver, url: `${receiver.url}/rollback` };
 }
 
 /** An API token the service is configured with. */

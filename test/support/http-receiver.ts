@@ -11,6 +11,8 @@ export interface ReceivedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** Wall clock (epoch ms) when the request had been read whole. */
+  receivedAt: number;
 }
 
 /** A running receiver. */
@@ -27,7 +29,7 @@ export async function startHttpReceiver(): Promise<HttpReceiver> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      requests.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      requests.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), receivedAt: Date.now() });
       res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"success"}');
     });
   });

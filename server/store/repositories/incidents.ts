@@ -179,12 +179,23 @@ export class IncidentRepository {
   }
 
   /**
-   * Every incident the alert router still has business with: all open ones and those resolved at or
-   * after `resolvedSince` (ISO-8601), oldest change first. Not limited: this is the router's working
-   * set, which it must load whole after a restart.
+   * Every incident the alert router still has business with: all open ones, and those resolved at or
+   * after `resolvedSince` (ISO-8601) whose resolve is still to send (the last notification was a
+   * trigger or an acknowledge), whose flap window started at or after `flapSince` (epoch ms), or
+   * whose notify state predates its storing; oldest change first. Not limited: this is the router's
+   * working set, re-read every few seconds, so settled incidents are left out here rather than
+   * read and dropped.
    */
-  async listInProgress(resolvedSince: string): Promise<StoredIncident[]> {
-    const rows = await this.sql.query<IncidentRow>(`SELECT * FROM incidents WHERE status <> 'resolved' OR updated_at >= $1 ORDER BY updated_at, id`, [resolvedSince]);
+  async listInProgress(resolvedSince: string, flapSince: number): Promise<StoredIncident[]> {
+    const rows = await this.sql.query<IncidentRow>(
+      `SELECT * FROM incidents
+       WHERE status <> 'resolved'
+          OR (updated_at >= $1 AND (notify_state IS NULL
+                                    OR notify_state->>'lastAction' IN ('trigger', 'acknowledge')
+                                    OR (notify_state->>'resolvedSeenAt')::bigint >= $2))
+       ORDER BY updated_at, id`,
+      [resolvedSince, flapSince],
+    );
     return rows.map(toStored);
   }
 

@@ -14,13 +14,20 @@ const MINUTE = 60_000;
 const BASELINE_FROM_MS = 40 * MINUTE;
 /** ...ending this long before it, so a slow ramp does not leak into the baseline. */
 const BASELINE_TO_MS = 10 * MINUTE;
-/** CUSUM slack and decision threshold, in robust standard deviations. */
-const SLACK = 0.5;
+/**
+ * The CUSUM looks for a shift of δ robust standard deviations; each increment `δ·(z − δ/2)` is the
+ * log-likelihood ratio of that shift against none, and a run is declared at THRESHOLD (a likelihood
+ * ratio of e⁶ ≈ 400 : 1). δ is a share of the anomaly's own size, never below 1 σ: a 1 σ wobble just
+ * before a 15 σ step is noise, not the step beginning, while a slow ramp still crosses because its
+ * early part is a good fraction of what it reaches at the onset.
+ */
+const MIN_SHIFT = 1;
+/** δ as a share of the anomaly's size (its median deviation from the onset to now): half. */
+const SHIFT_SHARE = 0.5;
 const THRESHOLD = 6;
 /**
- * With slack 0.5 each CUSUM increment `z − 0.5` is the log-likelihood ratio of a 1 σ shift, so the sum
- * from a start to the crossing is that start's log-likelihood (against no shift). Starts within this
- * much of the best one form the interval: 2 is about the 95 % profile-likelihood interval (χ²₁ / 2 = 1.92).
+ * Starts whose log-likelihood is within this much of the best one form the interval: 2 is about the
+ * 95 % profile-likelihood interval (χ²₁ / 2 = 1.92).
  */
 const MARGIN = 2;
 
@@ -77,6 +84,7 @@ export function departure(track: SeriesTrack, onset: number, now: number, direct
     mad = middle(sorted.map((v) => Math.abs(v - median)).sort((a, b) => a - b));
   }
   const sigma = Math.max(1.4826 * mad, Math.abs(median) * 1e-3, 1e-12);
+  const shift = shiftFor(track, onset, now, median, sigma, direction);
   let sum = 0;
   let runStart: number | null = null;
   const end = now + 1;
@@ -84,11 +92,11 @@ export function departure(track: SeriesTrack, onset: number, now: number, direct
     const time = history.timeAt(i);
     if (!(time >= to && time < end)) continue;
     const value = history.valueAt(i);
-    sum = Math.max(0, sum + (direction * (value - median)) / sigma - SLACK);
+    sum = Math.max(0, sum + shift * ((direction * (value - median)) / sigma - shift / 2));
     if (sum === 0) runStart = null;
     else runStart ??= time;
     if (sum >= THRESHOLD) {
-      const { earliest, latest } = likelyStarts(track, i, to, median, sigma, direction, sum);
+      const { earliest, latest } = likelyStarts(track, i, to, median, sigma, direction, shift, sum);
       return { at: runStart!, earliest: Math.min(earliest, runStart!), latest: Math.max(latest, runStart!) };
     }
   }
@@ -99,7 +107,7 @@ export function departure(track: SeriesTrack, onset: number, now: number, direct
  * Walks back from the crossing (sample `crossing`, CUSUM value `best`, which is the largest sum of
  * increments from any start to it) and returns the earliest and latest start whose sum is within MARGIN.
  */
-function likelyStarts(track: SeriesTrack, crossing: number, to: number, median: number, sigma: number, direction: number, best: number): { earliest: number; latest: number } {
+function likelyStarts(track: SeriesTrack, crossing: number, to: number, median: number, sigma: number, direction: number, shift: number, best: number): { earliest: number; latest: number } {
   const history = track.history;
   let sum = 0;
   let earliest = Infinity;
@@ -107,13 +115,24 @@ function likelyStarts(track: SeriesTrack, crossing: number, to: number, median: 
   for (let i = crossing; i >= 0; i--) {
     const time = history.timeAt(i);
     if (time < to) continue;
-    sum += (direction * (history.valueAt(i) - median)) / sigma - SLACK;
+    sum += shift * ((direction * (history.valueAt(i) - median)) / sigma - shift / 2);
     if (sum >= best - MARGIN) {
       if (time < earliest) earliest = time;
       if (time > latest) latest = time;
     }
   }
   return { earliest, latest };
+}
+
+/**
+ * The shift the CUSUM looks for: SHIFT_SHARE of the median deviation (in σ, in `direction`) of the
+ * samples from the onset to now, at least MIN_SHIFT.
+ */
+function shiftFor(track: SeriesTrack, onset: number, now: number, median: number, sigma: number, direction: number): number {
+  const after = track.history.valuesBetween(onset, now + 1);
+  if (!after.length) return MIN_SHIFT;
+  const deviations = after.map((v) => (direction * (v - median)) / sigma).sort((a, b) => a - b);
+  return Math.max(MIN_SHIFT, SHIFT_SHARE * middle(deviations));
 }
 
 function middle(sorted: ArrayLike<number>): number {

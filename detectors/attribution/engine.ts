@@ -234,9 +234,10 @@ export class ChangeAttributor implements Attributor {
     // no dependency nothing reads them (most alerts in a quiet fleet), so they are not computed.
     const needsTimeline = possible.length > 0 || [...relations.values()].some((r) => r.kind === 'dependency');
     const timeline = needsTimeline ? this.timelineOf(anomaly, relations, observations) : NO_TIMELINE;
+    const previousSample = possible.length ? sampleBefore(observations.track(anomaly.service, anomaly.metric), anomaly.onset) : null;
     const candidates: Candidate[] = [];
     for (const [change, relation] of possible) {
-      const evidence = this.evidenceFor(change, relation, anomaly, timeline, observations);
+      const evidence = this.evidenceFor(change, relation, anomaly, timeline, observations, previousSample);
       candidates.push({ change, evidence, logOdds: evidence.reduce((sum, e) => sum + e.weight, 0) });
     }
     const noChange = this.noChangeEvidence(anomaly, relations, timeline, candidates, observations);
@@ -269,9 +270,9 @@ export class ChangeAttributor implements Attributor {
     return lead <= this.options.lookbackMs && lead >= -this.options.clockSkewToleranceMs;
   }
 
-  private evidenceFor(change: ChangeEvent, relation: Relation, anomaly: AnomalyContext, timeline: Timeline, observations: Observations): Evidence[] {
+  private evidenceFor(change: ChangeEvent, relation: Relation, anomaly: AnomalyContext, timeline: Timeline, observations: Observations, previousSample: number | null): Evidence[] {
     // Every evidence function returns fresh objects, so the kind is set on them rather than on copies.
-    const evidence: Evidence[] = [withKind(timingEvidence(change, anomaly, this.options), 'timing'), withKind(topologyEvidence(change, relation, anomaly, timeline, observations), 'topology')];
+    const evidence: Evidence[] = [withKind(timingEvidence(change, anomaly, this.options, previousSample), 'timing'), withKind(topologyEvidence(change, relation, anomaly, timeline, observations), 'topology')];
     const split = versionSplitEvidence(change, anomaly, observations);
     if (split) evidence.push(withKind(split, 'version_split'));
     // A clear version split on the changed service outweighs the suspicion that symptoms came from below.
@@ -503,4 +504,15 @@ function summarize(suspects: Suspect[], noChangeConfidence: number, noChange: Ev
 function round(x: number): number {
   const factor = 10 ** CONFIDENCE_DECIMALS;
   return Math.round(Math.min(1, Math.max(0, x)) * factor) / factor;
+}
+
+/** Time of `track`'s last sample before `time`, or null: the alerted series' effect began after it. */
+function sampleBefore(track: SeriesTrack | undefined, time: number): number | null {
+  if (!track) return null;
+  const history = track.history;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const at = history.timeAt(i);
+    if (at < time) return at;
+  }
+  return null;
 }

@@ -55,13 +55,21 @@ const SAME_TIME_MS = 30_000;
 /** Only episodes at most this old at the onset are related to it. */
 const EPISODE_RELEVANCE_MS = 30 * MINUTE;
 
-/** Timing: a change shortly before the onset is plausible, one hours before much less, one after it only within clock skew. */
-export function timingEvidence(change: ChangeEvent, anomaly: AnomalyContext, options: AttributorOptions): Evidence {
+/**
+ * Timing: a change shortly before the onset is plausible, one hours before much less, one after it only
+ * within clock skew. `previousSample` is the alerted series' last point before the onset: the effect
+ * began somewhere after it, so the delay's density is averaged over that interval (at 5-minute
+ * sampling a change 30 s before the onset may well have landed after the effect began, and is not
+ * the likeliest cause just for being closest).
+ */
+export function timingEvidence(change: ChangeEvent, anomaly: AnomalyContext, options: AttributorOptions, previousSample: number | null = null): Evidence {
   const lead = anomaly.onset - change.timestamp;
-  const weight = Math.log(delayDensity(Math.max(0, lead), options) * options.lookbackMs);
   if (lead < 0) {
+    const weight = Math.log(delayDensity(0, options) * options.lookbackMs);
     return { weight: weight + Math.log(0.5), line: `stamped ${duration(-lead)} after the onset, within clock-skew tolerance` };
   }
+  const interval = previousSample === null ? 0 : Math.max(0, anomaly.onset - previousSample);
+  const weight = Math.log(meanDelayDensity(lead, interval, options) * options.lookbackMs);
   const judgement = lead <= 2 * options.typicalDelayMs ? 'a typical delay for a change to show' : lead <= 3_600_000 ? 'a long delay' : 'an effect delayed this long is unlikely';
   return { weight, line: `landed ${duration(lead)} before the onset, ${judgement}` };
 }
@@ -71,6 +79,19 @@ function delayDensity(lead: number, options: AttributorOptions): number {
   const fast = ((1 - options.slowShare) / options.typicalDelayMs) * Math.exp(-lead / options.typicalDelayMs);
   const slow = (options.slowShare / options.slowDelayMs) * Math.exp(-lead / options.slowDelayMs);
   return fast + slow;
+}
+
+/**
+ * delayDensity averaged over an effect start uniform in the `interval` before the onset: the delay runs
+ * from `lead − interval` (0 at least: a change cannot cause an effect that began before it) to `lead`.
+ * Each exponential part integrates in closed form; with no interval it is delayDensity itself.
+ */
+function meanDelayDensity(lead: number, interval: number, options: AttributorOptions): number {
+  if (interval <= 0) return delayDensity(lead, options);
+  const shortest = Math.max(0, lead - interval);
+  const part = (share: number, scale: number) => share * (Math.exp(-shortest / scale) - Math.exp(-lead / scale));
+  // Floor: a change stamped at the onset's very instant still keeps the density of a zero delay over a millisecond.
+  return Math.max(part(1 - options.slowShare, options.typicalDelayMs) + part(options.slowShare, options.slowDelayMs), delayDensity(0, options)) / interval;
 }
 
 /** Topology: the alerted service itself, a dependency that moved first (good), one that did not move (bad), or a caller (rare). */

@@ -62,13 +62,22 @@ describe('departure', () => {
     expect(d.latest - d.earliest).toBeLessThanOrEqual(60_000);
   });
 
-  it('widens the interval over a noise excursion that runs into a slow ramp', () => {
-    // A small excursion from sample 270, a little above normal, then a ramp from sample 285.
+  it('does not take a small excursion just before a ramp for the ramp starting', () => {
+    // A small excursion from sample 270 (0.6 σ), then a ramp from sample 285 that is about 4 σ at the onset.
     const values = (i: number) => noise(i) + (i >= 270 && i < 285 ? 0.9 : 0) + (i >= 285 ? 0.2 * (i - 285) : 0);
     const d = departure(track(values), onset, onset + 5 * MINUTE, 1)!;
-    expect(d.at).toBeLessThanOrEqual(272 * 10_000);
-    // The run start is the excursion, but a start as late as the ramp is about as likely.
-    expect(d.latest).toBeGreaterThanOrEqual(285 * 10_000);
+    expect(d.at).toBeGreaterThanOrEqual(285 * 10_000);
+    expect(d.at).toBeLessThanOrEqual(295 * 10_000);
+    expect(d.earliest).toBeLessThanOrEqual(d.at);
+    expect(d.latest).toBeGreaterThanOrEqual(d.at);
     expect(departureTime(track(values), onset, onset + 5 * MINUTE, 1)).toBe(d.at);
+  });
+
+  it('looks for a shift the size of the anomaly: a 1 σ wobble before a 15 σ step is not its start', () => {
+    // Two minutes a little above normal (+1.5, about 1 σ), then a step of +22 (15 σ) at sample 290.
+    const values = (i: number) => noise(i) + (i >= 278 && i < 290 ? 1.5 : 0) + (i >= 290 ? 22 : 0);
+    const d = departure(track(values), onset, onset + 5 * MINUTE, 1)!;
+    expect(d.at).toBe(290 * 10_000);
+    expect(d.earliest).toBeGreaterThanOrEqual(289 * 10_000);
   });
 });

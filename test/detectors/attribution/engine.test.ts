@@ -56,6 +56,26 @@ describe('timing', () => {
     expect(result.suspects.find((s) => s.changeId === 'old')?.confidence ?? 0).toBeLessThan(0.05);
   });
 
+  it('weighs timing over the sampling interval: at 5-minute points a change 30 s before the onset may have come after the effect began', () => {
+    // Two changes on checkout, 4.5 and 0.5 minutes before the onset; which is favoured depends on how
+    // well the onset is known. At 10 s points the closer one is; at 5-minute points the effect began
+    // anywhere in the 5 minutes before the onset, mostly before the closer change landed.
+    const ranking = (stepMs: number) => {
+      const engine = createAttributor({ minConfidence: 0 });
+      shop(engine);
+      engine.observeChange(change('earlier', 'checkout', -4.5));
+      engine.observeChange(change('closer', 'checkout', -0.5));
+      const random = new Random(3);
+      for (let t = T0 - 120 * MINUTE; t <= T0 + 10 * MINUTE; t += stepMs) {
+        const broken = t >= T0;
+        engine.observePoint({ service: 'checkout', metric: 'error_rate', value: (broken ? 0.1 : 0.01) * (1 + 0.1 * random.normal()), count: 1000, timestamp: t }, broken ? 0.9 : 0.05);
+      }
+      return engine.attribute(anomaly('checkout', { now: T0 + 10 * MINUTE })).suspects.map((s) => s.changeId);
+    };
+    expect(ranking(10_000)[0]).toBe('closer');
+    expect(ranking(5 * MINUTE)[0]).toBe('earlier');
+  });
+
   it('calls an effect delayed by hours unlikely but keeps the change as a candidate', () => {
     const engine = createAttributor({ minConfidence: 0 });
     shop(engine);

@@ -4,14 +4,24 @@
  * x positions of their times, hovering a marker tells who changed what, a live update goes into the
  * same chart, and charts load lazily as their cards come on screen.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../contract/alert.ts';
 import type { ChangeEvent } from '../../contract/events.ts';
 import type { SeriesPointsResponse } from '../../contract/series.ts';
 import type { DashboardSnapshot } from '../../web/src/lib/live-updates.ts';
+import { Changewatch } from '../../server/core.ts';
+import { createHttpApp } from '../../server/http/app.ts';
+import { attachSocketGateway } from '../../server/http/socket-gateway.ts';
+import { createLogger } from '../../server/log.ts';
+import { createPipeline } from '../../server/pipeline/create.ts';
+import { DEFAULT_PIPELINE_OPTIONS } from '../../server/pipeline/pipeline.ts';
 import { launchChromium, watchPage } from '../support/browser.ts';
-import { startFakeDashboardServer, type FakeDashboardServer } from './support/fake-dashboard-server.ts';
+import { aChange, httpDeadLetterOf, stepSeries } from '../support/factories.ts';
+import { testAuthenticator } from '../support/tokens.ts';
+import { DASHBOARD_DIST, startFakeDashboardServer, type FakeDashboardServer } from './support/fake-dashboard-server.ts';
 import { makeAlert, makeChange, makeStats } from './support/fixtures.ts';
 
 const MINUTE = 60_000;
@@ -177,3 +187,68 @@ describe('metric charts in a browser', () => {
     expect(dialogs).toEqual([]);
   });
 });
+
+describe('a metric chart from the real server', () => {
+  let browser: Browser;
+  let http: Server;
+  let close: () => Promise<void>;
+  let url: string;
+  let core: Changewatch;
+
+  beforeAll(async () => {
+    // The real pipeline, HTTP app and socket gateway, fed a step on checkout's latency 40 minutes ago
+    // (event time) and changes on checkout and on payments, which it depends on.
+    core = new Changewatch(createPipeline(DEFAULT_PIPELINE_OPTIONS, [{ name: 'checkout', dependsOn: ['payments'] }]));
+    const start = Math.floor((Date.now() - 40 * MINUTE) / 10_000) * 10_000;
+    const points = stepSeries({ start, stepMs: 10_000, normal: 200, anomalous: 30 });
+    const onsetAt = points[200]!.timestamp;
+    const changes = [
+      aChange({ id: 'chg-real-config', type: 'config', service: 'payments', timestamp: onsetAt - 12 * MINUTE, author: { type: 'human', name: 'omar.r' }, summary: 'payments pool 20 → 5' }),
+      aChange({ id: 'chg-real-deploy', service: 'checkout', timestamp: onsetAt - 2 * MINUTE, summary: 'Refactor payment retries' }),
+    ];
+    const records = [...points.map((metric) => ({ metric })), ...changes.map((change) => ({ change }))].sort(
+      (a, b) => ('metric' in a ? a.metric.timestamp : a.change.timestamp) - ('metric' in b ? b.metric.timestamp : b.change.timestamp),
+    );
+    for (const record of records) core.handle(record, httpDeadLetterOf());
+    const publisher = { ready: true, publish: async () => {}, consumedOffsets: () => ({}), assignedPartitions: () => [] };
+    const app = createHttpApp({ core, publisher, log: createLogger('silent'), authenticator: testAuthenticator(), maxBodyBytes: 100_000, maxFutureSkewMs: 3_600_000, dashboardDir: DASHBOARD_DIST });
+    http = createServer(app);
+    const gateway = attachSocketGateway(http, core, () => core.stats(true));
+    close = () => gateway.close();
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await close?.();
+    http?.close();
+  });
+
+  it("draws the alert's real history with its changes at their times", async () => {
+    const alert = core.alerts.list({ limit: 10 }).find((candidate) => candidate.metric === 'latency_p99')!;
+    expect(alert).toBeDefined();
+    const served = (await (await fetch(`${url}/api/v1/alerts/${alert.id}/points`)).json()) as SeriesPointsResponse;
+    expect(served.changes.map((change) => change.id)).toEqual(['chg-real-config', 'chg-real-deploy']);
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await page.goto(url);
+    const chart = page.locator(`figure.chart[data-alert-id="${alert.id}"]`);
+    await chart.locator('canvas').waitFor();
+    await expect.poll(() => chart.getAttribute('data-points')).toBe(String(served.points.length));
+    expect(served.points.length).toBeGreaterThanOrEqual(13);
+    const area = (await chart.locator('.u-over').boundingBox())!;
+    for (const change of served.changes) {
+      const box = (await chart.locator(`.marker[data-change-id="${change.id}"]`).boundingBox())!;
+      const expected = area.x + ((change.timestamp - served.from) / (served.to - served.from)) * area.width;
+      expect([change.id, Math.abs(box.x + box.width / 2 - expected) < 1.5]).toEqual([change.id, true]);
+    }
+    const onsetBox = (await chart.locator('.onset-mark').boundingBox())!;
+    const onsetExpected = area.x + ((Date.parse(alert.startedAt) - served.from) / (served.to - served.from)) * area.width;
+    expect(Math.abs(onsetBox.x + onsetBox.width / 2 - onsetExpected)).toBeLessThan(1.5);
+    expect(await chart.getAttribute('aria-label')).toContain('latency_p99 of checkout over 3 h');
+    await page.close();
+  });
+});
+

@@ -14,6 +14,7 @@ import { EMPTY_EMISSION, isEmpty, type DeadLetter, type Emission, type EmissionS
 import { createError, type ChangewatchError } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { IngestResult, Pipeline, ShardChanges } from './pipeline/pipeline.ts';
+import type { SeriesHistory } from './pipeline/series-history.ts';
 import type { ReplayRecord } from './wire/schemas.ts';
 
 export type { DeadLetter } from './emission.ts';
@@ -147,6 +148,11 @@ export class Changewatch {
   /** How many series the pipeline tracks. */
   get seriesCount(): number {
     return this.pipeline.seriesCount;
+  }
+
+  /** The pipeline's recent downsampled history of every series, read by the charts' route. */
+  get seriesHistory(): SeriesHistory {
+    return this.pipeline.history;
   }
 
   /** Recent changes, newest first. */

@@ -20,6 +20,7 @@ import { readAccess, requireRole, type Authenticator } from './auth.ts';
 import { renderErrors } from './errors.ts';
 import { createOtlpRouter, type OtlpPublisher } from './otlp-routes.ts';
 import { limitParam, optionalEnum, optionalString, optionalTime } from './query.ts';
+import { createSeriesRouter } from './series-routes.ts';
 
 /** Most records one POST /api/v1/events may carry. */
 const MAX_EVENTS_PER_REQUEST = 5_000;
@@ -104,6 +105,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     if (!alert) throw createError('CW_NOT_FOUND', `no alert ${req.params.id}`);
     res.json({ alert });
   });
+  api.use(createSeriesRouter({ core, read }));
   api.get('/changes', read, (req, res) => {
     res.json({ changes: core.recentChanges(limitParam(req)) });
   });

@@ -37,7 +37,12 @@ export function createPipeline(
 ): Pipeline {
   const detectors = detectorsWithEffectSizes(options.effectSizes);
   const attribution: Partial<AttributorOptions> = { anomalyScore: options.alertThreshold, defaultEnvironment: options.defaultEnvironment };
-  if (snapshot) return Pipeline.restore(snapshot, detectors, restoreAttributor(snapshot.attributor, attribution), options);
+  if (snapshot) {
+    const restored = Pipeline.restore(snapshot, detectors, restoreAttributor(snapshot.attributor, attribution), options);
+    // The restored attributor has its catalog already; the charts' history starts empty and needs it too.
+    for (const service of catalog) restored.history.observeService(service);
+    return restored;
+  }
   const pipeline = new Pipeline(detectors, createAttributor(attribution), options);
   for (const service of catalog) pipeline.ingest({ service: { name: service.name, dependsOn: [...service.dependsOn] } });
   return pipeline;

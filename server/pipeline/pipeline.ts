@@ -29,6 +29,7 @@ import type { ReplayRecord } from '../wire/schemas.ts';
 import { createError, type ChangewatchError } from '../errors.ts';
 import { formatClock, formatValue } from './format.ts';
 import { clipToDomain, metricDomain, metricSemantics, type MetricDomain, type MetricSemantics } from './metric-semantics.ts';
+import { SeriesHistory } from './series-history.ts';
 
 /** Tunables of the alert state machine, all in event time. */
 export interface PipelineOptions {
@@ -56,7 +57,7 @@ export interface PipelineOptions {
   defaultEnvironment: string;
   /**
    * Most series tracked at once; a point that would start another is refused (CW_SERIES_LIMIT).
-   * Each series costs about 12 KB of memory and 10 KB of every checkpoint, so a producer that puts a
+   * Each series costs about 12 KB of memory (and 1.5 KB of chart history, series-history.ts) and 10 KB of every checkpoint, so a producer that puts a
    * request id in a tag cannot grow the state until checkpoints fail.
    */
   maxSeries: number;
@@ -228,6 +229,8 @@ export class Pipeline {
   private readonly changed = new Map<string, Set<string>>();
   /** Keys of series forgotten (or moved to another shard) since their shard's last `shardChanges`, by shard. */
   private readonly removed = new Map<string, Set<string>>();
+  /** Recent downsampled values and bands of every tracked series, for charts; never read to decide anything, never checkpointed. */
+  readonly history = new SeriesHistory();
 
   constructor(
     private readonly detectors: DetectorFactory,
@@ -247,6 +250,7 @@ export class Pipeline {
       return { alerts: this.ingestChange(record.change) };
     }
     this.attributor.observeService(record.service);
+    this.history.observeService(record.service);
     return { alerts: [] };
   }
 
@@ -496,6 +500,7 @@ export class Pipeline {
     // Attribution compares versions: it sees each version's own value, scored as the whole was.
     if (parts) for (const part of parts) this.attributor.observePoint(part, score);
     else this.attributor.observePoint(point, score);
+    this.history.record(series.key, series.service, series.metric, point.timestamp, point.value, verdict, parts);
 
     const anomalous = score >= this.options.alertThreshold;
     const open = series.open;
@@ -633,6 +638,7 @@ export class Pipeline {
   /** Removes a series from the series map, the index and attribution (its clock's list is the caller's). */
   private forget(series: Series): void {
     this.series.delete(series.key);
+    this.history.forget(series.key);
     const byScope = this.seriesIndex.get(series.service)?.get(series.metric);
     if (byScope) for (const [scope, indexed] of byScope) if (indexed === series) byScope.delete(scope);
     this.attributor.forgetSeries(refOf(series));
@@ -839,7 +845,7 @@ function openJSON(open: OpenAlert): Omit<OpenAlert, 'lastEmittedAt'> {
 }
 
 /** Alert ids derive from the series and the onset, so a replay or a restarted consumer produces the same ids. */
-function alertId(seriesKey: string, onset: number): string {
+export function alertId(seriesKey: string, onset: number): string {
   return `alrt-${createHash('sha256').update(`${seriesKey}@${onset}`).digest('hex').slice(0, 16)}`;
 }
 

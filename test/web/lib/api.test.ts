@@ -225,3 +225,29 @@ describe('explainApiError', () => {
     expect(explainApiError(new Error('boom'))).toBe('boom');
   });
 });
+
+describe('ApiClient.alertSeries', () => {
+  const body = {
+    series: { key: 'checkout\u0000latency_ms\u0000prod', service: 'checkout', metric: 'latency_ms', kind: 'latency' },
+    from: now - 3 * 3_600_000,
+    to: now,
+    step: 180_000,
+    points: [{ time: now - 90_000, value: 210, expected: 200, lower: 180, upper: 220 }],
+    versions: [],
+    services: ['checkout'],
+    changes: [],
+  };
+
+  it("reads an alert's series history with the session's token, and refuses an answer of another shape", async () => {
+    const server = scripted(Response.json(body), Response.json({ ...body, points: [{ time: 'soon' }] }));
+    const api = new ApiClient({ fetch: server.fetch, token: () => 'cw_viewer' });
+    expect(await api.alertSeries('alrt 1')).toEqual(body);
+    expect(server.sent[0]).toMatchObject({ url: '/api/v1/alerts/alrt%201/points', method: 'GET', headers: { authorization: 'Bearer cw_viewer' } });
+    await expect(api.alertSeries('alrt-1')).rejects.toMatchObject({ code: BAD_RESPONSE });
+  });
+
+  it('passes a 404 on as an ApiError with its status, which a chart reads as "no history"', async () => {
+    const api = new ApiClient({ fetch: scripted(errorResponse(404, 'CW_NOT_FOUND', 'no history for the series of alert alrt-1')).fetch });
+    await expect(api.alertSeries('alrt-1')).rejects.toMatchObject({ status: 404, code: 'CW_NOT_FOUND' });
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * A stand-in for the changewatch server in dashboard tests: serves the built dashboard from web/dist,
  * speaks the socket.io contract (snapshot and automation snapshot on connect, then whatever the test
- * emits), answers `GET /api/v1/stats/changes` with whatever the test sets, and answers the incident,
+ * emits), answers `GET /api/v1/stats/changes` and `GET /api/v1/alerts/:id/points` with whatever the test sets, and answers the incident,
  * silence and automation API like the real one: Bearer tokens with roles, the `{ error: { code,
  * message } }` envelope, 401/403, the 400s of bad silences (validated with the server's own matcher
  * schema), 404s and the 409s of the real routes. Every API request is recorded.
@@ -20,6 +20,7 @@ import type { ChangeStatsResponse } from '../../../contract/alert.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../../contract/socket.ts';
 import type { AutomationSnapshot, RollbackView } from '../../../contract/automation.ts';
 import type { Incident } from '../../../contract/incident.ts';
+import type { SeriesPointsResponse } from '../../../contract/series.ts';
 import type { DashboardSnapshot } from '../../../web/src/lib/live-updates.ts';
 
 /** The built dashboard the fake server serves. */
@@ -60,6 +61,8 @@ export interface FakeDashboardServer {
    * yet ended, POST adds one, DELETE removes one. Tests may add or remove some behind the dashboards' back.
    */
   silences: Map<string, Silence>;
+  /** What `GET /api/v1/alerts/:id/points` answers, by alert id; an alert not here is answered 404 like one without history. */
+  series: Map<string, SeriesPointsResponse>;
   /** Known tokens and their names and roles; anything else is answered 401. */
   tokens: Map<string, { name: string; role: FakeRole }>;
   /** Whether reads (socket and GET routes) need a viewer token (`auth.anonymousRead: false`). */
@@ -123,6 +126,7 @@ export async function startFakeDashboardServer(snapshot: () => DashboardSnapshot
     automation: undefined,
     incidents: new Map(),
     silences: new Map(),
+    series: new Map(),
     tokens: new Map(),
     requireReadToken: false,
     requests: [],
@@ -231,6 +235,15 @@ export async function startFakeDashboardServer(snapshot: () => DashboardSnapshot
       }),
     );
   }
+
+  app.get(
+    '/api/v1/alerts/:id/points',
+    route('read', (request) => {
+      const found = server.series.get(request.params.id as string);
+      if (!found) throw new FakeApiError(404, 'CW_NOT_FOUND', `no history for the series of alert ${request.params.id as string}`);
+      return structuredClone(found);
+    }),
+  );
 
   app.get(
     '/api/v1/silences',

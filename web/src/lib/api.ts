@@ -7,6 +7,7 @@
  */
 import type { Freeze, KillSwitchState, RollbackView } from '../../../contract/automation.ts';
 import type { Incident, IncidentStatus } from '../../../contract/incident.ts';
+import type { SeriesPointsResponse } from '../../../contract/series.ts';
 import type { Silence, SilenceInput } from './silences.ts';
 
 /** Code of an {@link ApiError} for a request that never got an answer (server down, network gone). */
@@ -115,6 +116,11 @@ export class ApiClient {
   async listIncidents(statuses: readonly IncidentStatus[] = OPEN_INCIDENT_STATUSES, signal?: AbortSignal): Promise<Incident[]> {
     const query = new URLSearchParams({ status: statuses.join(',') });
     return this.#request('GET', `/api/v1/incidents?${query}`, undefined, (body) => listOf(body, 'incidents', isIncident), signal);
+  }
+
+  /** `GET /api/v1/alerts/:id/points`: the recent history of the alert's series and the changes to mark on it (404 `CW_NOT_FOUND` when there is none). */
+  alertSeries(alertId: string, signal?: AbortSignal): Promise<SeriesPointsResponse> {
+    return this.#request('GET', `/api/v1/alerts/${encodeURIComponent(alertId)}/points`, undefined, (body) => (isSeriesPoints(body) ? body : undefined), signal);
   }
 
   /** `POST /api/v1/incidents/:id/acknowledge`. */
@@ -253,6 +259,20 @@ function isIncident(value: unknown): value is Incident {
     typeof value.title === 'string' &&
     typeof value.updatedAt === 'string' &&
     Array.isArray(value.alertIds)
+  );
+}
+
+function isSeriesPoints(value: unknown): value is SeriesPointsResponse {
+  return (
+    isRecord(value) &&
+    isRecord(value.series) &&
+    typeof value.from === 'number' &&
+    typeof value.to === 'number' &&
+    Array.isArray(value.points) &&
+    value.points.every((point) => isRecord(point) && typeof point.time === 'number' && typeof point.value === 'number') &&
+    Array.isArray(value.versions) &&
+    Array.isArray(value.services) &&
+    Array.isArray(value.changes)
   );
 }
 

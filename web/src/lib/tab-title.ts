@@ -1,0 +1,12 @@
+/**
+ * The browser tab's title, which an on-call engineer sees with the dashboard in a background tab.
+ */
+
+/**
+ * "(2 critical · 5 firing) changewatch": firing critical alerts and all firing alerts (the server's
+ * count, as in the header); just "changewatch" when nothing fires.
+ */
+export function tabTitle(criticalFiring: number, firing: number): string {
+  if (firing <= 0 && criticalFiring <= 0) return 'changewatch';
+  return `(${criticalFiring} critical · ${Math.max(firing, criticalFiring)} firing) changewatch`;
+}

@@ -326,6 +326,28 @@ describe('navigation and attention in a browser', () => {
     expect(await recorded()).toEqual({ requests: 0, shown: [] });
   });
 
+  it('beeps for a new critical alert once the sound is on, and not for a warning', async () => {
+    // The real WebAudio API, with its oscillators counted (each beep is two tones).
+    const countOscillators = `
+      window.__tones = 0;
+      const create = AudioContext.prototype.createOscillator;
+      AudioContext.prototype.createOscillator = function () { window.__tones += 1; return create.call(this); };
+    `;
+    const page = await open('/', {}, countOscillators);
+    const tones = () => page.evaluate(() => (window as unknown as { __tones: number }).__tones);
+    server.io.emit('alert', makeAlert(now, 1, { id: 'alert-silent', severity: 'critical', service: 'quiet' }));
+    await page.waitForTimeout(1_500);
+    expect(await tones()).toBe(0);
+
+    await page.getByLabel('Sound').check();
+    expect(await tones()).toBe(2);
+    server.io.emit('alert', makeAlert(now, 1, { id: 'alert-warning-2', severity: 'warning' }));
+    await page.waitForTimeout(1_500);
+    expect(await tones()).toBe(2);
+    server.io.emit('alert', makeAlert(now, 1, { id: 'alert-loud', severity: 'critical', service: 'loud' }));
+    await poll(() => tones()).toBe(4);
+  });
+
   it('follows the system colour scheme, and keeps a chosen theme across a reload', async () => {
     const background = (page: Page) => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     const light = await open('/', { colorScheme: 'light' });

@@ -385,10 +385,12 @@ describe('navigation and attention in a browser', () => {
     const box = await approve.boundingBox();
     expect(box).not.toBeNull();
     expect(box!.y + box!.height).toBeLessThanOrEqual(844);
-    // Incidents come before the alert feed on the phone.
-    const incidentsTop = (await page.getByRole('region', { name: 'Incidents' }).boundingBox())!.y;
-    const alertsTop = (await page.getByRole('region', { name: 'Alerts' }).boundingBox())!.y;
-    expect(incidentsTop).toBeLessThan(alertsTop);
+    // Then the incidents, before the kill switch and the alert feed.
+    const top = async (locator: ReturnType<Page['getByRole']>) => (await locator.boundingBox())!.y;
+    const incidentsTop = await top(page.getByRole('region', { name: 'Incidents' }));
+    expect(incidentsTop).toBeGreaterThan(box!.y);
+    expect(incidentsTop).toBeLessThan(await top(page.getByRole('group', { name: 'Kill switch' })));
+    expect(incidentsTop).toBeLessThan(await top(page.getByRole('region', { name: 'Alerts' })));
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   });
 });

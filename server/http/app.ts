@@ -109,6 +109,12 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   api.get('/changes', read, (req, res) => {
     res.json({ changes: core.recentChanges(limitParam(req)) });
   });
+  api.get('/changes/:id', read, (req: Request<{ id: string }>, res) => {
+    // The dashboard's deep links to a change: any change the server still holds in memory.
+    const change = core.recentChanges(Number.POSITIVE_INFINITY).find((candidate) => candidate.id === req.params.id);
+    if (!change) throw createError('CW_NOT_FOUND', `no change ${req.params.id}`);
+    res.json({ change });
+  });
   api.get('/stats/changes', read, (req, res) => {
     // Defaults to the last 7 days by the wall clock; the figures cover every change and alert still held in memory.
     const to = optionalTime(req, 'to') ?? Date.now();

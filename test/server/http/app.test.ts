@@ -81,6 +81,9 @@ describe('HTTP API', () => {
     expect((await getJson(`${url}/api/v1/alerts?limit=0`)).body.error.code).toBe('CW_BAD_REQUEST');
     expect((await getJson(`${url}/api/v1/alerts?status=sleeping`)).status).toBe(400);
     expect((await getJson(`${url}/api/v1/changes`)).body.changes.map((c: { id: string }) => c.id)).toEqual(['chg-1']);
+    // The dashboard's /changes/:id deep link reads one change by id.
+    expect((await getJson(`${url}/api/v1/changes/chg-1`)).body.change.id).toBe('chg-1');
+    expect(await getJson(`${url}/api/v1/changes/chg-missing`)).toEqual({ status: 404, body: { error: { code: 'CW_NOT_FOUND', message: 'no change chg-missing' } } });
   });
 
   it('computes change failure rates by author type over a range', async () => {

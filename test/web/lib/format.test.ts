@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   confidenceLevel,
   formatAbsoluteTime,
+  formatCalendarDate,
   formatCount,
   formatDuration,
   formatExpiry,
@@ -10,6 +11,7 @@ import {
   formatRelativeTime,
   formatUtcDate,
   safeHttpUrl,
+  timeZoneLabel,
 } from '../../../web/src/lib/format.ts';
 
 const now = Date.parse('2026-11-23T03:30:00Z');
@@ -27,6 +29,17 @@ describe('format', () => {
   it('gives absolute times and dates in UTC', () => {
     expect(formatAbsoluteTime(now)).toBe('2026-11-23 03:30:00 UTC');
     expect(formatUtcDate(Date.parse('2026-11-23T23:59:00-02:00'))).toBe('2026-11-24');
+  });
+
+  it('gives absolute times and dates in local time on request, always naming the zone', () => {
+    expect(formatAbsoluteTime(now, 'utc')).toBe('2026-11-23 03:30:00 UTC');
+    expect(formatAbsoluteTime(now, 'local', 'Europe/Berlin')).toBe('2026-11-23 04:30:00 GMT+1');
+    expect(formatAbsoluteTime(now, 'local', 'America/New_York')).toBe('2026-11-22 22:30:00 EST');
+    expect(formatAbsoluteTime(Date.parse('2026-11-23T23:00:00Z'), 'local', 'Asia/Kolkata')).toBe('2026-11-24 04:30:00 GMT+5:30');
+    expect(formatCalendarDate(now, 'local', 'America/New_York')).toBe('2026-11-22');
+    expect(formatCalendarDate(now, 'utc')).toBe('2026-11-23');
+    expect(timeZoneLabel('utc')).toBe('UTC');
+    expect(timeZoneLabel('local', now, 'Europe/Berlin')).toBe('GMT+1');
   });
 
   it('formats durations', () => {

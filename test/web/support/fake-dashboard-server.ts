@@ -1,7 +1,8 @@
 /**
  * A stand-in for the changewatch server in dashboard tests: serves the built dashboard from web/dist,
  * speaks the socket.io contract (snapshot and automation snapshot on connect, then whatever the test
- * emits), answers `GET /api/v1/stats/changes` and `GET /api/v1/alerts/:id/points` with whatever the test sets, and answers the incident,
+ * emits), answers `GET /api/v1/stats/changes` and `GET /api/v1/alerts/:id/points` with whatever the test sets, serves the deep links
+ * (`/alerts/:id`…) and the by-id reads behind them, and answers the incident,
  * silence and automation API like the real one: Bearer tokens with roles, the `{ error: { code,
  * message } }` envelope, 401/403, the 400s of bad silences (validated with the server's own matcher
  * schema), 404s and the 409s of the real routes. Every API request is recorded.
@@ -16,7 +17,8 @@ import { z } from 'zod';
 import { muteMatchersSchema } from '../../../server/alerts/stages/config.ts';
 import type { Silence } from '../../../contract/silence.ts';
 import { newSilence } from '../../../server/alerts/stages/mute.ts';
-import type { ChangeStatsResponse } from '../../../contract/alert.ts';
+import type { Alert, ChangeStatsResponse } from '../../../contract/alert.ts';
+import type { ChangeEvent } from '../../../contract/events.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../../contract/socket.ts';
 import type { AutomationSnapshot, RollbackView } from '../../../contract/automation.ts';
 import type { Incident } from '../../../contract/incident.ts';
@@ -54,6 +56,12 @@ export interface FakeDashboardServer {
    * dashboards (as when another operator decides first), or through {@link publishAutomation}.
    */
   automation: AutomationSnapshot | undefined;
+  /**
+   * Alerts and changes the server still holds but no longer sends in the snapshot (resolved long ago,
+   * older changes): `GET /api/v1/alerts/:id` and `GET /api/v1/changes/:id` answer these and the snapshot's.
+   */
+  archivedAlerts: Map<string, Alert>;
+  archivedChanges: Map<string, ChangeEvent>;
   /** Every incident the fake knows, by id; `GET /api/v1/incidents` answers the ones matching `status`. */
   incidents: Map<string, Incident>;
   /**
@@ -124,6 +132,8 @@ export async function startFakeDashboardServer(snapshot: () => DashboardSnapshot
     io,
     changeStats: undefined,
     automation: undefined,
+    archivedAlerts: new Map(),
+    archivedChanges: new Map(),
     incidents: new Map(),
     silences: new Map(),
     series: new Map(),
@@ -218,6 +228,32 @@ export async function startFakeDashboardServer(snapshot: () => DashboardSnapshot
         .filter((candidate) => statuses === undefined || statuses.includes(candidate.status))
         .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
       return { incidents };
+    }),
+  );
+  app.get(
+    '/api/v1/incidents/:id',
+    route('read', (request) => {
+      const found = server.incidents.get(request.params.id as string);
+      if (!found) throw new FakeApiError(404, 'CW_NOT_FOUND', `no incident ${request.params.id}`);
+      return { incident: found, alerts: [] };
+    }),
+  );
+  app.get(
+    '/api/v1/alerts/:id',
+    route('read', (request) => {
+      const id = request.params.id as string;
+      const found = snapshot().alerts.find((candidate) => candidate.id === id) ?? server.archivedAlerts.get(id);
+      if (!found) throw new FakeApiError(404, 'CW_NOT_FOUND', `no alert ${id}`);
+      return { alert: found };
+    }),
+  );
+  app.get(
+    '/api/v1/changes/:id',
+    route('read', (request) => {
+      const id = request.params.id as string;
+      const found = snapshot().changes.find((candidate) => candidate.id === id) ?? server.archivedChanges.get(id);
+      if (!found) throw new FakeApiError(404, 'CW_NOT_FOUND', `no change ${id}`);
+      return { change: found };
     }),
   );
   for (const action of ['acknowledge', 'resolve'] as const) {
@@ -357,6 +393,8 @@ export async function startFakeDashboardServer(snapshot: () => DashboardSnapshot
   );
 
   app.use(express.static(DASHBOARD_DIST));
+  // The dashboard's deep links get its index.html, as server/http/app.ts serves DASHBOARD_ROUTES.
+  app.get(['/alerts/:id', '/incidents/:id', '/changes/:id'], (_request, response) => response.sendFile(`${DASHBOARD_DIST}/index.html`));
 
   io.use((socket, next) => {
     const token = typeof socket.handshake.auth.token === 'string' ? socket.handshake.auth.token : undefined;

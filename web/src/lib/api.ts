@@ -1,11 +1,14 @@
 /**
- * The dashboard's one client for the server's HTTP API: the incident list it reads, and the
+ * The dashboard's one client for the server's HTTP API: the incident list and the deep-linked alert,
+ * incident or change it reads, and the
  * operator actions people take (acknowledge and resolve incidents, create and expire silences,
  * approve and deny rollbacks, flip the kill switch, lift freezes). Every request carries the session's API token as a Bearer token
  * when there is one; errors come back as a typed {@link ApiError} decoded from the server's
  * `{ error: { code, message, details } }` envelope.
  */
+import type { Alert } from '../../../contract/alert.ts';
 import type { Freeze, KillSwitchState, RollbackView } from '../../../contract/automation.ts';
+import type { ChangeEvent } from '../../../contract/events.ts';
 import type { Incident, IncidentStatus } from '../../../contract/incident.ts';
 import type { SeriesPointsResponse } from '../../../contract/series.ts';
 import type { Silence, SilenceInput } from './silences.ts';
@@ -121,6 +124,21 @@ export class ApiClient {
   /** `GET /api/v1/alerts/:id/points`: the recent history of the alert's series and the changes to mark on it (404 `CW_NOT_FOUND` when there is none). */
   alertSeries(alertId: string, signal?: AbortSignal): Promise<SeriesPointsResponse> {
     return this.#request('GET', `/api/v1/alerts/${encodeURIComponent(alertId)}/points`, undefined, (body) => (isSeriesPoints(body) ? body : undefined), signal);
+  }
+
+  /** `GET /api/v1/alerts/:id`: one alert the server still holds, open or resolved (404 `CW_NOT_FOUND` otherwise). */
+  async getAlert(id: string, signal?: AbortSignal): Promise<Alert> {
+    return this.#request('GET', `/api/v1/alerts/${encodeURIComponent(id)}`, undefined, (body) => field(body, 'alert', isAlert), signal);
+  }
+
+  /** `GET /api/v1/incidents/:id`: one incident in any state (404 `CW_NOT_FOUND` when there is none). */
+  async getIncident(id: string, signal?: AbortSignal): Promise<Incident> {
+    return this.#request('GET', `/api/v1/incidents/${encodeURIComponent(id)}`, undefined, (body) => field(body, 'incident', isIncident), signal);
+  }
+
+  /** `GET /api/v1/changes/:id`: one change the server still holds (404 `CW_NOT_FOUND` otherwise). */
+  async getChange(id: string, signal?: AbortSignal): Promise<ChangeEvent> {
+    return this.#request('GET', `/api/v1/changes/${encodeURIComponent(id)}`, undefined, (body) => field(body, 'change', isChange), signal);
   }
 
   /** `POST /api/v1/incidents/:id/acknowledge`. */
@@ -274,6 +292,22 @@ function isSeriesPoints(value: unknown): value is SeriesPointsResponse {
     Array.isArray(value.services) &&
     Array.isArray(value.changes)
   );
+}
+
+function isAlert(value: unknown): value is Alert {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.status === 'string' &&
+    typeof value.severity === 'string' &&
+    typeof value.service === 'string' &&
+    typeof value.startedAt === 'string' &&
+    Array.isArray(value.suspects)
+  );
+}
+
+function isChange(value: unknown): value is ChangeEvent {
+  return isRecord(value) && typeof value.id === 'string' && typeof value.service === 'string' && typeof value.timestamp === 'number' && isRecord(value.author);
 }
 
 function isRollback(value: unknown): value is RollbackView {

@@ -70,14 +70,61 @@ export function formatRelativeTime(timeMs: number, nowMs: number): string {
   return `${Math.floor(age / DAY)} d ago`;
 }
 
-/** "2026-11-23 03:12:09 UTC": on-call engineers compare times across tools, so absolute times are always UTC. */
-export function formatAbsoluteTime(timeMs: number): string {
-  return `${new Date(timeMs).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+/** How absolute times are shown: the browser's local time zone, or UTC (what other tools and logs use). */
+export type TimeZoneChoice = 'local' | 'utc';
+
+const localFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** A cached formatter for the local zone (or `timeZone`, an IANA name, for tests), with the zone's short name. */
+function localFormat(timeZone: string | undefined): Intl.DateTimeFormat {
+  const key = timeZone ?? '';
+  let format = localFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'short',
+      ...(timeZone ? { timeZone } : {}),
+    });
+    localFormats.set(key, format);
+  }
+  return format;
+}
+
+function localParts(timeMs: number, timeZone: string | undefined): Record<string, string> {
+  return Object.fromEntries(localFormat(timeZone).formatToParts(timeMs).map((part) => [part.type, part.value]));
+}
+
+/**
+ * "2026-11-23 03:12:09 UTC", or in local time "2026-11-23 04:12:09 GMT+1" (the zone is always named,
+ * so a time copied into a chat is never ambiguous). `timeZone` overrides the browser's zone (tests).
+ */
+export function formatAbsoluteTime(timeMs: number, zone: TimeZoneChoice = 'utc', timeZone?: string): string {
+  if (zone === 'utc') return `${new Date(timeMs).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+  const part = localParts(timeMs, timeZone);
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}:${part.second} ${part.timeZoneName}`;
 }
 
 /** "2026-11-23": the UTC calendar date. */
 export function formatUtcDate(timeMs: number): string {
   return new Date(timeMs).toISOString().slice(0, 10);
+}
+
+/** "2026-11-23": the calendar date in UTC or in local time (`timeZone` overrides the browser's zone). */
+export function formatCalendarDate(timeMs: number, zone: TimeZoneChoice = 'utc', timeZone?: string): string {
+  if (zone === 'utc') return formatUtcDate(timeMs);
+  const part = localParts(timeMs, timeZone);
+  return `${part.year}-${part.month}-${part.day}`;
+}
+
+/** The name of the zone times are shown in: "UTC", or the local zone's short name ("GMT+1", "PST"). */
+export function timeZoneLabel(zone: TimeZoneChoice, timeMs = Date.now(), timeZone?: string): string {
+  return zone === 'utc' ? 'UTC' : (localParts(timeMs, timeZone).timeZoneName ?? 'local time');
 }
 
 /** "5 min", "1 h 20 min", "40 s": a positive duration, coarsely. */

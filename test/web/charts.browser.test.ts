@@ -185,6 +185,17 @@ describe('metric charts in a browser', () => {
     expect(pageErrors).toEqual([]);
     expect(dialogs).toEqual([]);
   });
+  it('tells the axis and the onset in the page\'s time zone: local by default, UTC on demand', async () => {
+    const local = await browser.newPage({ viewport: { width: 1440, height: 1000 }, timezoneId: 'Asia/Kolkata' });
+    await local.goto(server.url);
+    const key = local.locator(`figure.chart[data-alert-id="${charted.id}"] .key.onset`);
+    const utcClock = new Date(onset).toISOString().slice(11, 16);
+    const kolkata = new Date(onset + 330 * MINUTE).toISOString().slice(11, 16);
+    await expect.poll(() => key.textContent()).toBe(`onset ${kolkata}`);
+    await local.getByRole('button', { name: 'Times: local' }).click();
+    await expect.poll(() => key.textContent()).toBe(`onset ${utcClock}`);
+    await local.close();
+  });
 });
 
 describe('a metric chart from the real server', () => {

@@ -5,7 +5,7 @@
  */
 import type { ChangeEvent } from '../../../contract/events.ts';
 import type { SeriesPointsResponse } from '../../../contract/series.ts';
-import { AUTHOR_TYPE_LABELS, formatAbsoluteTime, formatMetricValue } from './format.ts';
+import { AUTHOR_TYPE_LABELS, formatAbsoluteTime, formatMetricValue, type TimeZoneChoice } from './format.ts';
 
 /** Indexes of the fixed columns of {@link chartColumns}; version lines follow `EXPECTED`. */
 export const COLUMN = { TIME: 0, VALUE: 1, LOWER: 2, UPPER: 3, EXPECTED: 4 } as const;
@@ -27,7 +27,7 @@ export function chartColumns(response: SeriesPointsResponse): ChartColumns {
 }
 
 /** One sentence saying what the chart shows: the latest value against its band, the onset and the marked changes. */
-export function chartSummary(response: SeriesPointsResponse, onsetMs: number | undefined): string {
+export function chartSummary(response: SeriesPointsResponse, onsetMs: number | undefined, zone: TimeZoneChoice = 'utc'): string {
   const { service, metric } = response.series;
   const hours = Math.round((response.to - response.from) / 360_000) / 10;
   const last = response.points.at(-1);
@@ -38,16 +38,16 @@ export function chartSummary(response: SeriesPointsResponse, onsetMs: number | u
   } else {
     parts.push('no points yet');
   }
-  if (onsetMs !== undefined) parts.push(`alert onset at ${formatAbsoluteTime(onsetMs)}`);
+  if (onsetMs !== undefined) parts.push(`alert onset at ${formatAbsoluteTime(onsetMs, zone)}`);
   parts.push(changesPhrase(response.changes));
   if (response.versions.length) parts.push(`one line per version: ${response.versions.map((v) => v.version).join(', ')}`);
   return `${parts.join('; ')}.`;
 }
 
 /** What a change marker's accessible name says: who, what and when. */
-export function changeLabel(change: ChangeEvent): string {
+export function changeLabel(change: ChangeEvent, zone: TimeZoneChoice = 'utc'): string {
   const who = change.author.agent ?? change.author.name;
-  return `${AUTHOR_TYPE_LABELS[change.author.type]} change by ${who} to ${change.service} at ${formatAbsoluteTime(change.timestamp)}${change.summary ? `: ${change.summary}` : ''}`;
+  return `${AUTHOR_TYPE_LABELS[change.author.type]} change by ${who} to ${change.service} at ${formatAbsoluteTime(change.timestamp, zone)}${change.summary ? `: ${change.summary}` : ''}`;
 }
 
 function changesPhrase(changes: readonly ChangeEvent[]): string {

@@ -60,12 +60,14 @@ class Practical implements Detector<PracticalState> {
   }
 
   update(point: Point): Score {
-    const seen = this.options.kind === 'counter' ? this.rateOf(point) : point;
+    if (this.options.kind !== 'counter') return this.clipped(this.inner.update(point));
+    const seen = this.rateOf(point);
     if (seen === undefined) {
       const expected = this.inner.update({ timestamp: point.timestamp, value: NaN }).expected;
-      return { score: 0, expected, lower: expected, upper: expected, reason: this.counter ? 'counter reset or repeated timestamp' : 'warming up' };
+      return { score: 0, expected, lower: expected, upper: expected, reason: this.counter ? 'counter reset or repeated timestamp' : 'warming up', judged: NaN };
     }
-    return this.clipped(this.inner.update(seen));
+    // The band is about the rate, not the counter's running total: say which value it judged.
+    return { ...this.clipped(this.inner.update(seen)), judged: Number(seen.value) };
   }
 
   silence(now: number): Score {

@@ -32,6 +32,11 @@ export interface Score {
    * for example "0.31 vs expected 0.010 ± 0.002 for this hour of day". The caller prefixes the series name.
    */
   reason: string;
+  /**
+   * The value `expected` and the band are about, when the detector judged a transform of the input
+   * (a counter's per-second rate; NaN when there is none yet); absent: the input value itself.
+   */
+  judged?: number;
 }
 
 /** Serialized detector state: enough to restore a detector that behaves identically from here on. */

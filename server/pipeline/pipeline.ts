@@ -492,15 +492,20 @@ export class Pipeline {
    * alert state machine, and every original point to attribution; returns the detector's score.
    */
   private observe(series: Series, point: TelemetryPoint, parts: TelemetryPoint[] | null, alerts: Alert[]): number {
-    series.lastValue = point.value;
     // A TelemetryPoint is a detector Point (timestamp, value, count); passing it as is saves an allocation per point.
     const verdict = series.detector.update(point);
+    // A counter is judged as its rate: the alert, its band, the chart and attribution all speak of that
+    // value, never of the running total (whose "898,218,921 vs expected 377" would also always be critical).
+    const value = verdict.judged ?? point.value;
+    series.lastValue = value;
     // A detector that misbehaves must not poison alerts: treat a non-finite score as normal.
     const score = Number.isFinite(verdict.score) ? verdict.score : 0;
-    // Attribution compares versions: it sees each version's own value, scored as the whole was.
-    if (parts) for (const part of parts) this.attributor.observePoint(part, score);
+    // Attribution compares versions: it sees each version's own value, scored as the whole was. A
+    // transformed value (a counter's rate) has no per-version counterpart, so it sees the whole.
+    if (verdict.judged !== undefined) this.attributor.observePoint({ ...point, value }, score);
+    else if (parts) for (const part of parts) this.attributor.observePoint(part, score);
     else this.attributor.observePoint(point, score);
-    this.history.record(series.key, series.service, series.metric, point.timestamp, point.value, verdict, parts);
+    this.history.record(series.key, series.service, series.metric, point.timestamp, value, verdict, verdict.judged === undefined ? parts : null);
 
     const anomalous = score >= this.options.alertThreshold;
     const open = series.open;
@@ -510,15 +515,17 @@ export class Pipeline {
       // false alarms on the attribution benchmark's quiet periods from 4.0 to 0.4 an hour.
       if (anomalous) {
         const band = clippedBand(series.metric, verdict);
-        if (!withinBand(band, point.value)) alerts.push(this.openAlert(series, point.timestamp, point.value, score, verdict, false));
+        if (!withinBand(band, value)) alerts.push(this.openAlert(series, point.timestamp, value, score, verdict, false));
       }
       return score;
     }
 
     const alert = open.alert;
     // An open alert tells the current truth: observed follows the metric, peak keeps the worst of it.
-    alert.peak = extremeOf(alert, point.value);
-    alert.observed = point.value;
+    if (Number.isFinite(value)) {
+      alert.peak = extremeOf(alert, value);
+      alert.observed = value;
+    }
     if (anomalous) {
       open.normalSince = null;
       const band = clippedBand(series.metric, verdict);
@@ -528,14 +535,14 @@ export class Pipeline {
       const rising = score >= alert.score + 0.05;
       alert.score = Math.max(alert.score, score);
       // Severity only escalates within an alert: a page does not turn into a warning mid-incident.
-      if (alert.severity !== 'critical') alert.severity = this.severityOf(alert.score, point.value, band);
+      if (alert.severity !== 'critical') alert.severity = this.severityOf(alert.score, value, band);
       alert.updatedAt = iso(point.timestamp);
       // Ranking is the expensive step: redo it when the anomaly grows or evidence has had time to accumulate.
       if (rising || point.timestamp - open.attributedAt >= this.options.reattributeEveryMs) {
-        this.applyAttribution(alert, series.key, point.timestamp, point.value, verdict.reason);
+        this.applyAttribution(alert, series.key, point.timestamp, value, verdict.reason);
         open.attributedAt = point.timestamp;
       }
-    } else if (!withinBaseline(open.baseline, point.value)) {
+    } else if (!withinBaseline(open.baseline, value)) {
       // Adaptive detectors stop being surprised by a level shift that persists; the alert does not
       // resolve until the metric is back where it was before the onset.
       open.normalSince = null;
@@ -547,7 +554,7 @@ export class Pipeline {
         alert.expected = expected;
         alert.updatedAt = iso(point.timestamp);
         alert.resolvedAt = iso(point.timestamp);
-        alert.explanation = `${alert.service} ${alert.metric} is back to normal (${formatValue(point.value)}, expected ${formatValue(expected)}) since ${formatClock(open.normalSince)} after an anomaly that started at ${formatClock(Date.parse(alert.startedAt))}.`;
+        alert.explanation = `${alert.service} ${alert.metric} is back to normal (${formatValue(value)}, expected ${formatValue(expected)}) since ${formatClock(open.normalSince)} after an anomaly that started at ${formatClock(Date.parse(alert.startedAt))}.`;
         series.open = null;
         alerts.push({ ...alert });
         return score;

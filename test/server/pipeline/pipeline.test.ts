@@ -17,6 +17,29 @@ function run(pipeline: Pipeline, records: Parameters<Pipeline['ingest']>[0][]): 
 }
 
 describe('Pipeline', () => {
+  it('speaks of a counter as its rate: observed, band, severity and the chart are per second, not the running total', () => {
+    const { pipeline } = newPipeline();
+    // http_requests_total counts about 100 requests a second (a point every 10 s), then 10 a second.
+    let total = 5e8;
+    const records = [];
+    for (let i = 0; i < 400; i++) {
+      const rate = (i < 300 ? 100 : 10) * (1 + 0.03 * Math.sin(i * 1.7));
+      total += rate * 10;
+      records.push({ metric: { service: 'auth', metric: 'http_requests_total', value: total, timestamp: T0 + i * 10_000 } });
+    }
+    const alerts = run(pipeline, records);
+    const alert = alerts.find((a) => a.status === 'firing')!;
+    expect(alert).toBeDefined();
+    const last = alerts.filter((a) => a.id === alert.id).at(-1)!;
+    for (const value of [alert.observed, last.observed, last.peak!]) expect(value).toBeLessThan(20);
+    expect(alert.expected).toBeGreaterThan(80);
+    expect(alert.expected).toBeLessThan(120);
+    expect(alert.upper).toBeLessThan(1_000);
+    const [key] = pipeline.history.keysOf('auth', 'http_requests_total');
+    const points = pipeline.history.window(key!)!.points;
+    expect(Math.max(...points.map((p) => p.value))).toBeLessThan(120);
+  });
+
   it('opens one alert at a level shift, names the latest change, and explains it in one sentence', () => {
     const { pipeline } = newPipeline();
     const points = stepSeries({ normal: 200, anomalous: 10 });

@@ -37,7 +37,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     interrupted = true;
     print('\nstopping (Ctrl-C again to exit at once)');
     demo.stop().then(
-      () => process.exit(0),
+      () => {
+        print(`stopped; removed ${demo.tempDir}`);
+        process.exit(0);
+      },
       (err: unknown) => {
         process.stderr.write(`demo: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
         process.exit(1);

@@ -11,7 +11,7 @@ import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'nod
 import type { AddressInfo } from 'node:net';
 import type { RollbackWebhookBody } from '../../server/actions/rollback-webhook.ts';
 import { generateWebhookSecret } from '../../server/alerts/notifiers/standard-webhooks.ts';
-import type { FleetDeployTarget } from './live-simulator.ts';
+import { RollbackRefused, type FleetDeployTarget } from './live-simulator.ts';
 
 /** How far a request's `webhook-timestamp` may be from this clock (the Standard Webhooks default, 5 min). */
 export const SIGNATURE_TOLERANCE_SECONDS = 5 * 60;
@@ -99,7 +99,10 @@ export interface DemoCdSystem {
   performed: PerformedRollback[];
   /** Requests refused, with the reason, oldest first. */
   refused: string[];
-  /** Connects the fleet to roll back; until then, verified requests are answered 503 (try again). */
+  /**
+   * Connects the fleet to roll back; until then, verified requests are answered 503 (try again).
+   * Afterwards: 200 once rolled back, 409 when the fleet refuses, 502 when its change was not produced.
+   */
   attach(target: FleetDeployTarget): void;
   stop(): Promise<void>;
 }
@@ -137,8 +140,14 @@ export async function startDemoCdSystem(print: (line: string) => void, secret = 
       return { status: 200, body: { status: 'rolled_back', service: body.service, version: body.toVersion, changeId: change.id } };
     } catch (err) {
       const reason = (err as Error).message;
-      print(`  → not rolled back: ${reason}`);
-      return { status: 409, body: { error: reason } };
+      if (err instanceof RollbackRefused) {
+        print(`  → not rolled back: ${reason}`);
+        return { status: 409, body: { error: reason } };
+      }
+      // The fleet switched versions, but the rollback change did not reach Kafka: a deploy that failed
+      // half way, which a CD system reports as its own failure (a retry gets the same answer).
+      print(`  → rolled ${body.service} back, but: ${reason}`);
+      return { status: 502, body: { error: reason } };
     }
   };
 

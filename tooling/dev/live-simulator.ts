@@ -50,12 +50,18 @@ export interface FleetRollbackRequest {
   summary: string;
 }
 
+/** The fleet cannot do the rollback asked for (unknown service or version, `fromVersion` not serving): nothing changed. */
+export class RollbackRefused extends Error {
+  override name = 'RollbackRefused';
+}
+
 /** What the live fleet offers a CD system: the in-process interface between the demo's CD stand-in and the simulator. */
 export interface FleetDeployTarget {
   /**
    * Rolls the service back now: from the next tick only `toVersion` serves it, and a `rollback`
    * change is produced on the changes topic. Resolves with that change once it is produced; rejects
-   * with the reason when the fleet cannot do it (unknown service or version, `fromVersion` not serving).
+   * with RollbackRefused when the fleet cannot do it, and with another error when the change was not
+   * produced in time (the fleet has switched versions all the same).
    */
   rollBack(request: FleetRollbackRequest): Promise<ChangeEvent>;
 }
@@ -134,13 +140,13 @@ export async function startLiveSimulator(options: LiveSimulatorOptions): Promise
       if (stopped) return Promise.reject(new Error('the simulator is stopping'));
       const serving = fleet.versionsServing(request.service);
       if (serving.length > 0 && !serving.includes(request.fromVersion)) {
-        return Promise.reject(new Error(`${request.service} no longer runs ${request.fromVersion} (it runs ${serving.join(' and ')})`));
+        return Promise.reject(new RollbackRefused(`${request.service} no longer runs ${request.fromVersion} (it runs ${serving.join(' and ')})`));
       }
       let changeId: string;
       try {
         changeId = fleet.rollBack({ service: request.service, toVersion: request.toVersion, at: Math.max(Date.now(), advancedTo), author: request.author, summary: request.summary });
       } catch (err) {
-        return Promise.reject(err as Error);
+        return Promise.reject(new RollbackRefused((err as Error).message));
       }
       return new Promise<ChangeEvent>((resolve, reject) => {
         const timeout = setTimeout(() => settle(() => reject(new Error(`the rollback change ${changeId} was not produced within ${ROLLBACK_PRODUCE_TIMEOUT_MS / 1000} s`))), ROLLBACK_PRODUCE_TIMEOUT_MS);

@@ -3,7 +3,7 @@ import type { ChangeEvent } from '../../../contract/events.ts';
 import { sendRollbackWebhook, type RollbackWebhookBody } from '../../../server/actions/rollback-webhook.ts';
 import { generateWebhookSecret, signWebhook } from '../../../server/alerts/notifiers/standard-webhooks.ts';
 import { startDemoCdSystem, verifyRollbackRequest, type DemoCdSystem } from '../../../tooling/dev/demo-cd-system.ts';
-import type { FleetDeployTarget, FleetRollbackRequest } from '../../../tooling/dev/live-simulator.ts';
+import { RollbackRefused, type FleetDeployTarget, type FleetRollbackRequest } from '../../../tooling/dev/live-simulator.ts';
 
 const BODY: RollbackWebhookBody = {
   type: 'rollback.requested',
@@ -63,13 +63,13 @@ describe('startDemoCdSystem', () => {
   });
 
   /** A deployment target that records what it is asked and answers as the live simulator does. */
-  function recordingFleet(refuse?: string): FleetDeployTarget & { asked: FleetRollbackRequest[] } {
+  function recordingFleet(refuse?: Error): FleetDeployTarget & { asked: FleetRollbackRequest[] } {
     const asked: FleetRollbackRequest[] = [];
     return {
       asked,
       rollBack: async (request) => {
         asked.push(request);
-        if (refuse) throw new Error(refuse);
+        if (refuse) throw refuse;
         const change: ChangeEvent = { id: `chg-rb-${asked.length}`, type: 'rollback', service: request.service, environment: 'prod', timestamp: Date.now(), author: request.author, summary: request.summary, version: request.toVersion, previousVersion: request.fromVersion };
         return change;
       },
@@ -120,9 +120,18 @@ describe('startDemoCdSystem', () => {
     cd = await startDemoCdSystem((line) => lines.push(line));
     const target = { url: cd.url, secret: cd.secret };
     expect(await sendRollbackWebhook(target, BODY)).toMatchObject({ ok: false, retryable: true, reason: expect.stringMatching(/HTTP 503/) });
-    cd.attach(recordingFleet('checkout no longer runs v2.4.0 (it runs v2.4.1)'));
+    cd.attach(recordingFleet(new RollbackRefused('checkout no longer runs v2.4.0 (it runs v2.4.1)')));
     // The retry of the same webhook-id is carried out now that there is a fleet.
     expect(await sendRollbackWebhook(target, BODY)).toMatchObject({ ok: false, retryable: false, reason: expect.stringMatching(/HTTP 409.*no longer runs v2\.4\.0/) });
     expect(lines.at(-1)).toMatch(/not rolled back: checkout no longer runs v2\.4\.0/);
+  });
+
+  it('answers 502 when the fleet switched but its rollback change was not produced', async () => {
+    const lines: string[] = [];
+    cd = await startDemoCdSystem((line) => lines.push(line));
+    cd.attach(recordingFleet(new Error('the rollback change chg-16-27 was not produced within 8 s')));
+    const outcome = await sendRollbackWebhook({ url: cd.url, secret: cd.secret }, BODY);
+    expect(outcome).toMatchObject({ ok: false, retryable: true, reason: expect.stringMatching(/HTTP 502.*not produced/) });
+    expect(lines.at(-1)).toMatch(/rolled checkout back, but: the rollback change chg-16-27 was not produced/);
   });
 });

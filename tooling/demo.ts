@@ -1,50 +1,34 @@
 /**
- * `npm run demo`: one command for a live changewatch. Starts librdkafka's mock Kafka cluster, the
- * service, the fleet simulator (which backfills two hours of history, so detectors are warm at once,
- * then produces in real time, injecting an incident every few minutes) and a stand-in CD system that
- * carries out approved rollbacks on the simulated fleet (tooling/dev/demo-stack.ts). Prints the URL,
- * then a one-line scorecard every few minutes (and on exit): each injected incident alerted or missed.
+ * `npm run demo`: launches the demo (tooling/dev/demo-main.ts) in a process group of its own and
+ * forwards SIGINT, SIGTERM and SIGHUP to it alone.
  *
- * Ctrl-C stops the service, then the simulator, then the broker, and removes the demo's temp folder;
- * a second Ctrl-C exits at once (still removing the folder).
+ * Why a launcher: a terminal's Ctrl-C signals every process of the foreground group, and the demo's
+ * helpers are in it — the mock broker, and the esbuild service tsx compiles TypeScript with (the
+ * Kafka fetch thread and PGlite's worker still load modules through it in the first seconds). Killed
+ * by the Ctrl-C itself, they would die under the service before it had stopped in order. Out of the
+ * terminal's group, only the demo hears the signal, and it stops everything itself.
  */
-import { startDemo } from './dev/demo-stack.ts';
-import { demoArgs } from './dev/simulator-args.ts';
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const { scorecardEveryMinutes, ...args } = demoArgs(process.argv.slice(2));
-const print = (line: string): void => void process.stdout.write(`${line}\n`);
-const demo = await startDemo({ ...args, print, scorecardEveryMs: scorecardEveryMinutes * 60_000 });
+const main = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dev/demo-main.ts');
+const demo = spawn(process.execPath, [...process.execArgv, main, ...process.argv.slice(2)], { stdio: 'inherit', detached: true });
 
-const dashboard = `http://localhost:${new URL(demo.service.url).port}`;
-process.stdout.write(
-  `\nchangewatch demo is running\n  dashboard: ${dashboard}\n  API:       ${dashboard}/api/v1/alerts\n  Kafka:     ${demo.kafka.brokers} (librdkafka mock cluster)\n` +
-    `  backfilled ${demo.simulator.backfilled} events (${args.historyMinutes} min of history); an incident about every ${args.incidentEveryMinutes} min from now on\n` +
-    `  in about 3 min an AI agent's deploy breaks checkout: watch the alert name it, the rollback proposal and the AI-change freeze appear;\n` +
-    `  sign in with the admin token printed above to approve; the stand-in CD system below verifies the signed request and rolls\n` +
-    `  checkout back, and the alert resolves about a minute after the error rate recovers\n` +
-    (scorecardEveryMinutes > 0 ? `  every ${scorecardEveryMinutes} min a scorecard line says which injected incidents were alerted, named right, missed or pending\n` : '') +
-    `  Ctrl-C to stop\n\n`,
-);
+const forward = (signal: NodeJS.Signals): void => {
+  if (demo.exitCode === null && demo.signalCode === null) demo.kill(signal);
+};
+process.on('SIGINT', () => forward('SIGINT'));
+process.on('SIGTERM', () => forward('SIGTERM'));
+// The terminal closed: the demo (no longer tied to it) must not run on unseen.
+process.on('SIGHUP', () => forward('SIGTERM'));
+// Should this process end first (an uncaught error), the demo is not left running.
+process.on('exit', () => forward('SIGTERM'));
 
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) {
-      // A second Ctrl-C: no more waiting. The broker dies with this process (tooling/dev/mock-kafka.ts).
-      demo.removeTempDir();
-      process.exit(130);
-    }
-    interrupted = true;
-    print('\nstopping (Ctrl-C again to exit at once)');
-    demo.stop().then(
-      () => {
-        print(`stopped; removed ${demo.tempDir}`);
-        process.exit(0);
-      },
-      (err: unknown) => {
-        process.stderr.write(`demo: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exit(1);
-      },
-    );
-  });
-}
+demo.on('error', (err) => {
+  process.stderr.write(`demo: cannot start ${main}: ${err.message}\n`);
+  process.exit(1);
+});
+// The demo's exit status, or a shell's 128 + n for a demo killed by signal n.
+demo.on('exit', (code, signal) => process.exit(code ?? 128 + (signal === null ? 0 : constants.signals[signal])));

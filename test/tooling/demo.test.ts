@@ -1,8 +1,9 @@
 /**
- * `npm run demo`'s shutdown, as a terminal's Ctrl-C does it: the demo runs in a process group of its
- * own and SIGINT goes to the whole group (so a broker sharing the group would die first, under the
- * service). It must exit 0 within a few seconds, quietly, leaving nothing in the temp dir and no
- * broker running; a second Ctrl-C exits at once, still removing the temp folder.
+ * `npm run demo`'s shutdown, as a terminal's Ctrl-C does it: the launcher runs as a shell's
+ * foreground job (a process group of its own) and SIGINT goes to the whole group, so any helper left
+ * in it (the broker, tsx's esbuild service) would die under the service. The demo must exit 0 within
+ * a few seconds, quietly, leaving nothing in the temp dir and no broker running; a second Ctrl-C
+ * exits at once, still removing the temp folder.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -22,7 +23,7 @@ interface RunningDemo {
   tempRoot: string;
   output: () => string;
   /** Pids of the demo's kcat (the mock broker) processes. */
-  children: () => number[];
+  brokers: () => number[];
 }
 
 /** Starts the demo with a short history and no random incidents, its temp dir under a fresh TMPDIR; resolves once it runs. */
@@ -36,22 +37,38 @@ async function startDemoProcess(): Promise<RunningDemo> {
     // A group of its own, as a shell gives a foreground job: the signal below goes to all of it.
     detached: true,
   });
+  let started: Array<{ pid: number }> = [];
   cleanup.push(() => {
-    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+    // A failed test must not leave the demo (in a group of its own) or its broker behind.
+    for (const { pid } of [{ pid: child.pid! }, ...started]) if (alive(pid)) process.kill(pid, 'SIGKILL');
   });
   let out = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const children = (): number[] => {
-    try {
-      const rows = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(child.pid)], { encoding: 'utf8' }).trim().split('\n');
-      return rows.map((row) => row.trim().split(/\s+/)).filter(([, command]) => command === 'kcat').map(([pid]) => Number(pid));
-    } catch {
-      return []; // ps exits 1 when there are none
-    }
-  };
+  const brokers = (): number[] => descendants(child.pid!).filter(({ command }) => command === 'kcat').map(({ pid }) => pid);
   await waitFor(() => out.includes('Ctrl-C to stop'), 60_000, () => `the demo did not start: ${out.slice(-2000)}`);
-  return { child, tempRoot, output: () => out, children };
+  started = descendants(child.pid!);
+  return { child, tempRoot, output: () => out, brokers };
+}
+
+/** Every process below `root` (children, their children, ...), with its command name. */
+function descendants(root: number): Array<{ pid: number; command: string }> {
+  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,comm='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((row) => row.trim().split(/\s+/))
+    .map(([pid, ppid, command]) => ({ pid: Number(pid), ppid: Number(ppid), command: command ?? '' }));
+  const found: Array<{ pid: number; command: string }> = [];
+  const parents = [root];
+  while (parents.length) {
+    const parent = parents.pop()!;
+    for (const row of rows) {
+      if (row.ppid !== parent) continue;
+      found.push({ pid: row.pid, command: row.command });
+      parents.push(row.pid);
+    }
+  }
+  return found;
 }
 
 function waitFor(condition: () => boolean, timeoutMs: number, message: () => string): Promise<void> {
@@ -90,7 +107,7 @@ function alive(pid: number): boolean {
 describe('npm run demo, stopped with Ctrl-C', () => {
   it('stops the service, the simulator and then the broker in a few seconds, quietly, and removes its temp folder', { timeout: 90_000 }, async () => {
     const demo = await startDemoProcess();
-    const broker = demo.children();
+    const broker = demo.brokers();
     expect(broker).toHaveLength(1);
     expect(readdirSync(demo.tempRoot).filter((name) => name.startsWith('changewatch-demo-'))).toHaveLength(1);
 
@@ -106,12 +123,12 @@ describe('npm run demo, stopped with Ctrl-C', () => {
     const afterSignal = demo.output().slice(demo.output().indexOf('stopping'));
     // Piped, the service logs JSON; readable WARN/ERROR lines are refused too, in case it ever formats them.
     expect(afterSignal).not.toMatch(/ECONNREFUSED|"level":50|"level":40| WARN | ERROR /);
-    expect(afterSignal).toMatch(/scorecard/);
+    expect(afterSignal).toMatch(/scorecard[^\n]*\nstopped; removed \S*changewatch-demo-/);
   });
 
   it('exits at once on a second Ctrl-C, still removing its temp folder and the broker', { timeout: 90_000 }, async () => {
     const demo = await startDemoProcess();
-    const broker = demo.children();
+    const broker = demo.brokers();
     process.kill(-demo.child.pid!, 'SIGINT');
     await waitFor(() => demo.output().includes('Ctrl-C again'), 5_000, () => `no stopping line: ${demo.output().slice(-500)}`);
     process.kill(-demo.child.pid!, 'SIGINT');

@@ -4,9 +4,8 @@
  * system wired to the simulator (an approved rollback really rolls the simulated service back), and
  * the scorecard. `stop` takes them down in dependency order — the service while the broker still
  * answers, then the simulator's producer, then the broker — each step bounded, and removes the temp
- * folder everything was written to. tooling/dev/demo-main.ts is the command line around it (launched by
- * tooling/demo.ts); the end-to-end
- * test starts it with a short scenario.
+ * folder everything was written to. tooling/dev/demo-main.ts is its command line (started by the
+ * launcher tooling/demo.ts); the end-to-end test starts it with a short scenario.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

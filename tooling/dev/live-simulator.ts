@@ -1,11 +1,13 @@
 /**
  * Drives the fleet simulator against a Kafka cluster in real time: backfills some history at once
- * (so detectors are warm), then produces every second. Used by `npm run demo` and `npm run simulate`.
+ * (so detectors are warm), then produces every second. Used by `npm run demo` and `npm run simulate`;
+ * in the demo, the stand-in CD system rolls services back through `rollBack`.
  */
 import { Kafka, logLevel, Partitioners, type Message, type Producer } from 'kafkajs';
+import type { ChangeAuthor, ChangeEvent } from '../../contract/events.ts';
 import type { Config } from '../../server/config.ts';
 import type { Logger } from '../../server/log.ts';
-import { FleetSimulator, type FleetRecord, type IncidentTruth } from '../sim/fleet.ts';
+import { FleetSimulator, type ChangeEffect, type FleetRecord, type IncidentTruth } from '../sim/fleet.ts';
 
 /** Ground truth of an incident the simulator injected, once it is live. */
 export interface InjectedIncident extends IncidentTruth {
@@ -27,6 +29,8 @@ export interface LiveSimulatorOptions {
    * many ms after start, so a demo shows the whole guarded-rollback flow within minutes.
    */
   aiIncidentAfterMs?: number;
+  /** How that deploy breaks checkout (default: errors +30 % of requests, a minute after the deploy, ramping over a minute). */
+  aiIncidentEffect?: Partial<ChangeEffect>;
   /**
    * Called once per injected incident as it goes live: when the records carrying its causing change
    * are produced, or when a fault no change caused starts (the demo's scorecard keeps score with it).
@@ -35,12 +39,44 @@ export interface LiveSimulatorOptions {
   log: Logger;
 }
 
+/** A CD system's request to put a service back on an earlier version. */
+export interface FleetRollbackRequest {
+  service: string;
+  /** The version being left; refused unless it still serves traffic. */
+  fromVersion: string;
+  toVersion: string;
+  /** Who performs it (the change's author). */
+  author: ChangeAuthor;
+  summary: string;
+}
+
+/** The fleet cannot do the rollback asked for (unknown service or version, `fromVersion` not serving): nothing changed. */
+export class RollbackRefused extends Error {
+  override name = 'RollbackRefused';
+}
+
+/** What the live fleet offers a CD system: the in-process interface between the demo's CD stand-in and the simulator. */
+export interface FleetDeployTarget {
+  /**
+   * Rolls the service back now: from the next tick only `toVersion` serves it, and a `rollback`
+   * change is produced on the changes topic. Resolves with that change once it is produced; rejects
+   * with RollbackRefused when the fleet cannot do it, and with another error when the change was not
+   * produced in time (the fleet has switched versions all the same).
+   */
+  rollBack(request: FleetRollbackRequest): Promise<ChangeEvent>;
+}
+
 /** A running simulation. */
-export interface LiveSimulator {
+export interface LiveSimulator extends FleetDeployTarget {
   /** Records produced by the backfill. */
   backfilled: number;
+  /** The versions of `service` serving traffic now (two while a deploy rolls out). */
+  versionsServing(service: string): string[];
   stop(): Promise<void>;
 }
+
+/** How long a rollback may wait for its change to be produced before it is reported as failed. */
+const ROLLBACK_PRODUCE_TIMEOUT_MS = 8_000;
 
 /** Starts producing a simulated fleet's changes, catalog and telemetry. */
 export async function startLiveSimulator(options: LiveSimulatorOptions): Promise<LiveSimulator> {
@@ -64,31 +100,68 @@ export async function startLiveSimulator(options: LiveSimulatorOptions): Promise
       at: now + options.aiIncidentAfterMs,
       type: 'deploy',
       authorType: 'ai_agent',
-      effect: { metric: 'error_rate', delayMs: 60_000, rampMs: 60_000, magnitude: 0.3 },
+      effect: { metric: 'error_rate', delayMs: 60_000, rampMs: 60_000, magnitude: 0.3, ...options.aiIncidentEffect },
       durationMs: 20 * 60_000,
     });
   }
   const announcer = options.onIncident ? new IncidentAnnouncer(options.onIncident) : undefined;
+  // Event time already handed out: a rollback on request is scheduled no earlier, so it is emitted in order.
+  let advancedTo = now;
   const advance = (until: number): FleetRecord[] => {
-    const records = fleet.advance(until);
-    announcer?.announce(fleet.incidents(), records, until);
+    advancedTo = Math.max(advancedTo, until);
+    const records = fleet.advance(advancedTo);
+    announcer?.announce(fleet.incidents(), records, advancedTo);
     return records;
   };
+  // Rollbacks waiting for their change to be produced, by change id.
+  const waiting = new Map<string, { resolve: (change: ChangeEvent) => void; reject: (error: Error) => void }>();
   const backfill = advance(now);
   await produce(producer, options.topics, backfill);
   let busy = false;
+  let stopped = false;
   const timer = setInterval(() => {
     // Skip a tick rather than pile up sends when the broker is slow.
     if (busy) return;
     busy = true;
-    produce(producer, options.topics, advance(Date.now()))
-      .catch((err: unknown) => options.log.error({ err }, 'simulator failed to produce'))
+    const records = advance(Date.now());
+    produce(producer, options.topics, records)
+      .then(() => {
+        for (const record of records) if ('change' in record) waiting.get(record.change.id)?.resolve(record.change);
+      })
+      .catch((err: unknown) => {
+        if (!stopped) options.log.error({ err }, 'simulator failed to produce');
+      })
       .finally(() => (busy = false));
   }, 1_000);
   return {
     backfilled: backfill.length,
+    versionsServing: (service) => fleet.versionsServing(service),
+    rollBack: (request) => {
+      if (stopped) return Promise.reject(new Error('the simulator is stopping'));
+      const serving = fleet.versionsServing(request.service);
+      if (serving.length > 0 && !serving.includes(request.fromVersion)) {
+        return Promise.reject(new RollbackRefused(`${request.service} no longer runs ${request.fromVersion} (it runs ${serving.join(' and ')})`));
+      }
+      let changeId: string;
+      try {
+        changeId = fleet.rollBack({ service: request.service, toVersion: request.toVersion, at: Math.max(Date.now(), advancedTo), author: request.author, summary: request.summary });
+      } catch (err) {
+        return Promise.reject(new RollbackRefused((err as Error).message));
+      }
+      return new Promise<ChangeEvent>((resolve, reject) => {
+        const timeout = setTimeout(() => settle(() => reject(new Error(`the rollback change ${changeId} was not produced within ${ROLLBACK_PRODUCE_TIMEOUT_MS / 1000} s`))), ROLLBACK_PRODUCE_TIMEOUT_MS);
+        const settle = (done: () => void): void => {
+          clearTimeout(timeout);
+          waiting.delete(changeId);
+          done();
+        };
+        waiting.set(changeId, { resolve: (change) => settle(() => resolve(change)), reject: (error) => settle(() => reject(error)) });
+      });
+    },
     stop: async () => {
+      stopped = true;
       clearInterval(timer);
+      for (const { reject } of [...waiting.values()]) reject(new Error('the simulator stopped'));
       await producer.disconnect();
     },
   };

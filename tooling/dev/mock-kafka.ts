@@ -15,13 +15,26 @@ export interface MockKafka {
   stop(): Promise<void>;
 }
 
+/** Options of the mock cluster. */
+export interface MockKafkaOptions {
+  /** How long to wait for kcat to serve (default 10 s). */
+  timeoutMs?: number;
+  /**
+   * Runs kcat in a process group of its own, so a terminal's Ctrl-C (sent to the whole foreground
+   * group) does not kill the broker under clients still connected to it: the caller stops it last,
+   * with `stop`. It is still killed when this process exits.
+   */
+  ownProcessGroup?: boolean;
+}
+
 /** Spawns `kcat` in mock-cluster mode and resolves once it prints its bootstrap address. */
-export async function startMockKafka(options: { timeoutMs?: number } = {}): Promise<MockKafka> {
+export async function startMockKafka(options: MockKafkaOptions = {}): Promise<MockKafka> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   let child: ChildProcess;
   try {
     child = spawn('kcat', ['-b', '127.0.0.1:1', '-C', '-t', 'keepalive', '-X', 'test.mock.num.brokers=1', '-d', 'mock', '-q'], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      detached: options.ownProcessGroup === true,
     });
   } catch (err) {
     throw new Error(`cannot start kcat (install it with "apt-get install -y kcat"): ${String(err)}`);
@@ -54,6 +67,12 @@ export async function startMockKafka(options: { timeoutMs?: number } = {}): Prom
   });
   // Keep draining stderr so kcat never blocks on a full pipe.
   child.stderr!.resume();
+  if (options.ownProcessGroup) {
+    // Out of the terminal's reach, so nothing else would stop it if this process ends without `stop`.
+    const killOnExit = (): void => void child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
+  }
   return {
     brokers,
     stop: () =>

@@ -116,6 +116,17 @@ export interface ChangeSpec {
   effect?: ChangeEffect;
 }
 
+/** A rollback a CD system performs now, on request (the demo's stand-in CD system asks for it). */
+export interface RollbackSpec {
+  service: string;
+  /** The version to return to: one the service has served before. */
+  toVersion: string;
+  /** Event time of the rollback, epoch ms (no earlier than records already returned by `advance`). */
+  at: number;
+  author: ChangeAuthor;
+  summary: string;
+}
+
 interface Fault {
   service: string;
   metric: FaultMetric;
@@ -125,6 +136,8 @@ interface Fault {
   magnitude: number;
   /** Only traffic served by this release or a later one is hit (later releases carry the bug until the rollback); undefined hits every version. */
   fromRelease?: number;
+  /** The change that shipped it, when one did. */
+  changeId?: string;
 }
 
 interface Surge {
@@ -150,6 +163,10 @@ interface ServiceState {
 interface PendingChange {
   id: string;
   spec: ChangeSpec;
+  /** For an injected incident's scheduled rollback: the change it undoes (cancelled when a rollback on request undoes it first). */
+  undoes?: string;
+  /** For a rollback on request: the version it returns to. */
+  toVersion?: string;
 }
 
 interface Excess {
@@ -208,12 +225,41 @@ export class FleetSimulator {
     return this.truth.map((t) => ({ ...t, impactedServices: [...t.impactedServices] }));
   }
 
+  /** The versions of `service` serving traffic at the last emitted tick (two while a deploy rolls out); empty for an unknown service. */
+  versionsServing(service: string): string[] {
+    const state = this.services.get(service);
+    if (!state) return [];
+    return state.rollout ? [state.rollout.from, state.rollout.to] : [state.version];
+  }
+
   /** Schedules a change (harmless unless it has an effect) and returns its id. */
   scheduleChange(spec: ChangeSpec): string {
-    const id = this.nextChangeId();
-    this.pending.push({ id, spec });
+    return this.schedule({ id: this.nextChangeId(), spec });
+  }
+
+  /**
+   * Schedules a rollback of `service` to `toVersion` at `at` and returns its change id. When it is
+   * emitted, the version serves all the service's traffic at once (a rollout in progress stops), the
+   * faults shipped by later releases end, and the rollbacks scheduled for their incidents are
+   * dropped (the incident ends at `at`). Throws when the service is unknown, the version was never
+   * served, or it is already the only version serving.
+   */
+  rollBack(spec: RollbackSpec): string {
+    const state = this.services.get(spec.service);
+    if (!state) throw new Error(`no service named ${spec.service} in the fleet`);
+    if (!state.releases.has(spec.toVersion)) throw new Error(`${spec.service} never ran ${spec.toVersion} (it has run ${[...state.releases.keys()].join(', ')})`);
+    if (!state.rollout && state.version === spec.toVersion) throw new Error(`${spec.service} already runs ${spec.toVersion} only`);
+    return this.schedule({
+      id: this.nextChangeId(),
+      spec: { service: spec.service, at: spec.at, type: 'rollback', author: spec.author, summary: spec.summary },
+      toVersion: spec.toVersion,
+    });
+  }
+
+  private schedule(change: PendingChange): string {
+    this.pending.push(change);
     this.pending.sort((a, b) => a.spec.at - b.spec.at);
-    return id;
+    return change.id;
   }
 
   /** Injects an incident caused by a change at `at` on `service`; it is rolled back `durationMs` after its effect starts. */
@@ -237,7 +283,7 @@ export class FleetSimulator {
     const effectStart = Math.round(options.at + effect.delayMs);
     const end = Math.round(effectStart + (options.durationMs ?? 30 * 60_000));
     const changeId = this.scheduleChange({ service: options.service, at: options.at, type, authorType: options.authorType, effect: { ...effect, endsAt: end } });
-    this.scheduleChange({ service: options.service, at: end, type: 'rollback', authorType: 'human', summary: `Roll back ${changeId}` });
+    this.schedule({ id: this.nextChangeId(), spec: { service: options.service, at: end, type: 'rollback', authorType: 'human', summary: `Roll back ${changeId}` }, undoes: changeId });
     return this.record({ kind: 'change', service: options.service, metric, causeChangeId: changeId, effectStart, end });
   }
 
@@ -313,8 +359,8 @@ export class FleetSimulator {
         this.injectRandomIncident(next);
         this.nextRandomIncident += this.random.exponential(this.options.incidentEveryMs);
       } else if (next === scheduled) {
-        const { id, spec } = this.pending.shift()!;
-        out.push({ change: this.apply(id, spec) });
+        const { id, spec, toVersion } = this.pending.shift()!;
+        out.push({ change: this.apply(id, spec, toVersion) });
       } else {
         // A background change: harmless, on any service.
         const service = this.random.pick(this.options.fleet).name;
@@ -339,12 +385,12 @@ export class FleetSimulator {
     }
   }
 
-  /** Turns a scheduled change into an event and applies it to the fleet (versions, rollouts, faults). */
-  private apply(id: string, spec: ChangeSpec): ChangeEvent {
+  /** Turns a scheduled change into an event and applies it to the fleet (versions, rollouts, faults); `toVersion` marks a rollback on request. */
+  private apply(id: string, spec: ChangeSpec, toVersion?: string): ChangeEvent {
     const state = this.services.get(spec.service);
     const authorType = spec.author?.type ?? spec.authorType ?? this.random.weighted(AUTHOR_TYPE_WEIGHTS);
     let type = spec.type ?? this.random.weighted(CHANGE_TYPE_WEIGHTS);
-    if (type === 'rollback' && !state?.previousVersion) type = 'deploy';
+    if (type === 'rollback' && !state?.previousVersion && toVersion === undefined) type = 'deploy';
     const written = authorChange(this.random, type, authorType, spec.service);
     const change: ChangeEvent = {
       id,
@@ -357,7 +403,7 @@ export class FleetSimulator {
     };
     if (state && (type === 'deploy' || type === 'rollback')) {
       const previous = state.rollout?.to ?? state.version;
-      const next = type === 'rollback' ? state.previousVersion! : bump(previous, ++state.release);
+      const next = toVersion ?? (type === 'rollback' ? state.previousVersion! : bump(previous, ++state.release));
       if (type !== 'rollback') state.releases.set(next, state.release);
       change.version = next;
       change.previousVersion = previous;
@@ -366,6 +412,7 @@ export class FleetSimulator {
       state.version = gradual ? previous : next;
       state.rollout = gradual ? { from: previous, to: next, start: change.timestamp, durationMs: this.options.rolloutMs } : undefined;
     }
+    if (toVersion !== undefined && state) this.endFaultsAfter(state, toVersion, change.timestamp);
     if (spec.effect && state) {
       const { metric, delayMs, rampMs, magnitude, endsAt } = spec.effect;
       this.faults.push({
@@ -375,11 +422,28 @@ export class FleetSimulator {
         rampMs,
         end: endsAt ?? Infinity,
         magnitude,
+        changeId: id,
         // Only a deploy that rolls out ships its bug in a release; a config change or flag hits every version.
         ...(state.spec.versioned && type === 'deploy' ? { fromRelease: state.release } : {}),
       });
     }
     return change;
+  }
+
+  /**
+   * A rollback to `version` at `at`: faults shipped by a later release of the service stop, the
+   * rollbacks scheduled for them are dropped, and their incidents end at `at`.
+   */
+  private endFaultsAfter(state: ServiceState, version: string, at: number): void {
+    const release = state.releases.get(version) ?? 0;
+    const undone = new Set<string>();
+    for (const fault of this.faults) {
+      if (fault.service !== state.spec.name || fault.fromRelease === undefined || fault.fromRelease <= release || fault.end <= at) continue;
+      fault.end = at;
+      if (fault.changeId !== undefined) undone.add(fault.changeId);
+    }
+    for (let i = this.pending.length - 1; i >= 0; i--) if (undone.has(this.pending[i]!.undoes ?? '')) this.pending.splice(i, 1);
+    for (const truth of this.truth) if (truth.causeChangeId !== null && undone.has(truth.causeChangeId)) truth.end = Math.min(truth.end, at);
   }
 
   private emitPoints(time: number, out: FleetRecord[]): void {

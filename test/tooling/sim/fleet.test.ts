@@ -78,6 +78,47 @@ describe('FleetSimulator', () => {
     expect(mean(series(points, 'inventory', 'error_rate', START + 85 * MINUTE, START + 100 * MINUTE))).toBeCloseTo(before('inventory'), 2);
   });
 
+  it('rolls a service back on request: the old version takes all traffic at once, the fault of the bad release and its scheduled rollback end, and a rollback change says so', () => {
+    const fleet = new FleetSimulator({ seed: 8, start: START, meanChangeIntervalMs: 0 });
+    const truth = fleet.injectChangeIncident({ service: 'checkout', at: START + 30 * MINUTE, type: 'deploy', authorType: 'ai_agent', effect: { metric: 'error_rate', delayMs: 0, rampMs: 0, magnitude: 0.3 }, durationMs: 60 * MINUTE });
+    // The 8-minute rollout is still under way at 36 min: both versions serve.
+    const before = fleet.advance(START + 36 * MINUTE);
+    const deploy = changesOf(before).find((c) => c.id === truth.causeChangeId)!;
+    expect(fleet.versionsServing('checkout')).toEqual([deploy.previousVersion, deploy.version]);
+    const author = { type: 'human' as const, name: 'demo-cd-system', reviewedBy: ['alice'] };
+    const rollbackAt = START + 36 * MINUTE + 5_000;
+    const id = fleet.rollBack({ service: 'checkout', toVersion: deploy.previousVersion!, at: rollbackAt, author, summary: `Roll back ${deploy.id}` });
+    const after = fleet.advance(START + 90 * MINUTE);
+    const changes = changesOf(after);
+    // Exactly one rollback: the one asked for; the one the incident had scheduled for its end is dropped.
+    expect(changes.filter((c) => c.type === 'rollback')).toEqual([
+      expect.objectContaining({ id, service: 'checkout', timestamp: rollbackAt, version: deploy.previousVersion, previousVersion: deploy.version, author, summary: `Roll back ${deploy.id}` }),
+    ]);
+    expect(fleet.versionsServing('checkout')).toEqual([deploy.previousVersion]);
+    expect(fleet.incidents()[0]!.end).toBe(rollbackAt);
+    const points = pointsOf([...before, ...after]);
+    const tagged = (version: string, from: number, to: number) =>
+      points.filter((p) => p.service === 'checkout' && p.metric === 'error_rate' && p.tags?.version === version && p.timestamp >= from && p.timestamp < to);
+    expect(tagged(deploy.version!, rollbackAt, START + 90 * MINUTE)).toEqual([]);
+    expect(mean(tagged(deploy.version!, START + 32 * MINUTE, START + 36 * MINUTE).map((p) => p.value))).toBeGreaterThan(0.25);
+    // Every request is on the old version again, and the service's error rate is back at its healthy level.
+    const oldAfter = tagged(deploy.previousVersion!, rollbackAt, START + 90 * MINUTE);
+    const totals = points.filter((p) => p.service === 'checkout' && p.metric === 'error_rate' && !p.tags && p.timestamp >= rollbackAt && p.timestamp < START + 90 * MINUTE);
+    expect(oldAfter.map((p) => p.count)).toEqual(totals.map((p) => p.count));
+    expect(mean(series(points, 'checkout', 'error_rate', rollbackAt, START + 90 * MINUTE))).toBeLessThan(0.015);
+    expect(mean(series(points, 'checkout', 'error_rate', START + 33 * MINUTE, START + 36 * MINUTE))).toBeGreaterThan(0.05);
+  });
+
+  it('refuses a rollback to a version the service never ran, of an unknown service, or to the only version serving', () => {
+    const fleet = new FleetSimulator({ seed: 8, start: START, meanChangeIntervalMs: 0 });
+    fleet.advance(START + MINUTE);
+    const [current] = fleet.versionsServing('checkout');
+    const spec = { at: START + 2 * MINUTE, author: { type: 'human' as const, name: 'demo-cd-system' }, summary: 'x' };
+    expect(() => fleet.rollBack({ ...spec, service: 'checkout', toVersion: 'v0.0.1' })).toThrow(/never ran v0\.0\.1/);
+    expect(() => fleet.rollBack({ ...spec, service: 'nope', toVersion: current! })).toThrow(/no service named nope/);
+    expect(() => fleet.rollBack({ ...spec, service: 'checkout', toVersion: current! })).toThrow(/already runs/);
+  });
+
   it('injects incidents no change caused: a dependency failing on its own and a traffic surge', () => {
     const fleet = new FleetSimulator({ seed: 5, start: START, meanChangeIntervalMs: 0 });
     const failure = fleet.injectDependencyFailure({ service: 'payments', at: START + 30 * MINUTE, metric: 'latency_p99', magnitude: 2, rampMs: 0 });

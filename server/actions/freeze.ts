@@ -157,9 +157,14 @@ export class FreezeService {
     return { allow: true, reason: `no freeze applies to changes to ${query.service} by ${who}`, freezeIds: [] };
   }
 
-  /** A human lifts a freeze; throws `CW_NOT_FOUND` or `CW_FREEZE_NOT_ACTIVE` (already lifted). */
+  /**
+   * A human lifts a freeze; throws `CW_NOT_FOUND` or `CW_FREEZE_NOT_ACTIVE` (lifted already; its
+   * details say by whom and when). Lifting again a freeze `actor` lifted returns it unchanged, so a
+   * retried request gets the same answer.
+   */
   async lift(id: string, actor: string, reason: string): Promise<Freeze> {
     const existing = await findAction(this.store.actions, 'freeze', id);
+    if (existing.status === 'lifted') return alreadyLifted(existing, actor);
     const at = new Date(this.now()).toISOString();
     const lifted = await transitionWithAudit(this.store, 'freeze', id, {
       from: ['executed'],
@@ -173,7 +178,7 @@ export class FreezeService {
       auditReason: reason,
       evidence: () => ({ freeze: toFreeze(existing) }),
     });
-    if (!lifted) throw createError('CW_FREEZE_NOT_ACTIVE', `freeze ${id} is already lifted`);
+    if (!lifted) return alreadyLifted(await findAction(this.store.actions, 'freeze', id), actor);
     return toFreeze(lifted);
   }
 
@@ -195,6 +200,19 @@ export class FreezeService {
     const cause = `${freeze.changeType} ${freeze.changeId} by ${freeze.agent} likely caused ${freeze.incidentId ? `incident ${freeze.incidentId}` : `alert ${freeze.alertId}`} (${formatConfidence(freeze.confidence)})`;
     return `${what} since ${since} UTC because ${cause}; a human must lift the freeze: POST ${this.apiBase}/freezes/${freeze.id}/lift`;
   }
+}
+
+/** A lifted freeze: itself when `actor` lifted it (a retry), else `CW_FREEZE_NOT_ACTIVE` naming who lifted it and when. */
+function alreadyLifted(action: FreezeRecord, actor: string): Freeze {
+  const decidedBy = action.decidedBy ?? 'unknown';
+  if (decidedBy === actor) return toFreeze(action);
+  const decidedAt = action.details.liftedAt ?? action.updatedAt;
+  throw createError('CW_FREEZE_NOT_ACTIVE', `freeze ${action.id} is already lifted: ${decidedBy} lifted it at ${decidedAt}`, {
+    decidedBy,
+    decidedAt,
+    decision: 'lifted',
+    ...(action.details.liftReason === undefined ? {} : { reason: action.details.liftReason }),
+  });
 }
 
 /** The API view of a freeze action. */

@@ -139,6 +139,31 @@ describe('HTTP API', () => {
     expect(publisher.published).toHaveLength(3);
   });
 
+  it('says who a token is at GET /api/v1/whoami: its name and role, anonymous without one, 401 for a bad one', async () => {
+    const { url } = await serve();
+    const whoami = async (headers: Record<string, string>) => {
+      const res = await fetch(`${url}/api/v1/whoami`, { headers });
+      return { status: res.status, body: await res.json() };
+    };
+    expect(await whoami(bearer(TEST_TOKENS.operator))).toEqual({ status: 200, body: { name: 'test-operator', role: 'operator', anonymousReads: true } });
+    expect(await whoami(bearer(TEST_TOKENS.viewer))).toEqual({ status: 200, body: { name: 'test-viewer', role: 'viewer', anonymousReads: true } });
+    expect(await whoami({})).toEqual({ status: 200, body: { name: 'anonymous', anonymousReads: true } });
+    // A wrong token is refused even though it is not needed to read: the sign-in form asks to know at once.
+    expect(await whoami(bearer('cw_not-a-configured-token'))).toEqual({
+      status: 401,
+      body: { error: { code: 'CW_AUTH_UNAUTHORIZED', message: 'the API token is not valid' } },
+    });
+  });
+
+  it('answers GET /api/v1/whoami without a token with 401 when reads need one', async () => {
+    const { url } = await serve({ anonymousRead: false });
+    const anonymous = await fetch(`${url}/api/v1/whoami`);
+    expect(anonymous.status).toBe(401);
+    expect((await anonymous.json()).error.code).toBe('CW_AUTH_UNAUTHORIZED');
+    const admin = await fetch(`${url}/api/v1/whoami`, { headers: bearer(TEST_TOKENS.admin) });
+    expect(await admin.json()).toEqual({ name: 'test-admin', role: 'admin', anonymousReads: false });
+  });
+
   it('answers unknown API routes with a JSON 404 and lists the error registry', async () => {
     const { url } = await serve();
     expect((await getJson(`${url}/api/v2/nothing`)).body.error.code).toBe('CW_NOT_FOUND');

@@ -147,7 +147,7 @@ describe('operator controls in a browser', () => {
     await field.fill(OPERATOR_TOKEN);
     await field.press('Enter');
 
-    await poll(() => session().innerText()).toContain('Signed in with an API token');
+    await poll(() => session().innerText()).toMatch(/Signed in as (operator|admin)/);
     expect(await page.evaluate((key) => localStorage.getItem(key), TOKEN_STORAGE_KEY)).toBe(OPERATOR_TOKEN);
     expect(await page.content()).not.toContain(OPERATOR_TOKEN);
     await poll(() => server.handshakeTokens.slice(handshakesBefore)).toContain(OPERATOR_TOKEN);
@@ -214,7 +214,7 @@ describe('operator controls in a browser', () => {
     await search.getByRole('button', { name: 'Approve rollback' }).click();
 
     const error = search.getByRole('alert');
-    await poll(() => error.innerText()).toContain('Someone else decided this rollback first');
+    await poll(() => error.innerText()).toMatch(/^Already decided: bob approved this rollback at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\.$/);
     expect(await error.getAttribute('data-code')).toBe('CW_ROLLBACK_NOT_PENDING');
     expect(server.requests.at(-1)).toMatchObject({ url: '/api/v1/rollbacks/rb-search/approve', status: 409 });
     expect(dialogs).toEqual([]);
@@ -338,7 +338,7 @@ describe('operator controls in a browser', () => {
     await checkout.getByRole('button', { name: 'Resolve incident' }).click();
     await poll(() => checkout.getByRole('alert').innerText()).toContain('The server did not accept your API token');
     expect(server.requests.at(-1)).toMatchObject({ url: '/api/v1/incidents/inc-checkout/resolve', status: 401, token: 'cw_revoked-token' });
-    await poll(() => session().innerText()).toContain('API token rejected by the server');
+    await poll(() => session().innerText()).toContain('Token rejected (401)');
     expect(dialogs).toEqual([]);
   });
 

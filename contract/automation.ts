@@ -38,6 +38,8 @@ export interface RollbackView {
   summary: string;
   /** The evidence lines at decision time. */
   evidence: string[];
+  /** The lines of `evidence` that weighed against the change, when any did. */
+  evidenceAgainst?: string[];
   evidenceKinds: EvidenceKind[];
   /** Why it is in its current status (e.g. the guardrails that suppressed it, or who approved). */
   reason: string;

@@ -462,6 +462,12 @@ function supportingKinds(evidence: readonly Evidence[]): EvidenceKind[] {
   return [...kinds];
 }
 
+/** `{ evidenceAgainst }`: the lines that lowered the change's odds (negative weight), or nothing when none did. */
+function againstLines(evidence: readonly Evidence[]): { evidenceAgainst?: string[] } {
+  const against = evidence.filter((e) => e.weight < 0).map((e) => e.line);
+  return against.length > 0 ? { evidenceAgainst: against } : {};
+}
+
 function withKind(evidence: Evidence, kind: EvidenceKind): Evidence {
   evidence.kind = kind;
   return evidence;
@@ -474,6 +480,7 @@ function toSuspect(candidate: Candidate, confidence: number): Suspect {
     confidence: round(confidence),
     evidence: candidate.evidence.map((e) => e.line),
     evidenceKinds: supportingKinds(candidate.evidence),
+    ...againstLines(candidate.evidence),
     change: {
       type: change.type,
       service: change.service,

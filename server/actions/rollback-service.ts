@@ -209,6 +209,7 @@ function detailsOf(candidate: RollbackCandidate, decision: RollbackDecision, sus
     changeType: suspect.change.type,
     author: suspect.change.author,
     evidence: suspect.evidence,
+    ...(suspect.evidenceAgainst === undefined ? {} : { evidenceAgainst: suspect.evidenceAgainst }),
     evidenceKinds: decision.evidenceKinds,
     reasons: decision.reasons,
     ...(decision.outcome === 'executed' ? { approvedAt: at, attempts: 0 } : {}),

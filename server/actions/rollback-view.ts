@@ -21,6 +21,7 @@ export function toRollbackView(action: RollbackRecord): RollbackView {
     ...(details.author === undefined ? {} : { author: details.author }),
     summary: details.summary,
     evidence: details.evidence,
+    ...(details.evidenceAgainst === undefined ? {} : { evidenceAgainst: details.evidenceAgainst }),
     evidenceKinds: details.evidenceKinds,
     reason: action.reason,
     requestedBy: action.requestedBy,
@@ -44,6 +45,7 @@ export function rollbackEvidence(action: RollbackRecord): Record<string, unknown
     confidence: details.confidence,
     author: details.author,
     evidence: details.evidence,
+    evidenceAgainst: details.evidenceAgainst,
     evidenceKinds: details.evidenceKinds,
     reasons: details.reasons,
   };

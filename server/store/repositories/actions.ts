@@ -41,6 +41,8 @@ export interface RollbackDetails {
   summary: string;
   /** Evidence snapshot at decision time. */
   evidence: string[];
+  /** The lines of `evidence` that weighed against the change, when any did. */
+  evidenceAgainst?: string[];
   evidenceKinds: EvidenceKind[];
   reasons: string[];
   /** ISO-8601 time it was approved (by a human or the policy). */

@@ -182,6 +182,10 @@ describe('before/after', () => {
     expect(result.suspects[0]!.changeId).toBe('culprit');
     const late = result.suspects.find((s) => s.changeId === 'too-late')!;
     expect(late.evidence.join(' ')).toMatch(/had started to move at .* before this change/);
+    // The exonerating line is marked as weighing against the change, apart from the lines for it.
+    expect(late.evidenceAgainst?.join(' ')).toMatch(/had started to move at .* before this change/);
+    for (const suspect of result.suspects) for (const line of suspect.evidenceAgainst ?? []) expect(suspect.evidence).toContain(line);
+    expect(result.suspects[0]!.evidenceAgainst ?? []).not.toContainEqual(expect.stringMatching(/before this change/));
   });
 });
 

@@ -96,7 +96,7 @@ export function makeRollback(now: number, minutesAgo: number, overrides: Partial
     confidence: 0.91,
     changeType: 'deploy',
     author: { type: 'ai_agent', name: 'deploy-pilot', agent: 'deploy-pilot', reviewedBy: [] },
-    summary: 'deploy chg-agent-deploy (ai_agent deploy-pilot) likely caused the anomaly on checkout (confidence 0.91; evidence: version_split, timing)',
+    summary: 'deploy chg-agent-deploy by AI agent deploy-pilot likely caused the anomaly on checkout (confidence 0.91; evidence: only the new version is affected; started right after the change)',
     evidence: ['Errors come from hosts running v2.14.0 (97% of 5xx)', 'Deployed to checkout 5 min before onset'],
     evidenceKinds: ['version_split', 'timing'],
     reason: 'proposed: waiting for an operator',

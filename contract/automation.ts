@@ -34,6 +34,8 @@ export interface RollbackView {
   confidence?: number;
   changeType?: string;
   author?: ChangeAuthor;
+  /** The change's pull request and commit, when known (as given: check the scheme before linking). */
+  links?: { pr?: string; commit?: string };
   /** One sentence: which change, by whom, how likely, on what evidence. */
   summary: string;
   /** The evidence lines at decision time. */

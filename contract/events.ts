@@ -66,6 +66,8 @@ export interface SuspectChange {
   version?: string;
   previousVersion?: string;
   timestamp: number;
+  /** The change's pull request and commit, when its event gave them (as given: check the scheme before linking). */
+  links?: { pr?: string; commit?: string };
 }
 
 /** A change that may have caused an anomaly, with the evidence for it. */

@@ -489,6 +489,7 @@ function toSuspect(candidate: Candidate, confidence: number): Suspect {
       ...(change.version !== undefined ? { version: change.version } : {}),
       ...(change.previousVersion !== undefined ? { previousVersion: change.previousVersion } : {}),
       timestamp: change.timestamp,
+      ...(change.links?.pr !== undefined || change.links?.commit !== undefined ? { links: { ...change.links } } : {}),
     },
   };
 }

@@ -208,6 +208,7 @@ function detailsOf(candidate: RollbackCandidate, decision: RollbackDecision, sus
     confidence: suspect.confidence,
     changeType: suspect.change.type,
     author: suspect.change.author,
+    ...(suspect.change.links === undefined ? {} : { links: suspect.change.links }),
     evidence: suspect.evidence,
     ...(suspect.evidenceAgainst === undefined ? {} : { evidenceAgainst: suspect.evidenceAgainst }),
     evidenceKinds: decision.evidenceKinds,

@@ -19,6 +19,7 @@ export function toRollbackView(action: RollbackRecord): RollbackView {
     ...(details.confidence === undefined ? {} : { confidence: details.confidence }),
     ...(details.changeType === undefined ? {} : { changeType: details.changeType }),
     ...(details.author === undefined ? {} : { author: details.author }),
+    ...(details.links === undefined ? {} : { links: details.links }),
     summary: details.summary,
     evidence: details.evidence,
     ...(details.evidenceAgainst === undefined ? {} : { evidenceAgainst: details.evidenceAgainst }),

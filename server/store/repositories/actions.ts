@@ -37,6 +37,8 @@ export interface RollbackDetails {
   confidence?: number;
   changeType?: ChangeType;
   author?: ChangeAuthor;
+  /** The change's pull request and commit, when known. */
+  links?: { pr?: string; commit?: string };
   /** The policy's one-sentence account of the change and its evidence. */
   summary: string;
   /** Evidence snapshot at decision time. */

@@ -255,7 +255,9 @@ describe('operator controls in a browser', () => {
 
   it('lifts a freeze only with a reason', async () => {
     const freeze = page.getByRole('article', { name: 'Freeze: AI changes to checkout' });
-    expect(await freeze.innerText()).toContain('AI-authored changes to checkout are frozen since');
+    expect(await freeze.innerText()).toContain("AI-authored changes to checkout are frozen because deploy-pilot's deploy likely caused incident inc-checkout (91%).");
+    // The gate's sentence for pipelines quotes the lift route; a person gets the button instead.
+    expect(await freeze.innerText()).not.toContain('/api/v1/');
     await freeze.getByRole('button', { name: 'Lift freeze…' }).click();
     await freeze.getByLabel('Why lift this freeze?').fill('fixed forward in v2.14.1');
     await freeze.getByRole('button', { name: 'Lift freeze' }).click();

@@ -124,7 +124,8 @@ export function makeFreeze(now: number, minutesAgo: number, overrides: Partial<F
     alertId: 'alert-checkout-errors',
     confidence: 0.91,
     since: since.toISOString(),
-    reason: `AI-authored changes to checkout are frozen since ${since.toISOString().slice(11, 16)} UTC because deploy chg-agent-deploy by deploy-pilot likely caused incident inc-checkout (0.91); a human must lift the freeze`,
+    // As the real server words it (server/actions/freeze.ts), API path included: the sentence is for CD pipelines.
+    reason: `AI-authored changes to checkout are frozen since ${since.toISOString().slice(11, 16)} UTC because deploy chg-agent-deploy by deploy-pilot likely caused incident inc-checkout (0.91); a human must lift the freeze: POST /api/v1/freezes/${overrides.id ?? `frz-${minutesAgo}`}/lift`,
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Wording and number formatting shared by the dashboard's components.
  */
-import type { AuthorType, ChangeType } from '../../../contract/events.ts';
+import { EVIDENCE_KIND_WORDS, type AuthorType, type ChangeType, type EvidenceKind } from '../../../contract/events.ts';
 import type { AlertStatus, Severity } from '../../../contract/alert.ts';
 import type { RollbackMode, RollbackStatus } from '../../../contract/automation.ts';
 
@@ -11,6 +11,12 @@ export const AUTHOR_TYPE_LABELS: Record<AuthorType, string> = {
   ai_assisted: 'AI-assisted',
   human: 'Human',
 };
+
+/**
+ * What each kind of evidence means, in the words a person uses ("only the new version is
+ * affected", "started right after the change"): the same words the server's sentences use.
+ */
+export const EVIDENCE_KIND_LABELS: Readonly<Record<EvidenceKind, string>> = EVIDENCE_KIND_WORDS;
 
 /** Display names of change types. */
 export const CHANGE_TYPE_LABELS: Record<ChangeType, string> = {

@@ -145,3 +145,27 @@ export function safeHttpUrl(candidate: string | undefined): string | undefined {
   const { protocol } = new URL(candidate);
   return protocol === 'http:' || protocol === 'https:' ? candidate : undefined;
 }
+
+/** What each audit action records, as a person says it ("approved a rollback"); unknown actions are shown as they are spelled. */
+export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
+  'rollback.propose': 'proposed a rollback',
+  'rollback.approve': 'approved a rollback',
+  'rollback.deny': 'denied a rollback',
+  'rollback.expire': 'let a rollback expire',
+  'rollback.dry_run': 'recorded a dry-run rollback',
+  'rollback.suppress': 'suppressed a rollback',
+  'rollback.executed': 'sent a rollback to CD',
+  'rollback.failed': 'failed to send a rollback',
+  'rollback.cancelled': 'cancelled a rollback (kill switch)',
+  'killswitch.engage': 'engaged the kill switch',
+  'killswitch.release': 'released the kill switch',
+  'freeze.create': 'froze AI changes',
+  'freeze.lift': 'lifted a freeze',
+  'incident.acknowledge': 'acknowledged an incident',
+  'incident.resolve': 'resolved an incident',
+  'silence.create': 'created a silence',
+  'silence.expire': 'expired a silence',
+  'notification.dead': 'gave up on a notification',
+  'notification.suppressed': 'held back a notification',
+  'change.dead': 'refused a change event',
+};

@@ -151,7 +151,7 @@ export class FreezeService {
         (freeze.scope === 'service' ? freeze.service === query.service : query.agent !== undefined && freeze.agent === query.agent),
     );
     if (blocking.length > 0) {
-      return { allow: false, reason: blocking.map((freeze) => freeze.reason).join(' Also: '), freezeIds: blocking.map((freeze) => freeze.id) };
+      return { allow: false, reason: blocking.map((freeze) => this.howToLift(freeze)).join(' Also: '), freezeIds: blocking.map((freeze) => freeze.id) };
     }
     const who = query.authorType === 'human' ? 'a human' : `${query.authorType}${query.agent ? ` ${query.agent}` : ''}`;
     return { allow: true, reason: `no freeze applies to changes to ${query.service} by ${who}`, freezeIds: [] };
@@ -193,12 +193,22 @@ export class FreezeService {
     return (await this.store.actions.list({ kind: 'freeze', status: statuses, limit: options.limit ?? 100 })).map(toFreeze);
   }
 
-  /** The sentence a blocked pipeline reads. */
+  /**
+   * The sentence a blocked pipeline reads: the freeze's own, plus the API call that lifts it. Only the
+   * gate adds the call (a pipeline's log is where a developer needs it); the stored sentence, which the
+   * dashboard and the audit log show, has none (a person has the Lift button). Freezes stored before
+   * 2026-12-07 kept the call in their sentence, and are not given a second.
+   */
+  private howToLift(freeze: Freeze): string {
+    return freeze.reason.includes('/freezes/') ? freeze.reason : `${freeze.reason}: POST ${this.apiBase}/freezes/${freeze.id}/lift`;
+  }
+
+  /** Why a freeze is in force, in one sentence, without API paths. */
   private blockingSentence(freeze: Freeze): string {
     const since = new Date(freeze.since).toISOString().slice(11, 16);
     const what = freeze.scope === 'service' ? `AI-authored changes to ${freeze.service} are frozen` : `changes by AI agent ${freeze.agent} are frozen on every service`;
     const cause = `${freeze.changeType} ${freeze.changeId} by ${freeze.agent} likely caused ${freeze.incidentId ? `incident ${freeze.incidentId}` : `alert ${freeze.alertId}`} (${formatConfidence(freeze.confidence)})`;
-    return `${what} since ${since} UTC because ${cause}; a human must lift the freeze: POST ${this.apiBase}/freezes/${freeze.id}/lift`;
+    return `${what} since ${since} UTC because ${cause}; a human must lift the freeze`;
   }
 }
 

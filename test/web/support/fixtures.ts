@@ -124,7 +124,7 @@ export function makeFreeze(now: number, minutesAgo: number, overrides: Partial<F
     alertId: 'alert-checkout-errors',
     confidence: 0.91,
     since: since.toISOString(),
-    // As the real server words it (server/actions/freeze.ts), API path included: the sentence is for CD pipelines.
+    // As freezes stored before 2026-12-07 word it, with the API call that lifts it (the gate still quotes it to pipelines): the dashboard must not show it.
     reason: `AI-authored changes to checkout are frozen since ${since.toISOString().slice(11, 16)} UTC because deploy chg-agent-deploy by deploy-pilot likely caused incident inc-checkout (0.91); a human must lift the freeze: POST /api/v1/freezes/${overrides.id ?? `frz-${minutesAgo}`}/lift`,
     ...overrides,
   };

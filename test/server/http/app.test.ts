@@ -83,6 +83,25 @@ describe('HTTP API', () => {
     expect((await getJson(`${url}/api/v1/changes`)).body.changes.map((c: { id: string }) => c.id)).toEqual(['chg-1']);
   });
 
+  it('reports header counters that match what the alert API lists for the same state', async () => {
+    const { url, core } = await serve();
+    for (const service of ['checkout', 'search', 'cart']) for (const record of metricRecords(stepSeries({ service, normal: 200, anomalous: 5 }))) core.handle(record, httpDeadLetterOf());
+    const counts = async () => {
+      const { stats } = (await getJson(`${url}/api/v1/status`)).body;
+      const listed = async (status: string) => (await getJson(`${url}/api/v1/alerts?status=${status}`)).body.alerts.length;
+      return { header: { firing: stats.alertsFiring, acknowledged: stats.alertsAcknowledged }, api: { firing: await listed('firing'), acknowledged: await listed('acknowledged') } };
+    };
+    const opened = await counts();
+    expect(opened.header).toEqual({ firing: 3, acknowledged: 0 });
+    expect(opened.api).toEqual(opened.header);
+    core.acknowledge([(await getJson(`${url}/api/v1/alerts?status=firing&service=search`)).body.alerts[0].id]);
+    const acknowledged = await counts();
+    expect(acknowledged.header).toEqual({ firing: 2, acknowledged: 1 });
+    expect(acknowledged.api).toEqual(acknowledged.header);
+    // The socket's counters are the same function the status route answers with.
+    expect(core.stats(true)).toMatchObject({ alertsFiring: 2, alertsAcknowledged: 1 });
+  });
+
   it('computes change failure rates by author type over a range', async () => {
     const { url, core } = await serve();
     core.handle({ change: aChange({ timestamp: T0 + 1_900_000 }) }, httpDeadLetterOf());

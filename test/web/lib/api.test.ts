@@ -233,6 +233,9 @@ describe('explainApiError', () => {
 
   it("falls back to the server's own message, as a sentence", () => {
     expect(explainApiError(new ApiError(409, 'CW_CONFLICT', 'incident inc-1 is already resolved'))).toBe('Incident inc-1 is already resolved.');
+    expect(
+      explainApiError(new ApiError(409, 'CW_CONFLICT', 'incident inc-1 is already resolved: bob resolved it at …', { decidedBy: 'bob', decidedAt: '2026-12-07T23:00:00.000Z', decision: 'resolved' })),
+    ).toBe('Already decided: bob resolved this incident at 2026-12-07 23:00:00 UTC.');
     expect(explainApiError(new Error('boom'))).toBe('boom');
   });
 });

@@ -67,6 +67,9 @@ export function explainApiError(error: unknown): string {
       return 'The kill switch is on: no rollback can be approved until it is released.';
     case 'CW_FREEZE_NOT_ACTIVE':
       return decidedSentence(error.details, 'freeze') ?? 'This freeze was already lifted.';
+    case 'CW_CONFLICT':
+      // An incident someone (or changewatch) already resolved names who and when; other conflicts keep the server's sentence.
+      return decidedSentence(error.details, 'incident') ?? serverSentence(error.message);
     case 'CW_AUTH_UNAUTHORIZED':
       return 'The server did not accept your API token. Sign out and sign in with a valid one.';
     case 'CW_AUTH_FORBIDDEN':
@@ -74,26 +77,30 @@ export function explainApiError(error: unknown): string {
     case NETWORK_ERROR:
       return `Could not reach the server (${error.message}). Check the connection and try again.`;
     default:
-      // The server's own messages are written for people (e.g. "incident inc-1 is already resolved"); one
-      // that starts with a field name ("endsAt must be…", "matchers.service: …") keeps it as it is spelled.
-      return (
-        (/^[a-z]+\b(?![.\-_])/.test(error.message)
-          ? error.message.charAt(0).toUpperCase() + error.message.slice(1)
-          : error.message) + (/[.!?]$/.test(error.message) ? '' : '.')
-      );
+      return serverSentence(error.message);
   }
+}
+
+/**
+ * The server's own message as a sentence: they are written for people (e.g. "incident inc-1 is
+ * already resolved"); one that starts with a field name ("endsAt must be…", "matchers.service: …")
+ * keeps it as it is spelled.
+ */
+function serverSentence(message: string): string {
+  return (/^[a-z]+\b(?![.\-_])/.test(message) ? message.charAt(0).toUpperCase() + message.slice(1) : message) + (/[.!?]$/.test(message) ? '' : '.');
 }
 
 /**
  * "Already decided: fatima approved this rollback at 2026-12-07 23:10:05 UTC.", from a 409's
  * `details: { decidedBy, decidedAt, decision }`; undefined when the server sent none (an older one).
  */
-function decidedSentence(details: Record<string, unknown> | undefined, what: 'rollback' | 'freeze'): string | undefined {
+function decidedSentence(details: Record<string, unknown> | undefined, what: 'rollback' | 'freeze' | 'incident'): string | undefined {
   const { decidedBy, decidedAt, decision } = details ?? {};
   if (typeof decidedBy !== 'string' || typeof decidedAt !== 'string' || typeof decision !== 'string') return undefined;
   const when = Number.isNaN(Date.parse(decidedAt)) ? decidedAt : formatAbsoluteTime(Date.parse(decidedAt));
   const verb = decision === 'expired' || decision === 'suppressed' ? `marked this ${what} ${decision}` : `${decision} this ${what}`;
-  return `Already decided: ${decidedBy === 'policy' ? 'the policy' : decidedBy} ${verb} at ${when}.`;
+  const who = decidedBy === 'policy' ? 'the policy' : decidedBy === 'changewatch' ? 'changewatch (all its alerts resolved)' : decidedBy;
+  return `Already decided: ${who} ${verb} at ${when}.`;
 }
 
 /** How the client reaches the server and whom it acts as. */

@@ -136,19 +136,19 @@ export class RollbackApprovals {
 }
 
 /** How a rollback that is no longer pending was decided: `approved`, `denied`, `expired` or what a guardrail made of it. */
-export type RollbackDecision = 'approved' | 'denied' | 'expired' | 'suppressed';
+type DecisionKind = 'approved' | 'denied' | 'expired' | 'suppressed';
 
 /** Who decided a rollback, how and when, as the 409 of a second decision names them. */
-export interface DecisionRecord {
+interface DecisionRecord {
   /** A token name, `policy` (automatic mode, expiry, guardrails) or `unknown`. */
   decidedBy: string;
   /** ISO-8601 time of the decision. */
   decidedAt: string;
-  decision: RollbackDecision;
+  decision: DecisionKind;
 }
 
 /** Who decided `action`, how and when. An approval stays one after delivery (`executed`, `failed`, or cancelled by the kill switch). */
-export function rollbackDecision(action: RollbackRecord): DecisionRecord {
+function rollbackDecision(action: RollbackRecord): DecisionRecord {
   const approvedAt = action.details.approvedAt;
   if (approvedAt !== undefined) return { decidedBy: action.decidedBy ?? 'policy', decidedAt: approvedAt, decision: 'approved' };
   if (action.status === 'denied') return { decidedBy: action.decidedBy ?? 'unknown', decidedAt: action.updatedAt, decision: 'denied' };

@@ -203,6 +203,8 @@ describe('plain language and an honest session in a browser', () => {
     await poll(() => entries.count()).toBe(2);
     await audit().getByRole('button', { name: 'Clear filters' }).click();
     await poll(() => entries.count()).toBe(4);
+    await entries.nth(2).getByText('Evidence snapshot').click();
+    await page.screenshot({ path: '/tmp/dashboard-plain-language.png', fullPage: true });
   });
 
   it('says the audit log needs a token when signed out, instead of loading it', async () => {

@@ -1,10 +1,11 @@
 /**
  * A stand-in for the changewatch server in dashboard tests: serves the built dashboard from web/dist,
  * speaks the socket.io contract (snapshot and automation snapshot on connect, then whatever the test
- * emits), answers `GET /api/v1/stats/changes` with whatever the test sets, and answers the incident,
- * silence and automation API like the real one: Bearer tokens with roles, the `{ error: { code,
- * message } }` envelope, 401/403, the 400s of bad silences (validated with the server's own matcher
- * schema), 404s and the 409s of the real routes. Every API request is recorded.
+ * emits), answers `GET /api/v1/stats/changes` with whatever the test sets, and answers whoami, the
+ * audit log and the incident, silence and automation API like the real one: Bearer tokens with roles,
+ * the `{ error: { code, message, details } }` envelope, 401/403, the 400s of bad silences (validated
+ * with the server's own matcher schema), 404s and the 409s of the real routes (a rollback's naming who
+ * decided it and when). Every API request is recorded.
  */
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';

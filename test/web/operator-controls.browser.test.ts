@@ -327,12 +327,16 @@ describe('operator controls in a browser', () => {
     expect(await page.getByRole('button', { name: /Show 20 more \(32 incidents not shown\)/ }).count()).toBe(1);
   });
 
-  it('shows a rejected token inline and in the session (401), and signing out forgets it', async () => {
+  it('shows a token revoked while signed in inline and in the session (401), and signing out forgets it', async () => {
     await session().getByRole('button', { name: 'Sign out' }).click();
     expect(await page.evaluate((key) => localStorage.getItem(key), TOKEN_STORAGE_KEY)).toBeNull();
+    server.tokens.set('cw_revoked-token', { name: 'carol', role: 'operator' });
     await session().getByRole('button', { name: 'Sign in with an API token' }).click();
     await page.getByLabel('API token').fill('cw_revoked-token');
     await page.getByLabel('API token').press('Enter');
+    await poll(() => session().innerText()).toContain('Signed in as operator (carol)');
+    // Revoked after the sign-in check: only the next request can tell.
+    server.tokens.delete('cw_revoked-token');
 
     const checkout = incidents().getByRole('article').filter({ hasText: 'checkout: error_ratio' });
     await checkout.getByRole('button', { name: 'Resolve…' }).click();
@@ -341,7 +345,23 @@ describe('operator controls in a browser', () => {
     await poll(() => checkout.getByRole('alert').innerText()).toContain('The server did not accept your API token');
     expect(server.requests.at(-1)).toMatchObject({ url: '/api/v1/incidents/inc-checkout/resolve', status: 401, token: 'cw_revoked-token' });
     await poll(() => session().innerText()).toContain('Token rejected (401)');
+    // A rejected token may not try again: the buttons are disabled, and the hint says why.
+    await checkout.getByRole('button', { name: 'Cancel' }).click();
+    expect(await checkout.getByRole('button', { name: 'Resolve…' }).isDisabled()).toBe(true);
+    expect(await automation().innerText()).toContain('Read-only: the server rejected your API token');
     expect(dialogs).toEqual([]);
+  });
+
+  it('keeps the action buttons disabled for a viewer token, saying its role', async () => {
+    await session().getByRole('button', { name: 'Sign out' }).click();
+    await session().getByRole('button', { name: 'Sign in with an API token' }).click();
+    await page.getByLabel('API token').fill(VIEWER_TOKEN);
+    await page.getByLabel('API token').press('Enter');
+    await poll(() => session().innerText()).toContain('Signed in as viewer (wallboard)');
+    await poll(() => automation().innerText()).toContain('Read-only: your token has the viewer role');
+    // Earlier tests decided the rollbacks and lifted the freeze; the kill switch and the incidents are left.
+    expect(await killSwitch().getByRole('button').first().isDisabled()).toBe(true);
+    expect(await incidents().getByRole('button', { name: 'Resolve…' }).first().isDisabled()).toBe(true);
   });
 
   it('looks clean (screenshot for review)', async () => {

@@ -117,7 +117,7 @@ describe('plain language and an honest session in a browser', () => {
     expect(since.filter((request) => request.method !== 'GET')).toEqual([]);
     expect(since).toContainEqual(expect.objectContaining({ method: 'GET', url: '/api/v1/whoami', token: 'cw_wrong-token', status: 401 }));
     // The socket refuses the token too; the banner names that, and does not claim reads need signing in (they do not here).
-    await poll(() => page.getByText('the server rejected your API token').count()).toBe(1);
+    await poll(() => page.getByText('No live updates: the server rejected your API token').count()).toBe(1);
     expect(await page.getByText('only to signed-in users').count()).toBe(0);
     expect(await page.getByText('Sign out to watch without one').count()).toBe(1);
   });
@@ -127,7 +127,7 @@ describe('plain language and an honest session in a browser', () => {
     await poll(() => session().innerText()).toContain('Signed in as operator (alice)');
     expect(server.requests.filter((request) => request.url === '/api/v1/whoami' && request.token === OPERATOR_TOKEN)).toHaveLength(1);
     await poll(() => page.getByRole('status', { name: 'Connection' }).innerText()).toContain('Connected');
-    expect(await page.getByText('the server rejected your API token').count()).toBe(0);
+    expect(await page.getByText('No live updates: the server rejected your API token').count()).toBe(0);
   });
 
   it('names who decided a rollback, and when, on a 409', async () => {

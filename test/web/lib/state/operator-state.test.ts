@@ -140,20 +140,23 @@ describe('OperatorSession', () => {
     const answer = session.verify(async () => ({ name: 'alice', role: 'operator', anonymousReads: true }));
     expect(session.check).toBe('checking');
     await answer;
-    expect(session).toMatchObject({ check: 'accepted', identity: { name: 'alice', role: 'operator' }, anonymousReads: true, rejected: false });
+    expect(session).toMatchObject({ check: 'accepted', identity: { name: 'alice', role: 'operator' }, anonymousReads: true, rejected: false, mayAct: true });
+    await session.verify(async () => ({ name: 'wallboard', role: 'viewer', anonymousReads: true }));
+    expect(session).toMatchObject({ mayAct: false, readOnlyRole: 'viewer' });
 
     session.signIn('cw_bad');
     expect(session.identity).toBeUndefined();
     await session.verify(async () => {
       throw new ApiError(401, 'CW_AUTH_UNAUTHORIZED', 'the API token is not valid');
     });
-    expect(session).toMatchObject({ check: 'rejected', rejected: true, identity: undefined });
+    expect(session).toMatchObject({ check: 'rejected', rejected: true, identity: undefined, mayAct: false, readOnlyRole: undefined });
 
     session.signIn('cw_other');
     await session.verify(async () => {
       throw new ApiError(0, 'CW_CLIENT_NETWORK', 'Failed to fetch');
     });
-    expect(session).toMatchObject({ check: 'unreachable', problem: 'Failed to fetch', rejected: false });
+    // Not checked: it may try, and the server decides.
+    expect(session).toMatchObject({ check: 'unreachable', problem: 'Failed to fetch', rejected: false, mayAct: true });
   });
 
   it('drops the answer about a token replaced while it was being checked', async () => {

@@ -64,6 +64,20 @@ export class OperatorSession {
     return this.#token !== undefined;
   }
 
+  /**
+   * Whether the action buttons should let this session try: signed in, the token not rejected, and
+   * not known (from whoami) to be below `operator`. A token not checked yet may try: the server decides.
+   */
+  get mayAct(): boolean {
+    const role = this.identity?.role;
+    return this.signedIn && !this.rejected && (role === undefined || role === 'operator' || role === 'admin');
+  }
+
+  /** The role of a signed-in, accepted token too low to act (`viewer`, `ingest`), for the read-only hints. */
+  get readOnlyRole(): string | undefined {
+    return this.signedIn && !this.rejected && !this.mayAct ? this.identity?.role : undefined;
+  }
+
   /** The token, for the API client and the socket handshake only. */
   get token(): string | undefined {
     return this.#token;

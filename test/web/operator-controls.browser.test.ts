@@ -335,7 +335,11 @@ describe('operator controls in a browser', () => {
     await page.getByLabel('API token').fill('cw_revoked-token');
     await page.getByLabel('API token').press('Enter');
     await poll(() => session().innerText()).toContain('Signed in as operator (carol)');
-    // Revoked after the sign-in check: only the next request can tell.
+    // The sign-in reconnects the socket and reloads incidents and silences with the token; once those are done,
+    // it is revoked: only the next request can tell.
+    const withToken = (path: string) => server.requests.some((request) => request.token === 'cw_revoked-token' && request.url.startsWith(path) && request.status === 200);
+    await poll(() => withToken('/api/v1/incidents') && withToken('/api/v1/silences') && server.handshakeTokens.includes('cw_revoked-token')).toBe(true);
+    await poll(() => page.getByRole('status', { name: 'Connection' }).innerText()).toContain('Connected');
     server.tokens.delete('cw_revoked-token');
 
     const checkout = incidents().getByRole('article').filter({ hasText: 'checkout: error_ratio' });

@@ -84,6 +84,10 @@ export interface ChangeStatsResponse {
   from: string;
   to: string;
   byAuthorType: Record<AuthorType, ChangeFailureStats>;
-  /** Keyed by `author.agent` (or `author.name` when no agent is given) of AI-authored changes. */
+  /**
+   * AI-authored and AI-assisted changes by their agent: an AI-authored change's `author.agent` (else
+   * `author.name`, the agent itself), an AI-assisted one's `author.agent` or `author.model` (else
+   * `unnamed agent`), never the human who used it.
+   */
   byAgent: Record<string, ChangeFailureStats>;
 }

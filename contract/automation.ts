@@ -34,10 +34,14 @@ export interface RollbackView {
   confidence?: number;
   changeType?: string;
   author?: ChangeAuthor;
+  /** The change's pull request and commit, when known (as given: check the scheme before linking). */
+  links?: { pr?: string; commit?: string };
   /** One sentence: which change, by whom, how likely, on what evidence. */
   summary: string;
   /** The evidence lines at decision time. */
   evidence: string[];
+  /** The lines of `evidence` that weighed against the change, when any did. */
+  evidenceAgainst?: string[];
   evidenceKinds: EvidenceKind[];
   /** Why it is in its current status (e.g. the guardrails that suppressed it, or who approved). */
   reason: string;

@@ -66,6 +66,8 @@ export interface SuspectChange {
   version?: string;
   previousVersion?: string;
   timestamp: number;
+  /** The change's pull request and commit, when its event gave them (as given: check the scheme before linking). */
+  links?: { pr?: string; commit?: string };
 }
 
 /** A change that may have caused an anomaly, with the evidence for it. */
@@ -80,6 +82,11 @@ export interface Suspect {
    * automation reads these: a suspect without them is treated as timing-only and never acted on.
    */
   evidenceKinds?: EvidenceKind[];
+  /**
+   * The lines of `evidence` that weigh against this change (they lowered its confidence), e.g. "the
+   * metric did not move after the change"; absent when none does. Show them apart, as such.
+   */
+  evidenceAgainst?: string[];
   change: SuspectChange;
 }
 
@@ -91,3 +98,38 @@ export const EVIDENCE_KINDS = ['timing', 'topology', 'version_split', 'before_af
  * (the metric shifted at the change), `prior` (this kind of change or author failed before).
  */
 export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+
+/** Each evidence kind as a person says it, for the dashboard and for sentences the server writes (rollback summaries). */
+export const EVIDENCE_KIND_WORDS: Readonly<Record<EvidenceKind, string>> = {
+  timing: 'started right after the change',
+  topology: 'the changed service is where the symptom starts',
+  version_split: 'only the new version is affected',
+  before_after: 'the metric shifted when the change landed',
+  prior: 'changes like this have failed before',
+};
+
+/** Each author type as a person says it. */
+export const AUTHOR_TYPE_WORDS: Readonly<Record<AuthorType, string>> = {
+  ai_agent: 'AI agent',
+  ai_assisted: 'AI-assisted',
+  human: 'human',
+};
+
+/** Each change type as a person says it, lower case for the middle of a sentence. */
+export const CHANGE_TYPE_WORDS: Readonly<Record<ChangeType, string>> = {
+  deploy: 'deploy',
+  config: 'config change',
+  feature_flag: 'feature flag change',
+  infra: 'infrastructure change',
+  rollback: 'rollback',
+};
+
+/** A change's author as a person says it: "AI agent kiro", "alice (AI-assisted, copilot)", "bob". */
+export function authorInWords(author: ChangeAuthor): string {
+  if (author.type === 'ai_agent') return `AI agent ${author.agent ?? author.name}`;
+  if (author.type === 'ai_assisted') {
+    const assistant = author.agent ?? author.model;
+    return `${author.name} (AI-assisted${assistant ? `, ${assistant}` : ''})`;
+  }
+  return author.name;
+}

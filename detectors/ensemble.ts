@@ -28,7 +28,7 @@
  * d.update({ timestamp: 500 * 60_000, value: 160 }); // score near 1, reason "160 vs expected 100 ± 4.3: a spike, …"
  * ```
  */
-import { formatNumber, formatRarity } from './internal/format.ts';
+import { formatNumber, rarityInWords } from './internal/format.ts';
 import {
   PROFILE_CELLS,
   PROFILE_SCALARS,
@@ -326,8 +326,7 @@ class Ensemble implements Detector<EnsembleState> {
   private explain(x: number, expected: number, sigma: number, what: string, surprise: number, repeated: boolean): string {
     const shown = formatNumber(this.untransform(x));
     const around = `${formatNumber(this.untransform(expected))} ± ${formatNumber(Math.abs(this.untransform(expected + BAND_SIGMAS * sigma) - this.untransform(expected)))}`;
-    const rarity = `rarer than ${formatRarity(surprise)} points`;
-    return `${shown} vs expected ${around}: ${what}, ${rarity}${repeated ? ' (continuing)' : ''}`;
+    return `${shown} vs expected ${around}: ${what}, ${rarityInWords(surprise)}${repeated ? ' (continuing)' : ''}`;
   }
 
   /** What a calibrated view found unusual, e.g. "a spike". */

@@ -18,7 +18,21 @@ export interface TimeRange {
 /** A change is linked to an incident when it is that incident's top suspect with at least this confidence. */
 export const LINK_CONFIDENCE = 0.5;
 
-/** Change failure rate of the changes in `range`, by author type and per AI agent (agent, else author name), from incidents' top suspects. */
+/** The `byAgent` key of a change whose agent is not named: an AI-assisted change without `agent` or `model`. */
+export const UNNAMED_AGENT = 'unnamed agent';
+
+/**
+ * The AI agent behind a change, for "per AI agent" figures: an AI-authored change's `agent` (else
+ * its author, which is the agent itself), an AI-assisted change's `agent` or `model` (never the
+ * human who used it), and `undefined` for a human's change.
+ */
+export function agentOf(author: ChangeEvent['author']): string | undefined {
+  if (author.type === 'ai_agent') return author.agent ?? author.name;
+  if (author.type === 'ai_assisted') return author.agent ?? author.model ?? UNNAMED_AGENT;
+  return undefined;
+}
+
+/** Change failure rate of the changes in `range`, by author type and per AI agent (see {@link agentOf}), from incidents' top suspects. */
 export function computeChangeStats(changes: Iterable<ChangeEvent>, incidents: Iterable<IncidentVerdict>, range: TimeRange): ChangeStatsResponse {
   const linked = new Set<string>();
   for (const incident of incidents) {
@@ -34,7 +48,8 @@ export function computeChangeStats(changes: Iterable<ChangeEvent>, incidents: It
     const failed = linked.has(change.id);
     const type = byAuthorType[change.author.type];
     if (type) count(type, failed);
-    if (change.author.type !== 'human') count((byAgent[change.author.agent ?? change.author.name] ??= empty()), failed);
+    const agent = agentOf(change.author);
+    if (agent !== undefined) count((byAgent[agent] ??= empty()), failed);
   }
   return { from: iso(range.from), to: iso(range.to), byAuthorType, byAgent };
 }

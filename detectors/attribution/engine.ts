@@ -463,6 +463,12 @@ function supportingKinds(evidence: readonly Evidence[]): EvidenceKind[] {
   return [...kinds];
 }
 
+/** `{ evidenceAgainst }`: the lines that lowered the change's odds (negative weight), or nothing when none did. */
+function againstLines(evidence: readonly Evidence[]): { evidenceAgainst?: string[] } {
+  const against = evidence.filter((e) => e.weight < 0).map((e) => e.line);
+  return against.length > 0 ? { evidenceAgainst: against } : {};
+}
+
 function withKind(evidence: Evidence, kind: EvidenceKind): Evidence {
   evidence.kind = kind;
   return evidence;
@@ -475,6 +481,7 @@ function toSuspect(candidate: Candidate, confidence: number): Suspect {
     confidence: round(confidence),
     evidence: candidate.evidence.map((e) => e.line),
     evidenceKinds: supportingKinds(candidate.evidence),
+    ...againstLines(candidate.evidence),
     change: {
       type: change.type,
       service: change.service,
@@ -483,6 +490,7 @@ function toSuspect(candidate: Candidate, confidence: number): Suspect {
       ...(change.version !== undefined ? { version: change.version } : {}),
       ...(change.previousVersion !== undefined ? { previousVersion: change.previousVersion } : {}),
       timestamp: change.timestamp,
+      ...(change.links?.pr !== undefined || change.links?.commit !== undefined ? { links: { ...change.links } } : {}),
     },
   };
 }

@@ -8,7 +8,7 @@ import type { Attributor } from './types.ts';
 
 export type * from './types.ts';
 export { ATTRIBUTION_DEFAULTS, type AttributorOptions } from './options.ts';
-export { computeChangeStats, LINK_CONFIDENCE, type IncidentVerdict, type TimeRange } from './change-stats.ts';
+export { agentOf, computeChangeStats, LINK_CONFIDENCE, UNNAMED_AGENT, type IncidentVerdict, type TimeRange } from './change-stats.ts';
 
 /** Creates an attribution engine; unspecified options take ATTRIBUTION_DEFAULTS. */
 export function createAttributor(options: Partial<AttributorOptions> = {}): Attributor {

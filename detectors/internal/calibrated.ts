@@ -6,7 +6,7 @@
  * scalars) then the subclass's; `TAIL_BINS` Float32 cells for the tail then the subclass's.
  */
 import type { Detector, DetectorState, Point, Score } from '../types.ts';
-import { formatNumber, formatRarity } from './format.ts';
+import { formatNumber, rarityInWords } from './format.ts';
 import { packState, unpackState, type PackedState } from './packed-state.ts';
 import { clampMagnitude, safeScore } from './sanitize.ts';
 import { TAIL_BINS, TAIL_SCALARS, tailInit, tailLearn, tailSurprise } from './tail.ts';
@@ -152,7 +152,7 @@ export abstract class CalibratedDetector<O extends CalibratedOptions> implements
     this.afterScore(surprise, x);
     const score = scoreOfSurprise(surprise);
     if (score < EXPLAINED_SCORE) return { score, expected: seen.expected, lower, upper, reason: 'within the usual range' };
-    const reason = `${formatNumber(value)} vs expected ${formatNumber(seen.expected)} ± ${formatNumber(seen.band)}: ${seen.what}, rarer than ${formatRarity(surprise)} points`;
+    const reason = `${formatNumber(value)} vs expected ${formatNumber(seen.expected)} ± ${formatNumber(seen.band)}: ${seen.what}, ${rarityInWords(surprise)}`;
     return { score, expected: seen.expected, lower, upper, reason };
   }
 

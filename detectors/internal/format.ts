@@ -9,9 +9,23 @@ export function formatNumber(x: number): string {
   return String(Number(x.toPrecision(3)));
 }
 
-/** Formats "1 in N" for a tail surprise `u = -log10(p)`, e.g. "1 in 12,000". */
-export function formatRarity(surprise: number): string {
-  const digits = String(Math.round(10 ** Math.min(surprise, 15)));
-  // Thousands separators by hand: toLocaleString is slow enough to show up in the hot path.
-  return `1 in ${digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}`;
+/**
+ * A tail surprise `u = -log10(p)` as a person says it, for the reasons alerts show: "seen less than
+ * once in 88,000 readings", "seen less than once in 1.2 million readings". Two significant digits:
+ * the tail is an estimate, and "1 in 87,758" claims a precision it does not have. Words only: the
+ * score and every decision use `surprise` itself.
+ */
+export function rarityInWords(surprise: number): string {
+  const count = 10 ** Math.min(Math.max(surprise, 0), 15);
+  if (count < 2) return 'not unusual for this series';
+  return `seen less than once in ${countInWords(count)} readings`;
+}
+
+/** 88,000 → "88,000"; 1,234,567 → "1.2 million"; 3.4e9 → "3.4 billion"; two significant digits. */
+function countInWords(count: number): string {
+  const rounded = Number(count.toPrecision(2));
+  for (const [size, word] of [[1e12, 'trillion'], [1e9, 'billion'], [1e6, 'million']] as const) {
+    if (rounded >= size) return `${Number((rounded / size).toPrecision(2))} ${word}`;
+  }
+  return String(rounded).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

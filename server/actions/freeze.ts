@@ -151,15 +151,20 @@ export class FreezeService {
         (freeze.scope === 'service' ? freeze.service === query.service : query.agent !== undefined && freeze.agent === query.agent),
     );
     if (blocking.length > 0) {
-      return { allow: false, reason: blocking.map((freeze) => freeze.reason).join(' Also: '), freezeIds: blocking.map((freeze) => freeze.id) };
+      return { allow: false, reason: blocking.map((freeze) => this.howToLift(freeze)).join(' Also: '), freezeIds: blocking.map((freeze) => freeze.id) };
     }
     const who = query.authorType === 'human' ? 'a human' : `${query.authorType}${query.agent ? ` ${query.agent}` : ''}`;
     return { allow: true, reason: `no freeze applies to changes to ${query.service} by ${who}`, freezeIds: [] };
   }
 
-  /** A human lifts a freeze; throws `CW_NOT_FOUND` or `CW_FREEZE_NOT_ACTIVE` (already lifted). */
+  /**
+   * A human lifts a freeze; throws `CW_NOT_FOUND` or `CW_FREEZE_NOT_ACTIVE` (lifted already; its
+   * details say by whom and when). Lifting again a freeze `actor` lifted returns it unchanged, so a
+   * retried request gets the same answer.
+   */
   async lift(id: string, actor: string, reason: string): Promise<Freeze> {
     const existing = await findAction(this.store.actions, 'freeze', id);
+    if (existing.status === 'lifted') return alreadyLifted(existing, actor);
     const at = new Date(this.now()).toISOString();
     const lifted = await transitionWithAudit(this.store, 'freeze', id, {
       from: ['executed'],
@@ -173,7 +178,7 @@ export class FreezeService {
       auditReason: reason,
       evidence: () => ({ freeze: toFreeze(existing) }),
     });
-    if (!lifted) throw createError('CW_FREEZE_NOT_ACTIVE', `freeze ${id} is already lifted`);
+    if (!lifted) return alreadyLifted(await findAction(this.store.actions, 'freeze', id), actor);
     return toFreeze(lifted);
   }
 
@@ -188,13 +193,36 @@ export class FreezeService {
     return (await this.store.actions.list({ kind: 'freeze', status: statuses, limit: options.limit ?? 100 })).map(toFreeze);
   }
 
-  /** The sentence a blocked pipeline reads. */
+  /**
+   * The sentence a blocked pipeline reads: the freeze's own, plus the API call that lifts it. Only the
+   * gate adds the call (a pipeline's log is where a developer needs it); the stored sentence, which the
+   * dashboard and the audit log show, has none (a person has the Lift button). Freezes stored before
+   * 2026-12-07 kept the call in their sentence, and are not given a second.
+   */
+  private howToLift(freeze: Freeze): string {
+    return freeze.reason.includes('/freezes/') ? freeze.reason : `${freeze.reason}: POST ${this.apiBase}/freezes/${freeze.id}/lift`;
+  }
+
+  /** Why a freeze is in force, in one sentence, without API paths. */
   private blockingSentence(freeze: Freeze): string {
     const since = new Date(freeze.since).toISOString().slice(11, 16);
     const what = freeze.scope === 'service' ? `AI-authored changes to ${freeze.service} are frozen` : `changes by AI agent ${freeze.agent} are frozen on every service`;
     const cause = `${freeze.changeType} ${freeze.changeId} by ${freeze.agent} likely caused ${freeze.incidentId ? `incident ${freeze.incidentId}` : `alert ${freeze.alertId}`} (${formatConfidence(freeze.confidence)})`;
-    return `${what} since ${since} UTC because ${cause}; a human must lift the freeze: POST ${this.apiBase}/freezes/${freeze.id}/lift`;
+    return `${what} since ${since} UTC because ${cause}; a human must lift the freeze`;
   }
+}
+
+/** A lifted freeze: itself when `actor` lifted it (a retry), else `CW_FREEZE_NOT_ACTIVE` naming who lifted it and when. */
+function alreadyLifted(action: FreezeRecord, actor: string): Freeze {
+  const decidedBy = action.decidedBy ?? 'unknown';
+  if (decidedBy === actor) return toFreeze(action);
+  const decidedAt = action.details.liftedAt ?? action.updatedAt;
+  throw createError('CW_FREEZE_NOT_ACTIVE', `freeze ${action.id} is already lifted: ${decidedBy} lifted it at ${decidedAt}`, {
+    decidedBy,
+    decidedAt,
+    decision: 'lifted',
+    ...(action.details.liftReason === undefined ? {} : { reason: action.details.liftReason }),
+  });
 }
 
 /** The API view of a freeze action. */

@@ -43,7 +43,9 @@ export class RollbackApprovals {
   /**
    * A human approves a pending rollback. Throws `CW_NOT_FOUND`, `CW_ROLLBACK_EXPIRED` (its window
    * passed; it is marked expired), `CW_ROLLBACK_NO_WEBHOOK`, `CW_KILL_SWITCH_ENGAGED`, or
-   * `CW_ROLLBACK_NOT_PENDING` (someone decided first). Wake the delivery worker afterwards.
+   * `CW_ROLLBACK_NOT_PENDING` (decided already; its details say by whom, how and when). Approving
+   * again what `actor` already approved returns that approval unchanged, so a CD integration that
+   * retries a timed-out request gets the same answer. Wake the delivery worker afterwards.
    */
   async approve(id: string, actor: string, comment?: string): Promise<RollbackRecord> {
     const current = await findAction(this.store.actions, 'rollback', id);
@@ -53,7 +55,8 @@ export class RollbackApprovals {
       throw createError('CW_ROLLBACK_EXPIRED', `rollback ${id} expired at ${current.expiresAt}; it can no longer be approved`);
     }
     if (current.status === 'expired') throw createError('CW_ROLLBACK_EXPIRED', `rollback ${id} expired at ${current.expiresAt ?? current.updatedAt}`);
-    if (current.status === 'pending' && this.config.webhook === undefined) {
+    if (current.status !== 'pending') return alreadyDecided(current, actor, 'approved');
+    if (this.config.webhook === undefined) {
       throw createError(
         'CW_ROLLBACK_NO_WEBHOOK',
         `rollback ${id} cannot be sent: rollback.webhook is not configured; roll ${current.service} back in your CD system by hand, then deny this proposal saying so`,
@@ -76,14 +79,19 @@ export class RollbackApprovals {
       auditAction: 'rollback.approve',
       evidence: rollbackEvidence,
     });
-    if (!approved) throw notPending(id);
+    if (!approved) return alreadyDecided(await findAction(this.store.actions, 'rollback', id), actor, 'approved');
     this.metrics?.rollbackDecisions.inc({ outcome: 'approved' });
     return approved;
   }
 
-  /** A human denies a pending rollback; throws like `approve` (except for the kill switch, which never blocks saying no). */
+  /**
+   * A human denies a pending rollback; throws like `approve` (except for the kill switch, which
+   * never blocks saying no). Denying again what `actor` already denied returns that denial unchanged
+   * (with its first reason).
+   */
   async deny(id: string, actor: string, reason: string): Promise<RollbackRecord> {
-    await findAction(this.store.actions, 'rollback', id);
+    const current = await findAction(this.store.actions, 'rollback', id);
+    if (current.status !== 'pending') return alreadyDecided(current, actor, 'denied');
     const text = `denied by ${actor}: ${reason}`;
     const denied = await transitionWithAudit(this.store, 'rollback', id, {
       from: ['pending'],
@@ -95,7 +103,7 @@ export class RollbackApprovals {
       auditAction: 'rollback.deny',
       evidence: rollbackEvidence,
     });
-    if (!denied) throw notPending(id);
+    if (!denied) return alreadyDecided(await findAction(this.store.actions, 'rollback', id), actor, 'denied');
     this.metrics?.rollbackDecisions.inc({ outcome: 'denied' });
     return denied;
   }
@@ -127,7 +135,36 @@ export class RollbackApprovals {
   }
 }
 
-/** The conflict error for a rollback someone else already decided. */
-function notPending(id: string): Error {
-  return createError('CW_ROLLBACK_NOT_PENDING', `rollback ${id} is no longer pending; someone else decided it first`);
+/** How a rollback that is no longer pending was decided: `approved`, `denied`, `expired` or what a guardrail made of it. */
+type DecisionKind = 'approved' | 'denied' | 'expired' | 'suppressed';
+
+/** Who decided a rollback, how and when, as the 409 of a second decision names them. */
+interface DecisionRecord {
+  /** A token name, `policy` (automatic mode, expiry, guardrails) or `unknown`. */
+  decidedBy: string;
+  /** ISO-8601 time of the decision. */
+  decidedAt: string;
+  decision: DecisionKind;
+}
+
+/** Who decided `action`, how and when. An approval stays one after delivery (`executed`, `failed`, or cancelled by the kill switch). */
+function rollbackDecision(action: RollbackRecord): DecisionRecord {
+  const approvedAt = action.details.approvedAt;
+  if (approvedAt !== undefined) return { decidedBy: action.decidedBy ?? 'policy', decidedAt: approvedAt, decision: 'approved' };
+  if (action.status === 'denied') return { decidedBy: action.decidedBy ?? 'unknown', decidedAt: action.updatedAt, decision: 'denied' };
+  if (action.status === 'expired') return { decidedBy: 'policy', decidedAt: action.updatedAt, decision: 'expired' };
+  // Suppressed by a guardrail, recorded as a dry run, or sent by the policy in automatic mode.
+  return { decidedBy: action.decidedBy ?? 'policy', decidedAt: action.updatedAt, decision: action.status === 'suppressed' ? 'suppressed' : 'approved' };
+}
+
+/**
+ * The answer to deciding a rollback that is no longer pending: the rollback itself when `actor`
+ * already made this very decision (a retry), else `CW_ROLLBACK_NOT_PENDING` naming who decided what and when.
+ */
+function alreadyDecided(action: RollbackRecord, actor: string, wanted: 'approved' | 'denied'): RollbackRecord {
+  const decided = rollbackDecision(action);
+  if (decided.decision === wanted && decided.decidedBy === actor) return action;
+  const who = decided.decidedBy === actor ? 'you' : decided.decidedBy;
+  const what = decided.decision === 'approved' || decided.decision === 'denied' ? `${decided.decision} it` : `marked it ${decided.decision}`;
+  throw createError('CW_ROLLBACK_NOT_PENDING', `rollback ${action.id} is no longer pending: ${who} ${what} at ${decided.decidedAt}`, { ...decided, status: action.status });
 }

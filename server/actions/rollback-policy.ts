@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { RollbackStatus } from '../../contract/automation.ts';
-import { CHANGE_TYPES, AUTHOR_TYPES, type EvidenceKind, type Suspect } from '../../contract/events.ts';
+import { AUTHOR_TYPES, CHANGE_TYPE_WORDS, CHANGE_TYPES, EVIDENCE_KIND_WORDS, authorInWords, type EvidenceKind, type Suspect } from '../../contract/events.ts';
 import { httpUrlSchema } from '../alerts/notifiers/config.ts';
 import type { RollbackRecord } from '../store/repositories/actions.ts';
 
@@ -138,7 +138,9 @@ export function decideRollback(candidate: RollbackCandidate, config: RollbackCon
 
   const change = suspect.change;
   const kinds = distinctKinds(suspect);
-  const summary = `${change.type} ${suspect.changeId} (${change.author.type} ${change.author.agent ?? change.author.name}) likely caused the anomaly on ${candidate.service} (confidence ${formatConfidence(suspect.confidence)}; evidence: ${kinds.join(', ') || 'none classified'})`;
+  // In words a reviewer reads (the summary is shown on the dashboard and sent to the CD system): no raw author types or evidence kinds.
+  const evidenceWords = kinds.map((kind) => EVIDENCE_KIND_WORDS[kind]).join('; ') || 'none classified';
+  const summary = `${CHANGE_TYPE_WORDS[change.type]} ${suspect.changeId} by ${authorInWords(change.author)} likely caused the anomaly on ${candidate.service} (confidence ${formatConfidence(suspect.confidence)}; evidence: ${evidenceWords})`;
   const base = {
     suspect,
     summary,

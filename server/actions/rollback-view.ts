@@ -19,8 +19,10 @@ export function toRollbackView(action: RollbackRecord): RollbackView {
     ...(details.confidence === undefined ? {} : { confidence: details.confidence }),
     ...(details.changeType === undefined ? {} : { changeType: details.changeType }),
     ...(details.author === undefined ? {} : { author: details.author }),
+    ...(details.links === undefined ? {} : { links: details.links }),
     summary: details.summary,
     evidence: details.evidence,
+    ...(details.evidenceAgainst === undefined ? {} : { evidenceAgainst: details.evidenceAgainst }),
     evidenceKinds: details.evidenceKinds,
     reason: action.reason,
     requestedBy: action.requestedBy,
@@ -44,6 +46,7 @@ export function rollbackEvidence(action: RollbackRecord): Record<string, unknown
     confidence: details.confidence,
     author: details.author,
     evidence: details.evidence,
+    evidenceAgainst: details.evidenceAgainst,
     evidenceKinds: details.evidenceKinds,
     reasons: details.reasons,
   };

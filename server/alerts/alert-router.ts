@@ -302,7 +302,16 @@ export class AlertRouter implements EmissionSink {
       const stored = await tx.incidents.lock(incidentId);
       if (stored === undefined) throw createError('CW_NOT_FOUND', `no incident ${incidentId}`);
       const previous = stored.incident;
-      if (previous.status === 'resolved') throw createError('CW_CONFLICT', `incident ${incidentId} is already resolved`);
+      if (previous.status === 'resolved') {
+        // Who resolved it: the person whose audit entry says so, else changewatch (its alerts all resolved).
+        const [byPerson] = await tx.audit.list({ action: 'incident.resolve', target: `incident:${incidentId}`, limit: 1 });
+        const decidedBy = byPerson?.actor ?? 'changewatch';
+        const decidedAt = byPerson?.at ?? previous.resolvedAt ?? previous.updatedAt;
+        // Resolving again what you resolved is a retry, answered with the incident as it stands.
+        if (action === 'resolve' && byPerson?.actor === actor) return { incident: previous, state: undefined };
+        const who = decidedBy === actor ? 'you' : decidedBy === 'changewatch' ? 'changewatch (all its alerts resolved)' : decidedBy;
+        throw createError('CW_CONFLICT', `incident ${incidentId} is already resolved: ${who} resolved it at ${decidedAt}`, { decidedBy, decidedAt, decision: 'resolved' });
+      }
       if (action === 'acknowledge' && previous.status === 'acknowledged') return { incident: previous, state: undefined };
       const incident: Incident =
         action === 'acknowledge'

@@ -16,7 +16,8 @@ import { computeChangeStats } from '../../detectors/attribution/index.ts';
 import { createError, describeErrorCodes } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ServiceMetrics } from '../metrics.ts';
-import { readAccess, requireRole, type Authenticator } from './auth.ts';
+import { bearerToken, readAccess, requireRole, type Authenticator } from './auth.ts';
+import type { WhoAmI } from '../../contract/session.ts';
 import { renderErrors } from './errors.ts';
 import { createOtlpRouter, type OtlpPublisher } from './otlp-routes.ts';
 import { limitParam, optionalEnum, optionalString, optionalTime } from './query.ts';
@@ -125,6 +126,10 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   api.get('/status', read, (_req, res) => {
     res.json({ stats: core.stats(publisher.ready), series: core.seriesCount, consumedOffsets: publisher.consumedOffsets(), assignedPartitions: publisher.assignedPartitions() });
   });
+  api.get('/whoami', (req, res) => {
+    // A presented token is always checked, even while anonymous reads are on: a sign-in form needs to know at once.
+    res.json(whoAmI(deps.authenticator, bearerToken(req)));
+  });
   api.get('/errors', read, (_req, res) => {
     res.json({ errors: describeErrorCodes() });
   });
@@ -190,6 +195,15 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
 
   app.use(renderErrors(deps.log));
   return app;
+}
+
+/**
+ * Who `token` is: its name and role; anonymous (no role) with no token while anonymous reads are on.
+ * Throws `CW_AUTH_UNAUTHORIZED` (401) for an unknown token, or for none when reads need one.
+ */
+export function whoAmI(authenticator: Authenticator, token: string | undefined): WhoAmI {
+  const actor = authenticator.authorizeRead(token);
+  return { name: actor.name, ...(actor.role === undefined ? {} : { role: actor.role }), anonymousReads: authenticator.anonymousRead };
 }
 
 function noCacheForHtml(res: Response, file: string): void {

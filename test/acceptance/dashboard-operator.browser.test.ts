@@ -82,7 +82,7 @@ describe('the dashboard against the real service', () => {
     await page.getByRole('button', { name: 'Sign in with an API token' }).click();
     await page.getByLabel('API token').fill(OPERATOR_TOKEN);
     await page.getByLabel('API token').press('Enter');
-    await poll(() => page.getByRole('group', { name: 'Operator session' }).innerText()).toContain('Signed in with an API token');
+    await poll(() => page.getByRole('group', { name: 'Operator session' }).innerText()).toContain('Signed in as operator (ops-alice)');
     await poll(() => approve.isEnabled()).toBe(true);
 
     // Approve with a comment for the audit log.

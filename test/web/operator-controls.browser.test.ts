@@ -147,7 +147,7 @@ describe('operator controls in a browser', () => {
     await field.fill(OPERATOR_TOKEN);
     await field.press('Enter');
 
-    await poll(() => session().innerText()).toContain('Signed in with an API token');
+    await poll(() => session().innerText()).toMatch(/Signed in as (operator|admin)/);
     expect(await page.evaluate((key) => localStorage.getItem(key), TOKEN_STORAGE_KEY)).toBe(OPERATOR_TOKEN);
     expect(await page.content()).not.toContain(OPERATOR_TOKEN);
     await poll(() => server.handshakeTokens.slice(handshakesBefore)).toContain(OPERATOR_TOKEN);
@@ -214,7 +214,7 @@ describe('operator controls in a browser', () => {
     await search.getByRole('button', { name: 'Approve rollback' }).click();
 
     const error = search.getByRole('alert');
-    await poll(() => error.innerText()).toContain('Someone else decided this rollback first');
+    await poll(() => error.innerText()).toMatch(/^Already decided: bob approved this rollback at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\.$/);
     expect(await error.getAttribute('data-code')).toBe('CW_ROLLBACK_NOT_PENDING');
     expect(server.requests.at(-1)).toMatchObject({ url: '/api/v1/rollbacks/rb-search/approve', status: 409 });
     expect(dialogs).toEqual([]);
@@ -255,7 +255,9 @@ describe('operator controls in a browser', () => {
 
   it('lifts a freeze only with a reason', async () => {
     const freeze = page.getByRole('article', { name: 'Freeze: AI changes to checkout' });
-    expect(await freeze.innerText()).toContain('AI-authored changes to checkout are frozen since');
+    expect(await freeze.innerText()).toContain("AI-authored changes to checkout are frozen because deploy-pilot's deploy likely caused incident inc-checkout (91%).");
+    // The gate's sentence for pipelines quotes the lift route; a person gets the button instead.
+    expect(await freeze.innerText()).not.toContain('/api/v1/');
     await freeze.getByRole('button', { name: 'Lift freeze…' }).click();
     await freeze.getByLabel('Why lift this freeze?').fill('fixed forward in v2.14.1');
     await freeze.getByRole('button', { name: 'Lift freeze' }).click();
@@ -325,12 +327,20 @@ describe('operator controls in a browser', () => {
     expect(await page.getByRole('button', { name: /Show 20 more \(32 incidents not shown\)/ }).count()).toBe(1);
   });
 
-  it('shows a rejected token inline and in the session (401), and signing out forgets it', async () => {
+  it('shows a token revoked while signed in inline and in the session (401), and signing out forgets it', async () => {
     await session().getByRole('button', { name: 'Sign out' }).click();
     expect(await page.evaluate((key) => localStorage.getItem(key), TOKEN_STORAGE_KEY)).toBeNull();
+    server.tokens.set('cw_revoked-token', { name: 'carol', role: 'operator' });
     await session().getByRole('button', { name: 'Sign in with an API token' }).click();
     await page.getByLabel('API token').fill('cw_revoked-token');
     await page.getByLabel('API token').press('Enter');
+    await poll(() => session().innerText()).toContain('Signed in as operator (carol)');
+    // The sign-in reconnects the socket and reloads incidents and silences with the token; once those are done,
+    // it is revoked: only the next request can tell.
+    const withToken = (path: string) => server.requests.some((request) => request.token === 'cw_revoked-token' && request.url.startsWith(path) && request.status === 200);
+    await poll(() => withToken('/api/v1/incidents') && withToken('/api/v1/silences') && server.handshakeTokens.includes('cw_revoked-token')).toBe(true);
+    await poll(() => page.getByRole('status', { name: 'Connection' }).innerText()).toContain('Connected');
+    server.tokens.delete('cw_revoked-token');
 
     const checkout = incidents().getByRole('article').filter({ hasText: 'checkout: error_ratio' });
     await checkout.getByRole('button', { name: 'Resolve…' }).click();
@@ -338,8 +348,24 @@ describe('operator controls in a browser', () => {
     await checkout.getByRole('button', { name: 'Resolve incident' }).click();
     await poll(() => checkout.getByRole('alert').innerText()).toContain('The server did not accept your API token');
     expect(server.requests.at(-1)).toMatchObject({ url: '/api/v1/incidents/inc-checkout/resolve', status: 401, token: 'cw_revoked-token' });
-    await poll(() => session().innerText()).toContain('API token rejected by the server');
+    await poll(() => session().innerText()).toContain('Token rejected (401)');
+    // A rejected token may not try again: the buttons are disabled, and the hint says why.
+    await checkout.getByRole('button', { name: 'Cancel' }).click();
+    expect(await checkout.getByRole('button', { name: 'Resolve…' }).isDisabled()).toBe(true);
+    expect(await automation().innerText()).toContain('Read-only: the server rejected your API token');
     expect(dialogs).toEqual([]);
+  });
+
+  it('keeps the action buttons disabled for a viewer token, saying its role', async () => {
+    await session().getByRole('button', { name: 'Sign out' }).click();
+    await session().getByRole('button', { name: 'Sign in with an API token' }).click();
+    await page.getByLabel('API token').fill(VIEWER_TOKEN);
+    await page.getByLabel('API token').press('Enter');
+    await poll(() => session().innerText()).toContain('Signed in as viewer (wallboard)');
+    await poll(() => automation().innerText()).toContain('Read-only: your token has the viewer role');
+    // Earlier tests decided the rollbacks and lifted the freeze; the kill switch and the incidents are left.
+    expect(await killSwitch().getByRole('button').first().isDisabled()).toBe(true);
+    expect(await incidents().getByRole('button', { name: 'Resolve…' }).first().isDisabled()).toBe(true);
   });
 
   it('looks clean (screenshot for review)', async () => {

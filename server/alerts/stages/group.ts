@@ -16,6 +16,7 @@ import type { StoredIncident } from '../../store/repositories/incidents.ts';
 import { flapSettled, freshNotifyState, observeEventTime, withResolution } from '../notify-state.ts';
 import type { IncidentStep } from './notify.ts';
 import type { Stage } from './stage.ts';
+import { incidentTitle } from './title.ts';
 
 /** The group an alert falls into. */
 export interface AlertGroup {
@@ -82,14 +83,10 @@ export function reconcileIncident(incident: Incident, alerts: readonly Alert[], 
   return describe(next, alerts);
 }
 
-/** Sets the title: what broke, how many alerts, and the suspected change. */
+/** Sets the title (./title.ts): what broke and by how much, how many alerts, and the change that likely did it. */
 function describe(incident: Incident, alerts: readonly Alert[]): Incident {
-  const first = alerts.find((alert) => alert.service === incident.service) ?? alerts[0];
-  const services = new Set(alerts.map((alert) => alert.service));
-  const what = first ? `${first.service} ${first.metric}` : incident.service;
-  const more = alerts.length > 1 ? ` (+${alerts.length - 1} alert${alerts.length > 2 ? 's' : ''} on ${services.size} service${services.size > 1 ? 's' : ''})` : '';
-  const culprit = incident.groupLabels.change === undefined ? '' : `, suspect change ${incident.groupLabels.change}`;
-  return { ...incident, title: `${what} anomalous${more}${culprit}` };
+  const lead = alerts.find((alert) => alert.service === incident.service) ?? alerts[0];
+  return { ...incident, title: incidentTitle(lead, incident.service, alerts) };
 }
 
 function highestSeverity(severities: readonly Severity[]): Severity {

@@ -37,10 +37,14 @@ export interface RollbackDetails {
   confidence?: number;
   changeType?: ChangeType;
   author?: ChangeAuthor;
+  /** The change's pull request and commit, when known. */
+  links?: { pr?: string; commit?: string };
   /** The policy's one-sentence account of the change and its evidence. */
   summary: string;
   /** Evidence snapshot at decision time. */
   evidence: string[];
+  /** The lines of `evidence` that weighed against the change, when any did. */
+  evidenceAgainst?: string[];
   evidenceKinds: EvidenceKind[];
   reasons: string[];
   /** ISO-8601 time it was approved (by a human or the policy). */

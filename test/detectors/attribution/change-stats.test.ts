@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeChangeStats, LINK_CONFIDENCE } from '../../../detectors/attribution/index.ts';
+import { agentOf, computeChangeStats, LINK_CONFIDENCE, UNNAMED_AGENT } from '../../../detectors/attribution/index.ts';
 import type { ChangeAuthor, ChangeEvent } from '../../../contract/events.ts';
 
 const T0 = Date.UTC(2026, 2, 1);
@@ -36,8 +36,27 @@ describe('computeChangeStats', () => {
     expect(stats.byAgent).toEqual({
       kiro: { changes: 2, linkedToIncident: 1, failureRate: 0.5 },
       devin: { changes: 1, linkedToIncident: 0, failureRate: 0 },
-      alice: { changes: 1, linkedToIncident: 1, failureRate: 1 },
+      // The AI-assisted change counts for the assistant alice used, not for alice.
+      copilot: { changes: 1, linkedToIncident: 1, failureRate: 1 },
     });
+  });
+
+  it('keys AI-assisted changes by their agent, else their model, never by the human author', () => {
+    const range = { from: T0, to: T0 + 86_400_000 };
+    const byAgent = computeChangeStats(
+      [
+        change('x1', { type: 'ai_assisted', name: 'alice', agent: 'cursor', model: 'claude' }),
+        change('x2', { type: 'ai_assisted', name: 'bob', model: 'claude' }),
+        change('x3', { type: 'ai_assisted', name: 'fatima' }),
+        change('x4', { type: 'ai_agent', name: 'kiro-bot', agent: 'kiro' }),
+        change('x5', { type: 'human', name: 'alice' }),
+      ],
+      [],
+      range,
+    ).byAgent;
+    expect(Object.keys(byAgent).sort()).toEqual(['claude', 'cursor', 'kiro', UNNAMED_AGENT].sort());
+    for (const human of ['alice', 'bob', 'fatima', 'kiro-bot']) expect(byAgent).not.toHaveProperty(human);
+    expect(agentOf({ type: 'human', name: 'bob' })).toBeUndefined();
   });
 
   it('reports zero rates for an empty range', () => {

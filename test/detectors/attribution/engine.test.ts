@@ -191,6 +191,15 @@ describe('version split', () => {
 });
 
 describe('before/after', () => {
+  it("carries the change's pull request and commit links to its suspect", () => {
+    const engine = createAttributor();
+    shop(engine);
+    const links = { pr: 'https://git.example/shop/pull/42', commit: 'https://git.example/shop/commit/9f2c1e0' };
+    engine.observeChange(change('linked', 'checkout', -5, { links }));
+    feedErrors(engine, 'checkout', { fromMinute: 0 });
+    expect(engine.attribute(anomaly('checkout')).suspects[0]).toMatchObject({ changeId: 'linked', change: { links } });
+  });
+
   it('exonerates a change that landed after the metric had already started to move', () => {
     const engine = createAttributor({ minConfidence: 0 });
     shop(engine);
@@ -202,6 +211,10 @@ describe('before/after', () => {
     expect(result.suspects[0]!.changeId).toBe('culprit');
     const late = result.suspects.find((s) => s.changeId === 'too-late')!;
     expect(late.evidence.join(' ')).toMatch(/had started to move at .* before this change/);
+    // The exonerating line is marked as weighing against the change, apart from the lines for it.
+    expect(late.evidenceAgainst?.join(' ')).toMatch(/had started to move at .* before this change/);
+    for (const suspect of result.suspects) for (const line of suspect.evidenceAgainst ?? []) expect(suspect.evidence).toContain(line);
+    expect(result.suspects[0]!.evidenceAgainst ?? []).not.toContainEqual(expect.stringMatching(/before this change/));
   });
 });
 
@@ -218,6 +231,7 @@ describe('priors', () => {
     expect(result.suspects.map((s) => s.changeId)).toEqual(['agent', 'human', 'rollback']);
     expect(result.suspects[0]!.evidence.join(' ')).toContain('AI agent kiro (claude-sonnet-4.5), unreviewed');
     expect(result.suspects[2]!.evidence.join(' ')).toContain('rollbacks rarely cause incidents');
+    expect(result.suspects[0]!.change.links).toBeUndefined();
     // Priors nudge: the agent's change is ahead, not overwhelmingly.
     expect(result.suspects[0]!.confidence / result.suspects[1]!.confidence).toBeLessThan(3);
   });

@@ -30,8 +30,10 @@ describe('FreezeService', () => {
       `AI-authored changes to checkout are frozen since 14:03 UTC because deploy chg-123 by kiro likely caused incident inc-9 (0.91); a human must lift the freeze: POST /api/v1/freezes/${freeze!.id}/lift`,
     );
     expect(answer.freezeIds).toEqual([freeze!.id]);
+    // Only the gate's answer, read in a pipeline's log, says which API call lifts it; the freeze's own sentence and its audit entry, shown to people, do not.
+    expect(freeze!.reason).toBe('AI-authored changes to checkout are frozen since 14:03 UTC because deploy chg-123 by kiro likely caused incident inc-9 (0.91); a human must lift the freeze');
     const [entry] = await store.audit.list({ target: `freeze:${freeze!.id}` });
-    expect(entry).toMatchObject({ actor: 'policy', action: 'freeze.create' });
+    expect(entry).toMatchObject({ actor: 'policy', action: 'freeze.create', reason: freeze!.reason });
   });
 
   it('never blocks human changes or other services', async () => {

@@ -30,7 +30,10 @@ describe('decideRollback', () => {
     const decision = decideRollback(candidate(), rollbackConfig(), calm);
     expect(decision.outcome).toBe('proposed');
     expect(decision).toMatchObject({ fromVersion: 'v2', toVersion: 'v1', evidenceKinds: ['version_split', 'timing'] });
-    expect(decision.reasons[0]).toContain('deploy chg-123 (ai_agent kiro) likely caused the anomaly on checkout (confidence 0.91');
+    expect(decision.reasons[0]).toContain('deploy chg-123 by AI agent kiro likely caused the anomaly on checkout (confidence 0.91');
+    // Evidence kinds and author types in words, never as identifiers.
+    expect(decision.summary).toContain('evidence: only the new version is affected; started right after the change)');
+    expect(decision.summary).not.toMatch(/ai_agent|version_split/);
   });
 
   it('does nothing useful in mode off and records only in dry-run', () => {

@@ -175,6 +175,18 @@ describe('RollbackService approvals', () => {
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
     const loser = results.find((result) => result.status === 'rejected');
     expect(isChangewatchError(loser?.reason, 'CW_ROLLBACK_NOT_PENDING')).toBe(true);
+    const winner = results.find((result) => result.status === 'fulfilled')!.value;
+    // The loser's 409 names the winner, what they decided and when.
+    expect((loser?.reason as { details?: unknown }).details).toEqual({ decidedBy: winner.decidedBy, decidedAt: winner.updatedAt, decision: 'approved', status: 'approved' });
+    expect(await auditOf(rb(1), 'rollback.approve')).toHaveLength(1);
+  });
+
+  it('answers a double-click (the same person approving twice at once) with the one approval, audited once', async () => {
+    const rollbacks = service(rollbackConfig());
+    await rollbacks.evaluate(candidate([own()]));
+    const [first, second] = await Promise.all([rollbacks.approvals.approve(rb(1), 'alice'), rollbacks.approvals.approve(rb(1), 'alice')]);
+    expect(second).toEqual(first);
+    expect(first).toMatchObject({ status: 'approved', decidedBy: 'alice' });
     expect(await auditOf(rb(1), 'rollback.approve')).toHaveLength(1);
   });
 
@@ -270,7 +282,7 @@ describe('RollbackService delivery to the CD system, through the delivery worker
       confidence: 0.91,
       approvedBy: 'alice',
     });
-    expect(body.reason).toMatch(new RegExp(`^deploy ${chg()} \\(ai_agent kiro\\) likely caused the anomaly on checkout .*; approved by alice: confirmed in grafana$`));
+    expect(body.reason).toMatch(new RegExp(`^deploy ${chg()} by AI agent kiro likely caused the anomaly on checkout .*; approved by alice: confirmed in grafana$`));
     expect((await store.actions.get(rb(1)))?.status).toBe('executed');
     expect(await auditOf(rb(1), 'rollback.executed')).toHaveLength(1);
   });

@@ -12,7 +12,7 @@ import { createLogger } from '../../../server/log.ts';
 import { Store } from '../../../server/store/store.ts';
 import { candidate, rollbackConfig, suspect } from '../actions/fixtures.ts';
 
-const TOKENS = { viewer: 'viewer-token-abcdef123', operator: 'operator-token-abcdef123' };
+const TOKENS = { viewer: 'viewer-token-abcdef123', operator: 'operator-token-abcdef123', colleague: 'colleague-token-abcdef123' };
 
 let store: Store;
 let server: Server;
@@ -28,6 +28,7 @@ beforeAll(async () => {
       tokens: [
         { name: 'noc-screen', role: 'viewer', sha256: hashToken(TOKENS.viewer) },
         { name: 'ops-bot', role: 'operator', sha256: hashToken(TOKENS.operator) },
+        { name: 'fatima', role: 'operator', sha256: hashToken(TOKENS.colleague) },
       ],
     }),
   );
@@ -85,9 +86,27 @@ describe('actions routes', () => {
     const approved = await call('POST', `/rollbacks/${rollback!.id}/approve`, { token: TOKENS.operator, body: { comment: 'looks right' } });
     expect(approved).toMatchObject({ status: 200, body: { rollback: { status: 'approved', decidedBy: 'ops-bot' } } });
     expect(approvedCallbacks).toBe(1);
+    // A retry of the same decision by the same token (a CD integration whose request timed out) gets the same answer.
     const again = await call('POST', `/rollbacks/${rollback!.id}/approve`, { token: TOKENS.operator });
-    expect(again).toMatchObject({ status: 409, body: { error: { code: 'CW_ROLLBACK_NOT_PENDING' } } });
+    expect(again).toEqual({ status: 200, body: approved.body });
+    expect(approvedCallbacks).toBe(2);
+    const decidedAt = approved.body.rollback.updatedAt;
+    const colleague = await call('POST', `/rollbacks/${rollback!.id}/approve`, { token: TOKENS.colleague });
+    expect(colleague).toEqual({
+      status: 409,
+      body: {
+        error: {
+          code: 'CW_ROLLBACK_NOT_PENDING',
+          message: `rollback ${rollback!.id} is no longer pending: ops-bot approved it at ${decidedAt}`,
+          details: { decidedBy: 'ops-bot', decidedAt, decision: 'approved', status: 'approved' },
+        },
+      },
+    });
+    // Denying what you approved is not a retry: it is refused, naming you.
+    const ownDeny = await call('POST', `/rollbacks/${rollback!.id}/deny`, { token: TOKENS.operator, body: { reason: 'changed my mind' } });
+    expect(ownDeny).toMatchObject({ status: 409, body: { error: { code: 'CW_ROLLBACK_NOT_PENDING', message: `rollback ${rollback!.id} is no longer pending: you approved it at ${decidedAt}` } } });
     expect((await call('POST', '/rollbacks/rb-unknown/approve', { token: TOKENS.operator })).status).toBe(404);
+    expect((await call('GET', `/audit?action=rollback.approve&target=rollback:${rollback!.id}`, { token: TOKENS.viewer })).body.entries).toHaveLength(1);
   });
 
   it('requires a reason to deny', async () => {
@@ -95,6 +114,10 @@ describe('actions routes', () => {
     expect((await call('POST', `/rollbacks/${rollback!.id}/deny`, { token: TOKENS.operator, body: {} })).status).toBe(400);
     const denied = await call('POST', `/rollbacks/${rollback!.id}/deny`, { token: TOKENS.operator, body: { reason: 'planned load test' } });
     expect(denied.body.rollback).toMatchObject({ status: 'denied', reason: 'denied by ops-bot: planned load test' });
+    expect(await call('POST', `/rollbacks/${rollback!.id}/deny`, { token: TOKENS.operator, body: { reason: 'planned load test' } })).toEqual(denied);
+    const colleague = await call('POST', `/rollbacks/${rollback!.id}/approve`, { token: TOKENS.colleague });
+    expect(colleague.status).toBe(409);
+    expect(colleague.body.error.details).toEqual({ decidedBy: 'ops-bot', decidedAt: denied.body.rollback.updatedAt, decision: 'denied', status: 'denied' });
   });
 
   it('flips the kill switch for operators only, with a reason, and blocks approvals while on', async () => {
@@ -116,7 +139,18 @@ describe('actions routes', () => {
     expect((await call('POST', `/freezes/${freeze!.id}/lift`, { token: TOKENS.operator, body: {} })).status).toBe(400);
     const lifted = await call('POST', `/freezes/${freeze!.id}/lift`, { token: TOKENS.operator, body: { reason: 'fixed' } });
     expect(lifted.body.freeze).toMatchObject({ active: false, liftedBy: 'ops-bot' });
-    expect((await call('POST', `/freezes/${freeze!.id}/lift`, { token: TOKENS.operator, body: { reason: 'fixed' } })).status).toBe(409);
+    expect(await call('POST', `/freezes/${freeze!.id}/lift`, { token: TOKENS.operator, body: { reason: 'fixed' } })).toEqual(lifted);
+    const colleague = await call('POST', `/freezes/${freeze!.id}/lift`, { token: TOKENS.colleague, body: { reason: 'also fixed' } });
+    expect(colleague).toEqual({
+      status: 409,
+      body: {
+        error: {
+          code: 'CW_FREEZE_NOT_ACTIVE',
+          message: `freeze ${freeze!.id} is already lifted: ops-bot lifted it at ${lifted.body.freeze.liftedAt}`,
+          details: { decidedBy: 'ops-bot', decidedAt: lifted.body.freeze.liftedAt, decision: 'lifted', reason: 'fixed' },
+        },
+      },
+    });
   });
 
   it('serves the audit log to viewers with filters, even when reads are anonymous', async () => {

@@ -86,6 +86,25 @@ describe('HTTP API', () => {
     expect(await getJson(`${url}/api/v1/changes/chg-missing`)).toEqual({ status: 404, body: { error: { code: 'CW_NOT_FOUND', message: 'no change chg-missing' } } });
   });
 
+  it('reports header counters that match what the alert API lists for the same state', async () => {
+    const { url, core } = await serve();
+    for (const service of ['checkout', 'search', 'cart']) for (const record of metricRecords(stepSeries({ service, normal: 200, anomalous: 5 }))) core.handle(record, httpDeadLetterOf());
+    const counts = async () => {
+      const { stats } = (await getJson(`${url}/api/v1/status`)).body;
+      const listed = async (status: string) => (await getJson(`${url}/api/v1/alerts?status=${status}`)).body.alerts.length;
+      return { header: { firing: stats.alertsFiring, acknowledged: stats.alertsAcknowledged }, api: { firing: await listed('firing'), acknowledged: await listed('acknowledged') } };
+    };
+    const opened = await counts();
+    expect(opened.header).toEqual({ firing: 3, acknowledged: 0 });
+    expect(opened.api).toEqual(opened.header);
+    core.acknowledge([(await getJson(`${url}/api/v1/alerts?status=firing&service=search`)).body.alerts[0].id]);
+    const acknowledged = await counts();
+    expect(acknowledged.header).toEqual({ firing: 2, acknowledged: 1 });
+    expect(acknowledged.api).toEqual(acknowledged.header);
+    // The socket's counters are the same function the status route answers with.
+    expect(core.stats(true)).toMatchObject({ alertsFiring: 2, alertsAcknowledged: 1 });
+  });
+
   it('computes change failure rates by author type over a range', async () => {
     const { url, core } = await serve();
     core.handle({ change: aChange({ timestamp: T0 + 1_900_000 }) }, httpDeadLetterOf());
@@ -140,6 +159,31 @@ describe('HTTP API', () => {
     expect(publisher.published).toEqual([]);
     for (const role of ['ingest', 'operator', 'admin'] as const) expect((await post(bearer(TEST_TOKENS[role]))).status).toBe(202);
     expect(publisher.published).toHaveLength(3);
+  });
+
+  it('says who a token is at GET /api/v1/whoami: its name and role, anonymous without one, 401 for a bad one', async () => {
+    const { url } = await serve();
+    const whoami = async (headers: Record<string, string>) => {
+      const res = await fetch(`${url}/api/v1/whoami`, { headers });
+      return { status: res.status, body: await res.json() };
+    };
+    expect(await whoami(bearer(TEST_TOKENS.operator))).toEqual({ status: 200, body: { name: 'test-operator', role: 'operator', anonymousReads: true } });
+    expect(await whoami(bearer(TEST_TOKENS.viewer))).toEqual({ status: 200, body: { name: 'test-viewer', role: 'viewer', anonymousReads: true } });
+    expect(await whoami({})).toEqual({ status: 200, body: { name: 'anonymous', anonymousReads: true } });
+    // A wrong token is refused even though it is not needed to read: the sign-in form asks to know at once.
+    expect(await whoami(bearer('cw_not-a-configured-token'))).toEqual({
+      status: 401,
+      body: { error: { code: 'CW_AUTH_UNAUTHORIZED', message: 'the API token is not valid' } },
+    });
+  });
+
+  it('answers GET /api/v1/whoami without a token with 401 when reads need one', async () => {
+    const { url } = await serve({ anonymousRead: false });
+    const anonymous = await fetch(`${url}/api/v1/whoami`);
+    expect(anonymous.status).toBe(401);
+    expect((await anonymous.json()).error.code).toBe('CW_AUTH_UNAUTHORIZED');
+    const admin = await fetch(`${url}/api/v1/whoami`, { headers: bearer(TEST_TOKENS.admin) });
+    expect(await admin.json()).toEqual({ name: 'test-admin', role: 'admin', anonymousReads: false });
   });
 
   it('answers unknown API routes with a JSON 404 and lists the error registry', async () => {

@@ -210,7 +210,18 @@ describe('ApiClient errors', () => {
 describe('explainApiError', () => {
   it('says what happened and what to do for the codes people run into', () => {
     const explain = (status: number, code: string, message = 'server text') => explainApiError(new ApiError(status, code, message));
-    expect(explain(409, 'CW_ROLLBACK_NOT_PENDING')).toMatch(/^Someone else decided this rollback first/);
+    expect(explain(409, 'CW_ROLLBACK_NOT_PENDING')).toBe('This rollback was already decided; the list shows what was decided.');
+    // With the details the server sends, the sentence names who decided, what and when.
+    const decided = (code: string, details: Record<string, unknown>) => explainApiError(new ApiError(409, code, 'server text', details));
+    expect(decided('CW_ROLLBACK_NOT_PENDING', { decidedBy: 'fatima', decidedAt: '2026-12-07T23:10:05.000Z', decision: 'approved' })).toBe(
+      'Already decided: fatima approved this rollback at 2026-12-07 23:10:05 UTC.',
+    );
+    expect(decided('CW_ROLLBACK_NOT_PENDING', { decidedBy: 'policy', decidedAt: '2026-12-07T23:10:05.000Z', decision: 'expired' })).toBe(
+      'Already decided: the policy marked this rollback expired at 2026-12-07 23:10:05 UTC.',
+    );
+    expect(decided('CW_FREEZE_NOT_ACTIVE', { decidedBy: 'bob', decidedAt: '2026-12-07T08:00:00.000Z', decision: 'lifted' })).toBe(
+      'Already decided: bob lifted this freeze at 2026-12-07 08:00:00 UTC.',
+    );
     expect(explain(409, 'CW_ROLLBACK_EXPIRED')).toMatch(/approval window has passed/);
     expect(explain(409, 'CW_KILL_SWITCH_ENGAGED')).toMatch(/kill switch is on/);
     expect(explain(409, 'CW_ROLLBACK_NO_WEBHOOK')).toMatch(/no rollback\.webhook is configured/);
@@ -222,6 +233,9 @@ describe('explainApiError', () => {
 
   it("falls back to the server's own message, as a sentence", () => {
     expect(explainApiError(new ApiError(409, 'CW_CONFLICT', 'incident inc-1 is already resolved'))).toBe('Incident inc-1 is already resolved.');
+    expect(
+      explainApiError(new ApiError(409, 'CW_CONFLICT', 'incident inc-1 is already resolved: bob resolved it at …', { decidedBy: 'bob', decidedAt: '2026-12-07T23:00:00.000Z', decision: 'resolved' })),
+    ).toBe('Already decided: bob resolved this incident at 2026-12-07 23:00:00 UTC.');
     expect(explainApiError(new Error('boom'))).toBe('boom');
   });
 });

@@ -1,11 +1,12 @@
 /**
  * A stand-in for the changewatch server in dashboard tests: serves the built dashboard from web/dist,
  * speaks the socket.io contract (snapshot and automation snapshot on connect, then whatever the test
- * emits), answers `GET /api/v1/stats/changes` and `GET /api/v1/alerts/:id/points` with whatever the test sets, serves the deep links
- * (`/alerts/:id`…) and the by-id reads behind them, and answers the incident,
- * silence and automation API like the real one: Bearer tokens with roles, the `{ error: { code,
- * message } }` envelope, 401/403, the 400s of bad silences (validated with the server's own matcher
- * schema), 404s and the 409s of the real routes. Every API request is recorded.
+ * emits), answers `GET /api/v1/stats/changes` and `GET /api/v1/alerts/:id/points` with whatever the test
+ * sets, serves the deep links (`/alerts/:id`…) and the by-id reads behind them, and answers whoami, the
+ * audit log and the incident, silence and automation API like the real one: Bearer tokens with roles,
+ * the `{ error: { code, message, details } }` envelope, 401/403, the 400s of bad silences (validated
+ * with the server's own matcher schema), 404s and the 409s of the real routes (a rollback's naming who
+ * decided it and when). Every API request is recorded.
  */
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -23,6 +24,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from '../../../contra
 import type { AutomationSnapshot, RollbackView } from '../../../contract/automation.ts';
 import type { Incident } from '../../../contract/incident.ts';
 import type { SeriesPointsResponse } from '../../../contract/series.ts';
+import type { AuditEntryView, WhoAmI } from '../../../contract/session.ts';
 import type { DashboardSnapshot } from '../../../web/src/lib/live-updates.ts';
 
 /** The built dashboard the fake server serves. */
@@ -75,6 +77,12 @@ export interface FakeDashboardServer {
   tokens: Map<string, { name: string; role: FakeRole }>;
   /** Whether reads (socket and GET routes) need a viewer token (`auth.anonymousRead: false`). */
   requireReadToken: boolean;
+  /**
+   * The audit log, in any order: `GET /api/v1/audit` answers it newest first (by id) to viewer tokens
+   * and above, filtered by `actor`, `action` (exact, or a prefix ending in `.`), `target`, `beforeId`
+   * and `limit` as server/store/repositories/audit.ts filters.
+   */
+  audit: AuditEntryView[];
   /** Every API request, in order. */
   requests: RecordedRequest[];
   /** The `auth.token` each socket connection presented (undefined when none), in connection order. */
@@ -97,9 +105,22 @@ class FakeApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
+}
+
+/** The 409 of deciding a rollback someone already decided, with the details the real one sends (server/actions/rollback-approval.ts). */
+function alreadyDecided(current: RollbackView): FakeApiError {
+  const decision = current.status === 'denied' ? 'denied' : current.status === 'expired' ? 'expired' : 'approved';
+  const decidedBy = current.decidedBy ?? 'policy';
+  return new FakeApiError(409, 'CW_ROLLBACK_NOT_PENDING', `rollback ${current.id} is no longer pending: ${decidedBy} ${decision} it at ${current.updatedAt}`, {
+    decidedBy,
+    decidedAt: current.updatedAt,
+    decision,
+    status: current.status,
+  });
 }
 
 /** An answer other than 200 with a JSON body: 201 with one, or 204 without. */
@@ -139,6 +160,7 @@ export async function startFakeDashboardServer(snapshot: () => DashboardSnapshot
     series: new Map(),
     tokens: new Map(),
     requireReadToken: false,
+    audit: [],
     requests: [],
     handshakeTokens: [],
     publishAutomation: () => {
@@ -206,7 +228,7 @@ export async function startFakeDashboardServer(snapshot: () => DashboardSnapshot
       } catch (error) {
         if (!(error instanceof FakeApiError)) throw error;
         status = error.status;
-        body = { error: { code: error.code, message: error.message } };
+        body = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
       }
       server.requests.push({ method: request.method, url: request.originalUrl, token, body: request.body, status });
       if (status === 204) response.status(204).end();
@@ -214,6 +236,35 @@ export async function startFakeDashboardServer(snapshot: () => DashboardSnapshot
     };
 
   app.use('/api/v1', express.json());
+
+  app.get(
+    '/api/v1/whoami',
+    route('read', (request, actor) => {
+      const known = server.tokens.get(bearer(request) ?? '');
+      const answer: WhoAmI = { name: actor, ...(known ? { role: known.role } : {}), anonymousReads: !server.requireReadToken };
+      return answer;
+    }),
+  );
+  app.get(
+    '/api/v1/audit',
+    route('viewer', (request) => {
+      const text = (name: string): string | undefined => (typeof request.query[name] === 'string' && request.query[name] !== '' ? (request.query[name] as string) : undefined);
+      const [actor, action, target] = [text('actor'), text('action'), text('target')];
+      const beforeId = text('beforeId') === undefined ? undefined : Number(text('beforeId'));
+      const limit = Math.min(1000, text('limit') === undefined ? 100 : Number(text('limit')));
+      if ((beforeId !== undefined && !Number.isInteger(beforeId)) || !Number.isInteger(limit) || limit < 1) {
+        throw new FakeApiError(400, 'CW_BAD_REQUEST', '"beforeId" and "limit" must be whole numbers');
+      }
+      const entries = [...server.audit]
+        .sort((a, b) => b.id - a.id)
+        .filter((entry) => actor === undefined || entry.actor === actor)
+        .filter((entry) => action === undefined || (action.endsWith('.') ? entry.action.startsWith(action) : entry.action === action))
+        .filter((entry) => target === undefined || entry.target === target)
+        .filter((entry) => beforeId === undefined || entry.id < beforeId)
+        .slice(0, limit);
+      return { entries };
+    }),
+  );
 
   app.get('/api/v1/stats/changes', (_request, response) => {
     if (server.changeStats) response.json(server.changeStats);
@@ -328,7 +379,11 @@ export async function startFakeDashboardServer(snapshot: () => DashboardSnapshot
         throw new FakeApiError(409, 'CW_ROLLBACK_NO_WEBHOOK', `rollback ${current.id} cannot be sent: rollback.webhook is not configured`);
       }
       if (automation().killSwitch.engaged) throw new FakeApiError(409, 'CW_KILL_SWITCH_ENGAGED', 'the kill switch is on');
-      if (current.status !== 'pending') throw new FakeApiError(409, 'CW_ROLLBACK_NOT_PENDING', `rollback ${current.id} is ${current.status}, not pending`);
+      if (current.status !== 'pending') {
+        // Approving again what you approved is answered with that approval, as the real server does.
+        if (current.decidedBy === actor && current.status !== 'denied') return { rollback: current };
+        throw alreadyDecided(current);
+      }
       const comment = reason(request, 'comment');
       Object.assign(current, {
         status: 'approved',
@@ -346,7 +401,10 @@ export async function startFakeDashboardServer(snapshot: () => DashboardSnapshot
       const why = reason(request, 'reason');
       if (!why) throw new FakeApiError(400, 'CW_BAD_REQUEST', 'a "reason" is required to deny a rollback');
       const current = rollback(request.params.id as string);
-      if (current.status !== 'pending') throw new FakeApiError(409, 'CW_ROLLBACK_NOT_PENDING', `rollback ${current.id} is ${current.status}, not pending`);
+      if (current.status !== 'pending') {
+        if (current.decidedBy === actor && current.status === 'denied') return { rollback: current };
+        throw alreadyDecided(current);
+      }
       Object.assign(current, {
         status: 'denied',
         decidedBy: actor,

@@ -96,7 +96,7 @@ export function makeRollback(now: number, minutesAgo: number, overrides: Partial
     confidence: 0.91,
     changeType: 'deploy',
     author: { type: 'ai_agent', name: 'deploy-pilot', agent: 'deploy-pilot', reviewedBy: [] },
-    summary: 'deploy chg-agent-deploy (ai_agent deploy-pilot) likely caused the anomaly on checkout (confidence 0.91; evidence: version_split, timing)',
+    summary: 'deploy chg-agent-deploy by AI agent deploy-pilot likely caused the anomaly on checkout (confidence 0.91; evidence: only the new version is affected; started right after the change)',
     evidence: ['Errors come from hosts running v2.14.0 (97% of 5xx)', 'Deployed to checkout 5 min before onset'],
     evidenceKinds: ['version_split', 'timing'],
     reason: 'proposed: waiting for an operator',
@@ -124,7 +124,8 @@ export function makeFreeze(now: number, minutesAgo: number, overrides: Partial<F
     alertId: 'alert-checkout-errors',
     confidence: 0.91,
     since: since.toISOString(),
-    reason: `AI-authored changes to checkout are frozen since ${since.toISOString().slice(11, 16)} UTC because deploy chg-agent-deploy by deploy-pilot likely caused incident inc-checkout (0.91); a human must lift the freeze`,
+    // As freezes stored before 2026-12-07 word it, with the API call that lifts it (the gate still quotes it to pipelines): the dashboard must not show it.
+    reason: `AI-authored changes to checkout are frozen since ${since.toISOString().slice(11, 16)} UTC because deploy chg-agent-deploy by deploy-pilot likely caused incident inc-checkout (0.91); a human must lift the freeze: POST /api/v1/freezes/${overrides.id ?? `frz-${minutesAgo}`}/lift`,
     ...overrides,
   };
 }

@@ -11,6 +11,8 @@ import type { Freeze, KillSwitchState, RollbackView } from '../../../contract/au
 import type { ChangeEvent } from '../../../contract/events.ts';
 import type { Incident, IncidentStatus } from '../../../contract/incident.ts';
 import type { SeriesPointsResponse } from '../../../contract/series.ts';
+import type { AuditEntryView, WhoAmI } from '../../../contract/session.ts';
+import { formatAbsoluteTime } from './format.ts';
 import type { Silence, SilenceInput } from './silences.ts';
 
 /** Code of an {@link ApiError} for a request that never got an answer (server down, network gone). */
@@ -60,7 +62,7 @@ export function explainApiError(error: unknown): string {
   if (!(error instanceof ApiError)) return error instanceof Error ? error.message : String(error);
   switch (error.code) {
     case 'CW_ROLLBACK_NOT_PENDING':
-      return 'Someone else decided this rollback first; the list shows what they decided.';
+      return decidedSentence(error.details, 'rollback') ?? 'This rollback was already decided; the list shows what was decided.';
     case 'CW_ROLLBACK_EXPIRED':
       return 'Too late: the approval window has passed, so this rollback can no longer be approved.';
     case 'CW_ROLLBACK_NO_WEBHOOK':
@@ -68,7 +70,10 @@ export function explainApiError(error: unknown): string {
     case 'CW_KILL_SWITCH_ENGAGED':
       return 'The kill switch is on: no rollback can be approved until it is released.';
     case 'CW_FREEZE_NOT_ACTIVE':
-      return 'This freeze was already lifted.';
+      return decidedSentence(error.details, 'freeze') ?? 'This freeze was already lifted.';
+    case 'CW_CONFLICT':
+      // An incident someone (or changewatch) already resolved names who and when; other conflicts keep the server's sentence.
+      return decidedSentence(error.details, 'incident') ?? serverSentence(error.message);
     case 'CW_AUTH_UNAUTHORIZED':
       return 'The server did not accept your API token. Sign out and sign in with a valid one.';
     case 'CW_AUTH_FORBIDDEN':
@@ -76,14 +81,30 @@ export function explainApiError(error: unknown): string {
     case NETWORK_ERROR:
       return `Could not reach the server (${error.message}). Check the connection and try again.`;
     default:
-      // The server's own messages are written for people (e.g. "incident inc-1 is already resolved"); one
-      // that starts with a field name ("endsAt must be…", "matchers.service: …") keeps it as it is spelled.
-      return (
-        (/^[a-z]+\b(?![.\-_])/.test(error.message)
-          ? error.message.charAt(0).toUpperCase() + error.message.slice(1)
-          : error.message) + (/[.!?]$/.test(error.message) ? '' : '.')
-      );
+      return serverSentence(error.message);
   }
+}
+
+/**
+ * The server's own message as a sentence: they are written for people (e.g. "incident inc-1 is
+ * already resolved"); one that starts with a field name ("endsAt must be…", "matchers.service: …")
+ * keeps it as it is spelled.
+ */
+function serverSentence(message: string): string {
+  return (/^[a-z]+\b(?![.\-_])/.test(message) ? message.charAt(0).toUpperCase() + message.slice(1) : message) + (/[.!?]$/.test(message) ? '' : '.');
+}
+
+/**
+ * "Already decided: fatima approved this rollback at 2026-12-07 23:10:05 UTC.", from a 409's
+ * `details: { decidedBy, decidedAt, decision }`; undefined when the server sent none (an older one).
+ */
+function decidedSentence(details: Record<string, unknown> | undefined, what: 'rollback' | 'freeze' | 'incident'): string | undefined {
+  const { decidedBy, decidedAt, decision } = details ?? {};
+  if (typeof decidedBy !== 'string' || typeof decidedAt !== 'string' || typeof decision !== 'string') return undefined;
+  const when = Number.isNaN(Date.parse(decidedAt)) ? decidedAt : formatAbsoluteTime(Date.parse(decidedAt));
+  const verb = decision === 'expired' || decision === 'suppressed' ? `marked this ${what} ${decision}` : `${decision} this ${what}`;
+  const who = decidedBy === 'policy' ? 'the policy' : decidedBy === 'changewatch' ? 'changewatch (all its alerts resolved)' : decidedBy;
+  return `Already decided: ${who} ${verb} at ${when}.`;
 }
 
 /** How the client reaches the server and whom it acts as. */
@@ -100,6 +121,19 @@ export interface ApiClientOptions {
 /** What {@link ApiClient.listIncidents} asks for by default: the incidents still open. */
 export const OPEN_INCIDENT_STATUSES: readonly IncidentStatus[] = ['firing', 'acknowledged'];
 
+/** Filters of {@link ApiClient.listAudit}; empty ones are not sent. */
+export interface AuditQuery {
+  /** Exact token name or component (`policy`, `delivery`…). */
+  actor?: string;
+  /** Exact action, or a prefix ending in `.` (e.g. `rollback.`). */
+  action?: string;
+  /** Exact target, e.g. `rollback:rb-1`. */
+  target?: string;
+  /** Only entries older than this id: the next page. */
+  beforeId?: number;
+  limit?: number;
+}
+
 /** Typed calls to the changewatch HTTP API. */
 export class ApiClient {
   readonly #token: () => string | undefined;
@@ -113,6 +147,28 @@ export class ApiClient {
     // Bound so a browser's fetch is not called with the client as `this`.
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#baseUrl = options.baseUrl ?? '';
+  }
+
+  /**
+   * `GET /api/v1/whoami`: the token's name and role (anonymous without one). A bad token is an
+   * {@link ApiError} with status 401, which also reaches `onUnauthorized`.
+   */
+  whoami(signal?: AbortSignal): Promise<WhoAmI> {
+    return this.#request('GET', '/api/v1/whoami', undefined, (body) => (isWhoAmI(body) ? body : undefined), signal);
+  }
+
+  /** `GET /api/v1/audit`: audit entries newest first, filtered as {@link AuditQuery} says (needs a viewer token). */
+  listAudit(query: AuditQuery = {}, signal?: AbortSignal): Promise<AuditEntryView[]> {
+    const params = new URLSearchParams();
+    for (const name of ['actor', 'action', 'target'] as const) {
+      const value = query[name]?.trim();
+      if (value) params.set(name, value);
+    }
+    if (query.beforeId !== undefined) params.set('beforeId', String(query.beforeId));
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    const encoded = params.toString();
+    const suffix = encoded ? `?${encoded}` : '';
+    return this.#request('GET', `/api/v1/audit${suffix}`, undefined, (body) => listOf(body, 'entries', isAuditEntry), signal);
   }
 
   /** `GET /api/v1/incidents?status=…`: incidents in the given states, most recently updated first. */
@@ -332,4 +388,12 @@ function isSilence(value: unknown): value is Silence {
 
 function isFreeze(value: unknown): value is Freeze {
   return isRecord(value) && typeof value.id === 'string' && typeof value.active === 'boolean';
+}
+
+function isWhoAmI(value: unknown): value is WhoAmI {
+  return isRecord(value) && typeof value.name === 'string' && typeof value.anonymousReads === 'boolean' && (value.role === undefined || typeof value.role === 'string');
+}
+
+function isAuditEntry(value: unknown): value is AuditEntryView {
+  return isRecord(value) && typeof value.id === 'number' && typeof value.at === 'string' && typeof value.actor === 'string' && typeof value.action === 'string';
 }

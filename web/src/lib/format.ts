@@ -1,7 +1,7 @@
 /**
  * Wording and number formatting shared by the dashboard's components.
  */
-import type { AuthorType, ChangeType } from '../../../contract/events.ts';
+import { EVIDENCE_KIND_WORDS, type AuthorType, type ChangeType, type EvidenceKind } from '../../../contract/events.ts';
 import type { AlertStatus, Severity } from '../../../contract/alert.ts';
 import type { RollbackMode, RollbackStatus } from '../../../contract/automation.ts';
 
@@ -11,6 +11,12 @@ export const AUTHOR_TYPE_LABELS: Record<AuthorType, string> = {
   ai_assisted: 'AI-assisted',
   human: 'Human',
 };
+
+/**
+ * What each kind of evidence means, in the words a person uses ("only the new version is
+ * affected", "started right after the change"): the same words the server's sentences use.
+ */
+export const EVIDENCE_KIND_LABELS: Readonly<Record<EvidenceKind, string>> = EVIDENCE_KIND_WORDS;
 
 /** Display names of change types. */
 export const CHANGE_TYPE_LABELS: Record<ChangeType, string> = {
@@ -186,3 +192,27 @@ export function safeHttpUrl(candidate: string | undefined): string | undefined {
   const { protocol } = new URL(candidate);
   return protocol === 'http:' || protocol === 'https:' ? candidate : undefined;
 }
+
+/** What each audit action records, as a person says it ("approved a rollback"); unknown actions are shown as they are spelled. */
+export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
+  'rollback.propose': 'proposed a rollback',
+  'rollback.approve': 'approved a rollback',
+  'rollback.deny': 'denied a rollback',
+  'rollback.expire': 'let a rollback expire',
+  'rollback.dry_run': 'recorded a dry-run rollback',
+  'rollback.suppress': 'suppressed a rollback',
+  'rollback.executed': 'sent a rollback to CD',
+  'rollback.failed': 'failed to send a rollback',
+  'rollback.cancelled': 'cancelled a rollback (kill switch)',
+  'killswitch.engage': 'engaged the kill switch',
+  'killswitch.release': 'released the kill switch',
+  'freeze.create': 'froze AI changes',
+  'freeze.lift': 'lifted a freeze',
+  'incident.acknowledge': 'acknowledged an incident',
+  'incident.resolve': 'resolved an incident',
+  'silence.create': 'created a silence',
+  'silence.expire': 'expired a silence',
+  'notification.dead': 'gave up on a notification',
+  'notification.suppressed': 'held back a notification',
+  'change.dead': 'refused a change event',
+};

@@ -187,7 +187,14 @@ describe.each(STORE_BACKENDS)('alert router on $name', { timeout: 60_000 }, (bac
     await expect(router.acknowledge('inc_nope', 'alice')).rejects.toMatchObject({ code: 'CW_NOT_FOUND' });
     const resolved = await router.resolve(incident!.id, 'bob', 'rolled back by hand');
     expect(resolved.status).toBe('resolved');
-    await expect(router.resolve(incident!.id, 'bob')).rejects.toMatchObject({ code: 'CW_CONFLICT' });
+    // Bob resolving again is a retry, answered with the incident; anyone else is told who resolved it and when.
+    expect(await router.resolve(incident!.id, 'bob')).toEqual(resolved);
+    const [byBob] = await store.audit.list({ action: 'incident.resolve', target: `incident:${incident!.id}` });
+    await expect(router.acknowledge(incident!.id, 'alice')).rejects.toMatchObject({
+      code: 'CW_CONFLICT',
+      message: `incident ${incident!.id} is already resolved: bob resolved it at ${byBob!.at}`,
+      details: { decidedBy: 'bob', decidedAt: byBob!.at, decision: 'resolved' },
+    });
     expect(await actions()).toEqual(['trigger', 'acknowledge', 'resolve']);
     const audit = await store.audit.list({ target: `incident:${incident!.id}` });
     expect(audit.map((e) => [e.actor, e.action, e.reason])).toEqual([

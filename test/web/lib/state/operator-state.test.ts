@@ -132,6 +132,54 @@ describe('OperatorSession', () => {
     session.markRejected();
     expect(session.rejected).toBe(false);
   });
+
+  it('checks a token with whoami: accepted with its role, rejected on a 401, unreachable without an answer', async () => {
+    const session = new OperatorSession(memoryStorage());
+    session.signIn('cw_good');
+    expect(session.check).toBe('unchecked');
+    const answer = session.verify(async () => ({ name: 'alice', role: 'operator', anonymousReads: true }));
+    expect(session.check).toBe('checking');
+    await answer;
+    expect(session).toMatchObject({ check: 'accepted', identity: { name: 'alice', role: 'operator' }, anonymousReads: true, rejected: false, mayAct: true });
+    await session.verify(async () => ({ name: 'wallboard', role: 'viewer', anonymousReads: true }));
+    expect(session).toMatchObject({ mayAct: false, readOnlyRole: 'viewer' });
+
+    session.signIn('cw_bad');
+    expect(session.identity).toBeUndefined();
+    await session.verify(async () => {
+      throw new ApiError(401, 'CW_AUTH_UNAUTHORIZED', 'the API token is not valid');
+    });
+    expect(session).toMatchObject({ check: 'rejected', rejected: true, identity: undefined, mayAct: false, readOnlyRole: undefined });
+
+    session.signIn('cw_other');
+    await session.verify(async () => {
+      throw new ApiError(0, 'CW_CLIENT_NETWORK', 'Failed to fetch');
+    });
+    // Not checked: it may try, and the server decides.
+    expect(session).toMatchObject({ check: 'unreachable', problem: 'Failed to fetch', rejected: false, mayAct: true });
+  });
+
+  it('drops the answer about a token replaced while it was being checked', async () => {
+    const session = new OperatorSession(memoryStorage());
+    session.signIn('cw_first');
+    let answerFirst: (value: { name: string; anonymousReads: boolean }) => void = () => {};
+    const first = session.verify(() => new Promise((resolve) => (answerFirst = resolve)));
+    session.signIn('cw_second');
+    await session.verify(async () => {
+      throw new ApiError(401, 'CW_AUTH_UNAUTHORIZED', 'the API token is not valid');
+    });
+    answerFirst({ name: 'first', anonymousReads: true });
+    await first;
+    expect(session.check).toBe('rejected');
+  });
+
+  it('learns from a signed-out 401 that reads need a token', async () => {
+    const session = new OperatorSession(memoryStorage());
+    await session.verify(async () => {
+      throw new ApiError(401, 'CW_AUTH_UNAUTHORIZED', 'an API token is required');
+    });
+    expect(session).toMatchObject({ anonymousReads: false, rejected: false });
+  });
 });
 
 describe('ActionStatus', () => {
@@ -151,7 +199,7 @@ describe('ActionStatus', () => {
         throw new ApiError(409, 'CW_ROLLBACK_NOT_PENDING', 'rollback rb-1 is denied');
       }),
     ).resolves.toBe(false);
-    expect(status.error).toMatch(/^Someone else decided this rollback first/);
+    expect(status.error).toBe('This rollback was already decided; the list shows what was decided.');
     expect(status.code).toBe('CW_ROLLBACK_NOT_PENDING');
     expect(status.busy).toBe(false);
 

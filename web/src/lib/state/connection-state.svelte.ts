@@ -19,6 +19,8 @@ export class ConnectionState {
   hasConnected = $state(false);
   /** Whether the server refused the connection for want of a (valid) API token (`auth.anonymousRead: false`). */
   needsToken = $state(false);
+  /** The server's error code when it refused the last connection attempt (e.g. `CW_AUTH_UNAUTHORIZED`); undefined for a network failure. */
+  refusedCode = $state<string | undefined>(undefined);
 
   /** The socket connected (or reconnected). */
   markConnected(): void {
@@ -27,6 +29,7 @@ export class ConnectionState {
     this.problem = undefined;
     this.hasConnected = true;
     this.needsToken = false;
+    this.refusedCode = undefined;
   }
 
   /** The socket dropped; socket.io retries by itself unless the server or the page closed it on purpose. */
@@ -44,6 +47,7 @@ export class ConnectionState {
   /** A connection attempt failed; `code` is the server's error code when it refused the connection. */
   markConnectFailed(message: string, code?: string): void {
     this.problem = message;
+    this.refusedCode = code;
     this.needsToken = code === 'CW_AUTH_UNAUTHORIZED' || code === 'CW_AUTH_FORBIDDEN';
     // socket.io does not retry a connection the server refused, so say so rather than "Connecting…" forever.
     if (this.needsToken) this.#enter('disconnected');

@@ -53,6 +53,8 @@ describe('timing', () => {
     const result = engine.attribute(anomaly('checkout'));
     expect(result.suspects[0]!.changeId).toBe('recent');
     expect(result.suspects[0]!.evidence.join(' ')).toContain('landed 5 min before the onset, a typical delay');
+    // The explanation names the change by what it was when its event says (here it has no summary: its id) and who made it.
+    expect(result.summary).toMatch(/^most likely the deploy recent by alice \(\d+ % likely\)$/);
     expect(result.suspects.find((s) => s.changeId === 'old')?.confidence ?? 0).toBeLessThan(0.05);
   });
 
@@ -190,6 +192,17 @@ describe('version split', () => {
   });
 });
 
+describe('explanation', () => {
+  it('names the likely change by what it was, its version and who made it, with its likelihood in words', () => {
+    const engine = createAttributor();
+    shop(engine);
+    const agent = { type: 'ai_agent' as const, name: 'kiro', agent: 'kiro' };
+    engine.observeChange(change('chg-7', 'checkout', -3, { author: agent, summary: 'Add retries to the order client', version: 'v2.19.2' }));
+    feedErrors(engine, 'checkout', { fromMinute: 0 });
+    expect(engine.attribute(anomaly('checkout')).summary).toMatch(/^most likely the deploy 'Add retries to the order client' \(v2\.19\.2\) by AI agent kiro \(\d+ % likely\)$/);
+  });
+});
+
 describe('before/after', () => {
   it("carries the change's pull request and commit links to its suspect", () => {
     const engine = createAttributor();
@@ -250,7 +263,7 @@ describe('no change', () => {
     const result = engine.attribute(anomaly('frontend', { metric: 'request_rate', observed: 3000, expected: 1000 }));
     expect(result.noChangeConfidence).toBeGreaterThan(0.5);
     expect(result.suspects[0]?.confidence ?? 0).toBeLessThan(0.5);
-    expect(result.summary).toMatch(/^no tracked change explains it \(0\.\d\d\): request_rate of frontend rose to 3\.0× its usual level/);
+    expect(result.summary).toMatch(/^no tracked change explains it \(\d+ % sure\): request_rate of frontend rose to 3\.0× its usual level/);
   });
 
   it('judges a traffic ramp by its size when the detector never scored it anomalous', () => {
@@ -288,7 +301,7 @@ describe('no change', () => {
     shop(engine);
     feedErrors(engine, 'checkout', { fromMinute: 0 });
     const result = engine.attribute(anomaly('checkout'));
-    expect(result).toEqual({ suspects: [], noChangeConfidence: 1, summary: expect.stringMatching(/^no tracked change explains it \(1\.00\)/) });
+    expect(result).toEqual({ suspects: [], noChangeConfidence: 1, summary: expect.stringMatching(/^no tracked change explains it \(100 % sure\)/) });
   });
 });
 

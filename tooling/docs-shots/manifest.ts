@@ -45,13 +45,13 @@ export interface ScreenshotManifest {
   images: ScreenshotRecord[];
 }
 
-/** The commit the working tree at `repo` is on, `+dirty` when it has changes (the screenshots themselves and node_modules aside). */
+/** The commit the working tree at `repo` is on, `+dirty` when it has changes that could show in the pictures. */
 export function describeCommit(repo: string): string {
   const git = (...args: string[]): string => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
   const commit = git('rev-parse', '--short', 'HEAD');
-  // Untracked files count (a new component changes the pictures); the images about to be replaced and a
-  // node_modules symlink (a worktree's) do not.
-  const changes = git('status', '--porcelain', '--untracked-files=all', '--', '.', `:(exclude)${IMAGES_DIR}`, ':(exclude)node_modules');
+  // Untracked files count (a new component changes the pictures). docs/ does not (it holds the images
+  // about to be replaced and the caption a previous run rewrote), nor does a worktree's node_modules symlink.
+  const changes = git('status', '--porcelain', '--untracked-files=all', '--', '.', ':(exclude)docs', ':(exclude)node_modules');
   return changes === '' ? commit : `${commit}+dirty`;
 }
 

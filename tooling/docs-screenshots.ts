@@ -161,7 +161,7 @@ async function signIn(page: Page, token: string): Promise<void> {
   await field.fill(token);
   await field.press('Enter');
   // whoami answers at once: the session then names the role ("Signed in as operator (…)").
-  await session.getByText(/^Signed in as operator/).waitFor();
+  await session.getByText(/Signed in as operator/).waitFor();
 }
 
 /** Waits until the page shows what the pictures are about: the AI alert's chart with its markers, the pending rollback (with Approve: signed in), its incident, the failure rates. */

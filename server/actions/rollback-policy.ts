@@ -140,7 +140,9 @@ export function decideRollback(candidate: RollbackCandidate, config: RollbackCon
   const kinds = distinctKinds(suspect);
   // In words a reviewer reads (the summary is shown on the dashboard and sent to the CD system): no raw author types or evidence kinds.
   const evidenceWords = kinds.map((kind) => EVIDENCE_KIND_WORDS[kind]).join('; ') || 'none classified';
-  const summary = `${CHANGE_TYPE_WORDS[change.type]} ${suspect.changeId} by ${authorInWords(change.author)} likely caused the anomaly on ${candidate.service} (confidence ${formatConfidence(suspect.confidence)}; evidence: ${evidenceWords})`;
+  // The change by what it was (its summary; its id when it has none): the id is on the rollback beside it.
+  const what = change.summary?.trim() ? `'${change.summary.trim()}'` : suspect.changeId;
+  const summary = `the ${CHANGE_TYPE_WORDS[change.type]} ${what}${change.version ? ` (${change.version})` : ''} by ${authorInWords(change.author)} likely caused the anomaly on ${candidate.service} (${Math.round(suspect.confidence * 100)} % likely; evidence: ${evidenceWords})`;
   const base = {
     suspect,
     summary,

@@ -30,7 +30,10 @@ describe('decideRollback', () => {
     const decision = decideRollback(candidate(), rollbackConfig(), calm);
     expect(decision.outcome).toBe('proposed');
     expect(decision).toMatchObject({ fromVersion: 'v2', toVersion: 'v1', evidenceKinds: ['version_split', 'timing'] });
-    expect(decision.reasons[0]).toContain('deploy chg-123 by AI agent kiro likely caused the anomaly on checkout (confidence 0.91');
+    expect(decision.reasons[0]).toContain('the deploy chg-123 (v2) by AI agent kiro likely caused the anomaly on checkout (91 % likely');
+    // A change with a summary is named by it, not by its id.
+    const named = decideRollback(candidate([suspect({ change: { summary: 'Add retries to the order client' } })]), rollbackConfig(), calm);
+    expect(named.summary).toMatch(/^the deploy 'Add retries to the order client' \(v2\) by AI agent kiro likely caused/);
     // Evidence kinds and author types in words, never as identifiers.
     expect(decision.summary).toContain('evidence: only the new version is affected; started right after the change)');
     expect(decision.summary).not.toMatch(/ai_agent|version_split/);

@@ -282,7 +282,7 @@ describe('RollbackService delivery to the CD system, through the delivery worker
       confidence: 0.91,
       approvedBy: 'alice',
     });
-    expect(body.reason).toMatch(new RegExp(`^deploy ${chg()} by AI agent kiro likely caused the anomaly on checkout .*; approved by alice: confirmed in grafana$`));
+    expect(body.reason).toMatch(new RegExp(`^the deploy ${chg()} \\(v2\\) by AI agent kiro likely caused the anomaly on checkout .*; approved by alice: confirmed in grafana$`));
     expect((await store.actions.get(rb(1)))?.status).toBe('executed');
     expect(await auditOf(rb(1), 'rollback.executed')).toHaveLength(1);
   });

@@ -98,7 +98,22 @@ describe('navigation and attention in a browser', () => {
   beforeAll(async () => {
     server = await startFakeDashboardServer(() => snapshot);
     server.archivedAlerts.set(oldAlert.id, oldAlert);
-    server.automation = makeAutomation({ rollbacks: [makeRollback(now, 2, { id: 'rb-checkout' })] });
+    server.automation = makeAutomation({
+      rollbacks: [
+        makeRollback(now, 2, {
+          id: 'rb-checkout',
+          // As long as a real one: five lines for and one against (the phone folds them away under Approve).
+          evidence: [
+            'error_rate of v2.14.0 is 4.1× v2.13.2 over the same minutes, p < 0.001',
+            'landed 1 min before the onset, a typical delay for a change to show',
+            'deploy by AI agent deploy-pilot (claude-opus-4.1), reviewed by nobody, 52 lines',
+            'on checkout itself',
+            'error_rate of checkout rose after the change (rank test p < 0.001)',
+          ],
+          evidenceAgainst: ['latency_p99 of checkout did not move after the change (rank test p = 0.41)'],
+        }),
+      ],
+    });
     server.tokens.set(OPERATOR_TOKEN, { name: 'alice', role: 'operator' });
     server.incidents.set(
       'inc-checkout',

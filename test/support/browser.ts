@@ -27,3 +27,12 @@ export function watchPage(page: Page, pageErrors: string[], dialogs: string[]): 
     void dialog.dismiss();
   });
 }
+
+/** Launches Chromium and opens `url` in a watched page of `viewport` size: how the dashboard tests begin. */
+export async function openWatchedPage(url: string, viewport: { width: number; height: number }, pageErrors: string[], dialogs: string[]): Promise<{ browser: Browser; page: Page }> {
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport });
+  watchPage(page, pageErrors, dialogs);
+  await page.goto(url);
+  return { browser, page };
+}

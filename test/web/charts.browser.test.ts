@@ -18,7 +18,7 @@ import { attachSocketGateway } from '../../server/http/socket-gateway.ts';
 import { createLogger } from '../../server/log.ts';
 import { createPipeline } from '../../server/pipeline/create.ts';
 import { DEFAULT_PIPELINE_OPTIONS } from '../../server/pipeline/pipeline.ts';
-import { launchChromium, watchPage } from '../support/browser.ts';
+import { launchChromium, openWatchedPage } from '../support/browser.ts';
 import { aChange, httpDeadLetterOf, stepSeries } from '../support/factories.ts';
 import { testAuthenticator } from '../support/tokens.ts';
 import { DASHBOARD_DIST, startFakeDashboardServer, type FakeDashboardServer } from './support/fake-dashboard-server.ts';
@@ -74,10 +74,7 @@ describe('metric charts in a browser', () => {
   beforeAll(async () => {
     server = await startFakeDashboardServer(() => snapshot);
     server.series.set(charted.id, seriesResponse());
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-    watchPage(page, pageErrors, dialogs);
-    await page.goto(server.url);
+    ({ browser, page } = await openWatchedPage(server.url, { width: 1440, height: 1000 }, pageErrors, dialogs));
   });
 
   afterAll(async () => {

@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardSnapshot } from '../../web/src/lib/live-updates.ts';
 import { TOKEN_STORAGE_KEY } from '../../web/src/lib/state/operator-session.svelte.ts';
-import { launchChromium, watchPage } from '../support/browser.ts';
+import { launchChromium, openWatchedPage } from '../support/browser.ts';
 import { startFakeDashboardServer, type FakeDashboardServer } from './support/fake-dashboard-server.ts';
 import { makeAlert, makeAutomation, makeFreeze, makeIncident, makeRollback, makeStats } from './support/fixtures.ts';
 
@@ -84,10 +84,7 @@ describe('operator controls in a browser', () => {
     ]) {
       server.incidents.set(incident.id, incident);
     }
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
-    watchPage(page, pageErrors, dialogs);
-    await page.goto(server.url);
+    ({ browser, page } = await openWatchedPage(server.url, { width: 1440, height: 1100 }, pageErrors, dialogs));
   });
 
   afterAll(async () => {

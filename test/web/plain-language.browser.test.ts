@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntryView } from '../../contract/session.ts';
 import type { DashboardSnapshot } from '../../web/src/lib/live-updates.ts';
-import { launchChromium, watchPage } from '../support/browser.ts';
+import { openWatchedPage } from '../support/browser.ts';
 import { startFakeDashboardServer, type FakeDashboardServer } from './support/fake-dashboard-server.ts';
 import { makeAlert, makeAutomation, makeChange, makeFreeze, makeIncident, makeRollback, makeStats, suspectFor } from './support/fixtures.ts';
 
@@ -86,10 +86,7 @@ describe('plain language and an honest session in a browser', () => {
       'inc-checkout',
       makeIncident(now, 4, { id: 'inc-checkout', severity: 'critical', title: "checkout error rate 9x — likely kiro's deploy 'Add retries to the order client' (v2.19.2)", alertIds: ['alert-checkout'] }),
     );
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
-    watchPage(page, pageErrors, dialogs);
-    await page.goto(server.url);
+    ({ browser, page } = await openWatchedPage(server.url, { width: 1440, height: 1100 }, pageErrors, dialogs));
   });
 
   afterAll(async () => {

@@ -6,7 +6,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardSnapshot } from '../../web/src/lib/live-updates.ts';
-import { launchChromium, watchPage } from '../support/browser.ts';
+import { openWatchedPage } from '../support/browser.ts';
 import { startFakeDashboardServer, type FakeDashboardServer } from './support/fake-dashboard-server.ts';
 import { makeAlert, makeAutomation, makeIncident, makeSilence, makeStats } from './support/fixtures.ts';
 
@@ -56,10 +56,7 @@ describe('silences in a browser', () => {
     const later = makeSilence(now, -60, 1, { id: 'sil-later', matchers: { environment: ['staging'] }, createdBy: 'carol', comment: 'staging load test' });
     for (const silence of [bobs, later]) server.silences.set(silence.id, silence);
 
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
-    watchPage(page, pageErrors, dialogs);
-    await page.goto(server.url);
+    ({ browser, page } = await openWatchedPage(server.url, { width: 1440, height: 1100 }, pageErrors, dialogs));
   });
 
   afterAll(async () => {

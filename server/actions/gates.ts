@@ -16,7 +16,7 @@
  * same answer whichever owns the broken series.
  */
 import type { Alert } from '../../contract/alert.ts';
-import type { AuthorType, EvidenceKind, Suspect } from '../../contract/events.ts';
+import { CHANGE_TYPE_WORDS, EVIDENCE_KIND_WORDS, type AuthorType, type ChangeType, type EvidenceKind, type Suspect } from '../../contract/events.ts';
 import type { Store } from '../store/store.ts';
 import type { FreezeService } from './freeze.ts';
 import type { KillSwitch } from './kill-switch.ts';
@@ -212,7 +212,10 @@ function rollbackSignal(
   const top = strong[0]!;
   return {
     signal: true,
-    reasons: [`${top.changeType} ${top.changeId} (${top.version}) likely caused alert ${top.alertId} (${formatConfidence(top.confidence)}; evidence: ${top.evidenceKinds.join(', ')}): roll the canary back`],
+    // A person reads this in Argo's or Flagger's UI: the words of the dashboard, the alert's id for looking it up.
+    reasons: [
+      `the ${CHANGE_TYPE_WORDS[top.changeType as ChangeType] ?? top.changeType} ${top.changeId} (${top.version}) likely caused the anomaly of ${top.service} ${top.metric} (${Math.round(top.confidence * 100)} % likely; evidence: ${top.evidenceKinds.map((kind) => EVIDENCE_KIND_WORDS[kind]).join('; ')}; alert ${top.alertId}): roll the canary back`,
+    ],
   };
 }
 

@@ -252,7 +252,7 @@ describe('operator controls in a browser', () => {
 
   it('lifts a freeze only with a reason', async () => {
     const freeze = page.getByRole('article', { name: 'Freeze: AI changes to checkout' });
-    expect(await freeze.innerText()).toContain("AI-authored changes to checkout are frozen because deploy-pilot's deploy likely caused incident inc-checkout (91%).");
+    expect(await freeze.innerText()).toContain("AI-authored changes to checkout are frozen because deploy-pilot's deploy likely caused an incident on checkout (91%).");
     // The gate's sentence for pipelines quotes the lift route; a person gets the button instead.
     expect(await freeze.innerText()).not.toContain('/api/v1/');
     await freeze.getByRole('button', { name: 'Lift freeze…' }).click();

@@ -348,13 +348,24 @@ describe('Automation', () => {
   it('forgets an alert the pipeline no longer holds open', async () => {
     const calls: string[] = [];
     const live = new Map<string, Alert>();
-    const stage = timed(countedRollbacks(calls), { openAlerts: () => live.values() });
+    let looks = 0;
+    const stage = timed(countedRollbacks(calls), {
+      openAlerts: () => {
+        looks++;
+        return live.values();
+      },
+    });
     const alert = firing('b8', 'chg-b8', 'svc-b8', { suspects: [suspectOn('chg-b8', 'svc-b8', { confidence: 0.78 })] });
     live.set(alert.id, structuredClone(alert));
     stage.consider(alert, await storedIncidentOf(alert));
     await eventually(() => calls.length === 1, 10_000, 'the first decision');
     live.delete(alert.id); // resolved in the pipeline; its emission is on its way
-    await sleep(100);
+    // A look at the open alerts while it is gone (not a fixed sleep: a loaded machine may delay the timer),
+    // and that re-evaluation finished.
+    const before = looks;
+    await eventually(() => looks > before, 10_000, 'a re-evaluation without the alert');
+    await sleep(50);
+    await stage.idle();
     live.set(alert.id, { ...alert, suspects: [suspectOn('chg-b8', 'svc-b8', { confidence: 0.95 })] });
     await sleep(200);
     await stage.idle();

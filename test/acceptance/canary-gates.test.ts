@@ -90,6 +90,8 @@ describe('Canary gates for Argo Rollouts and Flagger (real broker, real telemetr
     expect(implicated!.alerts[0]!.evidenceKinds).toContain('version_split');
     expect(implicated!.alerts[0]!.incidentId).toMatch(/\S/);
     expect(implicated!.reasons.join(' ')).toMatch(/chg-ai-1/);
+    // The rollback signal's reason is read by people in Argo's and Flagger's UI: in words, with the alert's id.
+    expect(implicated!.rollback.reasons.join(' ')).toMatch(/^the deploy chg-ai-1 \(v2\.4\.0\) likely caused the anomaly of checkout error_rate \(\d+ % likely; evidence: [a-z ;]*only the new version is affected.*; alert \S+\): roll the canary back$/);
     expect(implicated!.freezeIds).toHaveLength(1);
     expect(argoMeasurement(await argo(service, { service: 'checkout', ...v240 }))).toBe('Failed');
 

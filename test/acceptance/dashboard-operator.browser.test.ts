@@ -56,8 +56,8 @@ describe('the dashboard against the real service', () => {
 
     cleanup.push(await playIncident(brokers, service, topics));
 
-    // The alert names the change and its author, an AI agent.
-    const alert = page.getByRole('list', { name: 'Open alerts' }).getByRole('article').filter({ hasText: 'chg-ai-1' }).first();
+    // The alert names the change by what it was (chg-ai-1's summary) and its author, an AI agent.
+    const alert = page.getByRole('list', { name: 'Open alerts' }).getByRole('article').filter({ hasText: "the deploy 'Refactor payment retries' (v2.4.0) by AI agent kiro" }).first();
     await poll(() => alert.count()).toBe(1);
     const alertText = await alert.innerText();
     expect(alertText).toMatch(/checkout\s*prod/);

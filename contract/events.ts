@@ -133,3 +133,19 @@ export function authorInWords(author: ChangeAuthor): string {
   }
   return author.name;
 }
+
+/**
+ * A change as a person names it in a sentence: "the deploy 'Add retries to the order client' (v2.19.2)",
+ * by its summary when it has one (cut to `maxSummary` characters with an ellipsis), else by its id.
+ */
+export function changeInWords(change: { type: string; summary?: string; version?: string }, changeId: string, maxSummary = Infinity): string {
+  const kind = CHANGE_TYPE_WORDS[change.type as ChangeType] ?? change.type;
+  const summary = change.summary?.trim();
+  const what = summary ? `'${summary.length <= maxSummary ? summary : `${summary.slice(0, maxSummary - 1).trimEnd()}…`}'` : changeId;
+  return `the ${kind} ${what}${change.version ? ` (${change.version})` : ''}`;
+}
+
+/** A probability as sentences say it: "99 %". */
+export function percentInWords(probability: number): string {
+  return `${Math.round(probability * 100)} %`;
+}

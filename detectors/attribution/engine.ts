@@ -12,7 +12,7 @@
  * and tags) on every service, or a service's series of the environment without tags when it has none of
  * that scope, so prod and staging never blur into each other.
  */
-import { authorInWords, CHANGE_TYPE_WORDS, type ChangeEvent, type EvidenceKind, type ServiceEntry, type Suspect, type TelemetryPoint } from '../../contract/events.ts';
+import { authorInWords, changeInWords, percentInWords, type ChangeEvent, type EvidenceKind, type ServiceEntry, type Suspect, type TelemetryPoint } from '../../contract/events.ts';
 import { environmentOf, scopeOfKey, seriesKey, seriesScope } from '../series-key.ts';
 import { departure, type Departure } from './departure.ts';
 import { clock } from './format.ts';
@@ -500,27 +500,16 @@ function summarize(suspects: Suspect[], noChangeConfidence: number, noChange: Ev
   const top = suspects[0];
   if (!top || noChangeConfidence >= top.confidence) {
     const reason = noChange.find((e) => e.weight > 0)?.line;
-    return `no tracked change explains it (${percent(noChangeConfidence)} sure)${reason ? `: ${reason}` : ''}`;
+    return `no tracked change explains it (${percentInWords(noChangeConfidence)} sure)${reason ? `: ${reason}` : ''}`;
   }
   // What the change was, in the words of its event (its summary), rather than its id; the id stays in `suspects`.
   const c = top.change;
-  const summary = c.summary?.trim();
-  const what = `the ${CHANGE_TYPE_WORDS[c.type] ?? c.type} ${summary ? `'${shortened(summary, SUMMARY_WORDS_LENGTH)}'` : top.changeId}${c.version ? ` (${c.version})` : ''}${c.service === anomaly.service ? '' : ` on ${c.service}`} by ${authorInWords(c.author)}`;
-  return top.confidence >= 0.5 ? `most likely ${what} (${percent(top.confidence)} likely)` : `possibly ${what} (${percent(top.confidence)}, evidence is weak)`;
+  const what = `${changeInWords(c, top.changeId, SUMMARY_WORDS_LENGTH)}${c.service === anomaly.service ? '' : ` on ${c.service}`} by ${authorInWords(c.author)}`;
+  return top.confidence >= 0.5 ? `most likely ${what} (${percentInWords(top.confidence)} likely)` : `possibly ${what} (${percentInWords(top.confidence)}, evidence is weak)`;
 }
 
 /** Longest change summary quoted in an alert's explanation. */
 const SUMMARY_WORDS_LENGTH = 60;
-
-/** "99 %", "100 %". */
-function percent(probability: number): string {
-  return `${Math.round(probability * 100)} %`;
-}
-
-/** `text` cut to `max` characters with an ellipsis. */
-function shortened(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`;
-}
 
 function round(x: number): number {
   const factor = 10 ** CONFIDENCE_DECIMALS;

@@ -16,7 +16,7 @@
  * same answer whichever owns the broken series.
  */
 import type { Alert } from '../../contract/alert.ts';
-import { CHANGE_TYPE_WORDS, EVIDENCE_KIND_WORDS, type AuthorType, type ChangeType, type EvidenceKind, type Suspect } from '../../contract/events.ts';
+import { changeInWords, EVIDENCE_KIND_WORDS, percentInWords, type AuthorType, type EvidenceKind, type Suspect } from '../../contract/events.ts';
 import type { Store } from '../store/store.ts';
 import type { FreezeService } from './freeze.ts';
 import type { KillSwitch } from './kill-switch.ts';
@@ -214,7 +214,7 @@ function rollbackSignal(
     signal: true,
     // A person reads this in Argo's or Flagger's UI: the words of the dashboard, the alert's id for looking it up.
     reasons: [
-      `the ${CHANGE_TYPE_WORDS[top.changeType as ChangeType] ?? top.changeType} ${top.changeId} (${top.version}) likely caused the anomaly of ${top.service} ${top.metric} (${Math.round(top.confidence * 100)} % likely; evidence: ${top.evidenceKinds.map((kind) => EVIDENCE_KIND_WORDS[kind]).join('; ')}; alert ${top.alertId}): roll the canary back`,
+      `${changeInWords({ type: top.changeType, version: top.version }, top.changeId)} likely caused the anomaly of ${top.service} ${top.metric} (${percentInWords(top.confidence)} likely; evidence: ${top.evidenceKinds.map((kind) => EVIDENCE_KIND_WORDS[kind]).join('; ')}; alert ${top.alertId}): roll the canary back`,
     ],
   };
 }

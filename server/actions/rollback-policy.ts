@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { RollbackStatus } from '../../contract/automation.ts';
-import { AUTHOR_TYPES, CHANGE_TYPE_WORDS, CHANGE_TYPES, EVIDENCE_KIND_WORDS, authorInWords, type EvidenceKind, type Suspect } from '../../contract/events.ts';
+import { AUTHOR_TYPES, CHANGE_TYPES, EVIDENCE_KIND_WORDS, authorInWords, changeInWords, percentInWords, type EvidenceKind, type Suspect } from '../../contract/events.ts';
 import { httpUrlSchema } from '../alerts/notifiers/config.ts';
 import type { RollbackRecord } from '../store/repositories/actions.ts';
 
@@ -141,8 +141,7 @@ export function decideRollback(candidate: RollbackCandidate, config: RollbackCon
   // In words a reviewer reads (the summary is shown on the dashboard and sent to the CD system): no raw author types or evidence kinds.
   const evidenceWords = kinds.map((kind) => EVIDENCE_KIND_WORDS[kind]).join('; ') || 'none classified';
   // The change by what it was (its summary; its id when it has none): the id is on the rollback beside it.
-  const what = change.summary?.trim() ? `'${change.summary.trim()}'` : suspect.changeId;
-  const summary = `the ${CHANGE_TYPE_WORDS[change.type]} ${what}${change.version ? ` (${change.version})` : ''} by ${authorInWords(change.author)} likely caused the anomaly on ${candidate.service} (${Math.round(suspect.confidence * 100)} % likely; evidence: ${evidenceWords})`;
+  const summary = `${changeInWords(change, suspect.changeId)} by ${authorInWords(change.author)} likely caused the anomaly on ${candidate.service} (${percentInWords(suspect.confidence)} likely; evidence: ${evidenceWords})`;
   const base = {
     suspect,
     summary,

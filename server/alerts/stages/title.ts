@@ -48,7 +48,7 @@ export function effectInWords(alert: Pick<Alert, 'metric' | 'observed' | 'expect
 }
 
 /** "kiro's deploy 'Add retries to the order client' (v2.19.2)": who made which change, what it said, which version. */
-export function changeInWords(suspect: Suspect): string {
+export function authoredChangeInWords(suspect: Suspect): string {
   const { change } = suspect;
   const author = change.author;
   const who = author.type === 'ai_agent' ? (author.agent ?? author.name) : author.name;
@@ -72,7 +72,7 @@ export function incidentTitle(lead: Alert | undefined, fallbackService: string, 
     const top = alert.suspects[0];
     if (top && top.confidence >= TITLE_SUSPECT_CONFIDENCE && (suspect === undefined || top.confidence > suspect.confidence)) suspect = top;
   }
-  const cause = suspect ? ` — likely ${changeInWords(suspect)}` : '';
+  const cause = suspect ? ` — likely ${authoredChangeInWords(suspect)}` : '';
   return shorten(`${what}${more}${cause}`, MAX_TITLE_LENGTH);
 }
 
